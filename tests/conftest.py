@@ -1,0 +1,56 @@
+"""Shared fixtures.
+
+Tests that read the real corpus (OpenEXR's sample images, public-domain paintings) find
+it through ``$VFX_NODES_TEST_DATA`` (the folder holding ``exr/`` and ``styles/``) and skip
+when it is unset, so a fresh clone with no data still passes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _data_root() -> Path | None:
+    value = os.environ.get("VFX_NODES_TEST_DATA")
+    if not value:
+        return None
+    root = Path(value)
+    return root if root.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The real-corpus folder (``$VFX_NODES_TEST_DATA``); skips the test when unset."""
+    root = _data_root()
+    if root is None:
+        pytest.skip("VFX_NODES_TEST_DATA is not set (real-corpus tests skipped)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def exr_corpus(test_data: Path) -> Path:
+    """``$VFX_NODES_TEST_DATA/exr``: OpenEXR's sample images."""
+    path = test_data / "exr"
+    if not path.is_dir():
+        pytest.skip(f"{path} does not exist")
+    return path
+
+
+@pytest.fixture(scope="session")
+def style_corpus(test_data: Path) -> Path:
+    """``$VFX_NODES_TEST_DATA/styles``: public-domain paintings."""
+    path = test_data / "styles"
+    if not path.is_dir():
+        pytest.skip(f"{path} does not exist")
+    return path
+
+
+def corpus_files(sub: str) -> list[Path]:
+    """Files under ``$VFX_NODES_TEST_DATA/<sub>`` for parametrising (empty when unset)."""
+    root = _data_root()
+    if root is None or not (root / sub).is_dir():
+        return []
+    return sorted(p for p in (root / sub).rglob("*") if p.is_file() and not p.name.startswith("."))

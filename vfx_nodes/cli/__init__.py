@@ -1,0 +1,1 @@
+"""Console scripts: ``vfx-style`` and its subcommands (one module per subcommand)."""

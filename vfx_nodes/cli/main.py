@@ -1,0 +1,83 @@
+"""``vfx-style``: the one console script, with one subcommand per module.
+
+Each subcommand lives in ``vfx_nodes/cli/<name>.py`` and defines::
+
+    def configure(parser: argparse.ArgumentParser) -> None   # add its arguments
+    def run(args: argparse.Namespace) -> int                  # do the work, return exit code
+
+Only the module of the subcommand being run is imported, so ``vfx-style info`` does not
+pay for torch.  Every :class:`~vfx_nodes.errors.VfxNodesError` becomes one line on
+stderr and exit status 1; usage errors exit with 2 (argparse's convention); Ctrl-C exits
+with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import VfxNodesError
+
+# name -> (module, one-line help). Keep in the order a newcomer meets them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "stylise the built-in sample plate with the bundled look"),
+    "info": ("info", "describe an image file: parts, channels, windows, colour metadata"),
+    "render": ("render", "apply a look to a frame range of plates (farm-safe)"),
+    "movie": ("movie", "make an H.264 review movie from a rendered sequence"),
+    "train": ("train", "train a look from style images and the show's plates"),
+    "optimize": ("optimize", "optimisation-based (Gatys) reference render of one plate"),
+    "nodes": ("nodes", "list the registered nodes, their knobs and where they came from"),
+    "export": ("export", "export a look for Nuke's or Flame's Inference node"),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s module is imported to add its arguments."""
+    parser = argparse.ArgumentParser(
+        prog="vfx-style",
+        description="Neural style transfer looks for scene-linear EXR plates.",
+    )
+    parser.add_argument("--version", action="version", version=f"vfx_nodes {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _load(module).configure(p)
+    return parser
+
+
+def _load(module: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"{__package__}.{module}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vfx-style``; returns the process exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(_load(COMMANDS[args.command][0]).run(args) or 0)
+    except VfxNodesError as exc:
+        print(f"vfx-style {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"vfx-style {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Colour management through OpenColorIO, and premultiplication (one scene-linear ↔ working-space boundary)."""

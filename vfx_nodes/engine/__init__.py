@@ -1,0 +1,1 @@
+"""The engine: pure functions on plates — stylize, tiling, device and precision choice, sequences."""

@@ -1,0 +1,1 @@
+"""Image I/O: EXR plates through OpenEXR, PNG/JPEG/TIFF style references (one file ↔ Plate boundary)."""
