@@ -1,0 +1,29 @@
+"""Default colourspace names every room agrees on (OCIO names or roles).
+
+They are names in OCIO's built-in studio config; with a facility config (``$OCIO``) that
+spells them differently, :func:`vfx_nodes.color.resolve_colorspace` falls back through
+the aliases below, and every node and command has a knob/flag to name the space.
+"""
+
+from __future__ import annotations
+
+#: Colourspace of EXR plates whose header does not say: the config's scene-linear role.
+DEFAULT_PLATE_SPACE = "scene_linear"
+
+#: Colourspace of 8/16-bit PNG/JPEG/TIFF references (sRGB-encoded Rec.709).
+DEFAULT_RASTER_SPACE = "sRGB Encoded Rec.709 (sRGB)"
+
+#: Working space a look is trained in unless told otherwise.  sRGB-encoded Rec.709 is the
+#: space the Caffe VGG19 loss network was trained on (ImageNet photographs) and the space
+#: painted style references arrive in, so both the loss network and the style images see
+#: their native encoding (Simonyan & Zisserman 2015; Johnson et al. 2016).
+DEFAULT_WORKING_SPACE = "sRGB Encoded Rec.709 (sRGB)"
+
+#: Other spellings of the defaults in common configs (ACES 1.x, older studio configs).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "sRGB Encoded Rec.709 (sRGB)": ("srgb_texture", "sRGB - Texture", "Utility - sRGB - Texture",
+                                    "srgb_tx", "sRGB", "color_picking", "texture_paint"),
+    "ACEScg": ("ACES - ACEScg", "acescg", "scene_linear"),
+    "ACES2065-1": ("ACES - ACES2065-1", "aces_interchange"),
+    "ACEScct": ("ACES - ACEScct", "compositing_log"),
+}
