@@ -1,0 +1,152 @@
+"""Frame patterns, frame ranges and chunks (vfx_nodes.engine.frames): pure bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from vfx_nodes.engine.frames import (
+    chunk_frames,
+    format_frames,
+    parse_chunk,
+    parse_frames,
+    parse_pattern,
+    sample_frames,
+    split_by_size,
+)
+from vfx_nodes.errors import FrameRangeError
+
+
+@pytest.mark.parametrize("text", ["plate.####.exr", "plate.@@@@.exr", "plate.%04d.exr"])
+def test_every_token_style_gives_the_same_names(text):
+    p = parse_pattern(text)
+    assert p.padding == 4
+    assert p.path(1001) == "plate.1001.exr"
+    assert p.path(7) == "plate.0007.exr"
+    assert p.path(12345) == "plate.12345.exr"  # padding is a minimum width
+    assert p.path(-3) == "plate.-003.exr"      # sign before the padded digits, like %04d
+
+
+def test_pattern_padding_and_folder():
+    assert parse_pattern("a.#.exr").path(5) == "a.5.exr"
+    assert parse_pattern("a.@@.exr").path(5) == "a.05.exr"
+    assert parse_pattern("a.%d.exr").path(5) == "a.5.exr"
+    assert parse_pattern("a.%6d.exr").path(5) == "a.000005.exr"
+    p = parse_pattern("shots/sh010/out.####.exr")
+    assert p.folder == "shots/sh010"
+    assert p.path(1001) == "shots/sh010/out.1001.exr"
+    assert parse_pattern("out.####.exr").folder == "."
+
+
+def test_frame_of_inverts_path():
+    p = parse_pattern("/x/beauty_####.exr")
+    assert p.frame_of("/x/beauty_1001.exr") == 1001
+    assert p.frame_of("/x/beauty_-001.exr") == -1
+    assert p.frame_of("/x/beauty_101.exr") is None     # wrong padding
+    assert p.frame_of("/x/beauty_1001.exr.tmp") is None
+    assert p.frame_of("/y/beauty_1001.exr") is None
+
+
+@pytest.mark.parametrize("text, words", [
+    ("plate.exr", "no frame token"),
+    ("plate.####.%04d.exr", "2 frame tokens"),
+    ("shot_####/plate.exr", "file name, not the folder"),
+])
+def test_bad_patterns_say_what_is_valid(text, words):
+    with pytest.raises(FrameRangeError, match=words):
+        parse_pattern(text)
+
+
+@pytest.mark.parametrize("spec, frames", [
+    ("1001", (1001,)),
+    ("1001-1004", (1001, 1002, 1003, 1004)),
+    ("1001-1009x4", (1001, 1005, 1009)),
+    ("1001-1010x4", (1001, 1005, 1009)),
+    ("1001,1005,1010-1012", (1001, 1005, 1010, 1011, 1012)),
+    ("1010-1012, 1001 ,1005,1011", (1001, 1005, 1010, 1011, 1012)),
+    ("-2-1", (-2, -1, 0, 1)),
+    ("-5--3", (-5, -4, -3)),
+])
+def test_parse_frames(spec, frames):
+    assert parse_frames(spec) == frames
+
+
+def test_parse_frames_from_numbers():
+    assert parse_frames(1001) == (1001,)
+    assert parse_frames([3, 1, 2, 3]) == (1, 2, 3)
+    assert parse_frames(range(1001, 1004)) == (1001, 1002, 1003)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("", "valid forms"),
+    ("1001-", "valid forms"),
+    ("abc", "valid forms"),
+    ("1001-1100x", "valid forms"),
+    ("1001:1100", "valid forms"),
+    ("1100-1001", "ends before it starts"),
+    ("1001-1100x0", "step"),
+    ([], "empty"),
+    (True, "frame range"),
+])
+def test_bad_frame_ranges(spec, words):
+    with pytest.raises(FrameRangeError, match=words):
+        parse_frames(spec)
+
+
+def test_frame_range_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        parse_frames("nope")
+
+
+@pytest.mark.parametrize("frames", [
+    [1001, 1002, 1003, 1005, 1010, 1012, 1014],
+    list(range(1001, 1101)),
+    list(range(1001, 1101, 2)) + [2000],
+    [5],
+    [1, 3],
+    [-3, -2, -1, 0, 7],
+])
+def test_format_frames_round_trips(frames):
+    text = format_frames(frames)
+    assert parse_frames(text) == tuple(sorted(frames))
+
+
+def test_format_frames_is_compact():
+    assert format_frames(range(1001, 1101)) == "1001-1100"
+    assert format_frames([1001, 1002, 1003, 1005, 1010, 1012, 1014]) == "1001-1003,1005,1010-1014x2"
+
+
+def test_chunks_cover_every_frame_once_and_are_contiguous():
+    frames = parse_frames("1001-1100")
+    for n in (1, 3, 7, 10, 100, 130):
+        chunks = [chunk_frames(frames, f"{k}/{n}") for k in range(1, n + 1)]
+        assert sum(chunks, ()) == frames
+        sizes = [len(c) for c in chunks]
+        assert max(sizes) - min(sizes) <= 1
+    assert chunk_frames(range(1, 11), "1/3") == (1, 2, 3, 4)
+    assert chunk_frames(range(1, 11), (3, 3)) == (8, 9, 10)
+    assert chunk_frames([1, 2], "3/3") == ()  # more chunks than frames: an idle task
+
+
+@pytest.mark.parametrize("spec", ["0/4", "5/4", "1/0", "a/b", "3", "1-4", (0, 2)])
+def test_bad_chunks(spec):
+    with pytest.raises(FrameRangeError, match="chunk"):
+        parse_chunk(spec)
+
+
+def test_split_by_size():
+    assert split_by_size(range(1, 8), 3) == [(1, 2, 3), (4, 5, 6), (7,)]
+    with pytest.raises(FrameRangeError):
+        split_by_size([1], 0)
+
+
+def test_sample_frames_spread_over_the_shot():
+    frames = parse_frames("1001-1100")
+    s = sample_frames(frames, 8)
+    assert len(s) == 8 and s[0] == 1001 and s[-1] == 1100
+    assert list(s) == sorted(s)
+    gaps = [b - a for a, b in zip(s, s[1:])]
+    assert max(gaps) - min(gaps) <= 1
+    assert sample_frames([1, 2, 3], 8) == (1, 2, 3)
+    assert sample_frames(frames, 1) == (1051,)
+    with pytest.raises(FrameRangeError):
+        sample_frames(frames, 0)
