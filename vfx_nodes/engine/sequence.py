@@ -1,0 +1,563 @@
+"""Shots, not frames: render a frame range of plates with a look, farm-safe.
+
+:func:`render_sequence` is the whole of ``vfx-style render`` as a function::
+
+    import vfx_nodes as vn
+    report = vn.render_sequence("plate.####.exr", "styled.####.exr", "oil.safetensors",
+                                "1001-1100", stats="shot", strength=0.8)
+    print(report.summary())
+
+What makes it safe on a render farm (see ``docs/FARM.md``):
+
+* **atomic frames** — every frame goes through :func:`vfx_nodes.io.write_plate`, which
+  writes a hidden temporary file (``.NAME.tmp-PID-RANDOM.EXT``) in the target folder and
+  renames it, so an output frame either exists whole or not at all;
+* **resume** — frames whose output already exists are skipped (unless ``overwrite``), so a
+  task killed with SIGKILL and started again completes the shot; on start, stale
+  temporary files of *this call's* output frames are removed (only names matching the
+  temporary naming above and one of our frames: another chunk's files are never touched);
+* **checked inputs** — every input frame is checked to exist before anything is rendered;
+  missing frames are one :class:`~vfx_nodes.errors.MissingFrameError` naming them, or,
+  with ``skip_missing``, are left out and listed in the report;
+* **stable looks** — ``stats="shot"`` collects the generator's normalisation statistics
+  once from up to ``stats_samples`` frames spread evenly over the *whole* frame range
+  (never just the chunk) and merges them (:meth:`NormStats.merge`), so every frame — and
+  every farm chunk — is normalised the same way; ``stats_file`` caches them
+  (safetensors) so chunks need not even recompute them. This is what removes the
+  frame-to-frame flicker of per-frame statistics (URST, Chen et al. 2022; measured with
+  the warping error of Lai et al. 2018 in ``benchmarks/bench_flicker.py``).
+
+Cancelling: ``cancel`` (a :class:`threading.Event` or a callable returning ``True``) is
+checked before each frame; when it fires, the frame being rendered is finished and
+written, and :func:`render_sequence` *returns* a :class:`RenderReport` with
+``cancelled=True`` (no exception: the caller asked for it). A ``progress`` callback may
+also raise :class:`~vfx_nodes.errors.RenderCancelled` to stop; that too returns a
+cancelled report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any, Literal, Union
+
+from ..errors import (
+    FrameRangeError,
+    KnobError,
+    MissingFrameError,
+    PlateError,
+    PlateWriteError,
+    RenderCancelled,
+)
+from .frames import (
+    FramePattern,
+    chunk_frames,
+    format_frames,
+    parse_chunk,
+    parse_frames,
+    parse_pattern,
+    sample_frames,
+)
+
+__all__ = [
+    "render_sequence",
+    "shot_stats",
+    "RenderReport",
+    "ProgressBar",
+    "stale_temp_files",
+    "remove_stale_temp_files",
+]
+
+ProgressCallback = Callable[[int, int, Union[int, None]], Any]
+CancelToken = Union[threading.Event, Callable[[], bool], None]
+
+#: How many frames ``stats="shot"`` samples from the frame range by default.
+DEFAULT_STATS_SAMPLES = 8
+
+# stylize() keywords render_sequence itself sets (the plate, the look, the statistics).
+_OWN_KEYWORDS = {"plate", "look", "stats"}
+
+
+# --- seams to the rooms below (imported when first used, so `import` stays cheap) -------
+
+
+def _read_plate(path: str) -> Any:
+    from ..io import read_plate
+
+    return read_plate(path)
+
+
+def _write_plate(plate: Any, path: str) -> None:
+    from ..io import write_plate
+
+    write_plate(plate, path)
+
+
+def _stylize_fn() -> Callable[..., Any]:
+    from . import stylize
+
+    return stylize
+
+
+def _collect_stats_fn() -> Callable[..., Any]:
+    from . import collect_stats
+
+    return collect_stats
+
+
+def _load_look(path: str | os.PathLike[str]) -> Any:
+    from ..model import load_look
+
+    return load_look(path)
+
+
+def _normstats_cls() -> Any:
+    from ..model import NormStats
+
+    return NormStats
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderReport:
+    """What :func:`render_sequence` did.
+
+    Attributes:
+        input: the input pattern.
+        output: the output pattern.
+        frames: the frames this call was responsible for (the chunk, or the whole range).
+        rendered: frames rendered and written by this call.
+        skipped: frames whose output already existed (resume); empty with ``overwrite``.
+        missing: frames whose input does not exist (only with ``skip_missing``).
+        cancelled: whether the render stopped early because it was cancelled.
+        seconds: wall-clock time of the call.
+        stats: ``"frame"``, ``"shot"`` (collected), ``"file"`` (loaded from
+            ``stats_file``) or ``"given"`` (a NormStats passed in).
+        stats_frames: the frames shot statistics were collected from (empty otherwise).
+        chunk: ``(K, N)`` when a chunk was rendered.
+    """
+
+    input: str
+    output: str
+    frames: tuple[int, ...]
+    rendered: tuple[int, ...] = ()
+    skipped: tuple[int, ...] = ()
+    missing: tuple[int, ...] = ()
+    cancelled: bool = False
+    seconds: float = 0.0
+    stats: str = "frame"
+    stats_frames: tuple[int, ...] = ()
+    chunk: tuple[int, int] | None = None
+
+    @property
+    def remaining(self) -> tuple[int, ...]:
+        """Frames neither rendered, skipped nor missing (left over by a cancel)."""
+        done = set(self.rendered) | set(self.skipped) | set(self.missing)
+        return tuple(f for f in self.frames if f not in done)
+
+    @property
+    def complete(self) -> bool:
+        """True when every frame of :attr:`frames` has an output (rendered or skipped)."""
+        return not self.missing and not self.remaining
+
+    def summary(self) -> str:
+        """One human line: counts, frames per second, time, and the missing frames."""
+        fps = len(self.rendered) / self.seconds if self.seconds > 0 and self.rendered else 0.0
+        text = (f"rendered {len(self.rendered)}, skipped {len(self.skipped)} (already done), "
+                f"missing {len(self.missing)} of {len(self.frames)} frames in "
+                f"{_clock(self.seconds)} ({fps:.2f} fps), {self.stats} statistics")
+        if self.chunk:
+            text += f", chunk {self.chunk[0]}/{self.chunk[1]}"
+        if self.missing:
+            text += f"; missing input frames: {format_frames(self.missing)}"
+        if self.cancelled:
+            text += f"; CANCELLED with {len(self.remaining)} frames left ({format_frames(self.remaining) or '-'})"
+        return text
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A small progress printer for :func:`render_sequence`'s ``progress`` callback.
+
+    On a terminal it redraws one line with ``\\r``; elsewhere (farm logs, pipes) it prints
+    one plain line per frame, which log collectors keep. No third-party dependency.
+
+    Args:
+        stream: where to print (default ``sys.stderr``).
+        label: word in front of the bar.
+        tty: force terminal (``True``) or plain-line (``False``) mode; default: ask the
+            stream's ``isatty()``.
+        width: characters of the bar itself.
+
+    The callback receives ``(done, total, frame)``; ``(0, total, None)`` marks the start
+    (the clock for frames per second and ETA starts there).
+    """
+
+    def __init__(self, stream: IO[str] | None = None, *, label: str = "render",
+                 tty: bool | None = None, width: int = 24):
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty()) if tty is None else bool(tty)
+        self.label = label
+        self.width = int(width)
+        self._start: float | None = None
+        self._drawn = False
+
+    def line(self, done: int, total: int, frame: int | None) -> str:
+        """The text shown for this state (without ``\\r`` or newline)."""
+        now = time.perf_counter()
+        if self._start is None:
+            self._start = now
+        elapsed = now - self._start
+        rate = done / elapsed if done and elapsed > 0 else 0.0
+        eta = _clock((total - done) / rate) if rate > 0 else "--:--"
+        filled = self.width * done // total if total else self.width
+        bar = "#" * filled + "." * (self.width - filled)
+        where = f" frame {frame}" if frame is not None else ""
+        return (f"{self.label} [{bar}] {done}/{total}{where}  {rate:.2f} fps  "
+                f"elapsed {_clock(elapsed)}  ETA {eta}")
+
+    def __call__(self, done: int, total: int, frame: int | None) -> None:
+        if done == 0:
+            self._start = time.perf_counter()
+        text = self.line(done, total, frame)
+        if self.tty:
+            self.stream.write("\r" + text + "\x1b[K")
+            self._drawn = True
+            if done >= total:
+                self.close()
+        elif done > 0:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the terminal line (call once at the end; harmless twice)."""
+        if self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+# --- temporary files --------------------------------------------------------------------------
+
+
+def _temp_regex(final: str) -> re.Pattern[str]:
+    # The naming of vfx_nodes.io's atomic writes: ".STEM.tmp-PID-HEX.EXT" next to the
+    # target (io/_atomic.py: temporary_path). Only these names are ever removed.
+    p = Path(final)
+    return re.compile(rf"^\.{re.escape(p.stem)}\.tmp-\d+-[0-9a-f]+{re.escape(p.suffix)}$")
+
+
+def stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -> list[str]:
+    """Temporary files left next to ``frames`` of ``output`` by an interrupted write.
+
+    Only names following :func:`vfx_nodes.io.write_plate`'s temporary naming
+    (``.NAME.tmp-PID-RANDOM.EXT``) for one of the given frames are returned, so files of
+    other frames, other chunks and other sequences in the folder are never touched.
+    """
+    pattern = output if isinstance(output, FramePattern) else parse_pattern(output)
+    folder = pattern.folder
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    regexes = [_temp_regex(pattern.path(f)) for f in frames]
+    stems = {Path(pattern.path(f)).stem for f in frames}
+    found = []
+    for name in names:
+        if not name.startswith(".") or ".tmp-" not in name:
+            continue
+        if name[1:].split(".tmp-")[0] not in stems:
+            continue
+        if any(r.match(name) for r in regexes):
+            found.append(os.path.join(folder, name))
+    return sorted(found)
+
+
+def remove_stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -> list[str]:
+    """Remove :func:`stale_temp_files` and return what was removed.
+
+    Two tasks must not render the *same* frames at the same time (a farm retries a task
+    only after its previous attempt has ended), so a temporary file of one of our frames
+    found at start is an orphan of a killed attempt.
+    """
+    removed = []
+    for path in stale_temp_files(output, frames):
+        try:
+            os.unlink(path)
+            removed.append(path)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+# --- shot statistics ----------------------------------------------------------------------------
+
+
+def _accepted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return dict(kwargs)
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
+               frames: str | Iterable[int], *, samples: int = DEFAULT_STATS_SAMPLES,
+               skip_missing: bool = False, **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
+    """Normalisation statistics of a whole shot: collected from sampled frames, merged.
+
+    Args:
+        input: the input pattern (``plate.####.exr``).
+        look: a look object or a look file path.
+        frames: the **whole** shot's frame range (never a chunk: every chunk must sample
+            the same frames to get the same statistics).
+        samples: at most this many frames, evenly spaced, first and last included.
+        skip_missing: sample only from frames that exist instead of failing.
+        **stylize_kwargs: the settings the frames will be rendered with (colourspace,
+            layer, working space, device ...); those :func:`collect_stats` accepts are
+            passed on, so the statistics are taken in the space the frames run in.
+
+    Returns:
+        ``(stats, sampled_frames)``: a NormStats (:meth:`NormStats.merge` of each sampled
+        frame's statistics, weighted by pixel count) and the frames it came from.
+
+    Raises:
+        MissingFrameError: a sampled frame is missing (without ``skip_missing``), or no
+            frame of the range exists.
+    """
+    pin = input if isinstance(input, FramePattern) else parse_pattern(os.fspath(input))
+    shot = parse_frames(frames)
+    if isinstance(look, (str, os.PathLike)):
+        look = _load_look(look)
+    pool = shot
+    if skip_missing:
+        pool = tuple(f for f in shot if os.path.exists(pin.path(f)))
+        if not pool:
+            raise MissingFrameError(
+                f"no input frame of {pin.text} {format_frames(shot)} exists; cannot collect shot statistics")
+    picked = sample_frames(pool, samples)
+    absent = [f for f in picked if not os.path.exists(pin.path(f))]
+    if absent:
+        raise MissingFrameError(
+            f"shot statistics need input frames {format_frames(absent)} ({pin.path(absent[0])} ...), "
+            f"which are missing; pass skip_missing to sample only existing frames")
+    collect = _collect_stats_fn()
+    kwargs = _accepted(collect, {k: v for k, v in stylize_kwargs.items() if k not in _OWN_KEYWORDS})
+    per_frame = []
+    for f in picked:
+        plate = _read_frame(pin, f)
+        per_frame.append(collect(plate, look, **kwargs))
+    stats = per_frame[0] if len(per_frame) == 1 else _normstats_cls().merge(per_frame)
+    return stats, picked
+
+
+def _read_frame(pattern: FramePattern, frame: int) -> Any:
+    path = pattern.path(frame)
+    try:
+        return _read_plate(path)
+    except PlateError as exc:
+        # Name the frame as well as the file: the user thinks in frame numbers.
+        msg = str(exc)
+        if path not in msg:
+            msg = f"{path}: {msg}"
+        try:
+            new = type(exc)(f"frame {frame}: {msg}")
+        except Exception:  # pragma: no cover - a subclass with another signature
+            raise exc
+        raise new from exc
+
+
+def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
+                           look: Any, shot: tuple[int, ...], samples: int, skip_missing: bool,
+                           kwargs: Mapping[str, Any]) -> tuple[Any, str, tuple[int, ...]]:
+    if stats is None or (isinstance(stats, str) and stats == "frame"):
+        if stats_file is not None:
+            raise KnobError("stats_file is only used with stats='shot'")
+        return None, "frame", ()
+    if isinstance(stats, str):
+        if stats != "shot":
+            raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
+        if stats_file is not None and os.path.exists(stats_file):
+            return _normstats_cls().load(stats_file), "file", ()
+        ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, **kwargs)
+        if stats_file is not None:
+            # NormStats.save is atomic (temporary name + rename): chunks racing to create
+            # the file each write identical statistics, and none reads half a file.
+            ns.save(stats_file)
+        return ns, "shot", picked
+    if not hasattr(stats, "layers"):
+        raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {type(stats).__name__}")
+    return stats, "given", ()
+
+
+def _is_cancelled(cancel: CancelToken) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    if callable(cancel):
+        return bool(cancel())
+    raise KnobError(f"cancel must be a threading.Event or a callable, got {type(cancel).__name__}")
+
+
+# --- the render -----------------------------------------------------------------------------------
+
+
+def render_sequence(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    look: Any,
+    frames: str | int | Iterable[int],
+    *,
+    chunk: str | tuple[int, int] | None = None,
+    overwrite: bool = False,
+    skip_missing: bool = False,
+    stats: Literal["frame", "shot"] | Any = "frame",
+    stats_file: str | os.PathLike[str] | None = None,
+    stats_samples: int = DEFAULT_STATS_SAMPLES,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken = None,
+    **stylize_kwargs: Any,
+) -> RenderReport:
+    """Apply a look to a frame range of plates, one atomic output file per frame.
+
+    Args:
+        input: input pattern with one frame token (``plate.####.exr``, ``plate.%04d.exr``,
+            ``plate.@@@@.exr``; see :mod:`vfx_nodes.engine.frames`).
+        output: output pattern; its folder is created if needed. Must differ from
+            ``input``.
+        look: a look (from :func:`vfx_nodes.load_look`) or the path of a look file.
+        frames: the shot's frame range (``"1001-1100"``, ``"1001-1100x2"``,
+            ``"1001,1005,1010-1020"``) or frame numbers.
+        chunk: ``"K/N"`` or ``(K, N)``: render only the K-th (1-based) of N contiguous
+            chunks of ``frames`` (a farm task). Shot statistics still come from all of
+            ``frames``.
+        overwrite: re-render frames whose output exists (default: skip them — resume).
+        skip_missing: render the frames whose input exists and list the rest in the
+            report, instead of failing before rendering anything.
+        stats: ``"frame"`` (each frame's own thumbnail statistics, the default),
+            ``"shot"`` (statistics of the whole shot, see :func:`shot_stats`) or a
+            NormStats to apply to every frame.
+        stats_file: with ``stats="shot"``, a safetensors file to load the shot
+            statistics from if it exists, else to save them to; give every chunk of a
+            farm job the same file. It belongs to one look and range: delete it when
+            either changes.
+        stats_samples: how many frames shot statistics sample (evenly spaced).
+        progress: ``callback(done, total, frame)``, called with ``(0, total, None)``
+            before the first frame and after each rendered frame; ``total`` counts the
+            frames to render (skipped and missing ones are left out). May raise
+            :class:`RenderCancelled` to stop. :class:`ProgressBar` is one.
+        cancel: a :class:`threading.Event` or a callable returning ``True`` to stop;
+            checked before each frame.
+        **stylize_kwargs: passed to :func:`vfx_nodes.engine.stylize` for every frame
+            (``strength``, ``tile``, ``halo``, ``device``, ``precision``, ``layer``,
+            ``colorspace``, ``working_colorspace``, ``preserve_alpha``,
+            ``luminance_only``, ``config``).
+
+    Returns:
+        A :class:`RenderReport`; ``cancelled=True`` when stopped early (no exception).
+
+    Raises:
+        FrameRangeError: bad pattern, range or chunk.
+        MissingFrameError: input frames missing (without ``skip_missing``); raised before
+            any frame is rendered, listing them.
+        PlateReadError: an input frame could not be read (the message names the frame);
+            frames rendered before it are kept, so a re-run resumes there.
+        KnobError: an unknown or bad keyword.
+    """
+    t0 = time.perf_counter()
+    pin = parse_pattern(os.fspath(input))
+    pout = parse_pattern(os.fspath(output))
+    if os.path.abspath(pin.path(0)) == os.path.abspath(pout.path(0)):
+        raise PlateWriteError(
+            f"output pattern {pout.text!r} names the same files as the input; choose another output")
+    shot = parse_frames(frames)
+    chunk_kn = None
+    todo = shot
+    if chunk is not None:
+        todo = chunk_frames(shot, chunk)
+        chunk_kn = parse_chunk(chunk)
+    if int(stats_samples) < 1:
+        raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
+    _is_cancelled(cancel)  # type check up front, not after an hour of rendering
+
+    stylize = _stylize_fn()
+    params = inspect.signature(stylize).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
+        unknown = sorted(k for k in stylize_kwargs if k not in valid)
+        if unknown:
+            raise KnobError(f"unknown render setting(s) {', '.join(unknown)}; valid settings are {', '.join(valid)}")
+    bad_own = sorted(_OWN_KEYWORDS & set(stylize_kwargs))
+    if bad_own:
+        raise KnobError(f"{', '.join(bad_own)} cannot be passed as a render setting")
+
+    # Orphans of a killed attempt at *these* frames; other chunks' files are not ours.
+    remove_stale_temp_files(pout, todo)
+
+    skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
+    pending = [f for f in todo if f not in set(skipped)]
+    missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
+    if missing and not skip_missing:
+        raise MissingFrameError(
+            f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
+            f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
+            f"Check --frames, or pass --skip-missing to render the frames that exist")
+    pending = [f for f in pending if f not in set(missing)]
+
+    def report(rendered: list[int], cancelled: bool = False, mode: str = "frame",
+               picked: tuple[int, ...] = ()) -> RenderReport:
+        return RenderReport(input=pin.text, output=pout.text, frames=todo, rendered=tuple(rendered),
+                            skipped=skipped, missing=missing, cancelled=cancelled,
+                            seconds=time.perf_counter() - t0, stats=mode, stats_frames=picked,
+                            chunk=chunk_kn)
+
+    if not pending:
+        mode = "frame" if stats in (None, "frame") else ("given" if not isinstance(stats, str) else "shot")
+        return report([], mode=mode)
+
+    if isinstance(look, (str, os.PathLike)):
+        look = _load_look(look)
+    ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, shot, int(stats_samples),
+                                              skip_missing, stylize_kwargs)
+    folder = pout.folder
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise PlateWriteError(f"cannot create output folder {folder!r}: {exc}") from exc
+
+    rendered: list[int] = []
+    total = len(pending)
+    try:
+        if progress is not None:
+            progress(0, total, None)
+        for frame in pending:
+            if _is_cancelled(cancel):
+                return report(rendered, True, mode, picked)
+            plate = _read_frame(pin, frame)
+            result = stylize(plate, look, stats=ns, **stylize_kwargs)
+            _write_plate(result, pout.path(frame))
+            rendered.append(frame)
+            if progress is not None:
+                progress(len(rendered), total, frame)
+    except RenderCancelled:
+        return report(rendered, True, mode, picked)
+    return report(rendered, False, mode, picked)
