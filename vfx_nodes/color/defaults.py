@@ -20,10 +20,16 @@ DEFAULT_RASTER_SPACE = "sRGB Encoded Rec.709 (sRGB)"
 DEFAULT_WORKING_SPACE = "sRGB Encoded Rec.709 (sRGB)"
 
 #: Other spellings of the defaults in common configs (ACES 1.x, older studio configs).
+#: :func:`vfx_nodes.color.resolve_colorspace` tries a group's members in order when a
+#: config has none of the names asked for.  Only spellings of the *same* encoding are
+#: listed: roles such as ``scene_linear``, ``compositing_log`` or ``texture_paint`` are
+#: facility choices (``scene_linear`` is linear Rec.709 in many configs), so using them
+#: as fallbacks would silently feed a look the wrong colours.  ``aces_interchange`` is the
+#: exception: OCIO 2 defines that role as ACES2065-1.
 ALIASES: dict[str, tuple[str, ...]] = {
     "sRGB Encoded Rec.709 (sRGB)": ("srgb_texture", "sRGB - Texture", "Utility - sRGB - Texture",
-                                    "srgb_tx", "sRGB", "color_picking", "texture_paint"),
-    "ACEScg": ("ACES - ACEScg", "acescg", "scene_linear"),
-    "ACES2065-1": ("ACES - ACES2065-1", "aces_interchange"),
-    "ACEScct": ("ACES - ACEScct", "compositing_log"),
+                                    "srgb_tx", "sRGB"),
+    "ACEScg": ("ACES - ACEScg", "acescg", "lin_ap1"),
+    "ACES2065-1": ("ACES - ACES2065-1", "aces_interchange", "lin_ap0"),
+    "ACEScct": ("ACES - ACEScct", "acescct_ap1"),
 }
