@@ -1,1 +1,116 @@
-"""Image I/O: EXR plates through OpenEXR, PNG/JPEG/TIFF style references (one file ↔ Plate boundary)."""
+"""Image I/O: EXR plates through OpenEXR, PNG/JPEG/TIFF style references (one file ↔ Plate boundary).
+
+* :func:`read_plate` — EXR (via :mod:`.exr`) or PNG/JPEG/TIFF (via :mod:`.raster`),
+  chosen by the file's magic number, not its name.
+* :func:`write_plate` — EXR, or PNG when the target ends in ``.png``; always atomic.
+* :func:`plate_info` — what ``vfx-style info`` prints.
+* :func:`luminance_chroma_to_rgb` — RGB view of ``Y``/``RY``/``BY`` plates.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import PlateNotFoundError, PlateReadError, PlateWriteError
+from ..plate import Plate
+from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, write_exr
+from .lumachroma import luminance_chroma_to_rgb, luminance_weights
+from .raster import read_raster, sniff, write_png
+
+__all__ = ["read_plate", "write_plate", "plate_info", "luminance_chroma_to_rgb",
+           "luminance_weights", "COMPRESSIONS", "LOSSY_COMPRESSIONS"]
+
+
+def _kind(path: str) -> str:
+    if not os.path.exists(path):
+        raise PlateNotFoundError(f"plate {path!r} does not exist")
+    if os.path.isdir(path):
+        raise PlateReadError(f"{path!r} is a folder, not an image file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise PlateReadError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    kind = sniff(head)
+    if kind is None:
+        raise PlateReadError(f"{path!r} is not an image vfx_nodes can read (valid: EXR, PNG, JPEG, TIFF)")
+    return kind
+
+
+def read_plate(path: str | os.PathLike[str], part: int | str | None = None, *,
+               layer: str | None = None) -> Plate:
+    """Read an image file as a :class:`~vfx_nodes.plate.Plate`.
+
+    Args:
+        path: an EXR, PNG, JPEG or TIFF file (recognised by content).
+        part: EXR part name or index (default: first part); ignored for raster files.
+        layer: EXR only: keep just this layer's channels (``"left"``, ``""`` = main).
+
+    Raises:
+        PlateNotFoundError: the file does not exist.
+        PlateReadError: not an image, or damaged (the message names the file).
+        UnsupportedPlateError: a deep EXR part.
+        ChannelNotFoundError: unknown part or layer.
+
+    Example:
+        >>> plate = read_plate("shot.1001.exr")                     # doctest: +SKIP
+        >>> plate.channel("R").shape, plate.data_window             # doctest: +SKIP
+    """
+    spath = os.fspath(path)
+    kind = _kind(spath)
+    if kind == "exr":
+        return read_exr(spath, part, layer=layer)
+    return read_raster(spath, kind)
+
+
+def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> None:
+    """Write ``plate`` atomically: EXR, or PNG when ``path`` ends in ``.png``.
+
+    EXR options (see :func:`vfx_nodes.io.exr.write_exr`): ``compression``,
+    ``pixel_type`` (``"half"``/``"float"``), ``part``, ``keep_lossy``.
+    PNG options: ``bit_depth`` (8 or 16).
+
+    Raises:
+        PlateWriteError: missing folder, unknown option, or the write failed; no
+            temporary file is left and an existing target is untouched.
+    """
+    if not isinstance(plate, Plate):
+        raise PlateWriteError(f"write_plate needs a Plate, got {type(plate).__name__}")
+    suffix = Path(os.fspath(path)).suffix.lower()
+    if suffix == ".png":
+        allowed = {"bit_depth"}
+        writer: Any = write_png
+    elif suffix in (".jpg", ".jpeg", ".tif", ".tiff"):
+        raise PlateWriteError(f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only")
+    else:
+        allowed = {"compression", "pixel_type", "part", "keep_lossy"}
+        writer = write_exr
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise PlateWriteError(
+            f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}")
+    writer(plate, path, **options)
+
+
+def plate_info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Describe an image file without decoding its pixels (EXR) — JSON-ready values.
+
+    See :func:`vfx_nodes.io.exr.exr_info` for the EXR layout; raster files give
+    ``{"path", "format", "parts": [one part with channels, windows, colorspace]}``.
+    """
+    spath = os.fspath(path)
+    kind = _kind(spath)
+    if kind == "exr":
+        return exr_info(spath)
+    p = read_raster(spath, kind)
+    w, h = p.width, p.height
+    return {"path": spath, "format": kind, "parts": [{
+        "index": 0, "name": None, "type": "raster",
+        "channels": [{"name": n, "type": t, "x_sampling": 1, "y_sampling": 1}
+                     for n, t in zip(p.channel_names, p.pixel_types)],
+        "data_window": [0, 0, w - 1, h - 1], "display_window": [0, 0, w - 1, h - 1],
+        "pixel_aspect": 1.0, "compression": None, "line_order": None, "tiles": None,
+        "colour": {}, "colorspace": p.colorspace, "colorspace_attribute": None,
+        "attributes": {}}]}
