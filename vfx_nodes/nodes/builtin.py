@@ -1,0 +1,264 @@
+"""The built-in nodes: Read, Write, ColorSpace and StyleTransfer.
+
+Each is a thin declaration around one library function — :func:`vfx_nodes.io.read_plate`,
+:func:`vfx_nodes.io.write_plate`, :func:`vfx_nodes.color.convert_plate` and
+:func:`vfx_nodes.engine.stylize` — so the node, the Python API and the command line run the
+same code and give the same pixels.  The library modules are imported inside
+``process`` so that listing the nodes (``vfx-style nodes``, a host's toolbar) does not
+import torch or OpenColorIO.
+
+``StyleTransfer``'s knobs map 1:1 onto ``stylize``'s keywords; that mapping lives in one
+place, :meth:`StyleTransfer.stylize_kwargs`, which the ``vfx-style render`` command and the
+host adapters reuse (see :data:`STYLIZE_KNOBS`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LookNotFoundError, NodeError
+from ..plate import Plate
+from .knob import Knob
+from .node import Inputs, Node
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Look
+
+__all__ = ["Read", "Write", "ColorSpace", "StyleTransfer", "STYLIZE_KNOBS", "frame_path", "BUILTIN_NODES"]
+
+#: OpenEXR compressions offered by Write ("" keeps the source plate's).
+EXR_COMPRESSIONS = ("", "none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab")
+
+
+def frame_path(path: str, frame: int | None) -> str:
+    """``path`` with its frame token (``####``, ``@@@@``, ``%04d``) replaced by ``frame``.
+
+    A path without a token is returned unchanged (a single image); a token with no frame
+    given raises :class:`NodeError`.  The token grammar is the engine's
+    (:func:`vfx_nodes.engine.frames.parse_pattern`), so nodes and ``vfx-style render``
+    agree on every spelling.
+    """
+    from ..engine.frames import _TOKEN_RE, parse_pattern
+
+    if not _TOKEN_RE.search(os.path.basename(path)):
+        return path
+    if frame is None:
+        raise NodeError(f"{path!r} is a frame pattern; render it with a frame number")
+    return parse_pattern(path).path(int(frame))
+
+
+class Read(Node):
+    """Read one frame of an image sequence (EXR, PNG, JPEG, TIFF) as a plate."""
+
+    name = "Read"
+    inputs = ()
+    host_exposed = False  # a host's own Read node does this
+    knobs = (
+        Knob("file", "file", "", help="image or sequence; the frame goes where #### (one # per "
+             "digit), @@@@ or %04d stands, e.g. plate.####.exr"),
+        Knob("part", "str", "", help="EXR part to read, by name or index; empty = the first part"),
+        Knob("layer", "str", "", help="keep only this layer's channels (e.g. 'diffuse'); "
+             "empty = every channel"),
+    )
+
+    def process(self, inputs: Inputs, frame: int | None) -> Plate:
+        from ..io import read_plate
+
+        if not self["file"]:
+            raise NodeError("Read: the 'file' knob is empty; give an image or a sequence pattern")
+        part: str | int | None = self["part"] or None
+        if isinstance(part, str) and part.strip().lstrip("-").isdigit():
+            part = int(part)
+        return read_plate(frame_path(self["file"], frame), part, layer=self["layer"] or None)
+
+
+class Write(Node):
+    """Write the input to an image file (atomic: temporary file, then rename); passes it on."""
+
+    name = "Write"
+    inputs = ("input",)
+    host_exposed = False  # a host's own Write node does this
+    knobs = (
+        Knob("file", "file", "", help="output image or sequence pattern (#### / %04d for the frame)"),
+        Knob("compression", "choice", "", choices=EXR_COMPRESSIONS,
+             help="EXR compression; empty keeps the source plate's"),
+        Knob("pixel_type", "choice", "", choices=("", "half", "float"),
+             help="EXR pixel type of the colour channels; empty keeps each channel's source type"),
+    )
+
+    def process(self, inputs: Inputs, frame: int | None) -> Plate:
+        from ..io import write_plate
+
+        if not self["file"]:
+            raise NodeError("Write: the 'file' knob is empty; give an output path")
+        options: dict[str, Any] = {}
+        if self["compression"]:
+            options["compression"] = self["compression"]
+        if self["pixel_type"]:
+            options["pixel_type"] = self["pixel_type"]
+        plate = inputs["input"]
+        write_plate(plate, frame_path(self["file"], frame), **options)
+        return plate
+
+
+class ColorSpace(Node):
+    """Convert the colour of one layer between two OCIO colourspaces."""
+
+    name = "ColorSpace"
+    inputs = ("input",)
+    knobs = (
+        Knob("in_colorspace", "str", "", help="colourspace of the input; empty = the plate's "
+             "own tag (the file's colourspace, else scene_linear)"),
+        Knob("out_colorspace", "str", "scene_linear", help="colourspace to convert to (OCIO "
+             "colourspace or role name)"),
+        Knob("layer", "str", "", help="layer whose R, G, B are converted; empty = the main layer"),
+        Knob("alpha", "choice", "premultiplied", choices=("premultiplied", "straight"),
+             help="premultiplied: unpremultiply by alpha before the conversion and premultiply "
+             "after (right for scene-linear plates with alpha); straight: convert as they are"),
+        Knob("ocio_config", "file", "", help="OCIO config; empty = $OCIO, else the built-in studio config"),
+    )
+
+    def process(self, inputs: Inputs, frame: int | None) -> Plate:
+        from ..color import convert_plate
+
+        return convert_plate(inputs["input"], self["out_colorspace"],
+                             src=self["in_colorspace"] or None, layer=self["layer"],
+                             config=self["ocio_config"] or None, alpha=self["alpha"])
+
+
+#: StyleTransfer knob → ``stylize`` keyword, and how an "unset" knob value maps to the
+#: keyword's default (``None`` = let the engine decide).  Keep in step with
+#: :func:`vfx_nodes.engine.stylize`; ``look`` and ``stats_file`` are loaded from their
+#: files by the node (and by ``vfx-style render``) and passed as ``look`` / ``stats``.
+STYLIZE_KNOBS: dict[str, str] = {
+    "strength": "strength",
+    "colorspace": "colorspace",
+    "working_colorspace": "working_colorspace",
+    "layer": "layer",
+    "tile": "tile",
+    "halo": "halo",
+    "device": "device",
+    "precision": "precision",
+    "preserve_alpha": "preserve_alpha",
+    "luminance_only": "luminance_only",
+    "ocio_config": "config",
+}
+
+
+class StyleTransfer(Node):
+    """Apply a trained look (neural style transfer) to one layer of the plate."""
+
+    name = "StyleTransfer"
+    inputs = ("input",)
+    knobs = (
+        Knob("look", "file", "", help="look file (.safetensors) written by vfx-style train"),
+        Knob("strength", "float", 1.0, range=(0.0, 1.0),
+             help="mix of the styled image over the original: 0 = original, 1 = fully styled"),
+        Knob("colorspace", "str", "", help="colourspace of the input plate; empty = the plate's "
+             "own tag (the file's colourspace, else scene_linear)"),
+        Knob("working_colorspace", "str", "", help="override the working space the look was "
+             "trained in (rarely needed); empty = the look's own"),
+        Knob("layer", "str", "", help="layer to stylise (e.g. 'diffuse'); empty = the main "
+             "R, G, B. Other channels pass through unchanged. The EXR part is chosen on Read"),
+        Knob("tile", "int", 0, range=(0, 16384), help="tile edge in pixels (halo excluded); "
+             "0 = automatic (from free GPU memory, 512 on the CPU)"),
+        Knob("halo", "int", 0, range=(0, 4096), help="overlap around each tile in pixels; "
+             "0 = automatic (at least half the network's receptive field)"),
+        Knob("device", "str", "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
+        Knob("precision", "choice", "auto", choices=("auto", "fp32", "fp16", "bf16"),
+             help="arithmetic precision; auto = bf16 on a recent CUDA GPU, fp32 elsewhere"),
+        Knob("preserve_alpha", "bool", True, help="keep the input's alpha and premultiply the "
+             "styled colour by it"),
+        Knob("luminance_only", "bool", False, help="transfer only the look's luminance and keep "
+             "the plate's own colours"),
+        Knob("stats_file", "file", "", help="shot normalisation statistics (.safetensors) "
+             "shared by every frame against flicker; empty = each frame's own statistics"),
+        Knob("ocio_config", "file", "", help="OCIO config; empty = $OCIO, else the built-in studio config"),
+    )
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        # Loaded looks and statistics per path, kept while the file is unchanged, so a
+        # sequence render loads the network once (a host keeps one node per frame range).
+        self._looks: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._stats: dict[str, tuple[tuple[int, int], Any]] = {}
+
+    @classmethod
+    def stylize_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
+        """Keyword arguments of :func:`vfx_nodes.engine.stylize` for these knob values.
+
+        The one place that maps knobs onto ``stylize``: empty strings and zeros that mean
+        "automatic" become ``None``.  ``look`` and ``stats_file`` are not included (they
+        are files; load them with :func:`vfx_nodes.model.load_look` and
+        :meth:`NormStats.load`).
+
+        Args:
+            knob_values: knob name → value (validated here; missing knobs take their
+                defaults). Unknown names raise.
+
+        Returns:
+            ``{"strength": ..., "tile": ..., ...}`` ready for ``stylize(plate, look, **kw)``.
+
+        Raises:
+            KnobError: an unknown knob or an invalid value.
+
+        Example:
+            >>> StyleTransfer.stylize_kwargs({"strength": 0.5, "tile": 0})["tile"] is None
+            True
+        """
+        v = cls.validate_values(knob_values)
+        out: dict[str, Any] = {}
+        for knob, kw in STYLIZE_KNOBS.items():
+            value = v[knob]
+            if knob in ("colorspace", "working_colorspace", "ocio_config"):
+                value = value or None
+            elif knob in ("tile", "halo"):
+                value = value or None
+            elif knob in ("device", "precision"):
+                value = None if value.strip().lower() in ("", "auto") else value.strip()
+            out[kw] = value
+        return out
+
+    def look(self) -> "Look":
+        """The loaded look of the ``look`` knob (cached per path while the file is unchanged)."""
+        from ..model import load_look
+
+        path = self["look"]
+        if not path:
+            raise LookNotFoundError("StyleTransfer: the 'look' knob is empty; give a look file "
+                                    "(.safetensors) made by vfx-style train")
+        return self._cached(self._looks, path, load_look)
+
+    def stats(self) -> Any:
+        """The shot statistics of the ``stats_file`` knob, or ``None`` when it is empty."""
+        if not self["stats_file"]:
+            return None
+        from ..model import NormStats
+
+        return self._cached(self._stats, self["stats_file"], NormStats.load)
+
+    @staticmethod
+    def _cached(cache: dict[str, tuple[tuple[int, int], Any]], path: str, load: Any) -> Any:
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = (-1, -1)  # let the loader raise its own, precise error
+        hit = cache.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = load(path)
+        cache[path] = (stamp, value)
+        return value
+
+    def process(self, inputs: Inputs, frame: int | None) -> Plate:
+        from ..engine import stylize
+
+        kwargs = self.stylize_kwargs(self.values)
+        return stylize(inputs["input"], self.look(), stats=self.stats(), **kwargs)
+
+
+#: The built-ins, in the order ``vfx-style nodes`` lists them.
+BUILTIN_NODES: tuple[type[Node], ...] = (Read, Write, ColorSpace, StyleTransfer)
