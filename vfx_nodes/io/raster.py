@@ -93,7 +93,7 @@ def _read_oiio(path: str) -> np.ndarray:
     if inp is None:
         raise PlateReadError(f"{path!r} is a damaged or unreadable PNG: {oiio.geterror()}")
     try:
-        arr = inp.read_image(0, 0, 0, -1, "uint16")
+        arr = inp.read_image("uint16")
     finally:
         inp.close()
     if arr is None:
