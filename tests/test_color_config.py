@@ -209,10 +209,10 @@ def test_shipped_config_by_name():
 
 def test_shipped_config_is_self_contained_and_old_enough_for_every_supported_ocio():
     text = (LUT_DIR / "vfx_nodes_studio.ocio").read_text()
-    major, minor = (int(v) for v in re.search(r"^ocio_profile_version: (\d+)\.(\d+)", text, re.M).groups())
+    major, minor = (int(v) for v in re.search(r"^ocio_profile_version: (\d+)\.(\d+)", text, re.MULTILINE).groups())
     # pyproject allows opencolorio>=2.3; the profile must not ask for more.
     assert (major, minor) <= (2, 3)
-    assert re.search(r'^search_path: ""', text, re.M)
+    assert re.search(r'^search_path: ""', text, re.MULTILINE)
     assert "FileTransform" not in text  # no external LUT files to go missing
 
 

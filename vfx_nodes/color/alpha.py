@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ColorError
 
-__all__ = ["premultiply", "unpremultiply", "alpha_mask"]
+__all__ = ["alpha_mask", "premultiply", "unpremultiply"]
 
 
 def _check(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

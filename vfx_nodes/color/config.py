@@ -28,7 +28,7 @@ import PyOpenColorIO as ocio
 from ..errors import ColorConfigError
 from .luts import lut_names, lut_path
 
-__all__ = ["ConfigLike", "BUILTIN_DEFAULT", "get_config", "config_source", "clear_caches"]
+__all__ = ["BUILTIN_DEFAULT", "ConfigLike", "clear_caches", "config_source", "get_config"]
 
 #: What every ``config=`` argument accepts.
 ConfigLike = Union[str, os.PathLike, "ocio.Config", None]
@@ -37,7 +37,7 @@ ConfigLike = Union[str, os.PathLike, "ocio.Config", None]
 BUILTIN_DEFAULT = "ocio://studio-config-latest"
 
 _lock = threading.Lock()
-_configs: dict[tuple, "ocio.Config"] = {}
+_configs: dict[tuple, ocio.Config] = {}
 # id(config) -> where it came from, for messages.  Cached configs live as long as the
 # cache, so their ids stay valid; the entries are dropped together in clear_caches().
 _sources: dict[int, str] = {}
@@ -75,7 +75,7 @@ def _locate(value: str, origin: str) -> tuple[tuple, str]:
         f"vfx_nodes ({', '.join(shipped_names) or 'none'})")
 
 
-def get_config(config: ConfigLike = None) -> "ocio.Config":
+def get_config(config: ConfigLike = None) -> ocio.Config:
     """The OCIO config to use: the argument, else ``$OCIO``, else the built-in studio config.
 
     Args:
@@ -130,7 +130,7 @@ def get_config(config: ConfigLike = None) -> "ocio.Config":
     return loaded
 
 
-def config_source(config: "ocio.Config") -> str:
+def config_source(config: ocio.Config) -> str:
     """Where a config came from (path or URI), or its name for configs made elsewhere."""
     with _lock:
         source = _sources.get(id(config))

@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -50,8 +49,16 @@ from .config import ConfigLike, config_source, get_config
 from .defaults import DEFAULT_PLATE_SPACE
 from .names import resolve_colorspace, resolve_display_view
 
-__all__ = ["ALPHA_MODES", "OPTIMIZATION", "convert_rgb", "convert_plate", "display_view_rgb",
-           "display_view_plate", "get_processor", "get_display_view_processor"]
+__all__ = [
+    "ALPHA_MODES",
+    "OPTIMIZATION",
+    "convert_plate",
+    "convert_rgb",
+    "display_view_plate",
+    "display_view_rgb",
+    "get_display_view_processor",
+    "get_processor",
+]
 
 #: Accepted values of the ``alpha=`` argument of the plate functions.
 ALPHA_MODES = ("premultiplied", "straight", "ignore")
@@ -62,7 +69,7 @@ OPTIMIZATION = ocio.OptimizationFlags(
 
 _MAX_PROCESSORS = 256
 _lock = threading.Lock()
-_processors: "OrderedDict[Hashable, ocio.CPUProcessor]" = OrderedDict()
+_processors: OrderedDict[Hashable, ocio.CPUProcessor] = OrderedDict()
 
 
 def _clear_processors() -> None:
@@ -70,7 +77,7 @@ def _clear_processors() -> None:
         _processors.clear()
 
 
-def _cached(key: Hashable, build: Callable[[], "ocio.Processor"]) -> "ocio.CPUProcessor":
+def _cached(key: Hashable, build: Callable[[], ocio.Processor]) -> ocio.CPUProcessor:
     with _lock:
         proc = _processors.get(key)
         if proc is not None:
@@ -87,7 +94,7 @@ def _cached(key: Hashable, build: Callable[[], "ocio.Processor"]) -> "ocio.CPUPr
     return cpu
 
 
-def get_processor(src: str, dst: str, config: ConfigLike = None) -> "ocio.CPUProcessor":
+def get_processor(src: str, dst: str, config: ConfigLike = None) -> ocio.CPUProcessor:
     """The cached float32 CPU processor converting colourspace ``src`` to ``dst``.
 
     Args:
@@ -106,7 +113,7 @@ def get_processor(src: str, dst: str, config: ConfigLike = None) -> "ocio.CPUPro
 
 
 def get_display_view_processor(src: str, display: str | None = None, view: str | None = None, *,
-                               inverse: bool = False, config: ConfigLike = None) -> "ocio.CPUProcessor":
+                               inverse: bool = False, config: ConfigLike = None) -> ocio.CPUProcessor:
     """The cached float32 CPU processor of a display/view (``DisplayViewTransform``).
 
     Args:
@@ -122,14 +129,14 @@ def get_display_view_processor(src: str, display: str | None = None, view: str |
     direction = ocio.TRANSFORM_DIR_INVERSE if inverse else ocio.TRANSFORM_DIR_FORWARD
     key = (cfg.getCacheID(), "dv", s, disp, v, bool(inverse))
 
-    def make() -> "ocio.Processor":
+    def make() -> ocio.Processor:
         return cfg.getProcessor(ocio.DisplayViewTransform(src=s, display=disp, view=v, direction=direction))
 
     what = f"{s!r} {'from' if inverse else 'to'} display {disp!r}, view {v!r}"
     return _cached(key, lambda: _build(cfg, make, what))
 
 
-def _build(cfg: "ocio.Config", make: Callable[[], "ocio.Processor"], what: str) -> "ocio.Processor":
+def _build(cfg: ocio.Config, make: Callable[[], ocio.Processor], what: str) -> ocio.Processor:
     try:
         return make()
     except ocio.Exception as exc:
@@ -147,7 +154,7 @@ def _as_rgb(rgb: np.ndarray) -> np.ndarray:
     return np.array(arr, dtype=np.float32, order="C", copy=True)
 
 
-def _apply(cpu: "ocio.CPUProcessor", out: np.ndarray) -> np.ndarray:
+def _apply(cpu: ocio.CPUProcessor, out: np.ndarray) -> np.ndarray:
     """Apply ``cpu`` in place on ``out`` (our own copy) under the non-finite rule."""
     if out.size == 0 or cpu.isNoOp():
         return out

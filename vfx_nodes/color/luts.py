@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ColorConfigError, close_matches
 
-__all__ = ["LUT_DIR", "LUT_PATH_ENV", "LUT_EXTENSIONS", "lut_path", "lut_names"]
+__all__ = ["LUT_DIR", "LUT_EXTENSIONS", "LUT_PATH_ENV", "lut_names", "lut_path"]
 
 #: The folder shipped inside the package (pyproject ``package-data``: ``luts/*``).
 LUT_DIR = Path(__file__).resolve().parent.parent / "luts"

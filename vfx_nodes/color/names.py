@@ -16,8 +16,13 @@ from ..errors import ColorConfigError, ColorSpaceError, close_matches
 from .config import ConfigLike, config_source, get_config
 from .defaults import ALIASES
 
-__all__ = ["resolve_colorspace", "resolve_display_view", "colorspace_names", "display_names",
-           "view_names"]
+__all__ = [
+    "colorspace_names",
+    "display_names",
+    "resolve_colorspace",
+    "resolve_display_view",
+    "view_names",
+]
 
 
 def colorspace_names(config: ConfigLike = None) -> list[str]:
@@ -38,7 +43,7 @@ def view_names(display: str | None = None, config: ConfigLike = None) -> list[st
     return list(cfg.getViews(disp))
 
 
-def _known_names(cfg: "ocio.Config") -> list[str]:
+def _known_names(cfg: ocio.Config) -> list[str]:
     names = list(cfg.getColorSpaceNames(ocio.SEARCH_REFERENCE_SPACE_ALL, ocio.COLORSPACE_ALL))
     names += [role for role, _ in cfg.getRoles()]
     for cs in cfg.getColorSpaces(ocio.SEARCH_REFERENCE_SPACE_ALL, ocio.COLORSPACE_ALL):
@@ -91,7 +96,7 @@ def resolve_colorspace(name: str, config: ConfigLike = None) -> str:
         f"{close_matches(name, _known_names(cfg))}")
 
 
-def _resolve_display(cfg: "ocio.Config", display: str) -> str:
+def _resolve_display(cfg: ocio.Config, display: str) -> str:
     displays = list(cfg.getDisplaysAll()) if hasattr(cfg, "getDisplaysAll") else list(cfg.getDisplays())
     if not isinstance(display, str) or not display:
         raise ColorSpaceError(f"display name must be a non-empty string, got {display!r}")
