@@ -1,1 +1,45 @@
-"""The engine: pure functions on plates — stylize, tiling, device and precision choice, sequences."""
+"""The engine: pure functions on plates — stylize, tiling, device and precision choice, sequences.
+
+Public names are loaded on first use (PEP 562), so ``import vfx_nodes.engine.frames``
+does not pay for torch.  (The implementation of :func:`stylize` lives in
+:mod:`.pipeline`, not in a module called ``stylize``: a submodule of that name would
+shadow the function as ``vfx_nodes.engine.stylize`` once imported.)
+
+* :func:`stylize` — apply a look to one plate, tiled and seamless (:mod:`.pipeline`);
+* :func:`collect_stats` — normalisation statistics of a shot (:mod:`.pipeline`);
+* :class:`TileGrid` — tile geometry (:mod:`.tiling`);
+* :func:`resolve_device`, :func:`resolve_precision` (:mod:`.device`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "stylize": ".pipeline",
+    "collect_stats": ".pipeline",
+    "TileGrid": ".tiling",
+    "resolve_device": ".device",
+    "resolve_precision": ".device",
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .device import resolve_device, resolve_precision
+    from .pipeline import collect_stats, stylize
+    from .tiling import TileGrid
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vfx_nodes.engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

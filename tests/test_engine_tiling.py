@@ -1,0 +1,110 @@
+"""Tile grid geometry, reflection padding and feather weights (numpy only, no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vfx_nodes.engine.tiling import (
+    TileGrid,
+    align_up,
+    axis_spans,
+    blend_tile,
+    gather_reflect,
+    ramp,
+    reflect_indices,
+)
+from vfx_nodes.errors import KnobError
+
+
+def test_reflect_indices_match_numpy_reflect_padding():
+    n = 7
+    got = reflect_indices(-5, n + 5, n)
+    want = np.pad(np.arange(n), 5, mode="reflect")
+    np.testing.assert_array_equal(got, want)
+
+
+def test_reflect_indices_mirror_repeatedly_beyond_the_axis():
+    # a pad larger than the axis (np.pad/torch ReflectionPad2d need pad < n in one pass)
+    np.testing.assert_array_equal(reflect_indices(-5, 8, 3), [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1])
+    np.testing.assert_array_equal(reflect_indices(-2, 3, 1), [0] * 5)
+
+
+def test_gather_reflect_is_a_window_of_the_mirrored_frame():
+    rng = np.random.default_rng(1)
+    frame = rng.random((9, 11, 3)).astype(np.float32)
+    padded = np.pad(frame, ((6, 6), (6, 6), (0, 0)), mode="reflect")
+    win = gather_reflect(frame, -4, 5, 12, 10)
+    np.testing.assert_array_equal(win, padded[2:14, 11:21])
+    inside = gather_reflect(frame, 1, 2, 3, 4)
+    np.testing.assert_array_equal(inside, frame[1:4, 2:6])
+    assert inside.flags.c_contiguous and not np.shares_memory(inside, frame)
+
+
+def test_ramp_is_a_partition_of_unity_with_its_mirror():
+    for n in (1, 2, 7, 16):
+        r = ramp(n)
+        np.testing.assert_allclose(r + r[::-1], 1.0, atol=1e-12)
+        assert np.all(np.diff(r) > 0) or n == 1
+        assert 0 < r.min() and r.max() < 1
+
+
+@pytest.mark.parametrize("n, tile, halo, overlap, align", [
+    (97, 40, 20, 10, 4), (131, 40, 25, 10, 4), (100, 32, 8, 8, 16), (5, 64, 9, 16, 4),
+    (64, 64, 0, 0, 1), (1000, 256, 41, 41, 4),
+])
+def test_axis_spans_cover_the_axis_with_normalised_weights(n, tile, halo, overlap, align):
+    spans, in_size = axis_spans(n, tile, halo, overlap, align)
+    total = np.zeros(n)
+    for k, s in enumerate(spans):
+        assert s.start % align == 0, "region starts sit on the network's stride grid"
+        assert s.in_start == s.start - halo
+        assert 0 < s.stop - s.start <= tile
+        assert len(s.weight) == s.stop - s.start
+        assert in_size % align == 0 and in_size >= (s.stop - s.start) + 2 * halo
+        total[s.start:s.stop] += s.weight
+        if k:
+            assert s.start < spans[k - 1].stop, "neighbours overlap"
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+    assert spans[0].start == 0 and spans[-1].stop == n
+
+
+def test_grid_weights_sum_to_one_and_tiles_batch():
+    grid = TileGrid.make(97, 131, 40, 25, align=4)
+    acc = np.zeros((97, 131))
+    shapes = set()
+    for t in grid:
+        acc[t.y0:t.y1, t.x0:t.x1] += t.weight
+        shapes.add((grid.in_height, grid.in_width))
+    np.testing.assert_allclose(acc, 1.0, atol=1e-6)
+    assert len(grid) == len(grid.rows) * len(grid.cols) > 1
+    assert len(shapes) == 1
+    assert grid.overhead > 1
+    assert "tiles" in grid.describe()
+
+
+def test_whole_grid_is_one_tile_padded_like_any_tile():
+    grid = TileGrid.make(97, 131, 0, 25, align=4)
+    (t,) = list(grid)
+    assert (t.y0, t.y1, t.x0, t.x1) == (0, 97, 0, 131)
+    assert (t.in_y, t.in_x) == (-25, -25)
+    assert (grid.in_height, grid.in_width) == (align_up(97 + 50, 4), align_up(131 + 50, 4))
+    assert TileGrid.make(97, 131, 500, 25, align=4).in_height == grid.in_height
+
+
+def test_blend_of_identical_tiles_reproduces_the_frame():
+    rng = np.random.default_rng(2)
+    frame = rng.random((50, 61, 3)).astype(np.float32)
+    grid = TileGrid.make(50, 61, 20, 6, align=4)
+    out = np.zeros_like(frame)
+    for t in grid:
+        blend_tile(out, t, frame[t.y0:t.y1, t.x0:t.x1])
+    np.testing.assert_allclose(out, frame, atol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [dict(tile=-1, halo=4), dict(tile=16, halo=-2)])
+def test_bad_geometry_raises_knob_error(kw):
+    with pytest.raises(KnobError):
+        TileGrid.make(10, 10, **kw)
+    with pytest.raises(KnobError, match="empty frame"):
+        TileGrid.make(0, 10, 16, 4)

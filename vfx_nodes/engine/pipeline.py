@@ -1,0 +1,611 @@
+"""``stylize``: apply a look to one plate, tiled, seamless, colour-managed.
+
+The steps for one frame (each timed into ``profile`` when one is given)::
+
+    plate RGB of `layer` ── non-finite pixels set aside (zeroed) ──► unpremultiply
+      ──► OCIO: plate space → mixing space (scene-linear) → look's working space   "ocio_in"
+      ──► over-range residual split off, network input clipped to [0, 1]
+      ──► statistics on a ≤ 512 px thumbnail of the frame (or given)              "stats"
+      ──► tiles (halo, mirrored frame edges) → generator, batched on the device     "tiles"
+      ──► feathered blend into a new frame array                                    "blend"
+      ──► optional luminance-only recombination (YIQ)
+      ──► OCIO: working space → mixing space, residual added back                  "ocio_out"
+      ──► mix with the original by `strength` → back to the plate space
+      ──► premultiply by the original alpha, non-finite pixels restored             "mix"
+
+Documented value treatments (the design notes ask for one for each):
+
+* **Above 1 and below 0.**  The network was trained on nominal 0–1 working-space images,
+  so it sees the working-space values clipped to [0, 1].  What clipping removes rides
+  around the network: the *residual* ``lin − to_lin(clip(to_working(lin)))``, computed
+  in the scene-linear mixing space, is added back to the stylised pixel in that space.
+  A sun at 40.0 comes out near 40 (its in-range part stylised), never clipped to 1; a
+  slightly negative out-of-gamut value keeps its negative part.  Pixels inside the
+  nominal range have a residual of exactly 0.
+* **NaN and ±Inf.**  A pixel with any non-finite R, G or B is set to 0 before anything
+  else, so it can reach neither a tile, nor the colour processors, nor the statistics;
+  in the output the pixel gets its original R, G, B back bit-for-bit (NaN stays NaN).
+  Its neighbours are stylised as if it were black.
+* **Alpha.**  RGB is unpremultiplied before the colour conversion and premultiplied by
+  the *original* alpha afterwards, with :mod:`vfx_nodes.color.alpha`'s rule (only where
+  alpha is finite and > 0, so alpha-0 emission is stylised as it stands).  Alpha itself
+  and every channel but the three processed ones come back bit-identical.
+* **Strength.**  ``(1 − s)·original + s·stylised`` in the scene-linear mixing space (the
+  plate's own space when OCIO says it is linear, else the config's ``scene_linear``
+  role).  ``strength=0`` returns the input RGB untouched (no network run).
+* **Luminance only** (Gatys et al. 2016, "Preserving Color in Neural Artistic Style
+  Transfer", luminance-only transfer): in the look's working space (display-referred,
+  where the network works and where luma is perceptually meaningful) the output takes
+  the stylised Y of YIQ (NTSC 1953: ``Y = .299 R + .587 G + .114 B``) and the
+  original's I and Q.  Because the inverse YIQ matrix maps Y to (1, 1, 1), this is
+  ``original + (Y_styled − Y_original)`` on every channel — the original's colour and
+  the style's light and texture.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+import os
+import time
+import weakref
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import DeviceError, KnobError, LookError
+from ..plate import Plate
+from . import device as _dev
+from .tiling import TileGrid, blend_tile, gather_reflect
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Look, NormStats
+
+__all__ = ["stylize", "collect_stats", "LookLike", "THUMBNAIL", "LUMA_WEIGHTS"]
+
+log = logging.getLogger("vfx_nodes.engine")
+
+LookLike = Union["Look", str, "os.PathLike[str]"]
+
+#: Long side of the statistics thumbnail (URST uses a thumbnail of this order; the
+#: statistics of a 512 px image already estimate a frame's well — Chen et al. 2022, §4).
+THUMBNAIL = 512
+
+#: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+# Smallest tile the out-of-memory retry goes down to (in units of the network stride).
+_MIN_TILE_STRIDES = 8
+
+
+# --- profiling ---------------------------------------------------------------------------
+
+
+class _Clock:
+    """Adds stage durations (seconds) into a caller's dict, or does nothing."""
+
+    def __init__(self, sink: MutableMapping[str, Any] | None, device: torch.device | None = None):
+        self.sink = sink
+        self.device = device
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if self.sink is None:
+            yield
+            return
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device is not None and self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.sink[stage] = self.sink.get(stage, 0.0) + time.perf_counter() - t0
+
+    def note(self, **values: Any) -> None:
+        if self.sink is not None:
+            self.sink.update(values)
+
+
+# --- looks and generators ----------------------------------------------------------------
+
+
+def _load(look: LookLike) -> "Look":
+    from ..model import Look, load_look
+
+    if isinstance(look, Look):
+        return look
+    if isinstance(look, (str, os.PathLike)):
+        return load_look(look)
+    if hasattr(look, "generator") and hasattr(look, "working_colorspace"):
+        return look  # type: ignore[return-value]  # a Look-like object (duck typing)
+    raise LookError(f"look must be a Look or the path of a look file, got {type(look).__name__}")
+
+
+# device copies of generators: (id(generator), device, compile) -> (ref, versions, module)
+_COPIES: dict[tuple[int, str, bool], tuple[weakref.ref, tuple[int, ...], torch.nn.Module]] = {}
+_MAX_COPIES = 4
+
+
+def _versions(module: torch.nn.Module) -> tuple[int, ...]:
+    # Tensor._version grows with every in-place change (an optimiser step), so a cached
+    # copy of a generator that is still being trained is noticed as stale.
+    return tuple(int(p._version) for p in module.parameters())
+
+
+def _device_copy(generator: torch.nn.Module, device: torch.device, compile_: bool) -> torch.nn.Module:
+    """An inference copy of ``generator`` on ``device`` (channels_last, eval, no grad).
+
+    The look's own module is never changed (no ``.to``, no ``.eval()``, no frozen
+    statistics left behind).  Copies are cached per generator, device and compile flag.
+    """
+    key = (id(generator), str(device), bool(compile_))
+    hit = _COPIES.get(key)
+    versions = _versions(generator)
+    if hit is not None and hit[0]() is generator and hit[1] == versions:
+        return hit[2]
+    module = copy.deepcopy(generator)
+    if hasattr(module, "clear_stats"):
+        module.clear_stats()
+    module = module.to(device).eval().requires_grad_(False)
+    module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    if compile_:
+        module = _compiled(module)
+    if len(_COPIES) >= _MAX_COPIES:
+        _COPIES.pop(next(iter(_COPIES)))
+    _COPIES[key] = (weakref.ref(generator), versions, module)
+    return module
+
+
+class _Compiled(torch.nn.Module):
+    """A generator with a ``torch.compile``d forward; statistics calls reach the original."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+        self.fast = torch.compile(inner, dynamic=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fast(x)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["_modules"]["inner"], name)
+
+
+def _compiled(module: torch.nn.Module) -> torch.nn.Module:
+    try:
+        return _Compiled(module)
+    except Exception as exc:  # pragma: no cover - depends on the torch build
+        raise DeviceError(f"torch.compile is not available here: {exc}") from exc
+
+
+def _alignment(generator: Any) -> int:
+    """Stride alignment for tile origins: a power of two ≥ the network's total stride."""
+    a = int(getattr(generator, "alignment", 0) or 16)
+    return 1 << max(0, (a - 1).bit_length())
+
+
+def _min_halo(generator: Any) -> int:
+    """The halo that keeps tiles exact: the generator's own figure, else ½ receptive field."""
+    halo = getattr(generator, "halo", None)
+    if isinstance(halo, int):
+        return halo
+    return int(math.ceil(int(generator.receptive_field) / 2))
+
+
+# --- the colour side of a frame ----------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Frame:
+    """One plate's RGB prepared for the network (all arrays H×W×3 float32, new)."""
+
+    names: tuple[str, str, str]
+    alpha: np.ndarray | None       # original alpha plane (read-only view) or None
+    original: np.ndarray           # the plate's RGB as given
+    bad: np.ndarray | None         # H×W bool: pixels with a non-finite R, G or B
+    lin: np.ndarray                # unpremultiplied, in the mixing space
+    net_in: np.ndarray             # working space, clipped to [0, 1]
+    over: np.ndarray | None        # indices (flat) of pixels with a residual
+    residual: np.ndarray | None    # len(over)×3 mixing-space residual
+    plate_space: str
+    mix_space: str
+    working_space: str
+
+
+def _spaces(plate: Plate, look: "Look", colorspace: str | None, working_colorspace: str | None,
+            config: Any) -> tuple[str, str, str]:
+    from ..color import get_config, resolve_colorspace
+    from ..color.defaults import DEFAULT_PLATE_SPACE
+
+    plate_space = resolve_colorspace(colorspace or plate.colorspace or DEFAULT_PLATE_SPACE, config)
+    working = resolve_colorspace(working_colorspace or look.working_colorspace, config)
+    cfg = get_config(config)
+    try:
+        import PyOpenColorIO as ocio
+
+        linear = bool(cfg.isColorSpaceLinear(plate_space, ocio.REFERENCE_SPACE_SCENE))
+    except Exception:  # pragma: no cover - OCIO < 2.1
+        linear = True
+    mix_space = plate_space if linear else resolve_colorspace("scene_linear", config)
+    return plate_space, mix_space, working
+
+
+def _convert(rgb: np.ndarray, src: str, dst: str, config: Any) -> np.ndarray:
+    if src == dst:
+        return np.array(rgb, dtype=np.float32, copy=True)
+    from ..color import convert_rgb
+
+    return convert_rgb(rgb, src, dst, config=config)
+
+
+def _prepare(plate: Plate, look: "Look", *, layer: str, colorspace: str | None,
+             working_colorspace: str | None, preserve_alpha: bool, config: Any,
+             clock: _Clock) -> _Frame:
+    from ..color import unpremultiply
+
+    if not isinstance(plate, Plate):
+        raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
+    names = plate.rgb_names(layer)
+    alpha_name = plate.alpha_name(layer) if preserve_alpha else None
+    alpha = plate.channel(alpha_name) if alpha_name else None
+    with clock("ocio_in"):
+        plate_space, mix_space, working = _spaces(plate, look, colorspace, working_colorspace, config)
+        original = plate.channels(names)
+        finite = np.isfinite(original).all(axis=-1)
+        bad = None if finite.all() else ~finite
+        rgb = original if bad is None else np.where(bad[..., None], np.float32(0), original)
+        if alpha is not None:
+            rgb = unpremultiply(rgb, alpha)
+        lin = _convert(rgb, plate_space, mix_space, config) if plate_space != mix_space else rgb
+        work = _convert(lin, mix_space, working, config)
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~((work >= 0) & (work <= 1)).all(axis=-1)  # NaN counts as out
+        np.nan_to_num(work, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
+        np.clip(work, 0.0, 1.0, out=work)
+        over = residual = None
+        if out_of_range.any():
+            over = np.flatnonzero(out_of_range)
+            clipped = work.reshape(-1, 3)[over][:, None, :]
+            back = _convert(clipped, working, mix_space, config)[:, 0, :]
+            residual = lin.reshape(-1, 3)[over] - back
+    return _Frame(names, alpha, original, bad, lin, work, over, residual,
+                  plate_space, mix_space, working)
+
+
+# --- the network side --------------------------------------------------------------------
+
+
+def _forward(generator: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """One batch through the generator (a seam for tests that inject failures)."""
+    return generator(x)
+
+
+def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
+    """1×3×h×w area-averaged thumbnail (long side ≤ ``size``) of an H×W×3 frame (CPU)."""
+    h, w = frame.shape[:2]
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None]  # a view, no copy
+    scale = size / max(h, w)
+    if scale >= 1:
+        return x.contiguous()
+    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    # Area averaging (box filter) is the anti-aliased reduction that keeps means exact.
+    return F.adaptive_avg_pool2d(x, (th, tw)).contiguous()
+
+
+def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.device,
+                     size: int) -> "NormStats":
+    thumb = _thumbnail(net_in, size).to(device)
+    with torch.no_grad():
+        return gen.collect_stats(thumb)  # type: ignore[operator]
+
+
+def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: torch.device,
+              dtype: torch.dtype, batch: int, clock: _Clock) -> np.ndarray:
+    """Every tile of ``grid`` through ``gen``, blended into a new H×W×3 array.
+
+    Only one batch of tiles is on the device at a time; results stream into the output
+    array, so device memory depends on the tile size, not on the frame size.
+    """
+    out = np.zeros_like(frame)
+    tiles = list(grid)
+    for i in range(0, len(tiles), batch):
+        chunk = tiles[i:i + batch]
+        with clock("tiles"):
+            host = np.stack([gather_reflect(frame, t.in_y, t.in_x, grid.in_height, grid.in_width)
+                             for t in chunk])
+            # NHWC memory seen as NCHW: exactly torch's channels_last layout, no copy.
+            x = torch.from_numpy(host).permute(0, 3, 1, 2)
+            x = x.to(device, non_blocking=device.type == "cuda")
+            with torch.no_grad(), _dev.autocast(device, dtype):
+                y = _forward(gen, x)
+            results = []
+            for t, yk in zip(chunk, y):
+                oy, ox = t.y0 - t.in_y, t.x0 - t.in_x
+                crop = yk[:, oy:oy + t.y1 - t.y0, ox:ox + t.x1 - t.x0]
+                results.append(crop.float().permute(1, 2, 0).cpu().numpy())
+            del x, y
+        with clock("blend"):
+            for t, values in zip(chunk, results):
+                blend_tile(out, t, values)
+    return out
+
+
+def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
+           device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock) -> np.ndarray:
+    """:func:`_run_grid` with the out-of-memory retry: halve the tile and start again."""
+    h, w = frame.shape[:2]
+    retries = 0
+    while True:
+        grid = TileGrid.make(h, w, tile, halo, align=align)
+        n = batch or _dev.batch_size_for(device, dtype, grid.input_pixels)
+        log.debug("stylize: %d×%d frame, %s, batch %d on %s", w, h, grid.describe(), n, device)
+        try:
+            out = _run_grid(gen, frame, grid, device, dtype, n, clock)
+            clock.note(tile=grid.tile or max(h, w), tile_count=len(grid), batch=n, retries=retries,
+                       overhead=grid.overhead)
+            return out
+        except Exception as exc:
+            if not _dev.is_out_of_memory(exc):
+                raise
+            _dev.empty_cache(device)
+            current = grid.tile or max(h, w)
+            smaller = current // 2
+            if smaller < _MIN_TILE_STRIDES * align:
+                raise DeviceError(
+                    f"out of memory on {device} even with {current} px tiles (batch {n}); "
+                    f"free memory on the device or pass device='cpu'") from exc
+            retries += 1
+            log.warning("stylize: out of memory on %s with %d px tiles (batch %d); "
+                        "retrying with %d px tiles", device, current, n, smaller)
+            tile, batch = smaller, (1 if batch is None else batch)
+
+
+# --- public API --------------------------------------------------------------------------
+
+
+def _check_strength(strength: float) -> float:
+    try:
+        s = float(strength)
+    except (TypeError, ValueError):
+        raise KnobError(f"strength must be a number from 0 to 1, got {strength!r}") from None
+    if not (0.0 <= s <= 1.0):
+        raise KnobError(f"strength must be from 0 to 1, got {strength!r}")
+    return s
+
+
+def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
+        lo = "0 (untiled)" if allow_zero else "1"
+        raise KnobError(f"{name} must be an integer ≥ {lo} or None (automatic), got {value!r}")
+    return int(value)
+
+
+def _as_stats(stats: Any, look: "Look") -> "NormStats | None":
+    from ..model import NormStats
+
+    if stats is None:
+        return None
+    if isinstance(stats, str) and stats == "look":
+        if getattr(look, "stats", None) is None:
+            raise LookError("stats='look' asked for, but the look carries no statistics")
+        return look.stats
+    if isinstance(stats, NormStats):
+        return stats
+    if isinstance(stats, (str, os.PathLike)):
+        return NormStats.load(stats)
+    raise KnobError(f"stats must be NormStats, a statistics file path, 'look' or None, "
+                    f"got {type(stats).__name__}")
+
+
+def stylize(
+    plate: Plate,
+    look: LookLike,
+    *,
+    strength: float = 1.0,
+    tile: int | None = None,
+    halo: int | None = None,
+    device: str | torch.device | None = None,
+    precision: str | torch.dtype | None = None,
+    stats: "NormStats | str | os.PathLike[str] | None" = None,
+    layer: str = "",
+    colorspace: str | None = None,
+    working_colorspace: str | None = None,
+    preserve_alpha: bool = True,
+    luminance_only: bool = False,
+    config: Any = None,
+    batch: int | None = None,
+    thumbnail: int = THUMBNAIL,
+    compile: bool = False,
+    profile: MutableMapping[str, Any] | None = None,
+) -> Plate:
+    """Apply ``look`` to the RGB of one layer of ``plate``; return a new Plate.
+
+    The whole data window (overscan included) is processed; windows, header, pixel types,
+    alpha and every other channel come back unchanged (see the module notes for the
+    treatment of over-range, negative, NaN/Inf values and alpha).
+
+    Args:
+        plate: the input plate (never changed).
+        look: a :class:`~vfx_nodes.model.Look` or the path of a look file.
+        strength: 0 (input) … 1 (fully stylised), mixed in scene-linear.
+        tile: tile edge in output pixels (halo excluded); ``None`` picks one from the
+            device's free memory (512 on the CPU); ``0`` runs the frame as one tile.
+        halo: context pixels around each tile; ``None`` = the generator's one-sided
+            receptive-field extent (≈ half its receptive field), which makes tiles exact.
+        device: ``None``/``"auto"`` (CUDA, MPS, CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
+        precision: ``None``/``"auto"`` (bf16 on CUDA, fp32 elsewhere), ``"fp32"``,
+            ``"fp16"``, ``"bf16"``.
+        stats: frozen normalisation statistics (:class:`~vfx_nodes.model.NormStats`, e.g.
+            from :func:`collect_stats` over a shot, or the path of a saved one, or
+            ``"look"`` for the look's own); ``None`` collects them from a thumbnail of
+            this frame (URST, Chen et al. 2022).
+        layer: which layer's RGB to process (``""`` = the main ``R``, ``G``, ``B``).
+        colorspace: the plate's colourspace, overriding ``plate.colorspace``.
+        working_colorspace: overrides the look's working colourspace.
+        preserve_alpha: unpremultiply by the layer's alpha before and premultiply by it
+            after; ``False`` stylises the RGB as it stands.
+        luminance_only: keep the plate's colour, transfer luminance only (YIQ, Gatys et
+            al. 2016).
+        config: OCIO config (object, path or ``ocio://`` URI); default ``$OCIO``, else
+            the built-in studio config.
+        batch: tiles per device batch; ``None`` chooses from free memory (1 on the CPU).
+        thumbnail: long side of the statistics thumbnail.
+        compile: run the generator through :func:`torch.compile` (worth it on a GPU for a
+            whole shot; the first frame pays the compilation).
+        profile: if given, stage durations in seconds (``ocio_in``, ``stats``, ``tiles``,
+            ``blend``, ``ocio_out``, ``mix``, ``total``) and the tiling used (``tile``,
+            ``tile_count``, ``batch``, ``retries``, ``overhead``, ``device``, ``precision``) are
+            written into it.
+
+    Returns:
+        A new Plate with the processed R, G, B of ``layer``; tagged with ``colorspace``
+        when that override was given.
+
+    Raises:
+        KnobError: a bad strength, tile, halo, batch or thumbnail.
+        ChannelNotFoundError: ``layer`` has no R, G, B.
+        ColorSpaceError: an unknown colourspace.
+        LookError: ``look`` is not a look.
+        DeviceError: an unavailable device, unknown precision, or out of memory even at
+            the smallest tile.
+    """
+    t_start = time.perf_counter()
+    s = _check_strength(strength)
+    tile_ = _check_size("tile", tile, allow_zero=True)
+    halo_ = _check_size("halo", halo, allow_zero=True)
+    batch_ = _check_size("batch", batch, allow_zero=False)
+    thumb = _check_size("thumbnail", thumbnail, allow_zero=False)
+    dev = _dev.resolve_device(device)
+    dtype = _dev.resolve_precision(precision, dev)
+    look_ = _load(look)
+    frozen = _as_stats(stats, look_)
+    clock = _Clock(profile, dev)
+    clock.note(device=str(dev), precision=_dev.precision_name(dtype))
+    if not isinstance(plate, Plate):
+        raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
+    if s == 0.0:
+        # Nothing to mix in: the input RGB, bit for bit (and no network run).
+        plate.rgb_names(layer)
+        clock.note(total=time.perf_counter() - t_start)
+        return plate.replace(colorspace=colorspace) if colorspace else plate
+
+    frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
+                     working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
+                     config=config, clock=clock)
+    gen_src = look_.generator
+    align = _alignment(gen_src)
+    need = _min_halo(gen_src)
+    halo_ = need if halo_ is None else halo_
+    if halo_ < need:
+        log.warning("stylize: halo %d px is less than the %d px this %s generator needs; "
+                    "tiles may not match exactly (the feathered blend hides small steps)",
+                    halo_, need, getattr(gen_src, "arch", "") or "")
+    if tile_ is None:
+        tile_ = _dev.default_tile(dev, dtype, halo_, align)
+    gen = _device_copy(gen_src, dev, compile)
+
+    with clock("stats"):
+        if frozen is None:
+            frozen = _thumbnail_stats(gen, frame.net_in, dev, thumb or THUMBNAIL)
+        frozen = frozen.to(dev)
+    with gen.frozen_stats(frozen):  # type: ignore[operator]
+        styled = _tiled(gen, frame.net_in, tile=tile_, halo=halo_, align=align, device=dev,
+                        dtype=dtype, batch=batch_, clock=clock)
+    del gen
+
+    with clock("ocio_out"):
+        if luminance_only:
+            dy = (styled - frame.net_in) @ LUMA_WEIGHTS
+            styled = frame.net_in + dy[..., None]
+        out = _convert(styled, frame.working_space, frame.mix_space, config)
+        del styled
+        if frame.over is not None:
+            flat = out.reshape(-1, 3)
+            flat[frame.over] += frame.residual
+    with clock("mix"):
+        if s != 1.0:
+            # (1 − s)·original + s·stylised, in the scene-linear mixing space.
+            out -= frame.lin
+            out *= np.float32(s)
+            out += frame.lin
+        if frame.mix_space != frame.plate_space:
+            out = _convert(out, frame.mix_space, frame.plate_space, config)
+        if frame.alpha is not None:
+            from ..color import premultiply
+
+            out = premultiply(out, frame.alpha)
+        if frame.bad is not None:
+            out[frame.bad] = frame.original[frame.bad]
+        result = plate.with_channels({n: out[..., i] for i, n in enumerate(frame.names)})
+        if colorspace:
+            result = result.replace(colorspace=colorspace)
+    clock.note(total=time.perf_counter() - t_start)
+    return result
+
+
+def collect_stats(
+    plates: Plate | Iterable[Plate],
+    look: LookLike,
+    *,
+    layer: str = "",
+    colorspace: str | None = None,
+    working_colorspace: str | None = None,
+    preserve_alpha: bool = True,
+    device: str | torch.device | None = None,
+    config: Any = None,
+    thumbnail: int = THUMBNAIL,
+) -> "NormStats":
+    """Normalisation statistics of a shot: one thumbnail pass per plate, merged.
+
+    Pass the result as ``stylize(..., stats=...)`` for every frame of the shot: with the
+    same frozen statistics a feed-forward network's look stops drifting from frame to
+    frame (URST, Chen et al. 2022), and tiles agree within each frame.  Each plate is
+    prepared exactly as :func:`stylize` prepares it (alpha, colour, clipping, NaN/Inf),
+    and the per-plate statistics are pooled with :meth:`NormStats.merge` (law of total
+    variance, weighted by thumbnail pixels).
+
+    Args:
+        plates: one Plate or an iterable of Plates (read lazily: a generator of frames
+            keeps one frame in memory at a time).
+        look: a Look or the path of a look file.
+        layer, colorspace, working_colorspace, preserve_alpha, config: as in
+            :func:`stylize`.
+        device: where the thumbnails run (statistics are computed in fp32).
+        thumbnail: long side of each thumbnail.
+
+    Returns:
+        NormStats on the CPU.
+
+    Raises:
+        KnobError: no plates, or something other than Plates.
+    """
+    from ..model import NormStats
+
+    thumb = _check_size("thumbnail", thumbnail, allow_zero=False) or THUMBNAIL
+    dev = _dev.resolve_device(device)
+    look_ = _load(look)
+    gen = _device_copy(look_.generator, dev, False)
+    items = [plates] if isinstance(plates, Plate) else plates
+    collected = []
+    clock = _Clock(None)
+    for i, plate in enumerate(items):
+        if not isinstance(plate, Plate):
+            raise KnobError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
+        frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
+                         working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
+                         config=config, clock=clock)
+        collected.append(_thumbnail_stats(gen, frame.net_in, dev, thumb).to("cpu"))
+    if not collected:
+        raise KnobError("collect_stats needs at least one plate, got none")
+    return collected[0] if len(collected) == 1 else NormStats.merge(collected)

@@ -1,0 +1,260 @@
+"""Tile grid geometry, reflection padding and feathered blend weights.
+
+The frame is cut into a grid of *output regions* (each at most ``tile`` pixels on a side,
+neighbours overlapping by ``overlap`` pixels); every region is run through the network
+with ``halo`` extra pixels of context on each side, and only the region comes back.
+Outside the frame the context is the frame mirrored at its edge ("reflect", the edge pixel
+not repeated — the same rule as the Johnson network's own ``ReflectionPad2d``), so every
+tile, and the untiled path, reads a window of the *same* infinite mirrored image.
+
+Why the tiled result equals the untiled one (to rounding):
+
+* the network's normalisation statistics are frozen (URST, Chen et al. AAAI 2022), so each
+  output pixel is a function of its receptive field only;
+* a region pixel is at least ``halo`` ≥ half the receptive field from its tile's input
+  border, so no padding inside the network reaches it;
+* tile input origins sit at multiples of ``align`` (≥ the network's total stride) from the
+  untiled input origin, and input sizes are multiples of ``align``, so stride-2 layers
+  sample the same pixels in a tile as in the whole frame and the generator never pads to
+  a multiple internally;
+* the untiled path is *one tile covering the frame* through the same code
+  (:meth:`TileGrid.whole`).
+
+In the overlaps the regions are blended with separable raised-cosine ramps (weights
+normalised to sum to one at every pixel, so identical values blend to themselves); where
+the network is not exactly shift-equivariant — reduced precision, a halo smaller than
+advised — the ramps hide the difference instead of leaving a step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import KnobError
+
+__all__ = ["reflect_indices", "gather_reflect", "Span", "TileGrid", "Tile", "axis_spans",
+           "align_up", "ramp", "blend_tile", "half_receptive_field"]
+
+
+def align_up(value: int, align: int) -> int:
+    """Smallest multiple of ``align`` ≥ ``value``."""
+    return -(-int(value) // align) * align
+
+
+def reflect_indices(start: int, stop: int, n: int) -> np.ndarray:
+    """Indices into an axis of length ``n`` for positions ``start … stop-1`` of its
+    infinite mirror extension ("reflect": … 2 1 | 0 1 2 … n-1 | n-2 n-3 …).
+
+    Works for any distance outside the axis (repeated mirroring), unlike ``np.pad`` with
+    one pass or :class:`torch.nn.ReflectionPad2d`, which need the pad smaller than ``n``.
+    """
+    i = np.arange(start, stop, dtype=np.int64)
+    if n == 1:
+        return np.zeros_like(i)
+    period = 2 * (n - 1)
+    m = np.mod(i, period)
+    return np.where(m >= n, period - m, m)
+
+
+def gather_reflect(frame: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
+    """The ``h×w`` window at ``(y0, x0)`` of the mirror-extended ``frame`` (H×W×C), as a
+    new C-contiguous array; a plain slice copy when the window lies inside the frame."""
+    H, W = frame.shape[:2]
+    if y0 >= 0 and x0 >= 0 and y0 + h <= H and x0 + w <= W:
+        return np.ascontiguousarray(frame[y0:y0 + h, x0:x0 + w])
+    rows = reflect_indices(y0, y0 + h, H)
+    cols = reflect_indices(x0, x0 + w, W)
+    return frame[rows[:, None], cols[None, :]]
+
+
+def ramp(n: int) -> np.ndarray:
+    """Raised-cosine ramp rising from near 0 to near 1 over ``n`` pixels (pixel centres),
+    symmetric so that ``ramp(n) + ramp(n)[::-1] == 1``."""
+    t = (np.arange(n, dtype=np.float64) + 0.5) / n
+    return 0.5 - 0.5 * np.cos(np.pi * t)
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """One tile along one axis.
+
+    Attributes:
+        start, stop: the output region, ``[start, stop)`` in frame pixels.
+        in_start: first input pixel (frame coordinates, may be negative: mirrored).
+        weight: blend weight of each region pixel (float32, length ``stop - start``),
+            already normalised over all spans of the axis.
+    """
+
+    start: int
+    stop: int
+    in_start: int
+    weight: np.ndarray
+
+
+def axis_spans(n: int, tile: int, halo: int, overlap: int, align: int) -> tuple[list[Span], int]:
+    """Cut an axis of ``n`` pixels into spans.
+
+    Args:
+        n: axis length.
+        tile: output region length (≥ ``2·align``); ``≥ n`` gives one span.
+        halo: context pixels on each side.
+        overlap: wanted overlap between neighbouring regions (feather width).
+        align: region starts are multiples of ``align`` (the network's stride).
+
+    Returns:
+        ``(spans, in_size)``: the spans and the common input length of every tile
+        (region length + 2·halo, rounded up to ``align``).
+    """
+    if tile >= n:
+        size = n
+        starts = [0]
+    else:
+        size = tile
+        # Overlap at most half the tile so that never more than two tiles meet on a pixel.
+        ov = min(max(overlap, 0), tile // 2)
+        step = max(align, (tile - ov) // align * align)
+        starts = [0]
+        while starts[-1] + tile < n:
+            starts.append(starts[-1] + step)
+    regions = [(s, min(s + size, n)) for s in starts]
+    # Raw weights: ramp up over the overlap with the previous region, down over the next.
+    raw = []
+    for k, (s, e) in enumerate(regions):
+        w = np.ones(e - s, np.float64)
+        if k > 0:
+            lo = regions[k - 1][1] - s  # overlap with previous
+            if lo > 0:
+                w[:lo] *= ramp(lo)
+        if k + 1 < len(regions):
+            hi = e - regions[k + 1][0]  # overlap with next
+            if hi > 0:
+                w[len(w) - hi:] *= ramp(hi)[::-1]
+        raw.append(w)
+    total = np.zeros(n, np.float64)
+    for (s, e), w in zip(regions, raw):
+        total[s:e] += w
+    spans = [Span(s, e, s - halo, (w / total[s:e]).astype(np.float32))
+             for (s, e), w in zip(regions, raw)]
+    return spans, align_up(size + 2 * halo, align)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tile:
+    """One tile: the output region ``[y0:y1, x0:x1]``, its input origin (frame
+    coordinates, mirrored outside the frame) and its normalised blend weights."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    in_y: int
+    in_x: int
+    wy: np.ndarray
+    wx: np.ndarray
+
+    @property
+    def weight(self) -> np.ndarray:
+        """``(y1-y0)×(x1-x0)`` float32 blend weights (separable product)."""
+        return self.wy[:, None] * self.wx[None, :]
+
+
+@dataclasses.dataclass(frozen=True)
+class TileGrid:
+    """The tiles covering an ``height×width`` frame.
+
+    Every tile has the same input size ``in_height×in_width`` (so tiles batch), a
+    multiple of ``align``.  Build with :meth:`make` or :meth:`whole`.
+    """
+
+    height: int
+    width: int
+    tile: int
+    halo: int
+    overlap: int
+    align: int
+    rows: tuple[Span, ...]
+    cols: tuple[Span, ...]
+    in_height: int
+    in_width: int
+
+    @classmethod
+    def make(cls, height: int, width: int, tile: int, halo: int, overlap: int | None = None,
+             align: int = 16) -> "TileGrid":
+        """Grid of ``tile``-pixel regions (halo excluded) over an ``height×width`` frame.
+
+        Args:
+            height, width: frame size.
+            tile: region edge in pixels (at least ``2·align``); ``0`` means one tile for
+                the whole frame.
+            halo: context pixels around each region (≥ half the receptive field).
+            overlap: feather width between neighbours; default ``min(halo, tile/4)``
+                (region starts are rounded to ``align``, so the overlap can grow by up to
+                ``align - 1`` pixels).
+            align: the network's total stride (power of two); 16 suits stride 2–16.
+
+        Raises:
+            KnobError: a negative tile or halo, or an empty frame.
+        """
+        if height < 1 or width < 1:
+            raise KnobError(f"cannot tile an empty frame of {width}×{height} pixels")
+        if tile < 0:
+            raise KnobError(f"tile must be ≥ 0 pixels (0 = untiled), got {tile}")
+        if halo < 0:
+            raise KnobError(f"halo must be ≥ 0 pixels, got {halo}")
+        if align < 1:
+            raise KnobError(f"align must be ≥ 1, got {align}")
+        if tile == 0:
+            return cls.whole(height, width, halo, align)
+        tile = max(tile, 2 * align)
+        if overlap is None:
+            overlap = min(halo, tile // 4)
+        rows, in_h = axis_spans(height, tile, halo, overlap, align)
+        cols, in_w = axis_spans(width, tile, halo, overlap, align)
+        return cls(height, width, tile, halo, overlap, align, tuple(rows), tuple(cols), in_h, in_w)
+
+    @classmethod
+    def whole(cls, height: int, width: int, halo: int, align: int = 16) -> "TileGrid":
+        """One tile covering the frame: the untiled path, padded exactly like a tile."""
+        big = max(height, width)
+        rows, in_h = axis_spans(height, big, halo, 0, align)
+        cols, in_w = axis_spans(width, big, halo, 0, align)
+        return cls(height, width, 0, halo, 0, align, tuple(rows), tuple(cols), in_h, in_w)
+
+    def __len__(self) -> int:
+        return len(self.rows) * len(self.cols)
+
+    def __iter__(self) -> Iterator[Tile]:
+        for r in self.rows:
+            for c in self.cols:
+                yield Tile(r.start, r.stop, c.start, c.stop, r.in_start, c.in_start, r.weight, c.weight)
+
+    @property
+    def input_pixels(self) -> int:
+        """Pixels of one tile's input (what the network sees per tile)."""
+        return self.in_height * self.in_width
+
+    @property
+    def overhead(self) -> float:
+        """Pixels the network computes per frame pixel (≥ 1: halo and overlaps)."""
+        return len(self) * self.input_pixels / (self.height * self.width)
+
+    def describe(self) -> str:
+        """One line for the log."""
+        return (f"{len(self.rows)}×{len(self.cols)} tiles of {self.in_width}×{self.in_height} input px "
+                f"(tile {self.tile or 'whole frame'}, halo {self.halo}, overlap {self.overlap}, "
+                f"{self.overhead:.2f}× pixels)")
+
+
+def blend_tile(out: np.ndarray, tile: Tile, values: np.ndarray) -> None:
+    """Add ``values`` (``h×w×C`` over the tile's region) weighted into ``out`` in place."""
+    region = out[tile.y0:tile.y1, tile.x0:tile.x1]
+    region += values * tile.weight[:, :, None]
+
+
+def half_receptive_field(receptive_field: int) -> int:
+    """Half the receptive field, rounded up: the smallest halo that keeps tiles exact."""
+    return int(math.ceil(receptive_field / 2))
