@@ -117,9 +117,14 @@ def test_receptive_field_values() -> None:
     # (The additive formula r += (k-1)*j gives 109: it misses the outward rounding of
     # the upsampling.)  Worst-phase extents: 57 px up/left, 54 px down/right.
     gen = build_generator("johnson")
-    assert gen.receptive_field == 111
+    assert gen.receptive_span == 111
+    assert gen.receptive_extent == (57, 54)
     assert gen.halo == 57
-    assert build_generator("johnson-small").receptive_field == 79
+    # centred window 2*57+1, so "halo >= ceil(receptive_field / 2)" is always enough
+    assert gen.receptive_field == 115
+    assert (gen.receptive_field + 1) // 2 >= gen.halo
+    small_gen = build_generator("johnson-small")
+    assert small_gen.receptive_span == 79 and small_gen.receptive_field == 2 * small_gen.halo + 1
     assert build_generator("johnson", blocks=0).receptive_field < build_generator("johnson", blocks=1).receptive_field
 
 
@@ -128,7 +133,7 @@ def test_receptive_field_walk_matches_the_gradient(arch: str) -> None:
     """With frozen statistics the generator is a local operator: the input pixels an
     output pixel depends on (non-zero gradient) are exactly the interval the walk gives."""
     gen = small(arch).double()
-    height = 2 * gen.receptive_field + 16
+    height = 2 * gen.receptive_field + 16  # room for the whole interval, away from the borders
     x = torch.rand(1, 3, height, 6, dtype=torch.float64)
     gen.freeze_stats(gen.collect_stats(x))
     for phase in range(gen.alignment):
@@ -138,10 +143,10 @@ def test_receptive_field_walk_matches_the_gradient(arch: str) -> None:
         rows = (xi.grad.abs().sum(dim=(0, 1, 3)) > 0).nonzero().flatten()
         lo, hi = _walk(gen._rf_layers(), p, p)
         assert (rows.min().item(), rows.max().item()) == (lo, hi), f"phase {phase}"
-    assert gen.receptive_field == max(
-        _walk(gen._rf_layers(), 400 + k, 400 + k)[1] - _walk(gen._rf_layers(), 400 + k, 400 + k)[0] + 1
-        for k in range(gen.alignment)
-    )
+    spans = [_walk(gen._rf_layers(), 400 + k, 400 + k) for k in range(gen.alignment)]
+    assert gen.receptive_span == max(hi - lo + 1 for lo, hi in spans)
+    assert gen.receptive_extent == (max(400 + k - lo for k, (lo, _) in enumerate(spans)),
+                                    max(hi - 400 - k for k, (_, hi) in enumerate(spans)))
 
 
 def test_unet_alignment_and_settings() -> None:

@@ -17,7 +17,7 @@ Conventions every generator keeps (the engine, training and host export rely on 
   convolution anchored at the top-left pixel, so a tile whose origin in the frame is a
   multiple of ``alignment`` sees exactly the grid the whole frame sees: with frozen
   statistics its output equals the whole frame's output wherever it is at least
-  :attr:`Generator.halo` pixels from the tile's cut edges (the padding only changes pixels
+  :attr:`Generator.halo` pixels (≤ ⌈receptive_field / 2⌉) from the tile's cut edges (the padding only changes pixels
   within the halo of the bottom/right edge, where the tiler discards output anyway).
   Tile origins that are not multiples of ``alignment`` shift the grid and do not match.
 * **Deterministic** forward (no dropout, nearest-neighbour upsampling, reflection padding)
@@ -182,41 +182,52 @@ class Generator(nn.Module):
     def _rf_layers(self) -> list[nn.Module]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _extents(self) -> tuple[int, int]:
-        """(left, right) extent in input pixels of the worst-placed output pixel."""
-        left = right = 0
+    def _extents(self) -> tuple[int, int, int]:
+        """(up/left extent, down/right extent, largest interval) over the stride phases."""
+        left = right = span = 0
         base = 1000 * self.alignment  # far from 0 so floor division stays in the interior
         for phase in range(self.alignment):
             c = base + phase
             lo, hi = _walk(self._rf_layers(), c, c)
-            left, right = max(left, c - lo), max(right, hi - c)
-        return left, right
+            left, right, span = max(left, c - lo), max(right, hi - c), max(span, hi - lo + 1)
+        return left, right, span
 
     @property
-    def receptive_field(self) -> int:
-        """Receptive field in pixels along one axis, computed by walking the layers.
+    def receptive_extent(self) -> tuple[int, int]:
+        """How far (pixels) an output pixel sees towards the top/left and the bottom/right.
 
         For every output position (over all phases of the stride grid) the interval of
         input pixels it depends on is found by mapping the interval back through each
         layer (convolution: ``[lo·s − p, hi·s − p + k − 1]``; nearest ×2 upsampling:
         ``[⌊lo/2⌋, ⌊hi/2⌋]``; residual and skip connections: union of the branches).
-        The largest interval is the receptive field.  Valid with frozen statistics (per
-        image statistics make every pixel depend on the whole image).
+        Exact in the interior, with frozen statistics (per-image statistics make every
+        pixel depend on the whole image).  Johnson default: (57, 54).
         """
-        lo = hi = 0
-        base = 1000 * self.alignment
-        size = 0
-        for phase in range(self.alignment):
-            c = base + phase
-            lo, hi = _walk(self._rf_layers(), c, c)
-            size = max(size, hi - lo + 1)
-        return size
+        left, right, _ = self._extents()
+        return left, right
+
+    @property
+    def receptive_span(self) -> int:
+        """Length of the largest input interval one output pixel depends on (Johnson: 111)."""
+        return self._extents()[2]
 
     @property
     def halo(self) -> int:
-        """Pixels a tile must overlap its neighbours by for an exact interior: the largest
-        one-sided extent of the receptive field (≈ ``receptive_field / 2``)."""
-        return max(self._extents())
+        """Pixels a tile must overlap its neighbours by for an exact interior: the larger
+        one-sided extent, ``max(receptive_extent)`` (Johnson default: 57)."""
+        return max(self._extents()[:2])
+
+    @property
+    def receptive_field(self) -> int:
+        """Receptive field in pixels: the side of the smallest window *centred* on an
+        output pixel that holds every input pixel it depends on, ``2·halo + 1``.
+
+        Computed from the architecture (see :attr:`receptive_extent`).  Centred, so that
+        the tiler's rule "halo ≥ ½ receptive field" is always enough even though the
+        nearest-neighbour upsampling makes the dependency interval slightly lopsided
+        (Johnson default: 115; the uncentred interval is 111, :attr:`receptive_span`).
+        """
+        return 2 * self.halo + 1
 
     # -- normalisation statistics -------------------------------------------------------
 
