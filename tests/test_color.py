@@ -396,3 +396,11 @@ def test_display_view_plate_forward_and_inverse():
 def test_display_view_unknown_names():
     with pytest.raises(ColorSpaceError, match=r"unknown view 'ACES'.*did you mean"):
         display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", view="ACES")
+
+
+def test_display_view_plate_on_a_layer_keeps_the_plate_tag():
+    plate = make_plate()
+    out = display_view_plate(plate, layer="diffuse")
+    assert out.colorspace == plate.colorspace
+    np.testing.assert_array_equal(out.channels("RGB"), plate.channels("RGB"))
+    assert not np.array_equal(out.channel("diffuse.R"), plate.channel("diffuse.R"))

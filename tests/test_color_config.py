@@ -350,3 +350,12 @@ def test_unknown_display_or_view_lists_close_matches():
         resolve_display_view("sRGB - Display", "Un-tonemapped")
     with pytest.raises(ColorSpaceError):
         view_names("no display")
+
+
+def test_importing_color_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vfx_nodes.color; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
