@@ -8,9 +8,10 @@ concurrently.
 CPU processors are optimised for packed float32 RGB with OCIO's default optimisation
 **minus** ``OPTIMIZATION_FAST_LOG_EXP_POW``: OCIO's SSE approximations of log/exp/pow
 cost about 4e-5 relative error per ACEScg ↔ sRGB round trip (against 5e-7 without) and
-turn NaN into finite numbers in log curves, for a saving of about 0.025 s per megapixel
-on one core (0.065 vs 0.04 s; measured with OCIO 2.6.0 on this project's 2-core CI
-machine) — noise next to a neural network's cost per frame.
+turn NaN into finite numbers in log curves, and save only a third of the time: the
+precise processors took 1.4–1.6× as long (ACEScg → sRGB: 0.065 vs 0.04 s per megapixel
+on one idle core, 0.23 vs 0.14 s under load; alternating medians of 11 runs, OCIO 2.6.0,
+this project's 2-core machine) — noise next to a neural network's cost per frame.
 
 Non-finite values (NaN, +Inf, -Inf)
     OCIO itself has no single rule: a 3×3 matrix (ACEScg ↔ ACES2065-1 or ↔ linear
