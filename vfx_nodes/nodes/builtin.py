@@ -28,8 +28,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Read", "Write", "ColorSpace", "StyleTransfer", "STYLIZE_KNOBS", "frame_path", "BUILTIN_NODES"]
 
-#: OpenEXR compressions offered by Write ("" keeps the source plate's).
-EXR_COMPRESSIONS = ("", "none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab")
+#: OpenEXR compressions offered by Write ("" keeps the source plate's).  The same names as
+#: :data:`vfx_nodes.io.exr.COMPRESSIONS` (a test keeps them equal); repeated here so that
+#: listing the nodes does not import OpenEXR.
+EXR_COMPRESSIONS = ("", "none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab",
+                    "htj2k256", "htj2k32", "lj2k", "zstd")
 
 
 def frame_path(path: str, frame: int | None) -> str:
@@ -85,7 +88,7 @@ class Write(Node):
         Knob("compression", "choice", "", choices=EXR_COMPRESSIONS,
              help="EXR compression; empty keeps the source plate's"),
         Knob("pixel_type", "choice", "", choices=("", "half", "float"),
-             help="EXR pixel type of the colour channels; empty keeps each channel's source type"),
+             help="EXR pixel type of every channel but uint IDs; empty keeps each channel's source type"),
     )
 
     def process(self, inputs: Inputs, frame: int | None) -> Plate:
