@@ -58,9 +58,12 @@ class Rooms:
         offset = stats.value if stats is not None else float(plate.mean())
         return plate * strength + offset
 
-    def collect_stats(self, plate, look, *, layer=""):
-        self.calls.append(("collect", float(plate.mean())))
-        return FakeStats(float(plate.mean()))
+    def collect_stats(self, plates, look, *, layer=""):
+        per_frame = []
+        for plate in plates:
+            self.calls.append(("collect", float(plate.mean())))
+            per_frame.append(FakeStats(float(plate.mean())))
+        return FakeStats.merge(per_frame)
 
 
 @pytest.fixture

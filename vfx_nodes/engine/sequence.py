@@ -44,7 +44,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, Union
 
@@ -73,6 +73,7 @@ __all__ = [
     "ProgressBar",
     "stale_temp_files",
     "remove_stale_temp_files",
+    "warping_error",
 ]
 
 ProgressCallback = Callable[[int, int, Union[int, None]], Any]
@@ -361,11 +362,9 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
             f"which are missing; pass skip_missing to sample only existing frames")
     collect = _collect_stats_fn()
     kwargs = _accepted(collect, {k: v for k, v in stylize_kwargs.items() if k not in _OWN_KEYWORDS})
-    per_frame = []
-    for f in picked:
-        plate = _read_frame(pin, f)
-        per_frame.append(collect(plate, look, **kwargs))
-    stats = per_frame[0] if len(per_frame) == 1 else _normstats_cls().merge(per_frame)
+    # A generator: collect_stats reads one frame at a time and merges the per-frame
+    # statistics itself (NormStats.merge, weighted by pixel count).
+    stats = collect((_read_frame(pin, f) for f in picked), look, **kwargs)
     return stats, picked
 
 
@@ -561,3 +560,46 @@ def render_sequence(
     except RenderCancelled:
         return report(rendered, True, mode, picked)
     return report(rendered, False, mode, picked)
+
+
+# --- measuring flicker ------------------------------------------------------------------------------
+
+
+def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
+    """Warping error of a sequence whose motion is a known integer shift per frame.
+
+    Lai et al. (2018), "Learning Blind Video Temporal Consistency" (ECCV), measure
+    temporal stability as ``E_warp = 1/(T-1) Σ_t  Σ_p M_t(p) ‖V_t(p) − Ŵ(V_{t-1})(p)‖² /
+    Σ_p M_t(p)``: frame t-1 warped to frame t by the motion, compared where the warp is
+    valid (here: averaged over channels too). With a synthetic camera move — a crop
+    window sliding ``(dx, dy)`` pixels per frame over a still plate, so that
+    ``V_t(y, x)`` shows what ``V_{t-1}(y + dy, x + dx)`` showed — the warp is an exact
+    shift and the mask ``M_t`` is the overlap of the two windows; no optical flow needed.
+
+    Args:
+        frames: ``T ≥ 2`` arrays ``H×W`` or ``H×W×C`` of equal shape.
+        shift: ``(dx, dy)``, the window's movement per frame in pixels (integers).
+
+    Returns:
+        The mean over frame pairs of the masked mean squared difference.
+
+    Raises:
+        KnobError: fewer than two frames, shapes differ, or no overlap.
+    """
+    import numpy as np
+
+    arrs = [np.asarray(f, dtype=np.float64) for f in frames]
+    if len(arrs) < 2:
+        raise KnobError(f"warping error needs at least 2 frames, got {len(arrs)}")
+    if any(a.shape != arrs[0].shape for a in arrs):
+        raise KnobError(f"warping error: frames differ in shape ({sorted({a.shape for a in arrs})})")
+    dx, dy = (int(v) for v in shift)
+    h, w = arrs[0].shape[:2]
+    if abs(dx) >= w or abs(dy) >= h:
+        raise KnobError(f"warping error: a shift of ({dx}, {dy}) leaves no overlap in a {w}×{h} frame")
+    # Overlap in frame t coordinates: 0 ≤ y+dy < h and 0 ≤ x+dx < w.
+    ys, xs = slice(max(0, -dy), min(h, h - dy)), slice(max(0, -dx), min(w, w - dx))
+    ys_prev, xs_prev = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
+    errors = [float(np.mean((cur[ys, xs] - prev[ys_prev, xs_prev]) ** 2))
+              for prev, cur in zip(arrs, arrs[1:])]
+    return float(np.mean(errors))
