@@ -223,7 +223,8 @@ class Registry:
             else:
                 failures.append(NodeFailure(
                     ep.name, "entry_point", source,
-                    f"the entry point gives {target!r}, not a named Node subclass or a module of them"))
+                    f"{ep.value} is a {type(target).__name__}, not a named Node subclass or a "
+                    f"module of them"))
                 continue
             if not classes:
                 failures.append(NodeFailure(ep.name, "entry_point", source,
