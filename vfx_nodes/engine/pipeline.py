@@ -362,7 +362,7 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
             if smaller < _MIN_TILE_STRIDES * align:
                 raise DeviceError(
                     f"out of memory on {device} even with {current} px tiles (batch {n}); "
-                    f"free memory on the device or pass device='cpu'") from exc
+                    f"free memory on the device or choose another device=") from exc
             retries += 1
             log.warning("stylize: out of memory on %s with %d px tiles (batch %d); "
                         "retrying with %d px tiles", device, current, n, smaller)

@@ -1,0 +1,374 @@
+"""stylize / collect_stats: the specification of the engine, on tiny frames and a tiny net.
+
+The generator is ``build_generator("johnson-small", width=4, blocks=1)`` with its weights
+perturbed (a freshly built one is close to the identity) and its output head scaled so the
+look changes the picture by a few hundredths, as a trained one does; every test runs in
+seconds on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+import vfx_nodes
+from vfx_nodes.color import convert_rgb
+from vfx_nodes.engine import collect_stats, stylize
+from vfx_nodes.engine import pipeline
+from vfx_nodes.errors import ChannelNotFoundError, DeviceError, KnobError, LookError
+from vfx_nodes.model import Look, NormStats, build_generator, save_look
+from vfx_nodes.plate import Plate
+
+WORK = "sRGB Encoded Rec.709 (sRGB)"
+
+
+def _generator(seed: int = 0, **settings) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    gen = build_generator("johnson-small", **{"width": 4, "blocks": 1, **settings})
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+        # a visible but plausible look: changes of ~0.05 around the input, like a trained one
+        gen.head.conv.weight.mul_(0.03)
+        gen.head.conv.bias.zero_()
+    return gen.eval()
+
+
+@pytest.fixture(scope="module")
+def look() -> Look:
+    return Look(generator=_generator(), metadata={"working_colorspace": WORK},
+                working_colorspace=WORK, arch="johnson-small")
+
+
+@pytest.fixture(scope="module")
+def identity_look() -> Look:
+    """A look whose generator returns its input (residual net with a zero head)."""
+    gen = build_generator("johnson-small", width=4, blocks=1)
+    with torch.no_grad():
+        gen.head.conv.weight.zero_()
+        gen.head.conv.bias.zero_()
+    return Look(generator=gen, metadata={}, working_colorspace=WORK, arch="johnson-small")
+
+
+def _plate(h: int = 36, w: int = 44, seed: int = 3) -> Plate:
+    """An ACEScg plate with alpha, an extra layer, Z, a uint ID channel and overscan."""
+    rng = np.random.default_rng(seed)
+    rgb = rng.random((h, w, 3), dtype=np.float32) * 0.9
+    alpha = np.clip(rng.random((h, w), dtype=np.float32) * 1.2, 0, 1)
+    alpha[:4, :4] = 0.0
+    rgb *= alpha[..., None]                      # premultiplied
+    rgb[:2, :2] = 0.3                            # alpha-0 emission
+    diffuse = rng.random((h, w, 3), dtype=np.float32)
+    z = rng.random((h, w), dtype=np.float32) * 1000
+    ids = rng.integers(0, 2**32 - 1, (h, w), dtype=np.uint32)
+    pixels = np.dstack([rgb, alpha, diffuse, z, ids.astype(np.float32)])
+    names = ("R", "G", "B", "A", "diffuse.R", "diffuse.G", "diffuse.B", "Z", "id")
+    types = ("half", "half", "half", "half", "float", "float", "float", "float", "uint")
+    return Plate(pixels, names, data_window=(-4, -3, w - 5, h - 4), display_window=(0, 0, w - 9, h - 7),
+                 pixel_aspect=1.0, header={"owner": "test", "framesPerSecond": (24, 1)},
+                 pixel_types=types, colorspace="ACEScg", exact={"id": ids}, source="test.exr")
+
+
+@pytest.fixture(scope="module")
+def plate() -> Plate:
+    return _plate()
+
+
+@pytest.fixture(scope="module")
+def styled(plate, look) -> Plate:
+    return stylize(plate, look, device="cpu")
+
+
+# --- smoke and what rides along ------------------------------------------------------------
+
+
+def test_smoke_returns_a_new_stylised_plate(plate, styled):
+    assert isinstance(styled, Plate) and styled is not plate
+    assert styled.shape == plate.shape
+    assert styled.channel_names == plate.channel_names
+    rgb_in, rgb_out = plate.channels("RGB"), styled.channels("RGB")
+    assert np.isfinite(rgb_out).all()
+    assert np.abs(rgb_out - rgb_in).mean() > 1e-3, "the look changed the picture"
+
+
+def test_public_name_is_reexported_lazily():
+    assert vfx_nodes.stylize is stylize and vfx_nodes.collect_stats is collect_stats
+
+
+def test_alpha_and_every_other_channel_come_back_bit_identical(plate, styled):
+    for name in ("A", "diffuse.R", "diffuse.G", "diffuse.B", "Z", "id"):
+        assert np.array_equal(styled.channel(name), plate.channel(name)), name
+    np.testing.assert_array_equal(styled.exact["id"], plate.exact["id"])
+    assert styled.exact["id"].dtype == np.uint32
+
+
+def test_windows_header_pixel_types_and_colourspace_are_kept(plate, styled):
+    assert styled.data_window == plate.data_window == (-4, -3, 39, 32)
+    assert styled.display_window == plate.display_window
+    assert styled.header == plate.header
+    assert styled.pixel_types == plate.pixel_types
+    assert styled.pixel_aspect == plate.pixel_aspect
+    assert styled.colorspace == "ACEScg"
+
+
+def test_overscan_is_stylised_too(plate, styled):
+    # the pixels outside the display window (data window x < 0, y < 0) are processed
+    diff = np.abs(styled.channels("RGB") - plate.channels("RGB"))
+    assert diff[:3, 8:].mean() > 1e-3 and diff[8:, :4].mean() > 1e-3
+
+
+def test_input_plate_and_look_are_unchanged(look):
+    plate = _plate()
+    before = plate.pixels.copy()
+    state = {k: v.clone() for k, v in look.generator.state_dict().items()}
+    training = look.generator.training
+    stylize(plate, look, tile=16, device="cpu")
+    assert np.array_equal(plate.pixels, before)
+    for k, v in look.generator.state_dict().items():
+        assert torch.equal(v, state[k]), k
+    assert look.generator.training == training
+    assert look.generator.frozen_statistics() is None
+
+
+# --- seamless tiles ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tile", [40, 33])
+def test_tiled_equals_untiled_with_the_same_frozen_statistics(look, tile):
+    rng = np.random.default_rng(7)
+    frame = rng.random((97, 131, 3), dtype=np.float32)
+    gen = pipeline._device_copy(look.generator, torch.device("cpu"), False)
+    stats = gen.collect_stats(torch.from_numpy(frame).permute(2, 0, 1)[None].contiguous())
+    halo, align = look.generator.halo, look.generator.alignment
+    clock = pipeline._Clock(None)
+    with gen.frozen_stats(stats):
+        whole = pipeline._tiled(gen, frame, tile=0, halo=halo, align=align,
+                                device=torch.device("cpu"), dtype=torch.float32, batch=None, clock=clock)
+        tiled = pipeline._tiled(gen, frame, tile=tile, halo=halo, align=align,
+                                device=torch.device("cpu"), dtype=torch.float32, batch=3, clock=clock)
+    assert np.abs(whole - frame).mean() > 1e-3
+    np.testing.assert_allclose(tiled, whole, atol=1e-4, rtol=0)
+    if tile != 40:
+        return
+    # and through the public function, end to end (OCIO in and out included)
+    plate = Plate(np.dstack([frame, np.ones((97, 131), np.float32)]), ("R", "G", "B", "A"),
+                  colorspace="ACEScg")
+    shot = collect_stats(plate, look)
+    a = stylize(plate, look, tile=0, stats=shot, device="cpu")
+    b = stylize(plate, look, tile=tile, stats=shot, device="cpu")
+    np.testing.assert_allclose(b.pixels, a.pixels, atol=1e-4, rtol=0)
+
+
+def test_default_statistics_come_from_a_thumbnail_and_tiles_still_agree(look):
+    plate = _plate(60, 70, seed=11)
+    a = stylize(plate, look, tile=0, device="cpu", thumbnail=32)
+    b = stylize(plate, look, tile=24, device="cpu", thumbnail=32)
+    np.testing.assert_allclose(b.channels("RGB"), a.channels("RGB"), atol=1e-4, rtol=0)
+
+
+# --- strength, range, NaN/Inf --------------------------------------------------------------
+
+
+def test_strength_zero_is_the_input_and_strength_mixes_in_scene_linear(plate, styled, look):
+    zero = stylize(plate, look, strength=0.0, device="cpu")
+    assert np.array_equal(zero.pixels, plate.pixels)
+    half = stylize(plate, look, strength=0.5, device="cpu")
+    # premultiplication is linear, so the mix of the premultiplied values is the mix
+    want = 0.5 * (plate.channels("RGB") + styled.channels("RGB"))
+    np.testing.assert_allclose(half.channels("RGB"), want, atol=2e-5)
+
+
+def test_identity_network_round_trips_including_highlights_and_negatives(identity_look):
+    rng = np.random.default_rng(5)
+    rgb = rng.random((24, 30, 3), dtype=np.float32)
+    rgb[3, 4] = (40.0, 12.0, 3.0)          # a sun
+    rgb[10, 10] = (-0.05, 0.2, 0.4)         # out-of-gamut negative
+    plate = Plate(rgb, ("R", "G", "B"), colorspace="ACEScg")
+    out = stylize(plate, identity_look, tile=16, device="cpu")
+    np.testing.assert_allclose(out.pixels, plate.pixels, rtol=1e-4, atol=1e-4)
+
+
+def test_highlights_above_one_are_not_clipped(look):
+    rgb = np.full((24, 30, 3), 0.18, np.float32)
+    rgb[8:12, 8:12] = 40.0
+    out = stylize(Plate(rgb, ("R", "G", "B"), colorspace="ACEScg"), look, device="cpu")
+    sun = out.pixels[8:12, 8:12]
+    # the in-range part (1.0 in the working space) is stylised, the rest rides through
+    assert sun.min() > 30.0 and sun.max() < 50.0
+
+
+def test_nan_and_inf_stay_in_their_own_pixels(look):
+    plate = _plate(40, 40, seed=9)
+    rgb = plate.channels("RGB")
+    rgb[20, 20, 0] = np.nan
+    rgb[5, 30] = (np.inf, 0.5, -np.inf)
+    bad = plate.with_channels({"R": rgb[..., 0], "G": rgb[..., 1], "B": rgb[..., 2]})
+    zeroed = rgb.copy()
+    zeroed[20, 20] = 0
+    zeroed[5, 30] = 0
+    clean = plate.with_channels({"R": zeroed[..., 0], "G": zeroed[..., 1], "B": zeroed[..., 2]})
+    out = stylize(bad, look, tile=16, device="cpu").channels("RGB")
+    ref = stylize(clean, look, tile=16, device="cpu").channels("RGB")
+    mask = np.zeros((40, 40), bool)
+    mask[20, 20] = mask[5, 30] = True
+    # the bad pixels get their own values back, NaN as NaN
+    np.testing.assert_array_equal(out[mask], rgb[mask])
+    # everything else is finite and equals the frame with those pixels black
+    assert np.isfinite(out[~mask]).all()
+    np.testing.assert_allclose(out[~mask], ref[~mask], atol=1e-6)
+
+
+# --- node-style keywords -------------------------------------------------------------------
+
+
+def test_layer_processes_only_that_layers_rgb(plate, look):
+    out = stylize(plate, look, layer="diffuse", device="cpu")
+    assert np.array_equal(out.channels("RGBA"), plate.channels("RGBA"))
+    assert np.abs(out.channels(["diffuse.R", "diffuse.G", "diffuse.B"])
+                  - plate.channels(["diffuse.R", "diffuse.G", "diffuse.B"])).mean() > 1e-3
+    with pytest.raises(ChannelNotFoundError, match="diffuse"):
+        stylize(plate, look, layer="nope", device="cpu")
+
+
+def test_colourspace_overrides(plate, look, styled):
+    other = stylize(plate, look, colorspace="ACES2065-1", device="cpu")
+    assert other.colorspace == "ACES2065-1"
+    assert not np.allclose(other.channels("RGB"), styled.channels("RGB"))
+    work = stylize(plate, look, working_colorspace="ACEScct", device="cpu")
+    assert not np.allclose(work.channels("RGB"), styled.channels("RGB"))
+
+
+def test_preserve_alpha_off_styles_premultiplied_rgb_as_it_stands(plate, look, styled):
+    raw = stylize(plate, look, preserve_alpha=False, device="cpu")
+    assert np.array_equal(raw.channel("A"), plate.channel("A"))
+    assert not np.allclose(raw.channels("RGB"), styled.channels("RGB"))
+    # with preserve_alpha, alpha-0 pixels are not multiplied by 0: emission survives
+    assert np.abs(styled.channels("RGB")[:2, :2]).min() > 0
+
+
+def test_luminance_only_keeps_the_original_chroma(look):
+    rng = np.random.default_rng(4)
+    # in-gamut, in-range colours (no over-range residual), as ACEScg
+    display = 0.05 + 0.9 * rng.random((32, 32, 3), dtype=np.float32)
+    plate = Plate(convert_rgb(display, WORK, "ACEScg"), ("R", "G", "B"), colorspace="ACEScg")
+    out = stylize(plate, look, luminance_only=True, device="cpu")
+    full = stylize(plate, look, device="cpu")
+    w_in = convert_rgb(plate.pixels, "ACEScg", WORK)
+    w_out = convert_rgb(out.pixels, "ACEScg", WORK)
+    w_full = convert_rgb(full.pixels, "ACEScg", WORK)
+    # original + (Y_styled − Y_in) on every channel: channel differences are the input's
+    np.testing.assert_allclose(w_out[..., 0] - w_out[..., 1], w_in[..., 0] - w_in[..., 1], atol=2e-4)
+    np.testing.assert_allclose(w_out[..., 2] - w_out[..., 1], w_in[..., 2] - w_in[..., 1], atol=2e-4)
+    y = pipeline.LUMA_WEIGHTS
+    np.testing.assert_allclose(w_out @ y, w_full @ y, atol=2e-4)
+
+
+def test_look_given_as_a_path(tmp_path, plate, look, styled):
+    path = save_look(tmp_path / "tiny.safetensors", look.generator, {"working_colorspace": WORK})
+    out = stylize(plate, str(path), device="cpu")
+    np.testing.assert_allclose(out.pixels, styled.pixels, atol=1e-6)
+
+
+def test_profile_reports_every_stage(plate, look):
+    prof: dict = {}
+    stylize(plate, look, tile=16, device="cpu", profile=prof)
+    for stage in ("ocio_in", "stats", "tiles", "blend", "ocio_out", "mix", "total"):
+        assert prof[stage] >= 0, stage
+    assert prof["tile_count"] > 1 and prof["device"] == "cpu" and prof["precision"] == "fp32"
+
+
+def test_bf16_on_cpu_is_close_to_fp32(plate, look, styled):
+    out = stylize(plate, look, precision="bf16", device="cpu")
+    diff = np.abs(out.channels("RGB") - styled.channels("RGB"))
+    assert diff.max() < 0.1 and diff.mean() < 0.01
+
+
+# --- shot statistics -----------------------------------------------------------------------
+
+
+def test_collect_stats_merges_frames_and_drives_stylize(look):
+    frames = [_plate(seed=s) for s in (1, 2)]
+    merged = collect_stats(frames, look)
+    singles = [collect_stats(p, look) for p in frames]
+    assert isinstance(merged, NormStats)
+    assert merged.allclose(NormStats.merge(singles))
+    assert collect_stats(iter(frames), look).allclose(merged)  # any iterable
+    a = stylize(frames[0], look, stats=merged, device="cpu")
+    b = stylize(frames[0], look, stats=singles[0], device="cpu")
+    assert not np.allclose(a.pixels, b.pixels)
+    with pytest.raises(KnobError, match="at least one plate"):
+        collect_stats([], look)
+
+
+# --- out of memory, devices, bad input -----------------------------------------------------
+
+
+def test_out_of_memory_halves_the_tile_and_retries(plate, look, monkeypatch, caplog):
+    real = pipeline._forward
+    seen = []
+
+    def fake(gen, x):
+        seen.append(int(x.shape[-1]))
+        if x.shape[-1] > 100:
+            raise torch.OutOfMemoryError("CUDA out of memory (fake)")
+        return real(gen, x)
+
+    plate = _plate(60, 70, seed=12)   # untiled input 120 px wide: "too big"
+    monkeypatch.setattr(pipeline, "_forward", fake)
+    prof: dict = {}
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine"):
+        out = stylize(plate, look, tile=0, device="cpu", profile=prof)
+    assert prof["retries"] == 1 and prof["tile"] == 35 and max(seen) > 100
+    assert any("out of memory" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(pipeline, "_forward", real)
+    ref = stylize(plate, look, tile=0, device="cpu")
+    np.testing.assert_allclose(out.pixels, ref.pixels, atol=1e-4)
+
+
+def test_out_of_memory_at_the_smallest_tile_is_a_device_error(plate, look, monkeypatch):
+    def always(gen, x):
+        raise torch.OutOfMemoryError("CUDA out of memory (fake)")
+
+    monkeypatch.setattr(pipeline, "_forward", always)
+    with pytest.raises(DeviceError, match="out of memory"):
+        stylize(plate, look, device="cpu")
+
+
+def test_other_errors_are_not_retried(plate, look, monkeypatch):
+    def broken(gen, x):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(pipeline, "_forward", broken)
+    with pytest.raises(RuntimeError, match="something else"):
+        stylize(plate, look, device="cpu")
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(device="tpu"), "device"),
+    (dict(precision="fp8"), "precision"),
+    (dict(device="cuda:7"), "cuda"),
+])
+def test_bad_device_or_precision_is_a_device_error(plate, look, kw, match):
+    if kw.get("device", "").startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has eight GPUs")
+    with pytest.raises(DeviceError, match=match):
+        stylize(plate, look, **kw)
+
+
+@pytest.mark.parametrize("kw", [dict(strength=1.5), dict(strength="lots"), dict(tile=-1),
+                                dict(halo=-3), dict(batch=0), dict(tile=2.5)])
+def test_bad_knobs_are_knob_errors(plate, look, kw):
+    with pytest.raises(KnobError):
+        stylize(plate, look, **kw)
+
+
+def test_bad_look_and_plate(plate, look, tmp_path):
+    with pytest.raises(LookError):
+        stylize(plate, 42)  # type: ignore[arg-type]
+    with pytest.raises(LookError):
+        stylize(plate, tmp_path / "missing.safetensors")
+    with pytest.raises(KnobError, match="Plate"):
+        stylize(np.zeros((4, 4, 3)), look)  # type: ignore[arg-type]
