@@ -1,1 +1,79 @@
-"""Training a look: data sets, the adversarial loop, evaluation and best-model selection."""
+"""Training a look: data sets, the adversarial loop, evaluation and best-model selection.
+
+* :mod:`.data` — content from folders, file lists and frame patterns; style images;
+  OCIO conversion into the working space; the sequence-aware split; crops and flips.
+* :mod:`.loop` — :class:`TrainConfig`, :func:`train` (the adversarial loop with EMA,
+  schedule, bf16 on CUDA, checkpoints, resume, Ctrl-C) → :class:`TrainResult`.
+* :mod:`.objective` — :class:`StyleObjective`: content, Gram style and TV losses.
+* :mod:`.evaluate` — held-out evaluation, the combined score, contact sheets.
+* :mod:`.checkpoint` — pickle-free training checkpoints (safetensors + JSON).
+* :mod:`.optimize` — :func:`optimize_image` / :func:`optimize_plate`, the Gatys et al.
+  (2016) optimisation-based reference render.
+* :mod:`.distributed` — DDP under ``torchrun``.
+* :mod:`.progress` — the one-line progress printer.
+
+Names are loaded on first use, so ``import vfx_nodes.train`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "TrainConfig": ".loop",
+    "TrainResult": ".loop",
+    "train": ".loop",
+    "discriminator_accuracy": ".loop",
+    "StyleObjective": ".objective",
+    "score": ".evaluate",
+    "evaluate_generator": ".evaluate",
+    "contact_sheet": ".evaluate",
+    "collect_files": ".data",
+    "sequence_name": ".data",
+    "split_by_sequence": ".data",
+    "load_rgb": ".data",
+    "load_image_set": ".data",
+    "random_crops": ".data",
+    "DataReport": ".data",
+    "ImageSet": ".data",
+    "save_checkpoint": ".checkpoint",
+    "load_checkpoint": ".checkpoint",
+    "latest_checkpoint": ".checkpoint",
+    "CheckpointError": ".checkpoint",
+    "optimize_image": ".optimize",
+    "optimize_plate": ".optimize",
+    "OptimizeResult": ".optimize",
+    "Progress": ".progress",
+    "lr_factor": ".schedule",
+    "EMA": ".schedule",
+    "init_distributed": ".distributed",
+    "DistContext": ".distributed",
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
+    from .data import (DataReport, ImageSet, collect_files, load_image_set, load_rgb, random_crops,
+                       sequence_name, split_by_sequence)
+    from .distributed import DistContext, init_distributed
+    from .evaluate import contact_sheet, evaluate_generator, score
+    from .loop import TrainConfig, TrainResult, discriminator_accuracy, train
+    from .objective import StyleObjective
+    from .optimize import OptimizeResult, optimize_image, optimize_plate
+    from .progress import Progress
+    from .schedule import EMA, lr_factor
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vfx_nodes.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

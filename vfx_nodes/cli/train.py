@@ -1,0 +1,140 @@
+"""``vfx-style train``: train a look from style images and the show's plates.
+
+Example::
+
+    vfx-style train --content shots/sq010/plate.####.exr shots/sq020/ \\
+        --style starry_night.jpg --out starry.safetensors --steps 4000 --size 256
+
+Checkpoints, ``metrics.jsonl`` and before/after contact sheets go to ``--workdir``
+(default ``<out>.train`` next to ``--out``); ``--resume`` continues the latest
+checkpoint there.  Under ``torchrun`` training runs DistributedDataParallel.
+See docs/TRAINING.md for the recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..color.defaults import DEFAULT_WORKING_SPACE
+
+_DEFAULTS = None
+
+
+def _defaults():  # type: ignore[no-untyped-def]
+    # TrainConfig's defaults without importing torch at parser-building time.
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        import dataclasses
+
+        from ..train.loop import TrainConfig
+
+        _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)
+                     if f.default is not dataclasses.MISSING}
+    return _DEFAULTS
+
+
+def _part(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add ``vfx-style train``'s arguments."""
+    d = _defaults()
+    data = parser.add_argument_group("data")
+    data.add_argument("--content", nargs="+", required=True, metavar="PATH",
+                      help="content plates: folders, file lists (@list.txt), frame patterns "
+                           "(plate.####.exr, plate.%%04d.exr) or files; EXR, PNG, JPEG, TIFF")
+    data.add_argument("--style", nargs="+", required=True, metavar="IMG",
+                      help="one or more style images (several are blended)")
+    data.add_argument("--out", required=True, metavar="LOOK.safetensors",
+                      help="where the best look (by held-out score) is written")
+    data.add_argument("--workdir", metavar="DIR",
+                      help="checkpoints, metrics.jsonl, contact sheets (default: <out>.train)")
+    data.add_argument("--working-space", default=DEFAULT_WORKING_SPACE, metavar="NAME",
+                      help="the look's working colourspace (default: %(default)s)")
+    data.add_argument("--in-colorspace", metavar="NAME",
+                      help="colourspace of the content plates (default: what each file says)")
+    data.add_argument("--style-colorspace", metavar="NAME",
+                      help="colourspace of the style images (default: what each file says)")
+    data.add_argument("--layer", default="", help="EXR layer of the content plates (default: main RGB)")
+    data.add_argument("--part", type=_part, help="EXR part name or index of the content plates")
+    data.add_argument("--test-fraction", type=float, default=d["test_fraction"],
+                      help="share of sequences held out for evaluation (default: %(default)s)")
+    data.add_argument("--style-size", type=int,
+                      help="short side the style images are rescaled to (default: --size)")
+
+    run = parser.add_argument_group("training")
+    run.add_argument("--steps", type=int, default=d["steps"], help="optimisation steps (default: %(default)s)")
+    run.add_argument("--size", type=int, default=d["size"], help="training crop size (default: %(default)s)")
+    run.add_argument("--batch", type=int, default=d["batch"], help="crops per step (default: %(default)s)")
+    run.add_argument("--lr", type=float, default=d["lr"], help="generator learning rate (default: %(default)s)")
+    run.add_argument("--d-lr", type=float, default=d["d_lr"],
+                     help="discriminator learning rate (default: %(default)s)")
+    run.add_argument("--content-weight", type=float, default=d["content_weight"], help="(default: %(default)s)")
+    run.add_argument("--style-weight", type=float, default=d["style_weight"], help="(default: %(default)s)")
+    run.add_argument("--tv-weight", type=float, default=d["tv_weight"], help="(default: %(default)s)")
+    run.add_argument("--adv-weight", type=float, default=d["adv_weight"],
+                     help="adversarial weight; 0 turns the discriminator off (default: %(default)s)")
+    run.add_argument("--adv-mode", choices=("lsgan", "hinge", "bce"), default=d["adv_mode"],
+                     help="adversarial loss (default: %(default)s)")
+    run.add_argument("--arch", choices=("johnson", "johnson-small", "unet"), default=d["arch"],
+                     help="generator architecture (default: %(default)s)")
+    run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % (d["content_layer"] or "relu2_2"))
+    run.add_argument("--style-layers", nargs="+", metavar="LAYER",
+                     help="VGG19 style layers (default: relu1_1 relu2_1 relu3_1 relu4_1)")
+    run.add_argument("--vgg", metavar="PATH", help="a torchvision VGG19 state dict instead of the bundled weights")
+    run.add_argument("--warmup", type=int, default=d["warmup"], help="learning-rate warm-up steps (default: %(default)s)")
+    run.add_argument("--grad-clip", type=float, help="clip gradient norms to this value")
+    run.add_argument("--ema-decay", type=float, default=d["ema_decay"],
+                     help="decay of the generator weight average (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=d["seed"], help="seed (default: %(default)s)")
+    run.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA when available)")
+    run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                     help="auto: bf16 autocast on CUDA, float32 on CPU (default: %(default)s)")
+    run.add_argument("--eval-every", type=int, default=d["eval_every"],
+                     help="evaluate on held-out plates every N steps (default: %(default)s)")
+    run.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
+                     help="write a checkpoint every N steps (default: %(default)s)")
+    run.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --workdir")
+    run.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print the summary; returns 0."""
+    from ..train.loop import TrainConfig, train
+    from ..train.progress import format_duration
+
+    d = _defaults()
+    cfg = TrainConfig(
+        content=args.content, style=args.style, out=args.out, steps=args.steps, size=args.size,
+        batch=args.batch, lr=args.lr, d_lr=args.d_lr, content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight, adv_weight=args.adv_weight,
+        adv_mode=args.adv_mode, arch=args.arch, working_space=args.working_space,
+        in_colorspace=args.in_colorspace, style_colorspace=args.style_colorspace,
+        layer=args.layer, part=args.part, style_size=args.style_size,
+        test_fraction=args.test_fraction, eval_every=args.eval_every,
+        checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
+        precision=args.precision, workdir=args.workdir, warmup=args.warmup,
+        grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
+        vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
+        style_layers=args.style_layers or d["style_layers"])
+    result = train(cfg, progress=not args.quiet)
+    from ..train.distributed import DistContext  # noqa: F401  (rank check below)
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
+    losses = ", ".join(f"{k} {v:.4g}" for k, v in result.final_losses.items())
+    lines = [
+        f"trained {result.steps} steps in {format_duration(result.seconds)}",
+        f"best look: {result.look} (step {result.best_step}, score {result.best_score:.4g})",
+        f"last look: {result.last_look}",
+        f"final held-out losses: {losses}",
+        f"checkpoints, metrics.jsonl, contact sheets: {result.workdir}",
+    ]
+    if result.unreadable:
+        lines.append(f"{len(result.unreadable)} unreadable file(s) skipped:")
+        lines += [f"  {p}: {why}" for p, why in result.unreadable]
+    print("\n".join(lines), file=sys.stdout)
+    return 0

@@ -1,0 +1,238 @@
+"""Training checkpoints without pickle: tensors in safetensors, the rest as JSON.
+
+A checkpoint is one ``.safetensors`` file.  Every tensor (generator, discriminator, EMA
+weights and buffers, optimiser moment tensors, the torch RNG state as ``uint8``) is a
+safetensors tensor; everything else (step, optimiser hyperparameters and scalar state,
+the Python and numpy RNG states, the run's configuration, best score) is one JSON
+document stored in the safetensors header metadata under ``"vfx_nodes.train"``.  Loading
+therefore never unpickles anything: a checkpoint from someone else cannot run code.
+
+Files are written atomically: a temporary name in the same folder, ``fsync``, then
+``os.replace``, so a run killed mid-write (``kill -9``) leaves the previous checkpoint
+intact and never a half-written one under the final name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import VfxNodesError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "latest_checkpoint",
+    "checkpoint_path",
+    "optimizer_state_to_flat",
+    "optimizer_state_from_flat",
+    "rng_state",
+    "set_rng_state",
+    "atomic_write_bytes",
+]
+
+CHECKPOINT_FORMAT = 1
+_META_KEY = "vfx_nodes.train"
+_NAME = re.compile(r"^checkpoint-(\d+)\.safetensors$")
+
+
+class CheckpointError(VfxNodesError, ValueError):
+    """A training checkpoint is missing, damaged or from an incompatible run."""
+
+
+def checkpoint_path(folder: str | os.PathLike[str], step: int) -> Path:
+    """``folder/checkpoint-00001234.safetensors``."""
+    return Path(folder) / f"checkpoint-{step:08d}.safetensors"
+
+
+def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
+    """The checkpoint with the highest step in ``folder``, or ``None``."""
+    d = Path(folder)
+    if not d.is_dir():
+        return None
+    best: tuple[int, Path] | None = None
+    for p in d.iterdir():
+        m = _NAME.match(p.name)
+        if m and (best is None or int(m.group(1)) > best[0]):
+            best = (int(m.group(1)), p)
+    return best[1] if best else None
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder + rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# --- optimiser state -------------------------------------------------------------------
+
+
+def optimizer_state_to_flat(state_dict: Mapping[str, Any], prefix: str
+                            ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``optimizer.state_dict()`` into tensors (for safetensors) and JSON.
+
+    Returns:
+        ``(tensors, json_part)``: tensors keyed ``{prefix}.state.{param}.{name}``; the JSON
+        part holds ``param_groups`` and the non-tensor per-parameter values.
+    """
+    import torch
+
+    tensors: dict[str, Any] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, st in state_dict["state"].items():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor):
+                tensors[f"{prefix}.state.{pid}.{k}"] = v.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[k] = v
+    groups = []
+    for g in state_dict["param_groups"]:
+        groups.append({k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()})
+    return tensors, {"param_groups": groups, "scalars": scalars,
+                     "params": [str(p) for p in state_dict["state"]]}
+
+
+def optimizer_state_from_flat(tensors: Mapping[str, Any], part: Mapping[str, Any], prefix: str
+                              ) -> dict[str, Any]:
+    """Inverse of :func:`optimizer_state_to_flat`: a dict for ``optimizer.load_state_dict``."""
+    state: dict[int, dict[str, Any]] = {}
+    head = f"{prefix}.state."
+    for key, t in tensors.items():
+        if key.startswith(head):
+            pid, name = key[len(head):].split(".", 1)
+            state.setdefault(int(pid), {})[name] = t
+    for pid, st in part.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(st)
+    groups = []
+    for g in part["param_groups"]:
+        g = dict(g)
+        if isinstance(g.get("betas"), list):
+            g["betas"] = tuple(g["betas"])
+        groups.append(g)
+    return {"state": state, "param_groups": groups}
+
+
+# --- random number generators ----------------------------------------------------------
+
+
+def rng_state() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The global RNG states of torch (CPU and CUDA), numpy and Python ``random``.
+
+    Returns:
+        ``(tensors, json_part)``: torch states as ``uint8`` tensors; the numpy state as
+        lists with the key array base64-encoded; Python's state as nested lists.
+    """
+    import torch
+
+    tensors = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    np_state = {"name": name, "keys": base64.b64encode(np.asarray(keys, "<u4").tobytes()).decode(),
+                "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    version, internal, gauss = random.getstate()
+    py_state = {"version": version, "internal": list(internal), "gauss_next": gauss}
+    return tensors, {"numpy": np_state, "python": py_state}
+
+
+def set_rng_state(tensors: Mapping[str, Any], part: Mapping[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
+    import torch
+
+    if "rng.torch" in tensors:
+        torch.set_rng_state(tensors["rng.torch"].to(torch.uint8))
+    cuda = sorted((k for k in tensors if k.startswith("rng.cuda.")), key=lambda k: int(k.rsplit(".", 1)[1]))
+    if cuda and torch.cuda.is_available():
+        states = [tensors[k].to(torch.uint8) for k in cuda][: torch.cuda.device_count()]
+        torch.cuda.set_rng_state_all(states)
+    np_state = part.get("numpy")
+    if np_state:
+        keys = np.frombuffer(base64.b64decode(np_state["keys"]), "<u4").astype(np.uint32)
+        np.random.set_state((np_state["name"], keys, np_state["pos"], np_state["has_gauss"],
+                             np_state["cached_gaussian"]))
+    py = part.get("python")
+    if py:
+        random.setstate((py["version"], tuple(py["internal"]), py["gauss_next"]))
+
+
+# --- files -----------------------------------------------------------------------------
+
+
+def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, Any],
+                    state: Mapping[str, Any]) -> Path:
+    """Write one checkpoint atomically.
+
+    Args:
+        path: the ``.safetensors`` file to write (its folder must exist).
+        tensors: name → tensor (moved to CPU, made contiguous; shared storage is copied).
+        state: a JSON-able dict (non-finite floats are allowed and kept).
+
+    Returns:
+        The path written.
+    """
+    from safetensors.torch import save
+
+    flat = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
+    meta = {_META_KEY: json.dumps({"format": CHECKPOINT_FORMAT, **state}),
+            "format": "pt"}
+    atomic_write_bytes(path, save(flat, metadata=meta))
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a checkpoint written by :func:`save_checkpoint`: ``(tensors, state)``.
+
+    Raises:
+        CheckpointError: missing, damaged, not a vfx_nodes training checkpoint, or from a
+            newer format.
+    """
+    from safetensors import safe_open
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"training checkpoint {str(p)!r} does not exist")
+    try:
+        with safe_open(str(p), framework="pt") as fh:
+            meta = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (OSError, ValueError, RuntimeError, VfxNodesError) as exc:
+        raise CheckpointError(f"training checkpoint {str(p)!r} is damaged: {exc}") from exc
+    except Exception as exc:  # safetensors raises its own SafetensorError
+        raise CheckpointError(f"training checkpoint {str(p)!r} is damaged: {exc}") from exc
+    if _META_KEY not in meta:
+        raise CheckpointError(
+            f"{str(p)!r} is not a vfx_nodes training checkpoint (no {_META_KEY!r} metadata); "
+            "a look file is resumed from with its training folder, not the look itself")
+    try:
+        state = json.loads(meta[_META_KEY])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"training checkpoint {str(p)!r} has damaged metadata: {exc}") from exc
+    if int(state.get("format", 0)) > CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"training checkpoint {str(p)!r} has format {state.get('format')}, newer than this "
+            f"vfx_nodes ({CHECKPOINT_FORMAT}); upgrade vfx_nodes to resume it")
+    return tensors, state

@@ -1,0 +1,391 @@
+"""Training data: collecting plates and style images, the split, crops and flips.
+
+Content comes from folders, file lists (``@list.txt`` or a ``.txt`` file, one path a
+line), frame patterns (``plate.####.exr``, ``plate.%04d.exr``, ``plate.$F4.exr``,
+``plate.@.exr``) or shell globs, of EXR plates and PNG/JPEG/TIFF images.  Every image is
+decoded once through :func:`vfx_nodes.io.read_plate`, converted by OCIO
+(:func:`vfx_nodes.color.convert_rgb`) from its colourspace into the look's working
+space, clamped to the working space's nominal 0–1 range, rescaled so its short side is
+the training size and kept in memory as a ``3×H×W`` float32 tensor.
+
+Over-range values: scene-linear plates hold values above 1 (highlights) and sometimes
+below 0, NaN or Inf.  In the working space (sRGB-encoded by default) the loss network
+and the generator's output live in 0–1, so training clamps to 0–1 after conversion and
+replaces NaN/Inf by 0 first; the renderer (the engine) has its own documented treatment
+for over-range values when a look is applied.
+
+The train/test split is deterministic by seed and keeps every frame of one sequence on
+the same side: frames are grouped by *sequence name* (the path with the frame number
+removed, see :func:`sequence_name`) and whole groups are assigned by a hash of
+``(seed, sequence name)``, so adding a shot does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import TrainingDataError, VfxNodesError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "DataReport",
+    "ImageSet",
+    "collect_files",
+    "sequence_name",
+    "split_by_sequence",
+    "load_rgb",
+    "load_image_set",
+    "resize_short_side",
+    "random_crops",
+    "center_crop",
+]
+
+log = logging.getLogger(__name__)
+
+#: File name endings read as images (lower case).
+IMAGE_EXTENSIONS = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+# Frame-number tokens of the common hosts: Nuke ``####`` / ``%04d``, Houdini ``$F4``,
+# Shake/RV ``@``.  A pattern is turned into a glob plus an exact regular expression.
+_TOKEN = re.compile(r"(#+|%0?(\d*)d|\$F(\d*)|@+)")
+# The frame number of a file name: the last run of digits before the extension,
+# optionally after a separator.  ``plate.1001.exr`` -> ``plate.``, ``1001``, ``.exr``.
+_FRAME = re.compile(r"^(?P<head>.*?)(?P<frame>-?\d+)(?P<tail>\.[A-Za-z0-9]+)$")
+
+
+@dataclasses.dataclass
+class DataReport:
+    """What happened while collecting and decoding a data set.
+
+    Attributes:
+        found: every file that was tried, in order.
+        loaded: the files that were decoded.
+        unreadable: ``(path, reason)`` of each file that could not be used; they are
+            logged by name and counted in the training summary, never dropped silently.
+    """
+
+    found: list[str] = dataclasses.field(default_factory=list)
+    loaded: list[str] = dataclasses.field(default_factory=list)
+    unreadable: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able summary (counts and the unreadable files with reasons)."""
+        return {"found": len(self.found), "loaded": len(self.loaded),
+                "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable]}
+
+
+def _is_image(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _pattern_to_glob_and_regex(pattern: str) -> tuple[str, re.Pattern[str]] | None:
+    """``plate.####.exr`` -> (``plate.*.exr``, regex with the exact digit count)."""
+    name = os.path.basename(pattern)
+    if not _TOKEN.search(name):
+        return None
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(name):
+        parts.append(re.escape(name[pos:m.start()]))
+        tok = m.group(1)
+        if tok.startswith("#"):
+            width = len(tok) if len(tok) > 1 else 4  # a single '#' means 4 digits in Nuke
+        elif tok.startswith("%"):
+            width = int(m.group(2) or 0)
+        elif tok.startswith("$F"):
+            width = int(m.group(3) or 0)
+        else:  # '@' = one digit each (Shake), a single '@' = any padding
+            width = len(tok) if len(tok) > 1 else 0
+        parts.append(rf"-?\d{{{width},}}" if width else r"-?\d+")
+        pos = m.end()
+    parts.append(re.escape(name[pos:]))
+    regex = re.compile("^" + "".join(parts) + "$")
+    glob_name = _TOKEN.sub("*", name)
+    return os.path.join(os.path.dirname(pattern), glob_name), regex
+
+
+def _frame_number(path: str) -> int:
+    m = _FRAME.match(os.path.basename(path))
+    return int(m.group("frame")) if m else 0
+
+
+def collect_files(specs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                  *, recursive: bool = False) -> list[str]:
+    """Expand folders, file lists, frame patterns and globs into image paths.
+
+    Args:
+        specs: one or more of: an image file; a folder (its images, sorted); a file list
+            (``@list.txt``, or any ``.txt``/``.lst`` file: one path a line, ``#`` comments,
+            relative paths relative to the list); a frame pattern (``plate.####.exr``,
+            ``plate.%04d.exr``, ``plate.$F4.exr``, ``plate.@.exr``); a shell glob.
+        recursive: also look into sub-folders of folders.
+
+    Returns:
+        Paths in the order given, each spec's files sorted by sequence then frame;
+        duplicates removed.
+
+    Raises:
+        TrainingDataError: a spec matches nothing (the message names it).
+    """
+    if isinstance(specs, (str, os.PathLike)):
+        specs = [specs]
+    out: dict[str, None] = {}
+    for spec in specs:
+        s = os.fspath(spec)
+        found = _expand(s, recursive)
+        if not found:
+            raise TrainingDataError(
+                f"{s!r} matched no image files: give a file, a folder, a file list (@list.txt), "
+                f"a frame pattern (plate.####.exr, plate.%04d.exr) or a glob of "
+                f"{'/'.join(e[1:] for e in IMAGE_EXTENSIONS)} files")
+        for f in found:
+            out.setdefault(f, None)
+    return list(out)
+
+
+def _sort_key(path: str) -> tuple[str, int, str]:
+    return (sequence_name(path), _frame_number(path), path)
+
+
+def _expand(spec: str, recursive: bool) -> list[str]:
+    list_file = spec[1:] if spec.startswith("@") else None
+    if list_file is None and spec.lower().endswith((".txt", ".lst")) and os.path.isfile(spec):
+        list_file = spec
+    if list_file is not None:
+        try:
+            text = Path(list_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TrainingDataError(f"cannot read file list {list_file!r}: {exc}") from exc
+        base = os.path.dirname(os.path.abspath(list_file))
+        files: list[str] = []
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            entry = line if os.path.isabs(line) else os.path.join(base, line)
+            # A listed file that does not exist is kept: it is reported as unreadable
+            # when decoded, so a typo in a list is seen, not silently skipped.
+            files.extend(_expand(entry, recursive) if not os.path.isfile(entry) and
+                         (_TOKEN.search(os.path.basename(entry)) or glob.has_magic(entry))
+                         else [entry])
+        return files
+    if os.path.isdir(spec):
+        it = Path(spec).rglob("*") if recursive else Path(spec).iterdir()
+        return sorted((str(p) for p in it if p.is_file() and _is_image(p.name)
+                       and not p.name.startswith(".")), key=_sort_key)
+    if os.path.isfile(spec):
+        return [spec]
+    pat = _pattern_to_glob_and_regex(spec)
+    if pat is not None:
+        g, rx = pat
+        return sorted((f for f in glob.glob(g) if rx.match(os.path.basename(f))), key=_sort_key)
+    if glob.has_magic(spec):
+        return sorted((f for f in glob.glob(spec, recursive=True)
+                       if os.path.isfile(f) and _is_image(f)), key=_sort_key)
+    return []
+
+
+def sequence_name(path: str | os.PathLike[str]) -> str:
+    """The sequence a file belongs to: its path with the frame number removed.
+
+    ``shots/a/plate.1001.exr`` and ``shots/a/plate.1002.exr`` share the name
+    ``shots/a/plate.#.exr``; ``shots/b/plate.1001.exr`` is another sequence (the folder
+    is part of the name); a file without a frame number is a sequence of its own.
+    """
+    p = os.fspath(path)
+    head, name = os.path.split(p)
+    m = _FRAME.match(name)
+    if m is None:
+        return p
+    return os.path.join(head, f"{m.group('head')}#{m.group('tail')}")
+
+
+def _unit_hash(seed: int, key: str) -> float:
+    digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+
+def split_by_sequence(paths: Sequence[str], test_fraction: float = 0.2, seed: int = 0
+                      ) -> tuple[list[str], list[str]]:
+    """Deterministic train/test split that keeps each sequence on one side.
+
+    Sequences (see :func:`sequence_name`) are ranked by a hash of ``(seed, name)``; the
+    lowest ``round(test_fraction × n)`` go to the test side (at least one and at most
+    ``n − 1`` when there are two or more sequences and ``test_fraction > 0``).  The
+    result does not depend on the order of ``paths``.
+
+    Args:
+        paths: image paths.
+        test_fraction: share of *sequences* held out, in ``[0, 1)``.
+        seed: split seed.
+
+    Returns:
+        ``(train, test)`` path lists, each in input order.
+
+    Raises:
+        TrainingDataError: ``test_fraction`` outside ``[0, 1)``.
+    """
+    if not 0.0 <= test_fraction < 1.0:
+        raise TrainingDataError(f"test fraction must be in [0, 1), got {test_fraction}")
+    groups = sorted({sequence_name(p) for p in paths})
+    n_test = 0
+    if len(groups) >= 2 and test_fraction > 0:
+        n_test = min(len(groups) - 1, max(1, round(test_fraction * len(groups))))
+    ranked = sorted(groups, key=lambda g: (_unit_hash(seed, g), g))
+    test_groups = set(ranked[:n_test])
+    train = [p for p in paths if sequence_name(p) not in test_groups]
+    test = [p for p in paths if sequence_name(p) in test_groups]
+    return train, test
+
+
+def load_rgb(path: str, *, working_space: str, colorspace: str | None = None,
+             layer: str = "", part: int | str | None = None,
+             config: Any = None) -> np.ndarray:
+    """Decode one image into the working space: ``H×W×3`` float32 clamped to 0–1.
+
+    The plate's RGB of ``layer`` is taken over its data window (overscan is real image;
+    the black outside the data window is not), unpremultiplied by its alpha when it has
+    one (OCIO transforms expect straight colour), converted by OCIO from ``colorspace``
+    (default: what the file says, see :func:`vfx_nodes.io.read_plate`) to
+    ``working_space``, then NaN/Inf → 0 and clamped to the nominal 0–1.
+
+    Raises:
+        PlateError and subclasses: the file cannot be read or lacks the layer.
+        ColorSpaceError: an unknown colourspace.
+    """
+    from ..color import convert_rgb, unpremultiply
+    from ..io import read_plate
+
+    from ..io import luminance_chroma_to_rgb
+
+    plate = read_plate(path, part, layer=layer or None)
+    if plate.layer_channel(layer, "R") is None and (f"{layer}.Y" if layer else "Y") in plate.channel_names:
+        plate = luminance_chroma_to_rgb(plate, layer=layer)  # luminance/chroma EXR (Garden.exr)
+    rgb = plate.channels(plate.rgb_names(layer))
+    alpha_name = plate.alpha_name(layer)
+    if alpha_name is not None:
+        rgb = unpremultiply(rgb, plate.channel(alpha_name))
+    rgb = np.nan_to_num(np.asarray(rgb, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    src = colorspace or plate.colorspace
+    if src is None:
+        from ..color.defaults import DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE
+        src = DEFAULT_PLATE_SPACE if path.lower().endswith(".exr") else DEFAULT_RASTER_SPACE
+    out = convert_rgb(rgb, src, working_space, config=config)
+    out = np.nan_to_num(np.asarray(out, np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def resize_short_side(image: Any, size: int) -> Any:
+    """Resize a ``3×H×W`` tensor (antialiased bilinear) so its short side is ``size``."""
+    import torch
+    import torch.nn.functional as F
+
+    _, h, w = image.shape
+    if min(h, w) == size:
+        return image.contiguous()
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    down = scale < 1
+    with torch.no_grad():
+        out = F.interpolate(image[None], size=(nh, nw), mode="bilinear", align_corners=False,
+                            antialias=down)[0]
+    return out.clamp_(0.0, 1.0).contiguous()
+
+
+@dataclasses.dataclass
+class ImageSet:
+    """Decoded images held in memory as ``3×H×W`` float32 tensors in the working space.
+
+    Each tensor's short side equals ``size``.  ``names`` are the source paths.
+    """
+
+    images: list[Any]
+    names: list[str]
+    size: int
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def nbytes(self) -> int:
+        """Memory held by the tensors."""
+        return sum(int(t.numel()) * 4 for t in self.images)
+
+
+def load_image_set(paths: Sequence[str], *, size: int, working_space: str,
+                   colorspace: str | None = None, layer: str = "",
+                   part: int | str | None = None, report: DataReport | None = None,
+                   what: str = "content", config: Any = None) -> ImageSet:
+    """Decode every path once, convert, rescale and keep the tensors in memory.
+
+    A file that cannot be decoded is logged by name with the reason and recorded in
+    ``report.unreadable``; the rest load.  Training images at the training size are small
+    (a 2K plate rescaled to a 256 short side is ≈1 MB), so decoding once and keeping the
+    tensors keeps CPU training from being bound by EXR decoding.
+
+    Raises:
+        TrainingDataError: no file could be decoded (the message lists why each failed).
+    """
+    import torch
+
+    report = report if report is not None else DataReport()
+    images, names = [], []
+    for p in paths:
+        report.found.append(p)
+        try:
+            rgb = load_rgb(p, working_space=working_space, colorspace=colorspace, layer=layer,
+                           part=part, config=config)
+        except (VfxNodesError, OSError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            report.unreadable.append((p, reason))
+            log.warning("skipping unreadable %s image %s: %s", what, p, reason)
+            continue
+        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+        images.append(resize_short_side(t, size))
+        names.append(p)
+        report.loaded.append(p)
+    if not images:
+        why = "; ".join(f"{os.path.basename(p)}: {r}" for p, r in report.unreadable[-5:])
+        raise TrainingDataError(
+            f"no usable {what} images among {len(paths)} file(s)" + (f" ({why})" if why else ""))
+    return ImageSet(images, names, size)
+
+
+def center_crop(image: Any, size: int) -> Any:
+    """The central ``size×size`` crop of a ``3×H×W`` tensor (a view)."""
+    _, h, w = image.shape
+    top, left = (h - size) // 2, (w - size) // 2
+    return image[:, top:top + size, left:left + size]
+
+
+def random_crops(images: Sequence[Any], n: int, size: int, generator: Any,
+                 *, flip: bool = True) -> Any:
+    """``n`` random ``size×size`` crops with random horizontal flips, as an N×3×S×S batch.
+
+    Images are drawn with replacement from ``images`` using ``generator`` (a
+    ``torch.Generator``), so the batch depends only on the generator's state.  Inputs are
+    never modified.
+    """
+    import torch
+
+    out = []
+    idx = torch.randint(len(images), (n,), generator=generator).tolist()
+    for i in idx:
+        img = images[i]
+        _, h, w = img.shape
+        top = int(torch.randint(h - size + 1, (1,), generator=generator))
+        left = int(torch.randint(w - size + 1, (1,), generator=generator))
+        crop = img[:, top:top + size, left:left + size]
+        if flip and bool(torch.rand((), generator=generator) < 0.5):
+            crop = crop.flip(-1)
+        out.append(crop)
+    return torch.stack(out).contiguous()

@@ -1,0 +1,770 @@
+"""The adversarial training loop of a look.
+
+One step (Johnson et al. 2016 for the perceptual part, pix2pix/CycleGAN for the
+adversarial part, Isola et al. 2017; Zhu et al. 2017):
+
+1. a batch of random crops (with flips) of the training plates, in the working space;
+2. the generator stylises it;
+3. **discriminator update** (when ``adv_weight > 0``): the PatchGAN judges random crops
+   of the style images (real) against the stylised batch (fake, detached); Adam with
+   lr 2e-4, β1 = 0.5 (CycleGAN);
+4. **generator update**: content loss (VGG19 features of the plate), Gram style loss
+   (VGG19 features of the style images), total variation and the adversarial loss
+   (the updated discriminator on the stylised batch); Adam with lr 1e-3 (Johnson);
+5. the exponential moving average of the generator weights follows (the EMA is what is
+   evaluated and saved).
+
+Learning rates follow a linear warm-up and cosine decay; gradients are optionally
+clipped; on CUDA the forward passes run under bf16 autocast (no loss scaling needed for
+bf16), on CPU in float32.  Crops are drawn from a generator seeded by
+``(seed, rank, step)``, so a run is reproducible on CPU and a resumed run draws exactly
+the batches an uninterrupted one would.
+
+Every ``eval_every`` steps the EMA generator is evaluated on the held-out split (see
+:mod:`vfx_nodes.train.evaluate`); the best look by the combined score and the last look
+are kept.  Every ``checkpoint_every`` steps (and on Ctrl-C / SIGTERM) a checkpoint is
+written (see :mod:`vfx_nodes.train.checkpoint`); ``resume=True`` continues from the
+latest one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DeviceError, KnobError, TrainingDataError
+from . import checkpoint as ckpt
+from .data import DataReport, ImageSet, collect_files, load_image_set, random_crops, split_by_sequence
+from .distributed import DistContext, init_distributed
+from .progress import Progress
+from .schedule import EMA, lr_factor
+
+__all__ = ["TrainConfig", "TrainResult", "train", "discriminator_accuracy", "ARCH_CHOICES"]
+
+log = logging.getLogger(__name__)
+
+ARCH_CHOICES = ("johnson", "johnson-small", "unet")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines a training run (the CLI flags map onto these fields).
+
+    Attributes:
+        content: folders, file lists, frame patterns or files of content plates.
+        style: style image paths (one or more).
+        out: where the best look is written (``*.safetensors``).
+        steps: total optimisation steps.
+        size: training crop size in pixels (images are rescaled to this short side).
+        batch: crops per step (per process under DDP).
+        lr: generator learning rate (Adam; Johnson et al. 2016 use 1e-3).
+        d_lr: discriminator learning rate (Adam; CycleGAN 2e-4).
+        d_beta1: discriminator Adam β1 (CycleGAN 0.5).
+        content_weight, style_weight, tv_weight, adv_weight: loss weights.
+        arch: generator architecture (``johnson``, ``johnson-small``, ``unet``).
+        working_space: the look's working colourspace.
+        in_colorspace: colourspace of the content plates (default: what each file says).
+        style_colorspace: colourspace of the style images (default: what each file says).
+        layer: EXR layer of the content plates (``""`` = main RGB).
+        part: EXR part (index or name) of the content plates.
+        style_size: short side the style images are rescaled to (default ``size``).
+        test_fraction: share of sequences held out for evaluation.
+        eval_every: evaluate every N steps (and at the end).
+        eval_at_start: also evaluate the untrained generator (logged as the baseline).
+        checkpoint_every: checkpoint every N steps (and at the end / on Ctrl-C).
+        log_every: append a training line to ``metrics.jsonl`` every N steps.
+        seed: seed of initialisation, split and crops.
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``None`` (CUDA when available).
+        precision: ``auto`` (bf16 autocast on CUDA, float32 on CPU), ``bf16`` or ``fp32``.
+        workdir: checkpoints, metrics, contact sheets (default ``<out>.train`` next to out).
+        warmup: linear warm-up steps of the learning rates.
+        min_lr_factor: final learning rate as a fraction of the base (cosine decay).
+        grad_clip: clip gradient norms to this value (``None`` = no clipping).
+        ema_decay: decay of the generator weight average.
+        resume: continue from the latest checkpoint in ``workdir``.
+        max_eval_images: held-out images evaluated (first N of the test split).
+        vgg_path: a torchvision VGG19 state dict to use instead of the bundled weights.
+        content_layer, style_layers: VGG19 layers of the losses (default: the model's).
+    """
+
+    content: Sequence[str]
+    style: Sequence[str]
+    out: str
+    steps: int = 2000
+    size: int = 256
+    batch: int = 4
+    lr: float = 1e-3
+    d_lr: float = 2e-4
+    d_beta1: float = 0.5
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 1e-4
+    adv_weight: float = 0.05
+    adv_mode: str = "lsgan"
+    d_width: int = 64
+    d_layers: int = 3
+    d_spectral_norm: bool = False
+    arch: str = "johnson"
+    working_space: str | None = None
+    in_colorspace: str | None = None
+    style_colorspace: str | None = None
+    layer: str = ""
+    part: int | str | None = None
+    style_size: int | None = None
+    test_fraction: float = 0.2
+    eval_every: int = 200
+    eval_at_start: bool = True
+    checkpoint_every: int = 200
+    log_every: int = 10
+    seed: int = 0
+    device: str | None = None
+    precision: str = "auto"
+    workdir: str | None = None
+    warmup: int = 50
+    min_lr_factor: float = 0.1
+    grad_clip: float | None = None
+    ema_decay: float = 0.999
+    resume: bool = False
+    max_eval_images: int = 8
+    vgg_path: str | None = None
+    content_layer: str | None = None
+    style_layers: Sequence[str] | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`KnobError` for values that cannot train."""
+        def positive(name: str, value: float) -> None:
+            if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+                raise KnobError(f"{name} must be a positive number, got {value!r}")
+
+        for name in ("steps", "size", "batch", "eval_every", "checkpoint_every", "log_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise KnobError(f"{name} must be a positive integer, got {v!r}")
+        if self.size < 16:
+            raise KnobError(f"size must be at least 16 pixels, got {self.size}")
+        for name in ("lr", "d_lr"):
+            positive(name, getattr(self, name))
+        for name in ("content_weight", "style_weight", "tv_weight", "adv_weight"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
+                raise KnobError(f"{name} must be a number ≥ 0, got {v!r}")
+        if not 0.0 <= self.d_beta1 < 1.0:
+            raise KnobError(f"d_beta1 must be in [0, 1), got {self.d_beta1}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise KnobError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.arch not in ARCH_CHOICES:
+            from ..errors import close_matches
+            raise KnobError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
+        if self.adv_mode not in ("lsgan", "hinge", "bce"):
+            raise KnobError(f"adv_mode must be lsgan, hinge or bce, got {self.adv_mode!r}")
+        for name in ("d_width", "d_layers"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise KnobError(f"{name} must be a positive integer, got {v!r}")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise KnobError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+        if self.grad_clip is not None:
+            positive("grad_clip", self.grad_clip)
+        if self.warmup < 0:
+            raise KnobError(f"warmup must be ≥ 0, got {self.warmup}")
+        if not 0.0 <= self.min_lr_factor <= 1.0:
+            raise KnobError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
+        if not self.style:
+            raise TrainingDataError("no style image given: pass at least one --style IMAGE")
+        if not self.content:
+            raise TrainingDataError("no content given: pass --content FOLDER|LIST|PATTERN")
+
+    def resolved_workdir(self) -> Path:
+        """The work folder: ``workdir`` or ``<out without suffix>.train`` next to ``out``."""
+        if self.workdir:
+            return Path(self.workdir)
+        out = Path(self.out)
+        return out.with_name(out.stem + ".train")
+
+    def to_json(self) -> dict[str, Any]:
+        """The configuration as JSON-able values."""
+        d = dataclasses.asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        look: the best look (by the evaluation score) — ``config.out``.
+        last_look: the look at the last step (``workdir/last.safetensors``).
+        workdir: checkpoints, ``metrics.jsonl``, contact sheets.
+        steps: the step reached.
+        seconds: wall-clock time of this process's training (not counting earlier runs).
+        best_score, best_step: the best evaluation and its step.
+        final_losses: the last evaluation's losses.
+        metrics: path of ``metrics.jsonl``.
+        unreadable: files that could not be decoded (path, reason).
+        interrupted: the run stopped early (Ctrl-C, SIGTERM or ``stop_at``).
+        checkpoint: the last checkpoint written.
+    """
+
+    look: Path
+    last_look: Path
+    workdir: Path
+    steps: int
+    seconds: float
+    best_score: float
+    best_step: int
+    final_losses: dict[str, float]
+    metrics: Path
+    unreadable: list[tuple[str, str]]
+    interrupted: bool = False
+    checkpoint: Path | None = None
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _step_seed(seed: int, rank: int, step: int, stream: int) -> int:
+    digest = hashlib.sha256(f"{seed}:{rank}:{step}:{stream}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+class _StopFlag:
+    """Turns SIGINT/SIGTERM into a flag checked between steps (a step is never cut in
+    half, so the checkpoint written on the way out is consistent); a second Ctrl-C
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopFlag":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._old[sig] = signal.signal(sig, self._handle)
+                except (ValueError, OSError):  # pragma: no cover - exotic embedding
+                    pass
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _autocast(device: str, precision: str) -> Callable[[], Any]:
+    import torch
+
+    if device.startswith("cuda") and precision in ("auto", "bf16"):
+        return lambda: torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    if precision == "bf16" and not device.startswith("cuda"):
+        log.info("bf16 autocast is used on CUDA only; training in float32 on %s", device)
+    return contextlib.nullcontext
+
+
+class _Metrics:
+    """``metrics.jsonl`` appender (rank 0)."""
+
+    def __init__(self, path: Path, enabled: bool) -> None:
+        self.path = path
+        self.enabled = enabled
+
+    def truncate_after(self, step: int) -> None:
+        """Drop lines logged after ``step`` (written by a run killed after its last
+        checkpoint), so a resumed run's log has every step once."""
+        if not self.enabled or not self.path.exists():
+            return
+        keep = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                if int(json.loads(line).get("step", 0)) <= step:
+                    keep.append(line)
+            except (ValueError, AttributeError):
+                continue
+        ckpt.atomic_write_bytes(self.path, ("\n".join(keep) + ("\n" if keep else "")).encode())
+
+    def write(self, record: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, allow_nan=False, default=_finite) + "\n")
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+class _Run:
+    """State of one training run (kept together so checkpointing sees all of it)."""
+
+    def __init__(self, config: TrainConfig, *, loss_network: Any = None,
+                 progress: bool | Progress = True, dist: DistContext | None = None,
+                 device: str | None = None) -> None:
+        import torch
+
+        from ..color.defaults import DEFAULT_WORKING_SPACE
+        from ..model import PatchDiscriminator, build_generator
+
+        config.validate()
+        self.cfg = config
+        self.working_space = config.working_space or DEFAULT_WORKING_SPACE
+        if dist is None:
+            dist, device = init_distributed(config.device)
+        self.dist = dist
+        self.device = device or "cpu"
+        self.workdir = config.resolved_workdir()
+        self.out = Path(config.out)
+        if dist.is_main:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            (self.workdir / "sheets").mkdir(exist_ok=True)
+            if not self.out.parent.is_dir():
+                raise TrainingDataError(f"folder of --out {str(self.out)!r} does not exist")
+        dist.barrier()
+        self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
+
+        # Seeds first: the generator and discriminator initialisation depend on them.
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed % (2 ** 32))
+        random.seed(config.seed)
+
+        # -- data -------------------------------------------------------------------
+        self.report = DataReport()
+        files = collect_files(config.content)
+        train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
+        style_files = collect_files(config.style)
+        self.train_set = load_image_set(
+            train_files, size=config.size, working_space=self.working_space,
+            colorspace=config.in_colorspace, layer=config.layer, part=config.part,
+            report=self.report, what="content")
+        if test_files:
+            try:
+                self.test_set: ImageSet = load_image_set(
+                    test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
+                    size=config.size, working_space=self.working_space,
+                    colorspace=config.in_colorspace, layer=config.layer, part=config.part,
+                    report=self.report, what="held-out content")
+            except TrainingDataError:
+                log.warning("no held-out image could be read; evaluating on training images")
+                self.test_set = self.train_set
+        else:
+            log.warning("only one content sequence: evaluating on the training images "
+                        "(add a second shot for an honest held-out score)")
+            self.test_set = self.train_set
+        self.held_out = self.test_set is not self.train_set
+        style_report = DataReport()
+        self.style_set = load_image_set(
+            style_files, size=config.style_size or config.size, working_space=self.working_space,
+            colorspace=config.style_colorspace, report=style_report, what="style")
+        self.report.unreadable.extend(style_report.unreadable)
+        self.style_files = style_files
+        self.split = {"train": train_files, "test": test_files}
+
+        # -- models -----------------------------------------------------------------
+        dev = torch.device(self.device)
+        self.gen = build_generator(config.arch).to(dev)
+        self.disc = PatchDiscriminator(width=config.d_width, n_layers=config.d_layers,
+                                       spectral_norm=config.d_spectral_norm).to(dev)
+        if loss_network is None:
+            from ..model import load_vgg19
+            loss_network = load_vgg19(config.vgg_path)
+        from .objective import StyleObjective
+        self.objective = StyleObjective(
+            loss_network.to(dev), [t.to(dev) for t in self.style_set.images],
+            content_layer=config.content_layer, style_layers=config.style_layers)
+        self.ema = EMA(self.gen, config.ema_decay)
+        self.gen_train: Any = self.gen
+        self.disc_train: Any = self.disc
+        if dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            ids = [dev.index] if dev.type == "cuda" else None
+            # DDP broadcasts rank 0's initial weights, so every rank starts equal.
+            self.gen_train = DDP(self.gen, device_ids=ids)
+            self.disc_train = DDP(self.disc, device_ids=ids)
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=config.lr, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(config.d_beta1, 0.999))
+        self.autocast = _autocast(self.device, config.precision)
+
+        self.step = 0
+        self.best_score = float("inf")
+        self.best_step = -1
+        self.last_eval: dict[str, Any] = {}
+        self.history: list[dict[str, Any]] = []
+        self.elapsed_before = 0.0
+        if isinstance(progress, Progress):
+            self.progress = progress
+        else:
+            self.progress = Progress(config.steps, enabled=bool(progress) and dist.is_main)
+
+    # -- checkpoints ----------------------------------------------------------------
+
+    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors: dict[str, Any] = {}
+        for prefix, sd in (("gen", self.gen.state_dict()), ("disc", self.disc.state_dict()),
+                           ("ema", self.ema.state_dict())):
+            tensors.update({f"{prefix}.{k}": v for k, v in sd.items()})
+        tg, jg = ckpt.optimizer_state_to_flat(self.opt_g.state_dict(), "opt_g")
+        td, jd = ckpt.optimizer_state_to_flat(self.opt_d.state_dict(), "opt_d")
+        tr, jr = ckpt.rng_state()
+        tensors.update(tg)
+        tensors.update(td)
+        tensors.update(tr)
+        state = {
+            "step": self.step,
+            "config": self.cfg.to_json(),
+            "arch": self.cfg.arch,
+            "settings": dict(self.gen.settings),
+            "working_colorspace": self.working_space,
+            "ema_updates": self.ema.updates,
+            "opt_g": jg,
+            "opt_d": jd,
+            "rng": jr,
+            "best_score": _finite(self.best_score),
+            "best_step": self.best_step,
+            "last_eval": self.last_eval,
+            "elapsed": self.elapsed_before + self._elapsed(),
+            "split": self.split,
+            "world_size": self.dist.world_size,
+        }
+        return tensors, state
+
+    def save_checkpoint(self) -> Path | None:
+        """Write ``workdir/checkpoint-<step>.safetensors`` (rank 0) and keep the last two."""
+        path = None
+        if self.dist.is_main:
+            tensors, state = self._checkpoint_state()
+            path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.step), tensors, state)
+            # Keep the newest two: the one just written and the one before, in case the
+            # newest is on a disk that lies about fsync.
+            olds = sorted(p for p in self.workdir.glob("checkpoint-*.safetensors") if p != path)
+            for p in olds[:-1]:
+                p.unlink(missing_ok=True)
+        self.dist.barrier()
+        return path
+
+    def restore(self, path: Path) -> None:
+        """Load generator, discriminator, EMA, optimisers, RNG states and step."""
+        tensors, state = ckpt.load_checkpoint(path)
+        if state.get("arch") != self.cfg.arch or state.get("settings") != dict(self.gen.settings):
+            raise ckpt.CheckpointError(
+                f"checkpoint {str(path)!r} is of a {state.get('arch')!r} generator with settings "
+                f"{state.get('settings')}; this run asks for {self.cfg.arch!r} {dict(self.gen.settings)} — "
+                "resume with the same --arch or use another --workdir")
+        if state.get("working_colorspace") != self.working_space:
+            raise ckpt.CheckpointError(
+                f"checkpoint {str(path)!r} was trained in {state.get('working_colorspace')!r}, "
+                f"this run asks for {self.working_space!r}")
+
+        def part(prefix: str) -> dict[str, Any]:
+            n = len(prefix) + 1
+            return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+        try:
+            self.gen.load_state_dict(part("gen"))
+            self.disc.load_state_dict(part("disc"))
+            self.ema.load_state_dict(part("ema"), state.get("ema_updates", 0))
+            self.opt_g.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_g"], "opt_g"))
+            self.opt_d.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_d"], "opt_d"))
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
+        ckpt.set_rng_state(tensors, state.get("rng", {}))
+        self.step = int(state["step"])
+        self.best_score = float(state["best_score"]) if state.get("best_score") is not None else float("inf")
+        self.best_step = int(state.get("best_step", -1))
+        self.last_eval = dict(state.get("last_eval") or {})
+        self.elapsed_before = float(state.get("elapsed", 0.0))
+        self.metrics.truncate_after(self.step)
+        if self.dist.is_main:
+            log.info("resumed from %s at step %d", path, self.step)
+
+    # -- one step -------------------------------------------------------------------
+
+    def _batch(self, step: int) -> tuple[Any, Any]:
+        import torch
+
+        cfg = self.cfg
+        g = torch.Generator().manual_seed(_step_seed(cfg.seed, self.dist.rank, step, 0))
+        content = random_crops(self.train_set.images, cfg.batch, cfg.size, g)
+        style = random_crops(self.style_set.images, cfg.batch, cfg.size, g)
+        return content.to(self.device, non_blocking=True), style.to(self.device, non_blocking=True)
+
+    def _set_lr(self, step: int) -> float:
+        f = lr_factor(step, self.cfg.steps, self.cfg.warmup, self.cfg.min_lr_factor)
+        for group in self.opt_g.param_groups:
+            group["lr"] = self.cfg.lr * f
+        for group in self.opt_d.param_groups:
+            group["lr"] = self.cfg.d_lr * f
+        return f
+
+    def train_step(self) -> dict[str, float]:
+        """One discriminator + generator update; returns the losses as floats."""
+        import torch
+
+        from ..model import losses as L
+
+        cfg = self.cfg
+        self.gen_train.train()
+        self.disc_train.train()
+        factor = self._set_lr(self.step)
+        content, style = self._batch(self.step)
+        out: dict[str, float] = {"lr": cfg.lr * factor}
+
+        with self.autocast():
+            fake = self.gen_train(content)
+        adversarial = cfg.adv_weight > 0
+        if adversarial:
+            # Discriminator: real style patches against the (detached) stylised batch, in
+            # one forward pass (one DDP reduction per step).
+            for p in self.disc.parameters():
+                p.requires_grad_(True)
+            with self.autocast():
+                logits = self.disc_train(torch.cat([style, fake.detach()]))
+            real_logits, fake_logits = logits.float().chunk(2)
+            loss_d = L.discriminator_loss(real_logits, fake_logits, cfg.adv_mode)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.disc.parameters(), cfg.grad_clip)
+            self.opt_d.step()
+            out["d_loss"] = float(loss_d.detach())
+            out["d_acc"] = discriminator_accuracy(real_logits.detach(), fake_logits.detach(), cfg.adv_mode)
+
+        with self.autocast():
+            targets = self.objective.content_targets(content)
+            parts = self.objective(fake, targets)
+        total = (cfg.content_weight * parts["content"] + cfg.style_weight * parts["style"]
+                 + cfg.tv_weight * parts["tv"])
+        if adversarial:
+            # The generator is judged by the *updated* discriminator, whose weights do
+            # not move in this half-step (and, unwrapped, trigger no DDP reduction).
+            for p in self.disc.parameters():
+                p.requires_grad_(False)
+            with self.autocast():
+                g_logits = self.disc(fake)
+            adv = L.generator_adversarial_loss(g_logits.float(), cfg.adv_mode)
+            total = total + cfg.adv_weight * adv
+            out["adv"] = float(adv.detach())
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.gen.parameters(), cfg.grad_clip)
+        self.opt_g.step()
+        self.ema.update(self.gen)
+        out.update({k: float(v.detach()) for k, v in parts.items()})
+        out["total"] = float(total.detach())
+        if not math.isfinite(out["total"]):
+            raise TrainingDataError(
+                f"training diverged at step {self.step} (loss {out['total']}); lower --lr or the "
+                "loss weights, or set --grad-clip")
+        self.step += 1
+        return out
+
+    # -- evaluation -----------------------------------------------------------------
+
+    def evaluate(self, baseline: bool = False) -> dict[str, Any]:
+        """Evaluate the EMA generator, keep the best look, write the contact sheet.
+
+        ``baseline=True`` evaluates the untrained generator (step 0): it is logged (the
+        reference the trained look is compared with) but never kept as the best look.
+        """
+        from .evaluate import contact_sheet, evaluate_generator, score
+
+        cfg = self.cfg
+        record: dict[str, Any] = {}
+        if self.dist.is_main:
+            images = self.test_set.images[: cfg.max_eval_images]
+            res = evaluate_generator(self.ema.module, images, self.objective, size=cfg.size,
+                                     device=self.device)
+            s = score(res["losses"], cfg.content_weight, cfg.style_weight, cfg.tv_weight)
+            record = {"kind": "eval", "step": self.step, "held_out": self.held_out,
+                      **{k: _finite(v) for k, v in res["losses"].items()}, "score": _finite(s)}
+            if baseline:
+                record["baseline"] = True
+            elif s < self.best_score:
+                self.best_score, self.best_step = s, self.step
+                self._save_look(self.out, res["losses"])
+                record["best"] = True
+            sheet = self.workdir / "sheets" / f"step-{self.step:08d}.png"
+            contact_sheet(res["before"], res["after"], sheet, self.working_space)
+            record["sheet"] = str(sheet)
+            self.metrics.write(record)
+            self.last_eval = record
+            self.history.append(record)
+            self.progress.message(
+                f"eval step {self.step}: content={res['losses']['content']:.4g} "
+                f"style={res['losses']['style']:.4g} tv={res['losses']['tv']:.4g} score={s:.4g}"
+                + ("  (best)" if record.get("best") else ""))
+        self.dist.barrier()
+        return record
+
+    def _save_look(self, path: Path, losses: dict[str, float]) -> None:
+        from .. import __version__
+        from ..model import save_look
+
+        cfg = self.cfg
+        training = {
+            "styles": [{"name": os.path.basename(p), "sha256": _sha256(p)} for p in self.style_set.names],
+            "content": {"train_images": len(self.train_set), "test_images": len(self.test_set),
+                        "held_out": self.held_out, "unreadable": len(self.report.unreadable)},
+            "steps": self.step,
+            "final_losses": {k: _finite(v) for k, v in losses.items()},
+            "score": _finite(score_from(losses, cfg)),
+            "best_step": self.best_step,
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "library_version": __version__,
+            "recipe": {k: cfg.to_json()[k] for k in (
+                "size", "batch", "lr", "d_lr", "d_beta1", "content_weight", "style_weight",
+                "tv_weight", "adv_weight", "seed", "warmup", "min_lr_factor", "grad_clip",
+                "ema_decay", "style_size", "content_layer", "style_layers", "adv_mode", "arch")},
+            "world_size": self.dist.world_size,
+        }
+        save_look(path, self.ema.module, {"working_colorspace": self.working_space,
+                                          "training": training})
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._t0 if hasattr(self, "_t0") else 0.0
+
+    # -- the loop -------------------------------------------------------------------
+
+    def run(self, stop_at: int | None = None) -> TrainResult:
+        cfg = self.cfg
+        self._t0 = time.monotonic()
+        self.progress.start = self.step
+        self.progress.total = cfg.steps
+        last_ckpt: Path | None = None
+        interrupted = False
+        losses: dict[str, float] = {}
+        start_step = self.step
+        if self.step == 0 and cfg.eval_at_start:
+            self.evaluate(baseline=True)
+        with _StopFlag() as stop:
+            try:
+                while self.step < cfg.steps:
+                    losses = self.train_step()
+                    if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                        self.metrics.write({"kind": "train", "step": self.step,
+                                            **{k: _finite(v) for k, v in losses.items()}})
+                    shown = {k: losses[k] for k in ("content", "style", "adv", "d_acc") if k in losses}
+                    self.progress.update(self.step, shown)
+                    if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
+                        self.evaluate()
+                    if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                        last_ckpt = self.save_checkpoint()
+                    stop_now = stop.signal is not None or (stop_at is not None and self.step >= stop_at)
+                    if self.dist.enabled:
+                        stop_now = self.dist.all_reduce_mean(float(stop_now)) > 0
+                    if stop_now and self.step < cfg.steps:
+                        interrupted = True
+                        break
+            except KeyboardInterrupt:
+                # A second Ctrl-C: stop without waiting; the last checkpoint stays.
+                self.progress.close()
+                raise
+        self.progress.close()
+        if interrupted:
+            if last_ckpt is None or not last_ckpt.name.endswith(f"{self.step:08d}.safetensors"):
+                last_ckpt = self.save_checkpoint()
+            if stop.signal is not None:
+                self.progress.message(f"interrupted at step {self.step}; checkpoint {last_ckpt} "
+                                      "(continue with --resume)")
+                raise KeyboardInterrupt
+        last = self.workdir / "last.safetensors"
+        if self.dist.is_main and not interrupted:
+            self._save_look(last, losses_from(self.last_eval) or {})
+        self.dist.barrier()
+        return TrainResult(
+            look=self.out, last_look=last, workdir=self.workdir, steps=self.step,
+            seconds=self._elapsed(), best_score=self.best_score, best_step=self.best_step,
+            final_losses=losses_from(self.last_eval), metrics=self.metrics.path,
+            unreadable=list(self.report.unreadable), interrupted=interrupted,
+            checkpoint=last_ckpt, history=self.history)
+
+
+def discriminator_accuracy(real_logits: Any, fake_logits: Any, mode: str = "lsgan") -> float:
+    """Share of patches the discriminator classifies right (real above, fake below the
+    decision threshold: 0.5 for LSGAN's 0/1 targets, 0 for hinge and BCE logits).
+
+    0.5 means it cannot tell style patches from stylised plates; 1.0 means it always can
+    (the generator then gets little useful signal).  A healthy run stays in between.
+    """
+    thr = 0.5 if mode == "lsgan" else 0.0
+    real = float((real_logits > thr).float().mean())
+    fake = float((fake_logits < thr).float().mean())
+    return 0.5 * (real + fake)
+
+
+def losses_from(record: dict[str, Any]) -> dict[str, float]:
+    """The content/style/tv losses of an evaluation record."""
+    return {k: float(record[k]) for k in ("content", "style", "tv") if record.get(k) is not None}
+
+
+def score_from(losses: dict[str, float], cfg: TrainConfig) -> float:
+    """The documented combined score of ``losses`` under ``cfg``'s weights."""
+    from .evaluate import score
+    return score(losses, cfg.content_weight, cfg.style_weight, cfg.tv_weight)
+
+
+def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Progress = True,
+          stop_at: int | None = None) -> TrainResult:
+    """Train a look.
+
+    Args:
+        config: the run (see :class:`TrainConfig`).
+        loss_network: a ready :class:`vfx_nodes.model.VGG19Features` (default: loaded from
+            the bundled weights, or ``config.vgg_path``).
+        progress: show the progress line (or a :class:`Progress` to use).
+        stop_at: stop (with a checkpoint) once this step is reached, as a time-limited
+            farm task would; ``resume=True`` continues.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        TrainingDataError: no usable content or style images, or the run diverged.
+        KnobError: a setting out of range.
+        KeyboardInterrupt: after Ctrl-C or SIGTERM, once the checkpoint is written.
+    """
+    run = _Run(config, loss_network=loss_network, progress=progress)
+    try:
+        if config.resume:
+            latest = ckpt.latest_checkpoint(run.workdir)
+            if latest is None:
+                log.warning("--resume: no checkpoint in %s; starting from step 0", run.workdir)
+            else:
+                run.restore(latest)
+        return run.run(stop_at=stop_at)
+    finally:
+        run.dist.close()
