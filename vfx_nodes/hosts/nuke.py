@@ -406,6 +406,14 @@ def process_frame(group: "nuke.Group", frame: int) -> bool:
     from ..io import read_plate, write_plate
 
     cls = node_class(group)
+    read = _inner(group, RESULT_READ)
+    out = nuke.filename(read, nuke.REPLACE)
+    if not out:
+        raise NodeError(f"{group.fullName()}: the internal Read has no file; press Render again")
+    # An input of this frame was just written: the result on disk is stale.  Remove it
+    # first, so a failure below or a missing second input never leaves an old picture.
+    if os.path.exists(out):
+        os.remove(out)
     inputs = {}
     for name in cls.inputs:
         # nuke.filename(node, nuke.REPLACE): the file name with the frame number of the
@@ -418,10 +426,6 @@ def process_frame(group: "nuke.Group", frame: int) -> bool:
     node = _node_for(group, cls)
     node.set(**knob_values(group, cls, frame))
     plate = node.render(inputs, frame)
-    read = _inner(group, RESULT_READ)
-    out = nuke.filename(read, nuke.REPLACE)
-    if not out:
-        raise NodeError(f"{group.fullName()}: the internal Read has no file; press Render again")
     write_plate(plate, out)
     # A farm task may render frames outside the script's range: widen the Read's range
     # so it does not hold the nearest frame instead of reading this one.
