@@ -59,9 +59,9 @@ LOSSY_COMPRESSIONS = frozenset({"b44", "b44a", "dwaa", "dwab"})
 
 #: Header attributes holding the colourspace of the colour channels, in priority order
 #: (OpenImageIO writes ``oiio:ColorSpace``; Nuke and ACES tools write ``colorSpace`` or
-#: ``colorspace``; ``colorInteropID`` is the OpenEXR 3.4 colour-interop identifier).
-COLORSPACE_ATTRIBUTES = ("colorSpace", "oiio:ColorSpace", "colorspace", "ocio:colorspace",
-                         "colorInteropID")
+#: ``colorspace``).  OpenEXR 3.4's ``colorInteropID`` (e.g. ``lin_ap1_scene``) is shown by
+#: ``plate_info`` but not used as a tag: it is an interop identifier, not an OCIO name.
+COLORSPACE_ATTRIBUTES = ("colorSpace", "oiio:ColorSpace", "colorspace", "ocio:colorspace")
 
 _PLATE_FIELDS = ("channels", "dataWindow", "displayWindow", "pixelAspectRatio", "chunkCount")
 _PIXEL_TYPE_NAMES = {0: "uint", 1: "half", 2: "float"}
@@ -412,8 +412,9 @@ def write_exr(plate: Plate, path: str | os.PathLike[str], *, compression: Any = 
             keeps each channel's source type (raster ``uint8``/``uint16`` → float).
         part: write the plate as this part (name, or index of an existing part) of a
             multi-part file. When ``path`` exists, its other parts are kept (their pixels
-            rewritten as decoded; lossy ones with ZIP by the same rule); a name not in
-            the file is appended as a new part.
+            rewritten as decoded; lossy ones with ZIP by the same rule; an unnamed part
+            gets the name ``partN``, since multi-part files require names); a name not
+            in the file is appended as a new part.
         keep_lossy: keep a lossy source compression instead of switching to ZIP.
 
     Raises:
