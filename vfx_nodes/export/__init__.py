@@ -1,0 +1,194 @@
+"""Looks in every host: export to Nuke's and Flame's Inference nodes.
+
+One call per host turns a look file into what the host's own ML node loads::
+
+    from vfx_nodes.export import export_look
+    files = export_look("oil.safetensors", "nuke", "export/nuke")    # .pt, .nk, create-cat script
+    files = export_look("oil.safetensors", "flame", "export/flame")  # .onnx + .json sidecar
+
+* **nuke**: ``<name>.pt`` (TorchScript, scripted; CatFileCreator's rules), ``<name>.nk``
+  (a Group: Unpremult → OCIO into the look's working space → Inference → OCIO back,
+  over-range residual, strength mix in scene-linear, Premult — the same steps as
+  ``vfx-style render``), ``<name>_create_cat.py`` (run in NukeX: creates the ``.cat``)
+  and ``README.txt``.
+* **flame**: ``<name>.onnx`` (opset 17, dynamic height and width) and ``<name>.json``
+  (the Inference node's sidecar, with the colour conversions to place around it).
+
+The network inside both is :func:`build_host_module`: the look's generator rebuilt from
+host-safe operators, with per-image normalisation statistics (or baked ones) and the
+engine's value treatments.  See docs/EXPORT.md for each host's steps and limits.
+
+This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
+:mod:`vfx_nodes.color` (for colourspace names), never a host module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExportError, KnobError, LookError
+from .host import TORCHSCRIPT_OPERATORS, HostModule, build_host_module
+
+__all__ = [
+    "TARGETS",
+    "TORCHSCRIPT_OPERATORS",
+    "HostModule",
+    "build_host_module",
+    "export_flame",
+    "export_look",
+    "export_nuke",
+]
+
+#: Hosts :func:`export_look` writes for.
+TARGETS = ("nuke", "flame")
+
+
+def _look(look: Any):  # type: ignore[no-untyped-def]
+    from ..model import Look, load_look
+
+    if isinstance(look, Look):
+        return look
+    if isinstance(look, (str, os.PathLike)):
+        return load_look(look, device="cpu")
+    raise LookError(f"look must be a Look or the path of a look file, got {type(look).__name__}")
+
+
+def _stats(stats: Any, look: Any) -> tuple[Any, str]:
+    """(NormStats or None, a phrase for the docs/sidecar)."""
+    from ..model import NormStats
+
+    if stats is None:
+        return None, "per image (computed from each frame in the host)"
+    if isinstance(stats, str) and stats == "look":
+        if look.stats is None:
+            raise LookError("stats='look' asked for, but the look carries no statistics")
+        return look.stats, "frozen (the look's own statistics)"
+    if isinstance(stats, NormStats):
+        return stats, "frozen (given statistics)"
+    if isinstance(stats, (str, os.PathLike)):
+        return NormStats.load(stats), f"frozen (from {Path(stats).name})"
+    raise KnobError(f"stats must be None, 'look', NormStats or a statistics file path, got {type(stats).__name__}")
+
+
+def _name(name: str | None, look: Any) -> str:
+    from ._files import safe_name
+
+    if name is None:
+        path = getattr(look, "path", None)
+        name = Path(path).stem if path else f"look_{look.arch}"
+    return safe_name(str(name))
+
+
+def _label(look: Any, name: str) -> str:
+    path = getattr(look, "path", None)
+    return Path(path).name if path else name
+
+
+def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
+                strength: float = 1.0, stats: Any = None,
+                plate_colorspace: str = "scene_linear") -> dict[str, Path]:
+    """Write a look for Nuke's Inference node into ``out_dir`` (created if needed).
+
+    Args:
+        look: a :class:`~vfx_nodes.model.Look` or the path of a look file.
+        out_dir: output folder.
+        name: base name of the files and of the Group (default: the look file's stem);
+            reduced to letters, digits and ``_``.
+        strength: initial value of the model's ``strength`` attribute (a knob on the
+            Inference node once CatFileCreator has a custom knob of that name) and of the
+            Group's strength knob.  The Group leaves the model at 1 and mixes in
+            scene-linear itself, as render does.
+        stats: ``None`` (per-image statistics, computed by the host from each frame),
+            ``"look"`` (the look's stored statistics), a NormStats or a statistics file.
+        plate_colorspace: the colourspace images arrive in at the Group (Nuke's
+            ``scene_linear`` role by default).
+
+    Returns:
+        ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
+
+    Raises:
+        LookError: missing or damaged look; ExportError: cannot compile or write.
+    """
+    from ._files import prepare_folder, write_text
+    from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
+
+    lk = _look(look)
+    frozen, _ = _stats(stats, lk)
+    base = _name(name, lk)
+    host = build_host_module(lk.generator, strength=strength, stats=frozen)
+    folder = prepare_folder(out_dir)
+    files = {
+        "torchscript": folder / f"{base}.pt",
+        "nuke_script": folder / f"{base}.nk",
+        "cat_script": folder / f"{base}_create_cat.py",
+        "readme": folder / "README.txt",
+    }
+    cat = folder / f"{base}.cat"
+    write_torchscript(host, files["torchscript"])
+    write_text(files["nuke_script"], nuke_snippet(
+        name=base, cat_file=cat, working_colorspace=lk.working_colorspace,
+        plate_colorspace=plate_colorspace, strength=host.strength, look_label=_label(lk, base)))
+    write_text(files["cat_script"], cat_script(
+        name=base, torchscript_file=files["torchscript"], cat_file=cat,
+        nk_file=files["nuke_script"], strength=host.strength))
+    write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace))
+    return files
+
+
+def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
+                 strength: float = 1.0, stats: Any = None, opset: int | None = None,
+                 plate_colorspace: str = "scene_linear") -> dict[str, Path]:
+    """Write a look for Flame's Inference node into ``out_dir`` (created if needed).
+
+    Args:
+        look, out_dir, name, stats, plate_colorspace: as :func:`export_nuke`.
+        strength: baked into the graph (Flame's node has no custom knobs): a mix with
+            the input in the working space.
+        opset: ONNX opset (default :data:`vfx_nodes.export.flame.DEFAULT_OPSET`, 17).
+
+    Returns:
+        ``{"onnx": .onnx, "sidecar": .json}``.
+
+    Raises:
+        LookError: missing or damaged look; ExportError: cannot export or write.
+    """
+    from ._files import prepare_folder
+    from .flame import DEFAULT_OPSET, flame_sidecar, write_onnx, write_sidecar
+
+    lk = _look(look)
+    frozen, phrase = _stats(stats, lk)
+    base = _name(name, lk)
+    host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True)
+    folder = prepare_folder(out_dir)
+    files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
+    from .. import __version__
+
+    meta = {"vfx_nodes.look": _label(lk, base), "vfx_nodes.arch": lk.arch,
+            "vfx_nodes.working_colorspace": lk.working_colorspace,
+            "vfx_nodes.strength": repr(host.strength), "vfx_nodes.statistics": phrase,
+            "vfx_nodes.version": __version__}
+    write_onnx(host, files["onnx"], opset=DEFAULT_OPSET if opset is None else opset, metadata=meta)
+    write_sidecar(files["sidecar"], flame_sidecar(
+        name=base, working_colorspace=lk.working_colorspace, plate_colorspace=plate_colorspace,
+        strength=host.strength, look_label=_label(lk, base), statistics=phrase))
+    return files
+
+
+def export_look(look: Any, target: str, out_dir: str | os.PathLike[str], **options: Any) -> dict[str, Path]:
+    """Export ``look`` for ``target`` (``"nuke"`` or ``"flame"``) into ``out_dir``.
+
+    ``options`` are those of :func:`export_nuke` / :func:`export_flame`.
+
+    Raises:
+        ExportError: unknown target (the message lists ``nuke`` and ``flame``), or the
+            export failed; LookError: missing or damaged look.
+    """
+    if target == "nuke":
+        if "opset" in options:
+            raise ExportError("--opset applies to the flame target only (ONNX)")
+        return export_nuke(look, out_dir, **options)
+    if target == "flame":
+        return export_flame(look, out_dir, **options)
+    raise ExportError(f"unknown export target {target!r}: valid targets are 'nuke', 'flame'")

@@ -1,0 +1,485 @@
+"""The host network: a look's generator, and the engine's frame recipe, in plain tensor ops.
+
+A host (Nuke's Inference node, Flame's Inference node) runs a network without
+vfx_nodes: Nuke loads TorchScript converted to a ``.cat`` by CatFileCreator, Flame loads
+ONNX.  The training-side :class:`~vfx_nodes.model.Generator` cannot go there as it is:
+its statistics API (collect, freeze, context managers), its input checks that raise
+vfx_nodes errors and :func:`torch.nn.functional.pad` are Python that TorchScript either
+cannot compile or compiles to operators older hosts lack.  :func:`build_host_module`
+walks the generator and rebuilds the *same arithmetic* from small scriptable modules
+that share its weights, and wraps it in what :func:`vfx_nodes.engine.stylize` does to a
+frame in the working space, so the host's result is render's result:
+
+1. **Value treatments.**  A pixel with a NaN or ±Inf channel is fed to the network as
+   black and comes back unchanged (one bad pixel cannot poison the statistics); the
+   network sees its input clipped to [0, 1], its training range, and what the clip
+   removed is added back afterwards (the engine adds it back in scene-linear; the Nuke
+   Group does too, around this module).
+2. **Statistics pass** (URST, Chen et al. AAAI 2022): instance-normalisation statistics
+   of the frame, collected on an area-averaged thumbnail whose long side is at most
+   512 px (the engine's ``THUMBNAIL``), per image — hosts render whole frames.  The
+   ONNX variant collects them on the frame itself (adaptive pooling to a size known
+   only at run time has no ONNX form); that equals render up to 512 px and
+   approximates it above.  Frozen statistics (a shot's) can be baked in instead.
+3. **Styled pass**: the frame mirrored at its edges by the generator's ``halo``
+   ("reflect", edge pixel not repeated) and up to a multiple of the stride, exactly the
+   engine's untiled input (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the
+   generator with the statistics frozen, cropped back.  Any H×W works.
+4. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
+   space* (the host's colour conversions sit outside the network; the Nuke Group keeps
+   it at 1 and mixes in scene-linear like render).
+
+Operator choice follows Foundry's .cat File Creation Reference ("Full And Half
+Precision", "Device Assignment": every tensor made in ``forward`` follows the input's
+dtype and device) and keeps to operators that exist in old TorchScript runtimes
+(Nuke 13 ships torch 1.6): ``aten::reflection_pad2d`` rather than the newer generic
+``aten::pad``, ``narrow`` rather than slices with open ends, ``upsample_nearest2d``
+with an explicit size, no tensor division (which would raise the archive's file-format
+version to 4).  A test checks the saved archive's version and the operator list.
+
+The module takes and returns one ``1×3×H×W`` tensor (CatFileCreator's rule); a batch
+works too, each image with its own statistics.
+"""
+
+# No "from __future__ import annotations": TorchScript reads the class attribute
+# annotations below at run time and needs them as real types, not strings.
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ExportError
+
+__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "build_host_module"]
+
+#: Long side of the statistics thumbnail; equals :data:`vfx_nodes.engine.pipeline.THUMBNAIL`
+#: (a test checks), kept here so the export does not import the engine.
+THUMBNAIL = 512
+
+#: Every operator the scripted host module calls (a test compares the compiled graphs
+#: with this list).  All of them exist in torch 1.6's TorchScript runtime, the oldest
+#: one Nuke uses (Nuke 13); the newer generic ``aten::pad`` and open-ended slices are
+#: avoided.
+TORCHSCRIPT_OPERATORS = frozenset({
+    "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::abs", "aten::add",
+    "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d", "aten::eq",
+    "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
+    "aten::le", "aten::len", "aten::lt", "aten::matmul", "aten::mul", "aten::narrow",
+    "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::reciprocal",
+    "aten::reflection_pad2d", "aten::relu", "aten::remainder", "aten::replication_pad2d",
+    "aten::reshape", "aten::rsqrt", "aten::size", "aten::sub", "aten::sum", "aten::to",
+    "aten::transpose", "aten::upsample_nearest2d", "aten::var_mean", "aten::where",
+    "aten::zeros_like", "prim::CallFunction", "prim::CallMethod", "prim::Constant",
+    "prim::GetAttr", "prim::If", "prim::ListConstruct", "prim::Loop", "prim::Uninitialized",
+    "prim::device", "prim::dtype", "prim::max",
+})
+
+
+def _frozen_param(t: torch.Tensor) -> nn.Parameter:
+    return nn.Parameter(t.detach().clone().float(), requires_grad=False)
+
+
+# --- the generator's layers ----------------------------------------------------------
+#
+# Every layer has ``run(x, stats, collect)``: with ``collect`` it normalises by the
+# input's own statistics and appends them (mean, var) to ``stats``; without, it takes
+# them from the front of ``stats`` (layers run in the same order both times).
+
+
+class _Conv(nn.Module):
+    """Reflection padding of ``kernel // 2`` then a convolution (a model ``ConvLayer``)."""
+
+    stride: int
+    pad: int
+
+    def __init__(self, layer: Any):
+        super().__init__()
+        conv = layer.conv
+        if conv.groups != 1 or tuple(conv.dilation) != (1, 1) or tuple(conv.padding) != (0, 0):
+            raise ExportError(f"cannot export convolution {conv}: only plain convolutions are supported")
+        self.weight = _frozen_param(conv.weight)
+        bias = conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
+        self.bias = _frozen_param(bias)
+        self.stride = int(conv.stride[0])
+        self.pad = int(layer.pad)
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        if self.pad > 0:
+            x = torch._C._nn.reflection_pad2d(x, [self.pad, self.pad, self.pad, self.pad])
+        return torch.conv2d(x, self.weight, self.bias, [self.stride, self.stride], [0, 0], [1, 1], 1)
+
+
+class _Norm(nn.Module):
+    """Affine instance normalisation (same arithmetic as ``StatsInstanceNorm2d``:
+    statistics in float32 for half inputs, normalisation and affine folded)."""
+
+    eps: float
+    baked: bool
+
+    def __init__(self, norm: Any, stats: tuple[torch.Tensor, torch.Tensor] | None):
+        super().__init__()
+        self.weight = _frozen_param(norm.weight)
+        self.bias = _frozen_param(norm.bias)
+        self.eps = float(norm.eps)
+        self.baked = stats is not None
+        if stats is not None:
+            self.register_buffer("mean", stats[0].detach().clone().float().reshape(1, -1, 1, 1))
+            self.register_buffer("var", stats[1].detach().clone().float().reshape(1, -1, 1, 1))
+        else:
+            # Empty placeholders keep one TorchScript type for both modes.
+            self.register_buffer("mean", torch.zeros(0))
+            self.register_buffer("var", torch.zeros(0))
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        if self.baked:
+            mean = self.mean
+            var = self.var
+        elif collect:
+            xs = x
+            if x.dtype == torch.float16 or x.dtype == torch.bfloat16:
+                xs = x.float()  # sums over a 2K frame lose digits in half precision
+            var, mean = torch.var_mean(xs, [2, 3], False, True)
+            stats.append(mean)
+            stats.append(var)
+        else:
+            mean = stats.pop(0)
+            var = stats.pop(0)
+        mean = mean.to(x.dtype)
+        var = var.to(x.dtype)
+        scale = self.weight.to(x.dtype).reshape(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        shift = self.bias.to(x.dtype).reshape(1, -1, 1, 1) - mean * scale
+        return x * scale + shift
+
+
+class _ConvNormAct(nn.Module):
+    act: bool
+
+    def __init__(self, block: Any, stats: dict | None, path: str):
+        super().__init__()
+        self.conv = _Conv(block.conv)
+        self.norm = _Norm(block.norm, None if stats is None else stats[f"{path}.norm"])
+        self.act = bool(block.act)
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        x = self.norm.run(self.conv.run(x, stats, collect), stats, collect)
+        if self.act:
+            x = torch.relu(x)
+        return x
+
+
+class _UpConv(nn.Module):
+    """Nearest-neighbour ×2 then ConvNormAct (resize-convolution, Odena et al. 2016)."""
+
+    def __init__(self, up: Any, stats: dict | None, path: str):
+        super().__init__()
+        self.block = _ConvNormAct(up.block, stats, f"{path}.block")
+
+    def upsample(self, x: torch.Tensor) -> torch.Tensor:
+        # Explicit output size and scales: the overload every TorchScript runtime since
+        # torch 1.5 has; nearest ×2 reads input pixel floor(o / 2), as F.interpolate does.
+        size = [x.shape[2] * 2, x.shape[3] * 2]
+        return torch._C._nn.upsample_nearest2d(x, size, 2.0, 2.0)
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        return self.block.run(self.upsample(x), stats, collect)
+
+
+class _UpConvOnnx(_UpConv):
+    """The same upsampling by scale factor: one ONNX ``Resize`` valid for every size
+    (the explicit-size overload traces to the example's size)."""
+
+    def upsample(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+
+
+class _Residual(nn.Module):
+    def __init__(self, block: Any, stats: dict | None, path: str):
+        super().__init__()
+        self.a = _ConvNormAct(block.a, stats, f"{path}.a")
+        self.b = _ConvNormAct(block.b, stats, f"{path}.b")
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        return x + self.b.run(self.a.run(x, stats, collect), stats, collect)
+
+
+class _Chain(nn.Module):
+    """Layers run one after the other (a model ``nn.Sequential``)."""
+
+    def __init__(self, layers: list[nn.Module]):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer.run(x, stats, collect)
+        return x
+
+
+class _UNetLevel(nn.Module):
+    def __init__(self, level: Any, stats: dict | None, path: str, for_onnx: bool):
+        super().__init__()
+        self.down = _ConvNormAct(level.down, stats, f"{path}.down")
+        self.inner = _convert(level.inner, stats, f"{path}.inner", for_onnx)
+        self.up = _convert(level.up, stats, f"{path}.up", for_onnx)
+        self.merge = _ConvNormAct(level.merge, stats, f"{path}.merge")
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        y = self.up.run(self.inner.run(self.down.run(x, stats, collect), stats, collect), stats, collect)
+        return self.merge.run(torch.cat([x, y], 1), stats, collect)
+
+
+def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -> nn.Module:
+    """Rebuild one generator sub-module from host-safe modules (same weights)."""
+    from ..model import generator as g
+
+    if isinstance(module, g.ConvNormAct):
+        return _ConvNormAct(module, stats, path)
+    if isinstance(module, g.ConvLayer):
+        return _Conv(module)
+    if isinstance(module, g.UpConv):
+        return (_UpConvOnnx if for_onnx else _UpConv)(module, stats, path)
+    if isinstance(module, g.ResidualBlock):
+        return _Residual(module, stats, path)
+    if isinstance(module, g._UNetLevel):
+        return _UNetLevel(module, stats, path, for_onnx)
+    if isinstance(module, nn.Sequential):  # includes the U-Net's _Chain
+        return _Chain([_convert(m, stats, f"{path}.{i}" if path else str(i), for_onnx)
+                       for i, m in enumerate(module)])
+    raise ExportError(
+        f"cannot export generator layer {path or '(root)'!r} of type {type(module).__name__}: "
+        "no host equivalent; export supports the johnson, johnson-small and unet architectures"
+    )
+
+
+# --- the frame recipe ------------------------------------------------------------------
+
+
+def _round_half_even(num: int, den: int) -> int:
+    """``round(num / den)`` as Python rounds (half to even), in integers."""
+    q = num // den
+    r = num - q * den
+    if 2 * r > den or (2 * r == den and q % 2 == 1):
+        q = q + 1
+    return q
+
+
+class HostModule(nn.Module):
+    """A look as one scriptable ``forward(x) -> y`` for a host (see the module notes).
+
+    Args:
+        body: the converted generator body (everything before the head).
+        head: the converted output convolution.
+        alignment: the generator's alignment (its internal pad-to-multiple).
+        min_size: the generator's smallest padded side.
+        residual: ``y = x + head(...)`` (True) or ``head(...)`` (False).
+        halo: mirror-extension on each side (the generator's halo: render's value).
+        align: the engine's tile alignment (power of two ≥ ``alignment``).
+        baked: normalisation statistics are baked into the layers (no statistics pass).
+        strength: initial value of :attr:`strength`.
+        for_onnx: the variant :func:`torch.onnx.export` traces (statistics on the whole
+            frame, no branches on the frame size).
+
+    Attributes:
+        strength: mix with the input in the working space, ``x + strength · (y − x)``;
+            1 = the look, 0 = the input unchanged.  Nuke's CatFileCreator exposes it as
+            a knob when a custom knob of that name is added; Flame has no such knob, so
+            the ONNX export bakes its value.
+    """
+
+    strength: float
+    alignment: int
+    min_size: int
+    residual: bool
+    halo: int
+    align: int
+    baked: bool
+    thumbnail: int
+    for_onnx: bool
+
+    def __init__(self, body: nn.Module, head: nn.Module, *, alignment: int, min_size: int,
+                 residual: bool, halo: int, align: int, baked: bool, strength: float = 1.0,
+                 for_onnx: bool = False, thumbnail: int = THUMBNAIL):
+        super().__init__()
+        self.body = body
+        self.head = head
+        self.alignment = int(alignment)
+        self.min_size = int(min_size)
+        self.residual = bool(residual)
+        self.halo = int(halo)
+        self.align = int(align)
+        self.baked = bool(baked)
+        self.strength = float(strength)
+        self.for_onnx = bool(for_onnx)
+        self.thumbnail = int(thumbnail)
+
+    # -- the generator's forward ------------------------------------------------------
+
+    def _pad(self, x: torch.Tensor) -> torch.Tensor:
+        """Bottom/right to a multiple of ``alignment`` (and ≥ ``min_size``), as the
+        generator pads; reflection, or edge replication when the pad is not smaller
+        than the image (TorchScript variant only)."""
+        h = x.shape[2]
+        w = x.shape[3]
+        m = self.alignment
+        th = ((h + m - 1) // m) * m
+        tw = ((w + m - 1) // m) * m
+        if not self.for_onnx:
+            th = max(th, self.min_size)
+            tw = max(tw, self.min_size)
+            if th - h >= h or tw - w >= w:
+                return torch._C._nn.replication_pad2d(x, [0, tw - w, 0, th - h])
+        # Pad even by zero pixels: a traced graph must not depend on the example size.
+        return torch._C._nn.reflection_pad2d(x, [0, tw - w, 0, th - h])
+
+    def _generator(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        h = x.shape[2]
+        w = x.shape[3]
+        padded = self._pad(x)
+        y = self.head.run(self.body.run(padded, stats, collect), stats, collect)
+        if self.residual:
+            y = padded + y
+        return torch.narrow(torch.narrow(y, 2, 0, h), 3, 0, w)
+
+    # -- the engine's recipe ----------------------------------------------------------
+
+    def _area_matrix(self, n: int, m: int, like: torch.Tensor) -> torch.Tensor:
+        """``m×n`` matrix averaging ``n`` samples into ``m`` bins exactly as adaptive
+        average pooling does (bin i covers ``[floor(i·n/m), ceil((i+1)·n/m))``)."""
+        i = torch.arange(0, m, device=like.device).reshape(-1, 1)
+        j = torch.arange(0, n, device=like.device).reshape(1, -1)
+        start = (i * n) // m
+        stop = ((i + 1) * n + m - 1) // m
+        inside = (j >= start) & (j < stop)
+        ones = torch.ones_like(inside, dtype=like.dtype)
+        weights = torch.where(inside, ones, torch.zeros_like(ones))
+        return weights * torch.reciprocal((stop - start).to(like.dtype))
+
+    def _thumbnail(self, x: torch.Tensor) -> torch.Tensor:
+        """The engine's statistics thumbnail: long side ≤ ``thumbnail``, area-averaged."""
+        h = x.shape[2]
+        w = x.shape[3]
+        long = max(w, h)
+        if long <= self.thumbnail:
+            return x
+        th = _round_half_even(h * self.thumbnail, long)
+        tw = _round_half_even(w * self.thumbnail, long)
+        th = max(th, 1)
+        tw = max(tw, 1)
+        xs = x.float()
+        rows = self._area_matrix(h, th, xs)
+        cols = self._area_matrix(w, tw, xs)
+        return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
+
+    def _mirror_index(self, start: int, stop: int, n: int, like: torch.Tensor) -> torch.Tensor:
+        """Indices of positions ``start … stop-1`` of the axis's infinite mirror
+        extension (``… 2 1 | 0 1 … n-1 | n-2 …``), as the engine's tiler reads them."""
+        i = torch.arange(start, stop, device=like.device)
+        if not self.for_onnx and n == 1:
+            return torch.zeros_like(i)
+        period = 2 * (n - 1)
+        m = torch.remainder(i, period)
+        return torch.where(m >= n, period - m, m)
+
+    def _styled(self, x: torch.Tensor, stats: list[torch.Tensor]) -> torch.Tensor:
+        """The engine's untiled pass: mirror-extend by ``halo`` (and up to ``align``),
+        run with frozen statistics, crop back."""
+        h = x.shape[2]
+        w = x.shape[3]
+        a = self.align
+        in_h = ((h + 2 * self.halo + a - 1) // a) * a
+        in_w = ((w + 2 * self.halo + a - 1) // a) * a
+        rows = self._mirror_index(-self.halo, in_h - self.halo, h, x)
+        cols = self._mirror_index(-self.halo, in_w - self.halo, w, x)
+        extended = torch.index_select(torch.index_select(x, 2, rows), 3, cols)
+        y = self._generator(extended, stats, False)
+        return torch.narrow(torch.narrow(y, 2, self.halo, h), 3, self.halo, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stylise ``x`` (N×3×H×W, working space); returns a new N×3×H×W tensor."""
+        # The channel sum is finite exactly when every channel is (to float range).
+        total = x.sum(1, True)
+        # x == x is the NaN test: torch.isfinite is not an operator of old TorchScript.
+        finite = (total == total) & (torch.abs(total) != float("inf"))  # noqa: PLR0124
+        safe = torch.where(finite, x, torch.zeros_like(x))
+        clipped = torch.clamp(safe, 0.0, 1.0)
+        outputs: list[torch.Tensor] = []
+        for k in range(clipped.shape[0]):
+            image = torch.narrow(clipped, 0, k, 1)
+            stats: list[torch.Tensor] = []
+            if not self.baked:
+                probe = image if self.for_onnx else self._thumbnail(image)
+                self._generator(probe, stats, True)
+            outputs.append(self._styled(image, stats))
+        y = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 0)
+        y = y + (safe - clipped)
+        if self.strength != 1.0:
+            y = safe + (y - safe) * self.strength
+        return torch.where(finite, y, x)
+
+
+def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
+                      for_onnx: bool = False, halo: int | None = None) -> HostModule:
+    """Rebuild ``generator`` as a :class:`HostModule` (eval mode, float32, CPU).
+
+    Args:
+        generator: a :class:`vfx_nodes.model.Generator` (``johnson``, ``johnson-small``
+            or ``unet``); it is not changed.
+        strength: initial mix in the working space (0–1; values above 1 extrapolate).
+        stats: optional :class:`vfx_nodes.model.NormStats` to bake in as frozen
+            statistics (e.g. a shot's); default: per-image statistics in the host.
+        for_onnx: build the variant for :func:`torch.onnx.export` (see the module notes).
+        halo: mirror-extension in pixels; default the generator's ``halo``, as render.
+
+    Returns:
+        The host module; ``torch.jit.script`` compiles the default variant.
+
+    Raises:
+        ExportError: an architecture or layer with no host equivalent, statistics that do
+            not fit the generator, or a strength that is not a finite number.
+    """
+    s = _check_strength(strength)
+    from ..model import generator as g
+
+    if not isinstance(generator, g.Generator):
+        raise ExportError(f"cannot export {type(generator).__name__}: not a vfx_nodes generator")
+    layer_stats: dict | None = None
+    if stats is not None:
+        names = list(generator.norm_layers())
+        given = getattr(stats, "layers", None)
+        if not isinstance(given, dict) or list(given) != names or any(
+                given[n][0].numel() != m.channels for n, m in generator.norm_layers().items()):
+            raise ExportError(
+                "the normalisation statistics do not fit this look's generator "
+                f"({len(names)} layers starting {names[:2]}); collect them with the same look"
+            )
+        layer_stats = dict(given)
+    if isinstance(generator, g.JohnsonGenerator):
+        parts = [("stem", generator.stem), ("down1", generator.down1), ("down2", generator.down2),
+                 ("blocks", generator.blocks), ("up1", generator.up1), ("up2", generator.up2)]
+    elif isinstance(generator, g.UNetGenerator):
+        parts = [("stem", generator.stem), ("body", generator.body)]
+    else:
+        raise ExportError(f"cannot export generator architecture {generator.arch!r} "
+                          f"({type(generator).__name__}); supported: johnson, johnson-small, unet")
+    body = _Chain([_convert(m, layer_stats, name, for_onnx) for name, m in parts])
+    head = _convert(generator.head, layer_stats, "head", for_onnx)
+    alignment = int(generator.alignment)
+    host = HostModule(
+        body, head, alignment=alignment, min_size=int(generator.min_size),
+        residual=bool(generator.residual), halo=int(generator.halo if halo is None else halo),
+        # The engine's tile alignment: a power of two ≥ the generator's stride.
+        align=1 << max(0, (alignment - 1).bit_length()),
+        baked=layer_stats is not None, strength=s, for_onnx=for_onnx)
+    return host.eval()
+
+
+def _check_strength(strength: Any) -> float:
+    try:
+        s = float(strength)
+    except (TypeError, ValueError):
+        raise ExportError(f"strength must be a number (0 = input unchanged, 1 = the look), got {strength!r}") from None
+    if not math.isfinite(s):
+        raise ExportError(f"strength must be a finite number, got {strength!r}")
+    return s

@@ -1,0 +1,256 @@
+"""Export a look for Nuke's Inference node: TorchScript, a node-graph snippet, .cat recipe.
+
+Nuke runs PyTorch models through two nodes (Foundry, ".cat File Creation Reference",
+learn.foundry.com/nuke/developers/15.0/catfilecreationreferenceguide/):
+
+1. **CatFileCreator** (NukeX/Nuke Studio) turns a TorchScript file into a ``.cat`` file.
+   Its knobs: ``torchScriptFile``, ``catFile``, ``channelsIn``, ``channelsOut``,
+   ``modelId``, plus custom knobs whose *names equal model attributes* (the guide's
+   "Custom Knobs" section; Float_Knob ↔ a ``float`` attribute); ``createCatFile``
+   builds the file.  It runs only inside Nuke, so we write a Python script that sets
+   it up (``<name>_create_cat.py``) and document the knob values.
+2. **Inference** applies the ``.cat`` (knob ``modelFile``).  It has no colour
+   management, so the snippet (``<name>.nk``, a Group) wraps it the way
+   ``vfx-style render`` works: Unpremult → OCIOColorSpace scene-linear → working space
+   → Clamp 0–1 → Inference → OCIOColorSpace back; the over-range residual
+   (``lin − to_lin(clip(to_working(lin)))``) added back; Dissolve with the original
+   by the Group's ``strength`` in scene-linear; alpha copied from the input; Premult.
+
+``.nk`` stacking rule used here: a node with ``inputs N`` takes the top of the stack
+as input 0, the next item as input 1, and so on (``push 0`` before a ScanlineRender in
+Nuke's own scripts is its unconnected bg input 0).  The Python builder in the
+``_create_cat.py`` script connects the same graph with explicit ``setInput`` calls.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ExportError
+from ._files import write_atomic
+from .host import HostModule
+
+__all__ = ["CHANNELS", "cat_script", "nuke_snippet", "write_torchscript"]
+
+#: CatFileCreator's channelsIn / channelsOut value for an RGB model (the guide's
+#: Appendix "Channel Names").
+CHANNELS = "rgba.red,rgba.green,rgba.blue"
+
+
+def write_torchscript(host: HostModule, target: Path) -> Path:
+    """Compile ``host`` with :func:`torch.jit.script` and save it atomically.
+
+    Scripted, not traced: tracing would freeze the padding and cropping of the example
+    size, and the guide recommends ``torch.jit.script`` for models with control flow.
+    """
+    try:
+        scripted = torch.jit.script(host)
+    except Exception as exc:  # TorchScript compile errors are RuntimeError subclasses
+        raise ExportError(f"could not compile the look to TorchScript: {exc}") from exc
+    return write_atomic(target, lambda tmp: torch.jit.save(scripted, str(tmp)))
+
+
+def _q(text: str) -> str:
+    """A Tcl-quoted string for a .nk file."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("[", "\\[").replace("$", "\\$") + '"'
+
+
+def _nuke_path(path: Path) -> str:
+    # Nuke uses forward slashes on every platform (nukescripts.cattery notes this too).
+    return str(path).replace("\\", "/")
+
+
+def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
+                 plate_colorspace: str = "scene_linear", strength: float = 1.0,
+                 look_label: str = "") -> str:
+    """The Group node wrapping the Inference node, as .nk text (paste or import it).
+
+    Args:
+        name: node-safe name; the Group is called ``VfxStyle_<name>``.
+        cat_file: the ``.cat`` CatFileCreator writes (absolute path recommended).
+        working_colorspace: the look's working colourspace (OCIO name).
+        plate_colorspace: the colourspace of the images arriving at the Group
+            (Nuke's working space: the ``scene_linear`` role by default).
+        strength: initial value of the Group's strength knob.
+        look_label: shown on the Group's panel.
+    """
+    work, lin = _q(working_colorspace), _q(plate_colorspace)
+    info = f"look {look_label or name}: working space {working_colorspace}"
+    lines = [
+        "set cut_paste_input [stack 0]",
+        "version 13.0",
+        "push $cut_paste_input",
+        "Group {",
+        f" name VfxStyle_{name}",
+        " tile_color 0x7f4f9fff",
+        f" label {_q('[value strength]')}",
+        " addUserKnob {20 vfx_style l \"VFX Style\"}",
+        " addUserKnob {7 strength l strength t \"0 = the plate, 1 = the look; mixed in scene-linear like vfx-style render\" R 0 1}",
+        f" strength {float(strength):g}",
+        " addUserKnob {6 premultiplied l \"input is premultiplied\" t \"Unpremult before and Premult after, as vfx-style render does\" +STARTLINE}",
+        " premultiplied true",
+        f" addUserKnob {{26 about l \"\" +STARTLINE T {_q(info)}}}",
+        "}",
+        " Input {",
+        "  inputs 0",
+        "  name Input1",
+        " }",
+        " Unpremult {",
+        "  channels rgb",
+        "  disable {{!parent.premultiplied}}",
+        "  name Unpremult1",
+        " }",
+        " set N_lin [stack 0]",
+        " OCIOColorSpace {",
+        f"  in_colorspace {lin}",
+        f"  out_colorspace {work}",
+        "  name ToWorkingSpace",
+        " }",
+        " Clamp {",
+        "  channels rgb",
+        "  name ClipToTrainingRange",
+        " }",
+        " set N_clip [stack 0]",
+        " Inference {",
+        f"  modelFile {_q(_nuke_path(cat_file))}",
+        "  name Inference1",
+        " }",
+        " OCIOColorSpace {",
+        f"  in_colorspace {work}",
+        f"  out_colorspace {lin}",
+        "  name StyledToLinear",
+        " }",
+        " set N_styled [stack 0]",
+        # residual = lin - to_lin(clip): Merge2 minus is A - B; input 0 (top) is B.
+        " push $N_lin",
+        " push $N_clip",
+        " OCIOColorSpace {",
+        f"  in_colorspace {work}",
+        f"  out_colorspace {lin}",
+        "  name ClippedToLinear",
+        " }",
+        " Merge2 {",
+        "  inputs 2",
+        "  operation minus",
+        "  Achannels rgb",
+        "  Bchannels rgb",
+        "  output rgb",
+        "  name OverRangeResidual",
+        " }",
+        " push $N_styled",
+        " Merge2 {",
+        "  inputs 2",
+        "  operation plus",
+        "  Achannels rgb",
+        "  Bchannels rgb",
+        "  output rgb",
+        "  name AddResidual",
+        " }",
+        # Dissolve input 0 (top: the plate) at which=0, input 1 (the look) at which=1.
+        " push $N_lin",
+        " Dissolve {",
+        "  inputs 2",
+        "  which {{parent.strength}}",
+        "  name Strength",
+        " }",
+        " set N_mixed [stack 0]",
+        # Copy: input 0 (top) is B, which receives; input 1 is A, the alpha source.
+        " push $N_lin",
+        " push $N_mixed",
+        " Copy {",
+        "  inputs 2",
+        "  from0 rgba.alpha",
+        "  to0 rgba.alpha",
+        "  name KeepAlpha",
+        " }",
+        " Premult {",
+        "  channels rgb",
+        "  disable {{!parent.premultiplied}}",
+        "  name Premult1",
+        " }",
+        " Output {",
+        "  name Output1",
+        " }",
+        "end_group",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cat_script(*, name: str, torchscript_file: Path, cat_file: Path, nk_file: Path,
+               strength: float = 1.0) -> str:
+    """A Python script to run inside NukeX that writes the ``.cat`` and adds the Group.
+
+    Knob values follow the .cat File Creation Reference: ``channelsIn``/``channelsOut``
+    the three rgba channels, ``modelId`` the look name, and a Float custom knob named
+    ``strength`` like the model attribute, so Inference shows it as a knob.
+    """
+    here = json.dumps(_nuke_path(torchscript_file.parent))
+    return f'''"""Create {cat_file.name} from {torchscript_file.name} with Nuke's CatFileCreator.
+
+Run inside NukeX or Nuke Studio (CatFileCreator is not available in plain Nuke):
+Script Editor -> open this file -> Run.  Written by ``vfx-style export --target nuke``;
+see docs/EXPORT.md in vfx_nodes.
+"""
+
+import os
+
+import nuke
+
+try:
+    HERE = os.path.dirname(os.path.abspath(__file__)).replace("\\\\", "/")
+except NameError:  # pasted into the Script Editor
+    HERE = {here}
+
+TORCHSCRIPT_FILE = HERE + "/{torchscript_file.name}"
+CAT_FILE = HERE + "/{cat_file.name}"
+NK_FILE = HERE + "/{nk_file.name}"
+
+
+def create_cat():
+    """Set up a CatFileCreator exactly as docs/EXPORT.md lists and run it."""
+    node = nuke.createNode("CatFileCreator")
+    node["torchScriptFile"].setValue(TORCHSCRIPT_FILE)
+    node["catFile"].setValue(CAT_FILE)
+    node["channelsIn"].setValue("{CHANNELS}")
+    node["channelsOut"].setValue("{CHANNELS}")
+    node["modelId"].setValue("{name}")
+    # Custom knob: its name must equal the model attribute "strength" (a float), so
+    # the Inference node exposes it (the guide's "Custom Knobs" section).
+    knob = nuke.Double_Knob("strength", "strength")
+    knob.setRange(0.0, 1.0)
+    knob.setValue({float(strength)!r})
+    node.addKnob(knob)
+    node["createCatFile"].execute()
+    return node
+
+
+def add_group():
+    """Paste the colour-managed Group that wraps the Inference node."""
+    return nuke.nodePaste(NK_FILE)
+
+
+if __name__ == "__main__":
+    create_cat()
+    add_group()
+'''
+
+
+def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str) -> str:
+    """A short README for the export folder (the full text is docs/EXPORT.md)."""
+    return f"""{name} for Nuke (written by vfx-style export --target nuke)
+
+1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a
+   CatFileCreator (torchScriptFile {files['torchscript'].name}, catFile {name}.cat,
+   channelsIn/channelsOut {CHANNELS}, modelId {name}, custom Float knob "strength"),
+   presses "Create .cat file" and pastes {files['nuke_script'].name}.
+2. Or by hand: File > Import Script > {files['nuke_script'].name} (the Group
+   VfxStyle_{name}); it expects {name}.cat in this folder.
+
+The Group converts scene_linear -> {working_colorspace} around the Inference node,
+like vfx-style render; Nuke must use the same OCIO config as render.
+"""
