@@ -37,7 +37,9 @@ def make_plate(width: int, height: int):  # type: ignore[no-untyped-def]
 
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    base = np.stack([x / width, y / height, 0.5 + 0.5 * np.sin(x / 97.0) * np.cos(y / 61.0)], -1) * 2.0
+    base = (
+        np.stack([x / width, y / height, 0.5 + 0.5 * np.sin(x / 97.0) * np.cos(y / 61.0)], -1) * 2.0
+    )
     grain = rng.normal(0.0, 0.01, size=(height, width, 3)).astype(np.float32)
     rgb = np.clip(base + grain, 0, None)
     alpha = np.ones((height, width, 1), np.float32)
@@ -87,7 +89,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--width", type=int, default=4096)
     ap.add_argument("--height", type=int, default=2160)
-    ap.add_argument("--dir", default=None, help="folder for the test files (default: a temp folder)")
+    ap.add_argument(
+        "--dir", default=None, help="folder for the test files (default: a temp folder)"
+    )
     args = ap.parse_args()
 
     import OpenImageIO as oiio
@@ -100,20 +104,26 @@ def main() -> None:
     plate = make_plate(args.width, args.height)
     pixels = np.ascontiguousarray(plate.pixels)
     mb = args.width * args.height * 4 * 2 / 1e6
-    print(f"vfx_nodes.io vs OpenImageIO {oiio.__version__}: {args.width}×{args.height} RGBA half "
-          f"({mb:.1f} MB uncompressed), median of {args.runs} runs, {os.cpu_count()} CPU(s), "
-          f"{platform.processor() or platform.machine()}")
-    print(f"{'op':<12}{'codec':<6}{'vfx_nodes ms':>14}{'MB/s':>8}{'OIIO ms':>10}{'MB/s':>8}{'ratio':>8}")
+    print(
+        f"vfx_nodes.io vs OpenImageIO {oiio.__version__}: {args.width}×{args.height} RGBA half "
+        f"({mb:.1f} MB uncompressed), median of {args.runs} runs, {os.cpu_count()} CPU(s), "
+        f"{platform.processor() or platform.machine()}"
+    )
+    print(
+        f"{'op':<12}{'codec':<6}{'vfx_nodes ms':>14}{'MB/s':>8}{'OIIO ms':>10}{'MB/s':>8}{'ratio':>8}"
+    )
     rows = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for codec in ("zip", "piz"):
             ours = str(Path(tmp) / f"ours_{codec}.exr")
             theirs = str(Path(tmp) / f"oiio_{codec}.exr")
-            w_ours = median_ms(lambda: write_plate(plate, ours, compression=codec), args.runs)
-            w_oiio = median_ms(lambda: oiio_write(theirs, pixels, codec), args.runs)
-            # Read the *same* file with both (the one OpenImageIO wrote, then ours).
-            r_ours = median_ms(lambda: read_plate(theirs), args.runs)
-            r_oiio = median_ms(lambda: oiio_read(theirs), args.runs)
+            w_ours = median_ms(
+                lambda o=ours, c=codec: write_plate(plate, o, compression=c), args.runs
+            )
+            w_oiio = median_ms(lambda t=theirs, c=codec: oiio_write(t, pixels, c), args.runs)
+            # Read the *same* file with both (the one OpenImageIO wrote).
+            r_ours = median_ms(lambda t=theirs: read_plate(t), args.runs)
+            r_oiio = median_ms(lambda t=theirs: oiio_read(t), args.runs)
             check = read_plate(theirs).channels(["R", "G", "B", "A"])  # files store A, B, G, R
             if not np.array_equal(check, oiio_read(theirs)):
                 raise SystemExit("vfx_nodes and OpenImageIO decoded different pixels")
@@ -121,9 +131,13 @@ def main() -> None:
                 raise SystemExit("vfx_nodes did not round-trip the plate")
             for op, a, b in (("write", w_ours, w_oiio), ("read", r_ours, r_oiio)):
                 rows.append((op, codec, a, b))
-                print(f"{op:<12}{codec:<6}{a:>14.1f}{mb / a * 1000:>8.0f}{b:>10.1f}{mb / b * 1000:>8.0f}{a / b:>8.2f}")
+                print(
+                    f"{op:<12}{codec:<6}{a:>14.1f}{mb / a * 1000:>8.0f}{b:>10.1f}{mb / b * 1000:>8.0f}{a / b:>8.2f}"
+                )
     worst = max(a / b for _, _, a, b in rows)
-    print(f"worst ratio vfx_nodes/OIIO: {worst:.2f} ({'no slower' if worst <= 1.05 else 'SLOWER'} than OpenImageIO)")
+    print(
+        f"worst ratio vfx_nodes/OIIO: {worst:.2f} ({'no slower' if worst <= 1.05 else 'SLOWER'} than OpenImageIO)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,11 +16,22 @@ from vfx_nodes.plate import Plate
 
 
 def plate_file(tmp_path: Path) -> Path:
-    p = Plate(np.zeros((6, 8, 4), np.float32), ("A", "B", "G", "R"), data_window=(-2, -1, 5, 4),
-              display_window=(0, 0, 3, 2), pixel_aspect=1.5, pixel_types=("half",) * 4,
-              header={"chromaticities": (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767),
-                      "whiteLuminance": 80.0, "oiio:ColorSpace": "ACEScg", "shot": "sh010",
-                      "type": "tiledimage", "tiles": {"x_size": 4, "y_size": 4}})
+    p = Plate(
+        np.zeros((6, 8, 4), np.float32),
+        ("A", "B", "G", "R"),
+        data_window=(-2, -1, 5, 4),
+        display_window=(0, 0, 3, 2),
+        pixel_aspect=1.5,
+        pixel_types=("half",) * 4,
+        header={
+            "chromaticities": (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767),
+            "whiteLuminance": 80.0,
+            "oiio:ColorSpace": "ACEScg",
+            "shot": "sh010",
+            "type": "tiledimage",
+            "tiles": {"x_size": 4, "y_size": 4},
+        },
+    )
     path = tmp_path / "plate.1001.exr"
     write_plate(p, path, compression="piz")
     return path
@@ -52,7 +63,12 @@ def test_info_json_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert part["compression"] == "piz" and part["pixel_aspect"] == 1.5
     assert part["colour"]["whiteLuminance"] == 80.0
     assert part["colorspace"] == "ACEScg"
-    assert part["tiles"] == {"x_size": 4, "y_size": 4, "level_mode": "one_level", "rounding_mode": "round_down"}
+    assert part["tiles"] == {
+        "x_size": 4,
+        "y_size": 4,
+        "level_mode": "one_level",
+        "rounding_mode": "round_down",
+    }
 
 
 def test_info_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,9 +82,20 @@ def test_info_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_console_script_on_corpus(exr_corpus: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "vfx_nodes", "info", "--json",
-                          str(exr_corpus / "ScanLines" / "Carrots.exr")],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vfx_nodes",
+            "info",
+            "--json",
+            str(exr_corpus / "ScanLines" / "Carrots.exr"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     part = json.loads(res.stdout)["parts"][0]
     assert "chromaticities" in part["colour"] and "adoptedNeutral" in part["colour"]

@@ -44,7 +44,9 @@ def test_failure_mid_write_leaves_no_files(tmp_path: Path, monkeypatch: pytest.M
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_keeps_existing_target_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_keeps_existing_target_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "shot.1001.exr"
     write_plate(plate(0.25), target)
     before = target.read_bytes()

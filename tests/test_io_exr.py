@@ -12,8 +12,12 @@ import pytest
 
 from vfx_nodes import plate_info, read_plate, write_plate
 from vfx_nodes.color.defaults import DEFAULT_PLATE_SPACE
-from vfx_nodes.errors import (ChannelNotFoundError, PlateReadError, PlateWriteError,
-                              UnsupportedPlateError)
+from vfx_nodes.errors import (
+    ChannelNotFoundError,
+    PlateReadError,
+    PlateWriteError,
+    UnsupportedPlateError,
+)
 from vfx_nodes.io import COMPRESSIONS, LOSSY_COMPRESSIONS
 from vfx_nodes.plate import Plate
 
@@ -48,11 +52,15 @@ def synthetic(h: int = 23, w: int = 37, seed: int = 0, **kw: Any) -> Plate:
     ids[0, 0] = 2**32 - 1
     ids[0, 1] = 16777217  # not representable in float32
     px[:, :, 5] = ids.astype(np.float32)
-    header = {"owner": "vfx_nodes tests", "frame": 1001, "exposure": 0.5,
-              "screenWindowWidth": 1.0,
-              "screenWindowCenter": np.array([0.0, 0.0], np.float32),
-              "myVector": np.array([1.5, -2.0, 3.0], np.float32),
-              "shotTags": ["plate", "bg"]}
+    header = {
+        "owner": "vfx_nodes tests",
+        "frame": 1001,
+        "exposure": 0.5,
+        "screenWindowWidth": 1.0,
+        "screenWindowCenter": np.array([0.0, 0.0], np.float32),
+        "myVector": np.array([1.5, -2.0, 3.0], np.float32),
+        "shotTags": ["plate", "bg"],
+    }
     header.update(kw.pop("header", {}))
     args: dict[str, Any] = dict(
         channel_names=("A", "B", "G", "R", "Z", "id"),
@@ -131,7 +139,9 @@ def test_edited_uint_channel_is_rounded(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("compression", LOSSLESS)
 @pytest.mark.parametrize("tiled", [False, True], ids=["scanline", "tiled"])
-def test_every_lossless_compression_round_trips(tmp_path: Path, compression: str, tiled: bool) -> None:
+def test_every_lossless_compression_round_trips(
+    tmp_path: Path, compression: str, tiled: bool
+) -> None:
     header = {"type": "tiledimage", "tiles": {"x_size": 16, "y_size": 8}} if tiled else {}
     p = synthetic(header=header)
     write_plate(p, tmp_path / "a.exr", compression=compression)
@@ -158,7 +168,11 @@ def test_lossy_compressions_write_and_read(tmp_path: Path, compression: str) -> 
 def test_second_read_write_of_lossy_source_defaults_to_zip(tmp_path: Path) -> None:
     # A smooth half image: B44 demonstrably changes it.
     y, x = np.mgrid[0:32, 0:32].astype(np.float32)
-    rgb = np.stack([np.sin(x / 3) * 4, np.cos(y / 5), x * y / 7], -1).astype(np.float16).astype(np.float32)
+    rgb = (
+        np.stack([np.sin(x / 3) * 4, np.cos(y / 5), x * y / 7], -1)
+        .astype(np.float16)
+        .astype(np.float32)
+    )
     p = Plate(rgb, ("B", "G", "R"), pixel_types=("half",) * 3)
     write_plate(p, tmp_path / "b44.exr", compression="b44")
     src = read_plate(tmp_path / "b44.exr")
@@ -173,7 +187,12 @@ def test_second_read_write_of_lossy_source_defaults_to_zip(tmp_path: Path) -> No
 
 
 def test_pxr24_source_kept_for_half_and_replaced_for_float(tmp_path: Path) -> None:
-    half = Plate(np.ones((4, 4, 1), np.float32), ("Y",), pixel_types=("half",), header={"compression": "pxr24"})
+    half = Plate(
+        np.ones((4, 4, 1), np.float32),
+        ("Y",),
+        pixel_types=("half",),
+        header={"compression": "pxr24"},
+    )
     write_plate(half, tmp_path / "h.exr")
     assert read_plate(tmp_path / "h.exr").header["compression"] == "pxr24"
     flt = half.replace(pixel_types=("float",))
@@ -190,7 +209,9 @@ def test_pixel_type_option_converts_all_but_uint(tmp_path: Path) -> None:
     write_plate(p, tmp_path / "h.exr", pixel_type="half")
     h = read_plate(tmp_path / "h.exr")
     assert h.pixel_types == ("half",) * 5 + ("uint",)
-    np.testing.assert_array_equal(h.channel("Z"), p.channel("Z").astype(np.float16).astype(np.float32))
+    np.testing.assert_array_equal(
+        h.channel("Z"), p.channel("Z").astype(np.float16).astype(np.float32)
+    )
 
 
 def test_compression_option_accepts_enum_and_names(tmp_path: Path) -> None:
@@ -222,8 +243,9 @@ def test_line_order_kept(tmp_path: Path, order: str) -> None:
 
 
 def test_random_y_line_order_kept_for_tiled(tmp_path: Path) -> None:
-    p = synthetic(header={"lineOrder": "random_y", "type": "tiledimage",
-                          "tiles": {"x_size": 8, "y_size": 8}})
+    p = synthetic(
+        header={"lineOrder": "random_y", "type": "tiledimage", "tiles": {"x_size": 8, "y_size": 8}}
+    )
     write_plate(p, tmp_path / "a.exr")
     q = read_plate(tmp_path / "a.exr")
     assert q.header["lineOrder"] == "random_y"
@@ -231,8 +253,13 @@ def test_random_y_line_order_kept_for_tiled(tmp_path: Path) -> None:
 
 
 def test_custom_attributes_kept_with_their_types(tmp_path: Path) -> None:
-    p = synthetic(header={"comments": "hello", "capDate": "2026:11:21 05:00:00",
-                          "chromaticities": (0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.329)})
+    p = synthetic(
+        header={
+            "comments": "hello",
+            "capDate": "2026:11:21 05:00:00",
+            "chromaticities": (0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.329),
+        }
+    )
     write_plate(p, tmp_path / "a.exr")
     q = read_plate(tmp_path / "a.exr")
     assert q.header["frame"] == 1001 and isinstance(q.header["frame"], int)
@@ -243,13 +270,25 @@ def test_custom_attributes_kept_with_their_types(tmp_path: Path) -> None:
 
 
 def test_mip_mapped_source_written_as_one_level(tmp_path: Path) -> None:
-    p = synthetic(header={"type": "tiledimage", "tiles": {"x_size": 16, "y_size": 16,
-                                                            "level_mode": "mipmap_levels",
-                                                            "rounding_mode": "round_down"}})
+    p = synthetic(
+        header={
+            "type": "tiledimage",
+            "tiles": {
+                "x_size": 16,
+                "y_size": 16,
+                "level_mode": "mipmap_levels",
+                "rounding_mode": "round_down",
+            },
+        }
+    )
     write_plate(p, tmp_path / "a.exr")
     q = read_plate(tmp_path / "a.exr")
-    assert q.header["tiles"] == {"x_size": 16, "y_size": 16, "level_mode": "one_level",
-                                 "rounding_mode": "round_down"}
+    assert q.header["tiles"] == {
+        "x_size": 16,
+        "y_size": 16,
+        "level_mode": "one_level",
+        "rounding_mode": "round_down",
+    }
     np.testing.assert_array_equal(bits(q.pixels), bits(p.pixels))
 
 
@@ -294,11 +333,17 @@ def test_changed_colorspace_is_written(tmp_path: Path) -> None:
 
 def _multipart(path: Path) -> None:
     h, w = 6, 9
-    beauty = {"R": OpenEXR.Channel(np.full((h, w), 1.0, np.float16)),
-              "G": OpenEXR.Channel(np.full((h, w), 2.0, np.float16))}
+    beauty = {
+        "R": OpenEXR.Channel(np.full((h, w), 1.0, np.float16)),
+        "G": OpenEXR.Channel(np.full((h, w), 2.0, np.float16)),
+    }
     depth = {"Z": OpenEXR.Channel(np.arange(h * w, dtype=np.float32).reshape(h, w))}
     hb = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage, "view": "left"}
-    hd = {"compression": OpenEXR.PIZ_COMPRESSION, "type": OpenEXR.scanlineimage, "note": "depth pass"}
+    hd = {
+        "compression": OpenEXR.PIZ_COMPRESSION,
+        "type": OpenEXR.scanlineimage,
+        "note": "depth pass",
+    }
     with OpenEXR.File([OpenEXR.Part(hb, beauty, "beauty"), OpenEXR.Part(hd, depth, "depth")]) as f:
         f.write(str(path))
 
@@ -353,7 +398,9 @@ def test_layer_selection_and_multiview_names(tmp_path: Path) -> None:
     h, w = 4, 5
     names = ("A", "B", "G", "R", "left.B", "left.G", "left.R", "right.B", "right.G", "right.R")
     px = np.stack([np.full((h, w), i, np.float32) for i in range(len(names))], -1)
-    p = Plate(px, names, pixel_types=("half",) * len(names), header={"multiView": ["right", "left"]})
+    p = Plate(
+        px, names, pixel_types=("half",) * len(names), header={"multiView": ["right", "left"]}
+    )
     write_plate(p, tmp_path / "mv.exr")
     allp = read_plate(tmp_path / "mv.exr")
     assert allp.channel_names == names and allp.header["multiView"] == ["right", "left"]
@@ -380,15 +427,19 @@ def test_deep_file_refused_with_unsupported_plate_error(tmp_path: Path) -> None:
     import struct
 
     chl = b"Z\0" + struct.pack("<iB3xii", 2, 0, 1, 1) + b"\0"
-    hdr = (_attr("channels", "chlist", chl) + _attr("compression", "compression", b"\0")
-           + _attr("dataWindow", "box2i", struct.pack("<4i", 0, 0, 3, 3))
-           + _attr("displayWindow", "box2i", struct.pack("<4i", 0, 0, 3, 3))
-           + _attr("lineOrder", "lineOrder", b"\0")
-           + _attr("pixelAspectRatio", "float", struct.pack("<f", 1))
-           + _attr("screenWindowCenter", "v2f", struct.pack("<2f", 0, 0))
-           + _attr("screenWindowWidth", "float", struct.pack("<f", 1))
-           + _attr("type", "string", b"deepscanline") + _attr("version", "int", struct.pack("<i", 1))
-           + b"\0")
+    hdr = (
+        _attr("channels", "chlist", chl)
+        + _attr("compression", "compression", b"\0")
+        + _attr("dataWindow", "box2i", struct.pack("<4i", 0, 0, 3, 3))
+        + _attr("displayWindow", "box2i", struct.pack("<4i", 0, 0, 3, 3))
+        + _attr("lineOrder", "lineOrder", b"\0")
+        + _attr("pixelAspectRatio", "float", struct.pack("<f", 1))
+        + _attr("screenWindowCenter", "v2f", struct.pack("<2f", 0, 0))
+        + _attr("screenWindowWidth", "float", struct.pack("<f", 1))
+        + _attr("type", "string", b"deepscanline")
+        + _attr("version", "int", struct.pack("<i", 1))
+        + b"\0"
+    )
     data = struct.pack("<ii", 20000630, 2 | 0x800) + hdr + struct.pack("<4Q", 0, 0, 0, 0)
     path = tmp_path / "deep.exr"
     path.write_bytes(data)
@@ -402,10 +453,16 @@ def test_deep_file_refused_with_unsupported_plate_error(tmp_path: Path) -> None:
 
 
 def test_plate_info_is_json_ready(tmp_path: Path) -> None:
-    p = synthetic(header={"whiteLuminance": 100.0, "colorSpace": "ACEScg",
-                          "chromaticities": (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767),
-                          "nanAttr": float("nan"), "type": "tiledimage",
-                          "tiles": {"x_size": 16, "y_size": 16}})
+    p = synthetic(
+        header={
+            "whiteLuminance": 100.0,
+            "colorSpace": "ACEScg",
+            "chromaticities": (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767),
+            "nanAttr": float("nan"),
+            "type": "tiledimage",
+            "tiles": {"x_size": 16, "y_size": 16},
+        }
+    )
     write_plate(p, tmp_path / "a.exr", compression="piz")
     info = plate_info(tmp_path / "a.exr")
     text = json.dumps(info, allow_nan=False)  # raises if anything is not JSON
@@ -416,7 +473,9 @@ def test_plate_info_is_json_ready(tmp_path: Path) -> None:
     assert part["data_window"] == list(p.data_window)
     assert part["display_window"] == list(p.display_window)
     assert part["pixel_aspect"] == 2.0
-    assert [(c["name"], c["type"]) for c in part["channels"]] == list(zip(p.channel_names, p.pixel_types))
+    assert [(c["name"], c["type"]) for c in part["channels"]] == list(
+        zip(p.channel_names, p.pixel_types)
+    )
     assert part["colour"]["whiteLuminance"] == 100.0
     assert len(part["colour"]["chromaticities"]) == 8
     assert part["colorspace"] == "ACEScg" and part["colorspace_attribute"] == "colorSpace"

@@ -25,20 +25,32 @@ def raw_exr(channels: list[tuple[str, np.ndarray, int, int]], w: int, h: int) ->
     """An uncompressed scan-line EXR written byte by byte (the Python binding cannot write
     sub-sampled channels).  ``channels``: (name, samples, x sampling, y sampling), sorted."""
     ptype = {np.dtype(np.uint32): 0, np.dtype(np.float16): 1, np.dtype(np.float32): 2}
-    chl = b"".join(n.encode() + b"\0" + struct.pack("<iB3xii", ptype[a.dtype], 0, xs, ys)
-                   for n, a, xs, ys in channels) + b"\0"
-    header = (_attr("channels", "chlist", chl) + _attr("compression", "compression", b"\0")
-              + _attr("dataWindow", "box2i", struct.pack("<4i", 0, 0, w - 1, h - 1))
-              + _attr("displayWindow", "box2i", struct.pack("<4i", 0, 0, w - 1, h - 1))
-              + _attr("lineOrder", "lineOrder", b"\0")
-              + _attr("pixelAspectRatio", "float", struct.pack("<f", 1.0))
-              + _attr("screenWindowCenter", "v2f", struct.pack("<2f", 0, 0))
-              + _attr("screenWindowWidth", "float", struct.pack("<f", 1.0)) + b"\0")
+    chl = (
+        b"".join(
+            n.encode() + b"\0" + struct.pack("<iB3xii", ptype[a.dtype], 0, xs, ys)
+            for n, a, xs, ys in channels
+        )
+        + b"\0"
+    )
+    header = (
+        _attr("channels", "chlist", chl)
+        + _attr("compression", "compression", b"\0")
+        + _attr("dataWindow", "box2i", struct.pack("<4i", 0, 0, w - 1, h - 1))
+        + _attr("displayWindow", "box2i", struct.pack("<4i", 0, 0, w - 1, h - 1))
+        + _attr("lineOrder", "lineOrder", b"\0")
+        + _attr("pixelAspectRatio", "float", struct.pack("<f", 1.0))
+        + _attr("screenWindowCenter", "v2f", struct.pack("<2f", 0, 0))
+        + _attr("screenWindowWidth", "float", struct.pack("<f", 1.0))
+        + b"\0"
+    )
     head = struct.pack("<ii", 20000630, 2) + header
     chunks = []
     for y in range(h):
-        data = b"".join(a[y // ys].astype(a.dtype.newbyteorder("<")).tobytes()
-                        for _, a, _, ys in channels if y % ys == 0)
+        data = b"".join(
+            a[y // ys].astype(a.dtype.newbyteorder("<")).tobytes()
+            for _, a, _, ys in channels
+            if y % ys == 0
+        )
         chunks.append(struct.pack("<ii", y, len(data)) + data)
     offsets, pos = [], len(head) + 8 * h
     for c in chunks:
@@ -51,7 +63,9 @@ def test_subsampled_chroma_read_at_full_resolution(tmp_path: Path) -> None:
     h, w = 4, 6
     y = np.arange(h * w, dtype=np.float16).reshape(h, w)
     ry = np.array([[0.125, 0.25, 0.5], [-0.125, -0.25, -0.5]], np.float16)
-    (tmp_path / "yc.exr").write_bytes(raw_exr([("BY", -ry, 2, 2), ("RY", ry, 2, 2), ("Y", y, 1, 1)], w, h))
+    (tmp_path / "yc.exr").write_bytes(
+        raw_exr([("BY", -ry, 2, 2), ("RY", ry, 2, 2), ("Y", y, 1, 1)], w, h)
+    )
     p = read_plate(tmp_path / "yc.exr")
     assert p.channel_names == ("BY", "RY", "Y")
     assert p.channel("RY").shape == (h, w)
@@ -78,7 +92,9 @@ def ycc_plate(rgb: np.ndarray, weights: tuple[float, float, float], **kw: object
     yy = rgb[..., 0] * wr + rgb[..., 1] * wg + rgb[..., 2] * wb
     ry, by = (rgb[..., 0] - yy) / yy, (rgb[..., 2] - yy) / yy
     alpha = np.full(yy.shape, 0.5, np.float32)
-    return Plate(np.stack([alpha, by, ry, yy], -1), ("A", "BY", "RY", "Y"), pixel_types=("half",) * 4, **kw)
+    return Plate(
+        np.stack([alpha, by, ry, yy], -1), ("A", "BY", "RY", "Y"), pixel_types=("half",) * 4, **kw
+    )
 
 
 def test_luminance_chroma_to_rgb_inverts_encoding() -> None:
@@ -102,8 +118,11 @@ def test_luminance_chroma_uses_header_chromaticities() -> None:
     np.testing.assert_allclose(luminance_chroma_to_rgb(p).channels(["R", "G", "B"]), rgb, rtol=1e-5)
     # explicit weights override the header
     p709 = ycc_plate(rgb, REC709_WEIGHTS, header={"chromaticities": ap1})
-    np.testing.assert_allclose(luminance_chroma_to_rgb(p709, weights=REC709_WEIGHTS).channels(["R", "G", "B"]),
-                               rgb, rtol=1e-5)
+    np.testing.assert_allclose(
+        luminance_chroma_to_rgb(p709, weights=REC709_WEIGHTS).channels(["R", "G", "B"]),
+        rgb,
+        rtol=1e-5,
+    )
 
 
 def test_luminance_only_becomes_grey() -> None:

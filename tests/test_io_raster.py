@@ -15,7 +15,11 @@ from vfx_nodes.color.defaults import DEFAULT_RASTER_SPACE
 from vfx_nodes.errors import PlateReadError, PlateWriteError
 from vfx_nodes.plate import Plate
 
-STYLES = [p for p in corpus_files("styles") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff")][:3]
+STYLES = [
+    p
+    for p in corpus_files("styles")
+    if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+][:3]
 
 
 def ramp8(c: int = 3) -> np.ndarray:
@@ -26,9 +30,18 @@ def ramp16(c: int = 3) -> np.ndarray:
     return (np.arange(6 * 7 * c) * 1531 % 65536).astype(np.uint16).reshape(6, 7, c)
 
 
-@pytest.mark.parametrize("mode,c,names", [("RGB", 3, ("R", "G", "B")), ("RGBA", 4, ("R", "G", "B", "A")),
-                                          ("L", 1, ("Y",)), ("LA", 2, ("Y", "A"))])
-def test_png_8bit_scaled_to_unit_range(tmp_path: Path, mode: str, c: int, names: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "mode,c,names",
+    [
+        ("RGB", 3, ("R", "G", "B")),
+        ("RGBA", 4, ("R", "G", "B", "A")),
+        ("L", 1, ("Y",)),
+        ("LA", 2, ("Y", "A")),
+    ],
+)
+def test_png_8bit_scaled_to_unit_range(
+    tmp_path: Path, mode: str, c: int, names: tuple[str, ...]
+) -> None:
     arr = ramp8(c)
     Image.fromarray(arr[:, :, 0] if c == 1 else arr, mode=mode).save(tmp_path / "a.png")
     p = read_plate(tmp_path / "a.png")
@@ -69,7 +82,9 @@ def test_jpeg_read(tmp_path: Path) -> None:
     np.testing.assert_allclose(p.pixels, 200 / 255, atol=2 / 255)
 
 
-@pytest.mark.parametrize("dtype,top,ptype", [(np.uint8, 255, "uint8"), (np.uint16, 65535, "uint16")])
+@pytest.mark.parametrize(
+    "dtype,top,ptype", [(np.uint8, 255, "uint8"), (np.uint16, 65535, "uint16")]
+)
 def test_tiff_8_and_16_bit(tmp_path: Path, dtype: type, top: int, ptype: str) -> None:
     arr = (ramp16(4) if dtype == np.uint16 else ramp8(4)).astype(dtype)
     tifffile.imwrite(tmp_path / "a.tif", arr, photometric="rgb")
@@ -80,7 +95,9 @@ def test_tiff_8_and_16_bit(tmp_path: Path, dtype: type, top: int, ptype: str) ->
 
 def test_tiff_planar_is_moved_to_last_axis(tmp_path: Path) -> None:
     arr = ramp16(3)
-    tifffile.imwrite(tmp_path / "p.tif", np.moveaxis(arr, -1, 0), photometric="rgb", planarconfig="separate")
+    tifffile.imwrite(
+        tmp_path / "p.tif", np.moveaxis(arr, -1, 0), photometric="rgb", planarconfig="separate"
+    )
     p = read_plate(tmp_path / "p.tif")
     assert p.shape == (6, 7, 3)
     np.testing.assert_array_equal(p.pixels, arr.astype(np.float32) / np.float32(65535))

@@ -40,9 +40,15 @@ def format_info(info: dict[str, Any]) -> str:
         title = f"part {part['index']}" + (f" {part['name']!r}" if part["name"] else "")
         lines.append(f"{title}: {part['type']}")
         chans = ", ".join(
-            f"{c['name']} ({c['type']}" + (f", sampled {c['x_sampling']}×{c['y_sampling']}"
-                                           if (c["x_sampling"], c["y_sampling"]) != (1, 1) else "") + ")"
-            for c in part["channels"])
+            f"{c['name']} ({c['type']}"
+            + (
+                f", sampled {c['x_sampling']}×{c['y_sampling']}"
+                if (c["x_sampling"], c["y_sampling"]) != (1, 1)
+                else ""
+            )
+            + ")"
+            for c in part["channels"]
+        )
         lines.append(f"  channels ({len(part['channels'])}): {chans}")
         lines.append(f"  data window:    {_window(part['data_window'])}")
         lines.append(f"  display window: {_window(part['display_window'])}")
@@ -51,16 +57,26 @@ def format_info(info: dict[str, Any]) -> str:
             lines.append(f"  compression:    {part['compression']}")
         if part["tiles"]:
             t = part["tiles"]
-            lines.append(f"  tiles:          {t['x_size']}×{t['y_size']}, {t['level_mode']}, {t['rounding_mode']}")
+            lines.append(
+                f"  tiles:          {t['x_size']}×{t['y_size']}, {t['level_mode']}, {t['rounding_mode']}"
+            )
         if part["line_order"]:
             lines.append(f"  line order:     {part['line_order']}")
-        origin = (f"from the {part['colorspace_attribute']!r} attribute" if part.get("colorspace_attribute")
-                  else "the encoded space of this format" if part["type"] == "raster"
-                  else "default: the header names none")
+        origin = (
+            f"from the {part['colorspace_attribute']!r} attribute"
+            if part.get("colorspace_attribute")
+            else "the encoded space of this format"
+            if part["type"] == "raster"
+            else "default: the header names none"
+        )
         lines.append(f"  colourspace:    {part['colorspace']} ({origin})")
         for k, v in part["colour"].items():
             lines.append(f"  {k}: {_value(v)}")
-        rest = {k: v for k, v in part["attributes"].items() if k not in shown and k not in part["colour"]}
+        rest = {
+            k: v
+            for k, v in part["attributes"].items()
+            if k not in shown and k not in part["colour"]
+        }
         if rest:
             lines.append("  attributes:")
             lines.extend(f"    {k}: {_value(v)}" for k, v in sorted(rest.items()))

@@ -19,8 +19,15 @@ from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, write_exr
 from .lumachroma import luminance_chroma_to_rgb, luminance_weights
 from .raster import read_raster, sniff, write_png
 
-__all__ = ["read_plate", "write_plate", "plate_info", "luminance_chroma_to_rgb",
-           "luminance_weights", "COMPRESSIONS", "LOSSY_COMPRESSIONS"]
+__all__ = [
+    "COMPRESSIONS",
+    "LOSSY_COMPRESSIONS",
+    "luminance_chroma_to_rgb",
+    "luminance_weights",
+    "plate_info",
+    "read_plate",
+    "write_plate",
+]
 
 
 def _kind(path: str) -> str:
@@ -35,12 +42,15 @@ def _kind(path: str) -> str:
         raise PlateReadError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
     kind = sniff(head)
     if kind is None:
-        raise PlateReadError(f"{path!r} is not an image vfx_nodes can read (valid: EXR, PNG, JPEG, TIFF)")
+        raise PlateReadError(
+            f"{path!r} is not an image vfx_nodes can read (valid: EXR, PNG, JPEG, TIFF)"
+        )
     return kind
 
 
-def read_plate(path: str | os.PathLike[str], part: int | str | None = None, *,
-               layer: str | None = None) -> Plate:
+def read_plate(
+    path: str | os.PathLike[str], part: int | str | None = None, *, layer: str | None = None
+) -> Plate:
     """Read an image file as a :class:`~vfx_nodes.plate.Plate`.
 
     Args:
@@ -83,14 +93,17 @@ def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> N
         allowed = {"bit_depth"}
         writer: Any = write_png
     elif suffix in (".jpg", ".jpeg", ".tif", ".tiff"):
-        raise PlateWriteError(f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only")
+        raise PlateWriteError(
+            f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only"
+        )
     else:
         allowed = {"compression", "pixel_type", "part", "keep_lossy"}
         writer = write_exr
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise PlateWriteError(
-            f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}")
+            f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}"
+        )
     writer(plate, path, **options)
 
 
@@ -106,11 +119,28 @@ def plate_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         return exr_info(spath)
     p = read_raster(spath, kind)
     w, h = p.width, p.height
-    return {"path": spath, "format": kind, "parts": [{
-        "index": 0, "name": None, "type": "raster",
-        "channels": [{"name": n, "type": t, "x_sampling": 1, "y_sampling": 1}
-                     for n, t in zip(p.channel_names, p.pixel_types)],
-        "data_window": [0, 0, w - 1, h - 1], "display_window": [0, 0, w - 1, h - 1],
-        "pixel_aspect": 1.0, "compression": None, "line_order": None, "tiles": None,
-        "colour": {}, "colorspace": p.colorspace, "colorspace_attribute": None,
-        "attributes": {}}]}
+    return {
+        "path": spath,
+        "format": kind,
+        "parts": [
+            {
+                "index": 0,
+                "name": None,
+                "type": "raster",
+                "channels": [
+                    {"name": n, "type": t, "x_sampling": 1, "y_sampling": 1}
+                    for n, t in zip(p.channel_names, p.pixel_types)
+                ],
+                "data_window": [0, 0, w - 1, h - 1],
+                "display_window": [0, 0, w - 1, h - 1],
+                "pixel_aspect": 1.0,
+                "compression": None,
+                "line_order": None,
+                "tiles": None,
+                "colour": {},
+                "colorspace": p.colorspace,
+                "colorspace_attribute": None,
+                "attributes": {},
+            }
+        ],
+    }

@@ -21,7 +21,9 @@ from ..errors import PlateWriteError
 
 def temporary_path(target: Path) -> Path:
     """A fresh temporary name next to ``target`` (same folder, same extension)."""
-    return target.with_name(f".{target.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{target.suffix}")
+    return target.with_name(
+        f".{target.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{target.suffix}"
+    )
 
 
 def check_target(path: str | os.PathLike[str]) -> Path:
@@ -29,7 +31,9 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     target = Path(os.fspath(path))
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise PlateWriteError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+        raise PlateWriteError(
+            f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist"
+        )
     if target.is_dir():
         raise PlateWriteError(f"cannot write {str(target)!r}: it is a folder, give a file name")
     return target

@@ -48,13 +48,33 @@ MAX_SIDE = 1 << 24
 # Scan lines per chunk for each compression (OpenEXR ImfCompression.cpp,
 # getCompressionNumScanlines).  Unknown ones (future codecs) skip the chunk-count check
 # unless the header has a chunkCount attribute.
-LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32, 8: 32, 9: 256,
-                   10: 256, 11: 32}
+LINES_PER_CHUNK = {
+    0: 1,
+    1: 1,
+    2: 1,
+    3: 16,
+    4: 32,
+    5: 16,
+    6: 32,
+    7: 32,
+    8: 32,
+    9: 256,
+    10: 256,
+    11: 32,
+}
 
 STORAGE_NAMES = ("scanlineimage", "tiledimage", "deepscanline", "deeptile")
 
-_REQUIRED = ("channels", "compression", "dataWindow", "displayWindow", "lineOrder",
-             "pixelAspectRatio", "screenWindowCenter", "screenWindowWidth")
+_REQUIRED = (
+    "channels",
+    "compression",
+    "dataWindow",
+    "displayWindow",
+    "lineOrder",
+    "pixelAspectRatio",
+    "screenWindowCenter",
+    "screenWindowWidth",
+)
 
 
 @dataclasses.dataclass
@@ -105,7 +125,9 @@ def _parse_channels(raw: bytes) -> list[tuple[str, int, int, int]]:
         ptype, _plinear, xs, ys = _unpack("<iB3xii", raw, pos, f"channel {name!r}")
         pos += 16
         if ptype not in (0, 1, 2):
-            raise _Damaged(f"channel {name!r} has unknown pixel type {ptype} (valid: 0 uint, 1 half, 2 float)")
+            raise _Damaged(
+                f"channel {name!r} has unknown pixel type {ptype} (valid: 0 uint, 1 half, 2 float)"
+            )
         if not (1 <= xs <= MAX_SIDE and 1 <= ys <= MAX_SIDE):
             raise _Damaged(f"channel {name!r} has invalid sampling {xs}×{ys}")
         out.append((name, ptype, xs, ys))
@@ -119,7 +141,9 @@ def _box(raw: bytes, what: str) -> tuple[int, int, int, int]:
         raise _Damaged(f"{what} has {len(raw)} bytes, expected 16")
     x0, y0, x1, y1 = struct.unpack("<iiii", raw)
     if x1 < x0 or y1 < y0 or x1 - x0 + 1 > MAX_SIDE or y1 - y0 + 1 > MAX_SIDE:
-        raise _Damaged(f"{what} ({x0}, {y0}, {x1}, {y1}) is empty or larger than {MAX_SIDE} pixels a side")
+        raise _Damaged(
+            f"{what} ({x0}, {y0}, {x1}, {y1}) is empty or larger than {MAX_SIDE} pixels a side"
+        )
     return (x0, y0, x1, y1)
 
 
@@ -213,8 +237,10 @@ def _check(buf: Any, path: str) -> list[PartLayout]:
             (asize,) = _unpack("<i", buf, pos, f"size of attribute {name!r}")
             pos += 4
             if asize < 0 or pos + asize > len(buf):
-                raise _Damaged(f"attribute {name!r} claims {asize} bytes, beyond the end of the file")
-            attrs[name] = (tname, bytes(buf[pos:pos + asize]))
+                raise _Damaged(
+                    f"attribute {name!r} claims {asize} bytes, beyond the end of the file"
+                )
+            attrs[name] = (tname, bytes(buf[pos : pos + asize]))
             pos += asize
         headers.append(attrs)
         if not multipart:
@@ -284,6 +310,8 @@ def _check(buf: Any, path: str) -> list[PartLayout]:
                 raise _Damaged(f"chunk {k} of part {i} is recorded at byte {off}, outside the file")
             (dsize,) = struct.unpack_from("<i", buf, off + lead + head - 4)
             if dsize < 0 or off + lead + head + dsize > len(buf):
-                raise _Damaged(f"chunk {k} of part {i} claims {dsize} bytes of data, beyond the end of the file")
+                raise _Damaged(
+                    f"chunk {k} of part {i} claims {dsize} bytes of data, beyond the end of the file"
+                )
         pos += 8 * (p.chunk_count or 0)
     return parts

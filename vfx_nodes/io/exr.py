@@ -40,18 +40,44 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import (ChannelNotFoundError, PlateError, PlateReadError, PlateWriteError,
-                      UnsupportedPlateError, close_matches)
+from ..errors import (
+    ChannelNotFoundError,
+    PlateError,
+    PlateReadError,
+    PlateWriteError,
+    UnsupportedPlateError,
+    close_matches,
+)
 from ..plate import Plate
 from . import _guard
 from ._atomic import atomic_target
 
-__all__ = ["read_exr", "write_exr", "exr_info", "COMPRESSIONS", "LOSSY_COMPRESSIONS",
-           "COLORSPACE_ATTRIBUTES"]
+__all__ = [
+    "COLORSPACE_ATTRIBUTES",
+    "COMPRESSIONS",
+    "LOSSY_COMPRESSIONS",
+    "exr_info",
+    "read_exr",
+    "write_exr",
+]
 
 #: Compression names accepted by ``compression=`` (OpenEXR's, lower case, no suffix).
-COMPRESSIONS = ("none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab",
-                "htj2k256", "htj2k32", "lj2k", "zstd")
+COMPRESSIONS = (
+    "none",
+    "rle",
+    "zips",
+    "zip",
+    "piz",
+    "pxr24",
+    "b44",
+    "b44a",
+    "dwaa",
+    "dwab",
+    "htj2k256",
+    "htj2k32",
+    "lj2k",
+    "zstd",
+)
 
 #: Compressions that lose information on half channels.  PXR24 is lossless on half and
 #: uint channels and lossy (24-bit mantissa rounding) on float channels only.
@@ -104,7 +130,9 @@ def compression_name(value: Any) -> str:
         name = _enum_name(value).removesuffix("_compression")
         name = "none" if name == "no" else name
     if name not in COMPRESSIONS:
-        raise PlateWriteError(f"unknown EXR compression {value!r}: {close_matches(str(name), COMPRESSIONS)}")
+        raise PlateWriteError(
+            f"unknown EXR compression {value!r}: {close_matches(str(name), COMPRESSIONS)}"
+        )
     return name
 
 
@@ -121,9 +149,12 @@ def _from_binding(key: str, value: Any) -> Any:
     if key == "type":
         return _enum_name(value)
     if key == "tiles":
-        return {"x_size": int(value.xSize), "y_size": int(value.ySize),
-                "level_mode": _enum_name(value.mode),
-                "rounding_mode": _enum_name(value.roundingMode)}
+        return {
+            "x_size": int(value.xSize),
+            "y_size": int(value.ySize),
+            "level_mode": _enum_name(value.mode),
+            "rounding_mode": _enum_name(value.roundingMode),
+        }
     return value
 
 
@@ -134,15 +165,21 @@ def _tiles_to_binding(value: Any) -> Any:
     elif isinstance(value, Mapping):
         d = dict(value)
     else:
-        raise PlateWriteError(f"header 'tiles' must be a dict with x_size and y_size, got {value!r}")
+        raise PlateWriteError(
+            f"header 'tiles' must be a dict with x_size and y_size, got {value!r}"
+        )
     t = exr.TileDescription()
     try:
         t.xSize, t.ySize = int(d["x_size"]), int(d["y_size"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise PlateWriteError(f"header 'tiles' must give integer x_size and y_size, got {value!r}") from exc
+        raise PlateWriteError(
+            f"header 'tiles' must give integer x_size and y_size, got {value!r}"
+        ) from exc
     # Only the top level of a mip/rip map was read, so the file we write has one level.
     t.mode = exr.ONE_LEVEL
-    t.roundingMode = exr.ROUND_UP if str(d.get("rounding_mode", "")).endswith("up") else exr.ROUND_DOWN
+    t.roundingMode = (
+        exr.ROUND_UP if str(d.get("rounding_mode", "")).endswith("up") else exr.ROUND_DOWN
+    )
     return t
 
 
@@ -158,7 +195,8 @@ def _select_part(layouts: list[_guard.PartLayout], part: int | str | None, path:
             return int(part)
         raise ChannelNotFoundError(
             f"{path!r} has {len(layouts)} part(s) (indices 0–{len(layouts) - 1}, names {names}); "
-            f"there is no part {part}")
+            f"there is no part {part}"
+        )
     if isinstance(part, str):
         if part in names:
             return names.index(part)
@@ -172,11 +210,13 @@ def _open(path: str, header_only: bool = False):  # type: ignore[no-untyped-def]
     exr = _exr()
     try:
         f = exr.File(path, separate_channels=True, header_only=header_only, num_threads=_threads())
-    except Exception as exc:  # the binding raises RuntimeError/UnicodeDecodeError/...
+    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError, UnicodeDecodeError...
         raise PlateReadError(f"{path!r} is a damaged or unreadable EXR file: {exc}") from None
     if not f.parts:
         # The binding prints a warning and returns no parts when pixel data is corrupt.
-        raise PlateReadError(f"{path!r} is a damaged EXR file: OpenEXR could not read its pixel data")
+        raise PlateReadError(
+            f"{path!r} is a damaged EXR file: OpenEXR could not read its pixel data"
+        )
     return f
 
 
@@ -195,8 +235,9 @@ def _box(value: Any) -> tuple[int, int, int, int]:
     return (int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
 
 
-def read_exr(path: str | os.PathLike[str], part: int | str | None = None, *,
-             layer: str | None = None) -> Plate:
+def read_exr(
+    path: str | os.PathLike[str], part: int | str | None = None, *, layer: str | None = None
+) -> Plate:
     """Read one part of an EXR file as a :class:`Plate` (see the module docstring).
 
     Args:
@@ -221,7 +262,8 @@ def read_exr(path: str | os.PathLike[str], part: int | str | None = None, *,
     if lay.storage.startswith("deep"):
         raise UnsupportedPlateError(
             f"{path!r} part {index} ({lay.name or 'unnamed'}) holds deep data ({lay.storage}); "
-            "vfx_nodes processes flat images only — flatten it first (e.g. Nuke DeepToImage)")
+            "vfx_nodes processes flat images only — flatten it first (e.g. Nuke DeepToImage)"
+        )
     f = _open(path)
     if index >= len(f.parts):
         raise PlateReadError(f"{path!r} is a damaged EXR file: part {index} could not be read")
@@ -249,10 +291,15 @@ def read_exr(path: str | os.PathLike[str], part: int | str | None = None, *,
             if px.shape[0] < h or px.shape[1] < w:
                 raise PlateReadError(f"{path!r}: channel {name!r} does not cover the data window")
             px = px[:h, :w]
-        ptype = {np.dtype(np.float16): "half", np.dtype(np.float32): "float",
-                 np.dtype(np.uint32): "uint"}.get(px.dtype)
+        ptype = {
+            np.dtype(np.float16): "half",
+            np.dtype(np.float32): "float",
+            np.dtype(np.uint32): "uint",
+        }.get(px.dtype)
         if ptype is None:
-            raise PlateReadError(f"{path!r}: channel {name!r} has unsupported pixel type {px.dtype}")
+            raise PlateReadError(
+                f"{path!r}: channel {name!r} has unsupported pixel type {px.dtype}"
+            )
         if ptype == "uint":
             exact[name] = px
         names.append(name)
@@ -261,16 +308,26 @@ def read_exr(path: str | os.PathLike[str], part: int | str | None = None, *,
     if layer is not None and not names:
         layers = sorted({n.rsplit(".", 1)[0] if "." in n else "" for n in p.channels})
         shown = [x or "(main layer: use layer='')" for x in layers]
-        raise ChannelNotFoundError(f"{path!r} has no layer {layer!r}: {close_matches(layer, shown)}")
+        raise ChannelNotFoundError(
+            f"{path!r} has no layer {layer!r}: {close_matches(layer, shown)}"
+        )
     pixels = np.empty((h, w, len(planes)), np.float32)
     for i, plane in enumerate(planes):
         pixels[:, :, i] = plane  # half→float32 and uint→float32 conversions are exact for half
     header = {k: _from_binding(k, v) for k, v in raw_header.items() if k not in _PLATE_FIELDS}
     try:
-        return Plate(pixels, tuple(names), data_window=dw, display_window=disp,
-                     pixel_aspect=float(raw_header.get("pixelAspectRatio", 1.0)), header=header,
-                     pixel_types=tuple(types), colorspace=_colorspace(header), exact=exact,
-                     source=path)
+        return Plate(
+            pixels,
+            tuple(names),
+            data_window=dw,
+            display_window=disp,
+            pixel_aspect=float(raw_header.get("pixelAspectRatio", 1.0)),
+            header=header,
+            pixel_types=tuple(types),
+            colorspace=_colorspace(header),
+            exact=exact,
+            source=path,
+        )
     except PlateError as exc:
         raise PlateReadError(f"{path!r}: {exc}") from None
 
@@ -278,8 +335,9 @@ def read_exr(path: str | os.PathLike[str], part: int | str | None = None, *,
 # --- writing ----------------------------------------------------------------------------
 
 
-def choose_compression(plate: Plate, types: list[str], compression: Any = None,
-                       keep_lossy: bool = False) -> str:
+def choose_compression(
+    plate: Plate, types: list[str], compression: Any = None, keep_lossy: bool = False
+) -> str:
     """The compression :func:`write_exr` uses (see the module docstring for the rule)."""
     if compression is not None:
         return compression_name(compression)
@@ -301,8 +359,11 @@ def _channel_array(plate: Plate, i: int, ptype: str) -> np.ndarray:
     px = plate.pixels[:, :, i]
     if ptype == "uint":
         ex = plate.exact.get(name)
-        if ex is not None and ex.shape == px.shape and np.array_equal(
-                ex.astype(np.float32), px, equal_nan=True):
+        if (
+            ex is not None
+            and ex.shape == px.shape
+            and np.array_equal(ex.astype(np.float32), px, equal_nan=True)
+        ):
             return np.ascontiguousarray(ex, dtype=np.uint32)
         # Float values (edited or never uint): round to the nearest id, clamp to uint32.
         v = np.nan_to_num(px, nan=0.0, posinf=4294967295.0, neginf=0.0)
@@ -312,7 +373,9 @@ def _channel_array(plate: Plate, i: int, ptype: str) -> np.ndarray:
 
 def _target_types(plate: Plate, pixel_type: str | None) -> list[str]:
     if pixel_type not in (None, "half", "float"):
-        raise PlateWriteError(f"pixel_type must be 'half', 'float' or None (keep), got {pixel_type!r}")
+        raise PlateWriteError(
+            f"pixel_type must be 'half', 'float' or None (keep), got {pixel_type!r}"
+        )
     out = []
     for t in plate.pixel_types:
         if t == "uint":
@@ -354,8 +417,10 @@ def _build_part(plate: Plate, compression: Any, pixel_type: str | None, keep_los
     header["displayWindow"] = (np.array([d0, e0], np.int32), np.array([d1, e1], np.int32))
     header["pixelAspectRatio"] = float(plate.pixel_aspect)
     _set_colorspace(header, plate)
-    channels = {name: exr.Channel(_channel_array(plate, i, t))
-                for i, (name, t) in enumerate(zip(plate.channel_names, types))}
+    channels = {
+        name: exr.Channel(_channel_array(plate, i, t))
+        for i, (name, t) in enumerate(zip(plate.channel_names, types))
+    }
     name = plate.header.get("name")
     return header, channels, (str(name) if name is not None else None)
 
@@ -383,11 +448,19 @@ def _existing_parts(path: Path) -> list[Any]:
     f = _open(spath)
     out = []
     for i, p in enumerate(f.parts):
-        header = {k: v for k, v in dict(p.header).items() if k not in ("channels", "chunkCount", "name")}
-        types = [{np.dtype(np.float16): "half", np.dtype(np.float32): "float"}.get(
-            np.asarray(c.pixels).dtype, "uint") for c in p.channels.values()]
+        header = {
+            k: v for k, v in dict(p.header).items() if k not in ("channels", "chunkCount", "name")
+        }
+        types = [
+            {np.dtype(np.float16): "half", np.dtype(np.float32): "float"}.get(
+                np.asarray(c.pixels).dtype, "uint"
+            )
+            for c in p.channels.values()
+        ]
         comp = compression_name(header.get("compression", "zip"))
-        if (comp in LOSSY_COMPRESSIONS and "half" in types) or (comp == "pxr24" and "float" in types):
+        if (comp in LOSSY_COMPRESSIONS and "half" in types) or (
+            comp == "pxr24" and "float" in types
+        ):
             header["compression"] = exr.ZIP_COMPRESSION  # same rule as write_exr: no 2nd loss
         tiles = header.get("tiles")
         if tiles is not None and tiles.mode != exr.ONE_LEVEL:
@@ -397,9 +470,15 @@ def _existing_parts(path: Path) -> list[Any]:
     return out
 
 
-def write_exr(plate: Plate, path: str | os.PathLike[str], *, compression: Any = None,
-              pixel_type: str | None = None, part: int | str | None = None,
-              keep_lossy: bool = False) -> None:
+def write_exr(
+    plate: Plate,
+    path: str | os.PathLike[str],
+    *,
+    compression: Any = None,
+    pixel_type: str | None = None,
+    part: int | str | None = None,
+    keep_lossy: bool = False,
+) -> None:
     """Write ``plate`` to an EXR file atomically.
 
     Args:
@@ -432,7 +511,8 @@ def write_exr(plate: Plate, path: str | os.PathLike[str], *, compression: Any = 
         if isinstance(part, int) and not isinstance(part, bool):
             if not 0 <= part < max(len(existing), 1):
                 raise PlateWriteError(
-                    f"{str(target)!r} has {len(existing)} part(s); cannot write part index {part}")
+                    f"{str(target)!r} has {len(existing)} part(s); cannot write part index {part}"
+                )
             index = part
             if part < len(existing):
                 name = existing[part][0]
@@ -489,8 +569,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-_COLOUR_KEYS = ("chromaticities", "whiteLuminance", "adoptedNeutral", "colorInteropID",
-                "acesImageContainerFlag") + COLORSPACE_ATTRIBUTES
+_COLOUR_KEYS = (
+    "chromaticities",
+    "whiteLuminance",
+    "adoptedNeutral",
+    "colorInteropID",
+    "acesImageContainerFlag",
+) + COLORSPACE_ATTRIBUTES
 
 
 def exr_info(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -510,23 +595,36 @@ def exr_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         raw = dict(f.parts[i].header) if i < len(f.parts) else {}
         header = {k: _from_binding(k, v) for k, v in raw.items() if k not in _PLATE_FIELDS}
         attrs = {k: _jsonable(v) for k, v in header.items()}
-        parts.append({
-            "index": i,
-            "name": lay.name,
-            "type": lay.storage,
-            "channels": [{"name": n, "type": _PIXEL_TYPE_NAMES[t], "x_sampling": xs,
-                          "y_sampling": ys} for n, t, xs, ys in lay.channels],
-            "data_window": list(lay.data_window),
-            "display_window": list(_box(raw["displayWindow"])) if "displayWindow" in raw else None,
-            "pixel_aspect": _jsonable(raw.get("pixelAspectRatio", 1.0)),
-            "compression": COMPRESSIONS[lay.compression] if lay.compression < len(COMPRESSIONS) else str(lay.compression),
-            "line_order": attrs.get("lineOrder"),
-            "tiles": attrs.get("tiles"),
-            "colour": {k: attrs[k] for k in _COLOUR_KEYS if k in attrs},
-            "colorspace": _colorspace(header),
-            "colorspace_attribute": next((k for k in COLORSPACE_ATTRIBUTES
-                                          if isinstance(header.get(k), str) and header[k].strip()), None),
-            "attributes": attrs,
-        })
+        parts.append(
+            {
+                "index": i,
+                "name": lay.name,
+                "type": lay.storage,
+                "channels": [
+                    {"name": n, "type": _PIXEL_TYPE_NAMES[t], "x_sampling": xs, "y_sampling": ys}
+                    for n, t, xs, ys in lay.channels
+                ],
+                "data_window": list(lay.data_window),
+                "display_window": list(_box(raw["displayWindow"]))
+                if "displayWindow" in raw
+                else None,
+                "pixel_aspect": _jsonable(raw.get("pixelAspectRatio", 1.0)),
+                "compression": COMPRESSIONS[lay.compression]
+                if lay.compression < len(COMPRESSIONS)
+                else str(lay.compression),
+                "line_order": attrs.get("lineOrder"),
+                "tiles": attrs.get("tiles"),
+                "colour": {k: attrs[k] for k in _COLOUR_KEYS if k in attrs},
+                "colorspace": _colorspace(header),
+                "colorspace_attribute": next(
+                    (
+                        k
+                        for k in COLORSPACE_ATTRIBUTES
+                        if isinstance(header.get(k), str) and header[k].strip()
+                    ),
+                    None,
+                ),
+                "attributes": attrs,
+            }
+        )
     return {"path": spath, "format": "exr", "parts": parts}
-

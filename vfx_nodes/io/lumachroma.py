@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ChannelNotFoundError, PlateError
 from ..plate import Plate
 
-__all__ = ["luminance_chroma_to_rgb", "luminance_weights", "REC709_WEIGHTS"]
+__all__ = ["REC709_WEIGHTS", "luminance_chroma_to_rgb", "luminance_weights"]
 
 #: Rec. ITU-R BT.709 luminance weights, used when the header has no chromaticities.
 REC709_WEIGHTS = (0.2126, 0.7152, 0.0722)
@@ -37,12 +37,22 @@ def luminance_weights(chromaticities: Sequence[float] | None = None) -> tuple[fl
     if chromaticities is None:
         return REC709_WEIGHTS
     try:
-        rx, ry, gx, gy, bx, by, wx, wy = (float(v) for v in np.asarray(chromaticities, np.float64).ravel())
+        rx, ry, gx, gy, bx, by, wx, wy = (
+            float(v) for v in np.asarray(chromaticities, np.float64).ravel()
+        )
     except (TypeError, ValueError) as exc:
-        raise PlateError(f"chromaticities must be 8 numbers (rx ry gx gy bx by wx wy), got {chromaticities!r}") from exc
-    prim = np.array([[rx / ry, gx / gy, bx / by] if min(ry, gy, by) else [np.nan] * 3,
-                     [1.0, 1.0, 1.0],
-                     [(1 - rx - ry) / ry, (1 - gx - gy) / gy, (1 - bx - by) / by] if min(ry, gy, by) else [np.nan] * 3])
+        raise PlateError(
+            f"chromaticities must be 8 numbers (rx ry gx gy bx by wx wy), got {chromaticities!r}"
+        ) from exc
+    prim = np.array(
+        [
+            [rx / ry, gx / gy, bx / by] if min(ry, gy, by) else [np.nan] * 3,
+            [1.0, 1.0, 1.0],
+            [(1 - rx - ry) / ry, (1 - gx - gy) / gy, (1 - bx - by) / by]
+            if min(ry, gy, by)
+            else [np.nan] * 3,
+        ]
+    )
     white = np.array([wx / wy, 1.0, (1 - wx - wy) / wy]) if wy else np.full(3, np.nan)
     try:
         scale = np.linalg.solve(prim, white)
@@ -54,8 +64,9 @@ def luminance_weights(chromaticities: Sequence[float] | None = None) -> tuple[fl
     return (float(yw[0]), float(yw[1]), float(yw[2]))
 
 
-def luminance_chroma_to_rgb(plate: Plate, *, weights: Sequence[float] | None = None,
-                            layer: str = "") -> Plate:
+def luminance_chroma_to_rgb(
+    plate: Plate, *, weights: Sequence[float] | None = None, layer: str = ""
+) -> Plate:
     """A new plate with ``R``, ``G``, ``B`` computed from ``Y`` (and ``RY``, ``BY``).
 
     The weights are ``weights`` if given, else those of the header's ``chromaticities``
@@ -76,13 +87,17 @@ def luminance_chroma_to_rgb(plate: Plate, *, weights: Sequence[float] | None = N
     y_name, ry_name, by_name = pre + "Y", pre + "RY", pre + "BY"
     if not plate.has_channel(y_name):
         raise ChannelNotFoundError(
-            f"plate {plate.source or ''} has no luminance channel {y_name!r}; channels: {list(plate.channel_names)}")
+            f"plate {plate.source or ''} has no luminance channel {y_name!r}; channels: {list(plate.channel_names)}"
+        )
     has_ry, has_by = plate.has_channel(ry_name), plate.has_channel(by_name)
     if has_ry != has_by:
-        raise ChannelNotFoundError(f"plate has only one of {ry_name!r} and {by_name!r}; both or neither are needed")
+        raise ChannelNotFoundError(
+            f"plate has only one of {ry_name!r} and {by_name!r}; both or neither are needed"
+        )
     chroma: Any = plate.header.get("chromaticities")
-    wr, wg, wb = (tuple(float(w) for w in weights) if weights is not None
-                  else luminance_weights(chroma))
+    wr, wg, wb = (
+        tuple(float(w) for w in weights) if weights is not None else luminance_weights(chroma)
+    )
     y = plate.channel(y_name).astype(np.float32)
     if has_ry:
         r = (plate.channel(ry_name) + np.float32(1.0)) * y

@@ -32,7 +32,7 @@ from ..errors import ChannelNotFoundError, PlateReadError, PlateWriteError
 from ..plate import Plate
 from ._atomic import atomic_target
 
-__all__ = ["read_raster", "write_png", "RASTER_SUFFIXES", "sniff"]
+__all__ = ["RASTER_SUFFIXES", "read_raster", "sniff", "write_png"]
 
 RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -88,7 +88,8 @@ def _read_oiio(path: str) -> np.ndarray:
     except ImportError:
         raise PlateReadError(
             f"{path!r} is a 16-bit colour PNG, which Pillow cannot decode at full depth; "
-            "install OpenImageIO (pip install 'vfx-nodes[bench]') or save it as 16-bit TIFF") from None
+            "install OpenImageIO (pip install 'vfx-nodes[bench]') or save it as 16-bit TIFF"
+        ) from None
     inp = oiio.ImageInput.open(path)
     if inp is None:
         raise PlateReadError(f"{path!r} is a damaged or unreadable PNG: {oiio.geterror()}")
@@ -109,7 +110,7 @@ def _read_tiff(path: str) -> np.ndarray:
             page = tif.pages[0]
             arr = page.asarray()
             photometric = getattr(page.photometric, "name", "")
-    except Exception as exc:  # tifffile raises many types for damaged files
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many types for damaged files
         raise PlateReadError(f"{path!r} is a damaged or unreadable TIFF: {exc}") from None
     if photometric == "PALETTE":
         raise PlateReadError(f"{path!r} is a palette TIFF; save it as RGB")
@@ -144,7 +145,9 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or not 1 <= arr.shape[2] <= 4 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise PlateReadError(f"{spath!r}: unsupported image layout {arr.shape} (need H×W with 1–4 channels)")
+        raise PlateReadError(
+            f"{spath!r}: unsupported image layout {arr.shape} (need H×W with 1–4 channels)"
+        )
     if arr.dtype == np.uint8:
         pixels, ptype = arr.astype(np.float32) / np.float32(255.0), "uint8"
     elif arr.dtype == np.uint16:
@@ -152,14 +155,27 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
     elif arr.dtype.kind == "f":
         pixels, ptype = arr.astype(np.float32), "float"
     else:
-        raise PlateReadError(f"{spath!r}: unsupported sample type {arr.dtype} (valid: 8/16-bit or float)")
+        raise PlateReadError(
+            f"{spath!r}: unsupported sample type {arr.dtype} (valid: 8/16-bit or float)"
+        )
     c = pixels.shape[2]
-    return Plate(pixels, _names(c), pixel_types=(ptype,) * c, colorspace=DEFAULT_RASTER_SPACE,
-                 header={"format": kind}, source=spath)
+    return Plate(
+        pixels,
+        _names(c),
+        pixel_types=(ptype,) * c,
+        colorspace=DEFAULT_RASTER_SPACE,
+        header={"format": kind},
+        source=spath,
+    )
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + tag
+        + data
+        + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    )
 
 
 def _encode_png16(arr: np.ndarray) -> bytes:
@@ -167,8 +183,12 @@ def _encode_png16(arr: np.ndarray) -> bytes:
     ctype = {1: 0, 2: 4, 3: 2, 4: 6}[c]
     rows = np.ascontiguousarray(arr, dtype=">u2").view(np.uint8).reshape(h, w * c * 2)
     raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1)  # filter type 0 per row
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))
+        + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _png_channels(plate: Plate) -> tuple[str, ...]:
@@ -182,7 +202,8 @@ def _png_channels(plate: Plate) -> tuple[str, ...]:
         else:
             raise PlateWriteError(
                 f"cannot write {plate!r} as PNG: it needs R, G, B (or a single Y channel); "
-                f"it has {list(plate.channel_names)}") from None
+                f"it has {list(plate.channel_names)}"
+            ) from None
     alpha = plate.alpha_name("")
     return names + ((alpha,) if alpha else ())
 
@@ -211,4 +232,6 @@ def write_png(plate: Plate, path: str | os.PathLike[str], *, bit_depth: int = 8,
 
             arr = q.astype(np.uint8)
             mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[arr.shape[2]]
-            Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr, mode=mode).save(tmp, format="PNG")
+            Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr, mode=mode).save(
+                tmp, format="PNG"
+            )
