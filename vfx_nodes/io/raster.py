@@ -7,8 +7,8 @@ Reading
     are display-encoded sRGB; the colour room converts them).  Channels are named ``Y``
     (grey), ``Y``/``A``, ``R``/``G``/``B`` or ``R``/``G``/``B``/``A``.  Pillow decodes PNG
     and JPEG (palette images are expanded to RGB(A)); tifffile decodes TIFF.  Pillow
-    truncates 16-bit *colour* PNGs to 8 bits, so those are decoded with OpenImageIO when
-    it is installed (the ``bench`` extra) and refused with a clear message otherwise.
+    truncates 16-bit *colour* PNGs to 8 bits, so those are decoded with pypng (a small
+    pure-Python dependency) at full depth.
     Float TIFFs are read as ``"float"`` without scaling.
 
 Writing (PNG only)
@@ -82,24 +82,22 @@ def _read_pillow(path: str) -> np.ndarray:
         raise PlateReadError(f"{path!r} is a damaged or unreadable image: {exc}") from None
 
 
-def _read_oiio(path: str) -> np.ndarray:
+def _read_png16(path: str) -> np.ndarray:
+    """Decode a 16-bit colour PNG at full depth with pypng (pure Python, a dependency).
+
+    Pillow truncates 16-bit RGB(A) PNGs to 8 bits, which would band a 16-bit painting scan.
+    """
+    import png  # pypng
+
     try:
-        import OpenImageIO as oiio
-    except ImportError:
-        raise PlateReadError(
-            f"{path!r} is a 16-bit colour PNG, which Pillow cannot decode at full depth; "
-            "install OpenImageIO (pip install 'vfx-nodes[bench]') or save it as 16-bit TIFF"
-        ) from None
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        raise PlateReadError(f"{path!r} is a damaged or unreadable PNG: {oiio.geterror()}")
-    try:
-        arr = inp.read_image("uint16")
-    finally:
-        inp.close()
-    if arr is None:
-        raise PlateReadError(f"{path!r} is a damaged PNG: {oiio.geterror()}")
-    return np.asarray(arr)
+        width, height, rows, info = png.Reader(filename=path).asDirect()
+        planes = int(info["planes"])
+        arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows])
+    except (png.Error, OSError, ValueError, EOFError) as exc:
+        raise PlateReadError(f"{path!r} is a damaged or unreadable PNG: {exc}") from None
+    if arr.shape != (height, width * planes):
+        raise PlateReadError(f"{path!r} is a truncated PNG: expected {height} rows of {width} pixels")
+    return arr.reshape(height, width, planes)
 
 
 def _read_tiff(path: str) -> np.ndarray:
@@ -137,7 +135,7 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
     if kind == "tiff":
         arr = _read_tiff(spath)
     elif kind == "png" and _png_is_16bit_colour(spath):
-        arr = _read_oiio(spath)
+        arr = _read_png16(spath)
     elif kind in ("png", "jpeg"):
         arr = _read_pillow(spath)
     else:
