@@ -12,8 +12,17 @@ import numpy as np
 import pytest
 
 from vfx_nodes.errors import KnobError, LookNotFoundError, NodeError
-from vfx_nodes.nodes import (STYLIZE_KNOBS, ColorSpace, Graph, Knob, Node, Read, StyleTransfer, Write,
-                             frame_path)
+from vfx_nodes.nodes import (
+    STYLIZE_KNOBS,
+    ColorSpace,
+    Graph,
+    Knob,
+    Node,
+    Read,
+    StyleTransfer,
+    Write,
+    frame_path,
+)
 from vfx_nodes.plate import Plate
 
 W, H = 24, 16
@@ -352,7 +361,7 @@ def test_node_python_api_and_cli_give_the_same_pixels(look_file, tmp_path):
 
 
 def test_look_is_loaded_once_per_path(look_file, tmp_path, monkeypatch):
-    import vfx_nodes.model as model
+    from vfx_nodes import model
 
     calls = []
     real = model.load_look

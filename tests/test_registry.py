@@ -6,11 +6,11 @@ import json
 import logging
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 
 import vfx_nodes
 from vfx_nodes.cli.main import main

@@ -56,22 +56,22 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MENU_NAME",
     "NUKE_KNOB_CLASSES",
-    "init",
-    "menu",
-    "use_registry",
-    "registry",
-    "host_nodes",
-    "create_node",
-    "make_knob",
-    "knob_values",
+    "after_frame_render",
+    "before_render",
     "cache_patterns",
+    "check_script",
+    "create_node",
+    "host_nodes",
+    "init",
+    "knob_values",
+    "make_knob",
+    "menu",
     "prepare",
     "process_frame",
-    "before_render",
-    "after_frame_render",
+    "registry",
     "render_group",
     "render_script",
-    "check_script",
+    "use_registry",
     "vfx_groups",
 ]
 
@@ -175,7 +175,7 @@ def init(reg: Registry | None = None) -> None:
     nuke.addOnScriptLoad(check_script)
 
 
-def menu(reg: Registry | None = None) -> "nuke.Menu | None":
+def menu(reg: Registry | None = None) -> nuke.Menu | None:
     """Add the "VFX Nodes" menu to the Nodes toolbar (``menu.py``; GUI only).
 
     One command per node of :func:`host_nodes`.  Safe to call twice: the menu and each
@@ -208,7 +208,7 @@ def nuke_knob_name(name: str) -> str:
     return f"vfx_{name}" if name in _GROUP_KNOBS else name
 
 
-def make_knob(knob: Knob) -> "nuke.Knob":
+def make_knob(knob: Knob) -> nuke.Knob:
     """A Nuke knob for ``knob``: class by type, default value, range and tooltip."""
     import nuke
 
@@ -240,7 +240,7 @@ def make_knob(knob: Knob) -> "nuke.Knob":
     return k
 
 
-def create_node(name: str) -> "nuke.Group":
+def create_node(name: str) -> nuke.Group:
     """Create the Group for node ``name`` in the current graph (the toolbar command).
 
     Raises:
@@ -254,13 +254,14 @@ def create_node(name: str) -> "nuke.Group":
                         f"file node (use Nuke's own Read and Write)")
     # createNode connects the new node to the selected one, as the toolbar's own nodes do.
     group = nuke.createNode("Group", inpanel=False)
-    assert isinstance(group, nuke.Group)  # createNode("Group") makes a Group
+    if not isinstance(group, nuke.Group):
+        raise NodeError(f"nuke.createNode('Group') returned a {group.Class()} node")
     group.setName(cls.name, uncollide=True)
     build_group(group, cls)
     return group
 
 
-def build_group(group: "nuke.Group", cls: type[Node]) -> None:
+def build_group(group: nuke.Group, cls: type[Node]) -> None:
     """Fill ``group`` with ``cls``'s knobs and the round-trip nodes."""
     import nuke
 
@@ -306,12 +307,12 @@ def build_group(group: "nuke.Group", cls: type[Node]) -> None:
 # --- knob values and cache paths --------------------------------------------------------
 
 
-def node_class(group: "nuke.Node") -> type[Node]:
+def node_class(group: nuke.Node) -> type[Node]:
     """The vfx_nodes class a group stands for."""
     return registry().get(str(group[CLASS_KNOB].value()))
 
 
-def knob_values(group: "nuke.Node", cls: type[Node], frame: int) -> dict[str, Any]:
+def knob_values(group: nuke.Node, cls: type[Node], frame: int) -> dict[str, Any]:
     """The group's knob values at ``frame``, validated against ``cls``'s declaration.
 
     Raises:
@@ -336,7 +337,7 @@ def knob_values(group: "nuke.Node", cls: type[Node], frame: int) -> dict[str, An
     return cls.validate_values(values)
 
 
-def _cache_folder(group: "nuke.Node") -> str:
+def _cache_folder(group: nuke.Node) -> str:
     import nuke
 
     base = str(group[CACHE_KNOB].value() or "") or os.path.join(tempfile.gettempdir(), "vfx_nodes_nuke")
@@ -344,7 +345,7 @@ def _cache_folder(group: "nuke.Node") -> str:
     return os.path.join(base, script, group.fullName())
 
 
-def cache_patterns(group: "nuke.Node", cls: type[Node] | None = None) -> dict[str, str]:
+def cache_patterns(group: nuke.Node, cls: type[Node] | None = None) -> dict[str, str]:
     """``{input name: EXR pattern, ..., "": result pattern}`` of the round trip (``%04d``)."""
     cls = cls or node_class(group)
     folder = _cache_folder(group)
@@ -353,7 +354,7 @@ def cache_patterns(group: "nuke.Node", cls: type[Node] | None = None) -> dict[st
     return out
 
 
-def _inner(group: "nuke.Group", name: str) -> "nuke.Node":
+def _inner(group: nuke.Group, name: str) -> nuke.Node:
     node = group.node(name)
     if node is None:
         raise NodeError(f"group {group.fullName()} has lost its internal node {name!r}; "
@@ -361,7 +362,7 @@ def _inner(group: "nuke.Group", name: str) -> "nuke.Node":
     return node
 
 
-def prepare(group: "nuke.Group", first: int | None = None, last: int | None = None) -> None:
+def prepare(group: nuke.Group, first: int | None = None, last: int | None = None) -> None:
     """Point the internal Write(s) and Read at this machine's cache folder.
 
     ``first``/``last`` widen the Read's frame range (default: the script's range).
@@ -385,7 +386,7 @@ def prepare(group: "nuke.Group", first: int | None = None, last: int | None = No
 # --- rendering --------------------------------------------------------------------------
 
 
-def _node_for(group: "nuke.Node", cls: type[Node]) -> Node:
+def _node_for(group: nuke.Node, cls: type[Node]) -> Node:
     key = (group.fullName(), cls)
     node = _STATE["nodes"].get(key)
     if node is None:
@@ -394,7 +395,7 @@ def _node_for(group: "nuke.Node", cls: type[Node]) -> Node:
     return node
 
 
-def process_frame(group: "nuke.Group", frame: int) -> bool:
+def process_frame(group: nuke.Group, frame: int) -> bool:
     """Run the group's node on the round-trip input(s) of ``frame`` and write the result.
 
     Returns:
@@ -450,7 +451,7 @@ def after_frame_render() -> None:
     process_frame(nuke.thisNode().parent(), int(nuke.frame()))
 
 
-def render_group(group: "nuke.Group | None" = None, first: int | None = None,
+def render_group(group: nuke.Group | None = None, first: int | None = None,
                  last: int | None = None, current: bool = False) -> None:
     """Render a group interactively (its Render buttons): execute the internal Write(s).
 
@@ -463,7 +464,9 @@ def render_group(group: "nuke.Group | None" = None, first: int | None = None,
 
     if group is None:
         this = nuke.thisNode()
-        assert isinstance(this, nuke.Group)  # the buttons live on our Group
+        if not isinstance(this, nuke.Group) or this.knob(CLASS_KNOB) is None:
+            raise NodeError(f"render_group() without a group must run from a vfx_nodes group's "
+                            f"Render button, not from {this.fullName()}")
         group = this
     root = nuke.root()
     if current:
@@ -481,7 +484,7 @@ def render_group(group: "nuke.Group | None" = None, first: int | None = None,
         reload.execute()  # the Read caches what it read before the frames existed
 
 
-def vfx_groups() -> list["nuke.Group"]:
+def vfx_groups() -> list[nuke.Group]:
     """Every vfx_nodes group in the script (nested groups too)."""
     import nuke
 

@@ -15,28 +15,36 @@ the library they wrap when they render.
 
 from __future__ import annotations
 
-from .builtin import BUILTIN_NODES, STYLIZE_KNOBS, ColorSpace, Read, StyleTransfer, Write, frame_path
+from .builtin import (
+    BUILTIN_NODES,
+    STYLIZE_KNOBS,
+    ColorSpace,
+    Read,
+    StyleTransfer,
+    Write,
+    frame_path,
+)
 from .graph import Graph
 from .knob import KNOB_TYPES, Knob
 from .node import Inputs, Node
 from .registry import ENTRY_POINT_GROUP, PATH_VARIABLE, NodeFailure, NodeInfo, Registry
 
 __all__ = [
-    "Knob",
-    "KNOB_TYPES",
-    "Node",
-    "Inputs",
-    "Graph",
-    "Registry",
-    "NodeInfo",
-    "NodeFailure",
-    "ENTRY_POINT_GROUP",
-    "PATH_VARIABLE",
-    "Read",
-    "Write",
-    "ColorSpace",
-    "StyleTransfer",
-    "STYLIZE_KNOBS",
     "BUILTIN_NODES",
+    "ENTRY_POINT_GROUP",
+    "KNOB_TYPES",
+    "PATH_VARIABLE",
+    "STYLIZE_KNOBS",
+    "ColorSpace",
+    "Graph",
+    "Inputs",
+    "Knob",
+    "Node",
+    "NodeFailure",
+    "NodeInfo",
+    "Read",
+    "Registry",
+    "StyleTransfer",
+    "Write",
     "frame_path",
 ]

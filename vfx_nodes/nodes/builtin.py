@@ -26,7 +26,7 @@ from .node import Inputs, Node
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look
 
-__all__ = ["Read", "Write", "ColorSpace", "StyleTransfer", "STYLIZE_KNOBS", "frame_path", "BUILTIN_NODES"]
+__all__ = ["BUILTIN_NODES", "STYLIZE_KNOBS", "ColorSpace", "Read", "StyleTransfer", "Write", "frame_path"]
 
 #: OpenEXR compressions offered by Write ("" keeps the source plate's).  The same names as
 #: :data:`vfx_nodes.io.exr.COMPRESSIONS` (a test keeps them equal); repeated here so that
@@ -103,7 +103,7 @@ class Write(Node):
             options["pixel_type"] = self["pixel_type"]
         plate = inputs["input"]
         write_plate(plate, frame_path(self["file"], frame), **options)
-        return plate
+        return plate.replace()  # a new Plate over the same read-only pixels
 
 
 class ColorSpace(Node):
@@ -215,16 +215,14 @@ class StyleTransfer(Node):
         out: dict[str, Any] = {}
         for knob, kw in STYLIZE_KNOBS.items():
             value = v[knob]
-            if knob in ("colorspace", "working_colorspace", "ocio_config"):
-                value = value or None
-            elif knob in ("tile", "halo"):
-                value = value or None
+            if knob in ("colorspace", "working_colorspace", "ocio_config", "tile", "halo"):
+                value = value or None  # "" or 0: let the engine choose
             elif knob in ("device", "precision"):
                 value = None if value.strip().lower() in ("", "auto") else value.strip()
             out[kw] = value
         return out
 
-    def look(self) -> "Look":
+    def look(self) -> Look:
         """The loaded look of the ``look`` knob (cached per path while the file is unchanged)."""
         from ..model import load_look
 

@@ -20,7 +20,6 @@ are not rendered.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Union
 
 from ..errors import NodeError, close_matches
 from ..plate import Plate
@@ -28,7 +27,7 @@ from .node import Node
 
 __all__ = ["Graph"]
 
-NodeRef = Union[Node, str]
+NodeRef = Node | str
 
 
 class Graph:

@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import KnobError, close_matches
 
-__all__ = ["Knob", "KNOB_TYPES"]
+__all__ = ["KNOB_TYPES", "Knob"]
 
 #: The knob types every host adapter must map.
 KNOB_TYPES = ("float", "int", "bool", "str", "choice", "file")
@@ -158,7 +158,7 @@ class Knob:
         raise KnobError(f"{where} must be one of {', '.join(repr(c) for c in self.choices)}, "
                         f"got {value!r} ({close_matches(text, self.choices)})")
 
-    def _in_range(self, number: float | int, where: str) -> Any:
+    def _in_range(self, number: float, where: str) -> Any:
         if self.range is None:
             return number
         lo, hi = self.range
@@ -183,7 +183,7 @@ class Knob:
         return out
 
 
-def _num(x: float | int | None) -> str:
+def _num(x: float | None) -> str:
     if isinstance(x, float) and x.is_integer():
         return str(int(x)) if abs(x) < 1e15 else repr(x)
     return repr(x)

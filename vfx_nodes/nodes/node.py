@@ -28,7 +28,7 @@ from ..errors import KnobError, NodeError, close_matches
 from ..plate import Plate
 from .knob import Knob, knob_table
 
-__all__ = ["Node", "Inputs"]
+__all__ = ["Inputs", "Node"]
 
 Inputs = Mapping[str, Plate]
 """Input name → plate, as :meth:`Node.process` receives them."""
@@ -82,7 +82,7 @@ class Node:
             raise NodeError(f"{cls.__qualname__}.inputs has a repeated name: {cls.inputs}")
         cls.knobs = tuple(cls.knobs)
         cls._knob_table = knob_table(cls.knobs)
-        if not cls.help:
+        if "help" not in cls.__dict__:  # each class's own docstring, not its parent's help
             doc = (cls.__doc__ or "").strip()
             cls.help = doc.splitlines()[0] if doc else ""
 
@@ -115,7 +115,7 @@ class Node:
             out[name] = cls.knob(name).validate(value, cls.name)
         return out
 
-    def set(self, **values: Any) -> "Node":
+    def set(self, **values: Any) -> Node:
         """Set knob values (validated); returns the node, so calls can be chained.
 
         Nothing is changed when one of the values is invalid.

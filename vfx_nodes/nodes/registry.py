@@ -43,7 +43,7 @@ from typing import Any
 from ..errors import NodeError, NodeLoadError, close_matches
 from .node import Node
 
-__all__ = ["Registry", "NodeInfo", "NodeFailure", "ENTRY_POINT_GROUP", "PATH_VARIABLE"]
+__all__ = ["ENTRY_POINT_GROUP", "PATH_VARIABLE", "NodeFailure", "NodeInfo", "Registry"]
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +132,13 @@ class Registry:
         self._failures = []
 
     def _discovered(self) -> dict[str, NodeInfo]:
-        if self._nodes is None:
-            self._discover()
-        assert self._nodes is not None  # for type checkers: set by _discover
-        return self._nodes
+        nodes = self._nodes
+        if nodes is None:
+            nodes, self._failures = self._discover()
+            self._nodes = nodes
+        return nodes
 
-    def _discover(self) -> None:
+    def _discover(self) -> tuple[dict[str, NodeInfo], list[NodeFailure]]:
         found: list[tuple[str, type[Node], str, str]] = []  # (name, cls, origin, source)
         failures: list[NodeFailure] = []
         for folder in self.search_path():
@@ -162,8 +163,7 @@ class Registry:
         for failure in failures:
             log.warning("vfx_nodes: node %s could not be loaded (%s: %s): %s",
                         failure.name, failure.origin, failure.source, failure.reason)
-        self._nodes = nodes
-        self._failures = failures
+        return nodes, failures
 
     def search_path(self) -> list[str]:
         """The folders searched for node modules (the argument, else ``$VFX_NODES_PATH``)."""
@@ -197,7 +197,7 @@ class Registry:
         return out
 
     def _from_entry_points(self, failures: list[NodeFailure]) -> list[tuple[str, type[Node], str, str]]:
-        out = []
+        out: list[tuple[str, type[Node], str, str]] = []
         try:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         except Exception as exc:  # noqa: BLE001 - a broken distribution must not stop discovery
