@@ -406,3 +406,42 @@ def test_three_lines_in_a_python_console(look_file, tmp_path):
     assert out.channel_names == src.channel_names and out.data_window == src.data_window
     assert not np.array_equal(out.channel("G"), src.channel("G"))
     np.testing.assert_array_equal(out.channel("Z"), src.channel("Z"))
+
+
+# --- real material ----------------------------------------------------------------------
+
+
+def test_real_sequence_through_a_graph(exr_corpus, tmp_path):
+    """OpenEXR's Beachball sequence (stereo layers, data window inside the display
+    window): Read one layer → ColorSpace → Write, frames 1-3."""
+    from vfx_nodes.color import convert_plate
+    from vfx_nodes.io import read_plate
+
+    pattern = exr_corpus / "Beachball" / "singlepart.####.exr"
+    if not (exr_corpus / "Beachball" / "singlepart.0001.exr").exists():
+        pytest.skip("Beachball sequence not in the corpus")
+    g = Graph()
+    read = g.add(Read(file=str(pattern), layer="left"))
+    cs = g.add(ColorSpace(layer="left", out_colorspace="ACES2065-1", in_colorspace="ACEScg"))
+    write = g.add(Write(file=str(tmp_path / "left.%04d.exr")))
+    g.connect(read, cs)
+    g.connect(cs, write)
+    assert g.render_range(write, "1-3") == [1, 2, 3]
+    for f in (1, 2, 3):
+        src = read_plate(str(pattern).replace("####", f"{f:04d}"), layer="left")
+        out = read_plate(tmp_path / f"left.{f:04d}.exr")
+        assert all(n.startswith("left.") for n in out.channel_names)
+        assert out.channel_names == src.channel_names
+        assert out.data_window == src.data_window  # moves from frame to frame in this shot
+        assert out.display_window == src.display_window == (0, 0, 2047, 1555)
+        want = convert_plate(src, "ACES2065-1", src="ACEScg", layer="left")
+        half = want.channel("left.G").astype(np.float16).astype(np.float32)  # written as half
+        np.testing.assert_array_equal(out.channel("left.G"), half)
+        np.testing.assert_array_equal(out.channel("left.Z"), src.channel("left.Z"))
+    # a damaged file read by the node fails with the I/O room's error naming the file
+    from vfx_nodes.errors import PlateError
+
+    damaged = next(p for p in sorted((exr_corpus / "Damaged").iterdir()) if p.is_file())
+    with pytest.raises(PlateError) as info:
+        Read(file=str(damaged)).render(None, 1)
+    assert damaged.name in str(info.value)
