@@ -166,7 +166,8 @@ def init(reg: Registry | None = None) -> None:
 
     Registers a script-load check that warns about groups whose node is not registered on
     this machine.  Safe to call twice: Nuke's callback lists keep one entry per
-    (callable, args) pair ("make it appear only once in list", nuke/callbacks.py).
+    (callable, args) pair ("make it appear only once in list", nuke_internal/callbacks.py,
+    https://learn.foundry.com/nuke/developers/160/pythondevguide/_modules/nuke_internal/callbacks.html).
     """
     import nuke
 
@@ -190,8 +191,10 @@ def menu(reg: Registry | None = None) -> nuke.Menu | None:
         use_registry(reg)
     if not nuke.GUI:
         return None
-    # The "Nodes" toolbar is the one on the left of the Node Graph; addMenu on it adds a
-    # toolbar button (Nuke Python guide, "Customizing the UI").
+    # nuke.menu("Nodes") is the toolbar (and the Node Graph's right-click menu); addMenu on
+    # it adds a toolbar button (Nuke Python guide, "Customizing the UI",
+    # https://learn.foundry.com/nuke/developers/90/pythondevguide/custom_ui.html). A
+    # command "can be a string to evaluate or a Python Callable" (nuke.ToolBar.addCommand).
     toolbar = nuke.menu("Nodes")
     submenu = toolbar.findItem(MENU_NAME) or toolbar.addMenu(MENU_NAME)
     for cls in host_nodes():
@@ -283,7 +286,9 @@ def build_group(group: nuke.Group, cls: type[Node]) -> None:
     group.addKnob(render)
     group.addKnob(nuke.PyScript_Knob(RENDER_FRAME_KNOB, "Render frame",
                                      _CALL.format("render_group(current=True)")))
-    with group:  # Group.__enter__/__exit__ = begin()/end(): nodes are made inside it
+    # Group.__enter__/__exit__ are begin()/end() (types-nuke: nuke.Group), so nuke.nodes.X
+    # inside the block makes X inside the group; keyword arguments set knobs by name.
+    with group:
         for index, input_name in enumerate(cls.inputs):
             inp = nuke.nodes.Input(name=input_name)
             write = nuke.nodes.Write(
@@ -417,9 +422,9 @@ def process_frame(group: nuke.Group, frame: int) -> bool:
         os.remove(out)
     inputs = {}
     for name in cls.inputs:
-        # nuke.filename(node, nuke.REPLACE): the file name with the frame number of the
-        # current frame filled in, exactly as the Write wrote it (Nuke Python API,
-        # nuke.filename).
+        # nuke.filename(node, nuke.REPLACE): the file name with the current frame's number
+        # filled in, exactly as the Write wrote it (Nuke Python API, nuke.filename,
+        # https://learn.foundry.com/nuke/developers/131/pythondevguide/_autosummary/nuke.filename.html).
         path = nuke.filename(_inner(group, INPUT_WRITE + name), nuke.REPLACE)
         if not path or not os.path.exists(path):
             return False
@@ -477,7 +482,8 @@ def render_group(group: nuke.Group | None = None, first: int | None = None,
     prepare(group, first, last)
     for name in cls.inputs:
         # nuke.execute(node, start, end): render a Write over the frames; its
-        # afterFrameRender callback runs the node (Nuke Python API, nuke.execute).
+        # afterFrameRender callback runs the node (Nuke Python API, nuke.execute,
+        # https://learn.foundry.com/nuke/developers/130/pythondevguide/_autosummary/nuke.render.html).
         nuke.execute(_inner(group, INPUT_WRITE + name), first, last)
     reload = _inner(group, RESULT_READ).knob("reload")
     if isinstance(reload, nuke.Script_Knob):
