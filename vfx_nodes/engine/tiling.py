@@ -100,7 +100,9 @@ def axis_spans(n: int, tile: int, halo: int, overlap: int, align: int) -> tuple[
 
     Args:
         n: axis length.
-        tile: output region length (≥ ``2·align``); ``≥ n`` gives one span.
+        tile: largest output region length (≥ ``2·align``); ``≥ n`` gives one span.
+            The fewest regions of at most ``tile`` (+ < ``align``) that cover the axis
+            are spread evenly.
         halo: context pixels on each side.
         overlap: wanted overlap between neighbouring regions (feather width).
         align: region starts are multiples of ``align`` (the network's stride).
@@ -113,13 +115,14 @@ def axis_spans(n: int, tile: int, halo: int, overlap: int, align: int) -> tuple[
         size = n
         starts = [0]
     else:
-        size = tile
         # Overlap at most half the tile so that never more than two tiles meet on a pixel.
         ov = min(max(overlap, 0), tile // 2)
-        step = max(align, (tile - ov) // align * align)
-        starts = [0]
-        while starts[-1] + tile < n:
-            starts.append(starts[-1] + step)
+        # Fewest tiles that cover the axis, then spread evenly (instead of full tiles and
+        # a sliver at the end): the network computes fewer wasted pixels.
+        count = -(-(n - ov) // max(1, tile - ov))
+        step = align_up(-(-(n - ov) // count), align)
+        size = max(n - (count - 1) * step, step + ov)
+        starts = [k * step for k in range(count) if k == 0 or k * step < n]
     regions = [(s, min(s + size, n)) for s in starts]
     # Raw weights: ramp up over the overlap with the previous region, down over the next.
     raw = []
