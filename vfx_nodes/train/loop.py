@@ -40,6 +40,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -698,8 +699,9 @@ class _Run:
             if last_ckpt is None or not last_ckpt.name.endswith(f"{self.step:08d}.safetensors"):
                 last_ckpt = self.save_checkpoint()
             if stop.signal is not None:
-                self.progress.message(f"interrupted at step {self.step}; checkpoint {last_ckpt} "
-                                      "(continue with --resume)")
+                if self.dist.is_main:
+                    print(f"interrupted at step {self.step}; checkpoint {last_ckpt} "
+                          "(continue with --resume)", file=sys.stderr, flush=True)
                 raise KeyboardInterrupt
         last = self.workdir / "last.safetensors"
         if self.dist.is_main and not interrupted:

@@ -1,0 +1,206 @@
+"""The training loop: outputs, reproducibility, resume, the adversarial term, errors.
+
+Tiny runs: 32² crops, the small generator, a narrow discriminator and the first VGG19
+blocks, so each run takes a few seconds on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from vfx_nodes.errors import KnobError, TrainingDataError  # noqa: E402
+from vfx_nodes.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint  # noqa: E402
+from vfx_nodes.train.loop import TrainConfig, discriminator_accuracy, train  # noqa: E402
+
+SRGB = "sRGB Encoded Rec.709 (sRGB)"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Two cores shared with other jobs: one intra-op thread avoids oversubscription.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _image(rng: np.random.Generator, h: int, w: int, kind: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([np.sin(6 * x + kind), np.cos(5 * y - kind), np.sin(4 * (x + y) * (kind + 1))], -1)
+    return ((0.5 + 0.4 * base + 0.05 * rng.standard_normal((h, w, 3))).clip(0, 1) * 255).astype(np.uint8)
+
+
+def make_data(root: Path) -> tuple[Path, Path]:
+    """Two content sequences of PNG frames and a stripy style image."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    content = root / "content"
+    content.mkdir(parents=True, exist_ok=True)
+    for seq, kind in (("shotA", 0), ("shotB", 2), ("shotC", 4)):
+        for f in (1, 2):
+            Image.fromarray(_image(rng, 40, 48, kind + f)).save(content / f"{seq}.{1000 + f}.png")
+    y, x = np.mgrid[0:64, 0:64]
+    style = np.stack([(np.sin(x / 2.0) > 0) * 230, (np.sin(y / 3.0) > 0) * 200, np.full_like(x, 40)], -1)
+    Image.fromarray(style.astype(np.uint8)).save(root / "style.png")
+    return content, root / "style.png"
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    from vfx_nodes.model import load_vgg19
+
+    return load_vgg19()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_data(tmp_path_factory.mktemp("data"))
+
+
+def config(tmp: Path, data, **kw) -> TrainConfig:
+    content, style = data
+    base = dict(content=[str(content)], style=[str(style)], out=str(tmp / "look.safetensors"),
+                steps=4, size=32, batch=2, arch="johnson-small", d_width=8, d_layers=2,
+                eval_every=2, checkpoint_every=2, log_every=1, content_layer="relu2_1",
+                style_layers=["relu1_1", "relu2_1"], warmup=1, style_weight=20.0,
+                test_fraction=0.34, max_eval_images=2)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _train_lines(metrics: Path) -> list[dict]:
+    return [json.loads(x) for x in metrics.read_text().splitlines() if json.loads(x)["kind"] == "train"]
+
+
+def test_run_writes_look_metrics_sheets_and_checkpoints(tmp_path, data, vgg):
+    from vfx_nodes.model import load_look
+
+    cfg = config(tmp_path, data)
+    res = train(cfg, loss_network=vgg, progress=False)
+    assert res.steps == 4 and not res.interrupted
+    assert res.look == tmp_path / "look.safetensors" and res.look.is_file()
+    assert res.workdir == tmp_path / "look.train" and res.last_look.is_file()
+    look = load_look(res.look)
+    assert look.working_colorspace == SRGB and look.arch == "johnson-small"
+    tr = look.metadata["training"]
+    style_sha = hashlib.sha256(Path(data[1]).read_bytes()).hexdigest()
+    assert tr["styles"] == [{"name": "style.png", "sha256": style_sha}]
+    assert tr["steps"] == res.best_step and set(tr["final_losses"]) == {"content", "style", "tv"}
+    assert tr["library_version"] and tr["date"] and tr["content"]["held_out"] is True
+    assert load_look(res.last_look).metadata["training"]["steps"] == 4
+    records = [json.loads(x) for x in res.metrics.read_text().splitlines()]
+    train_lines = [r for r in records if r["kind"] == "train"]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in train_lines] == [1, 2, 3, 4]
+    assert all({"content", "style", "tv", "adv", "d_loss", "d_acc", "lr", "total"} <= set(r) for r in train_lines)
+    assert [r["step"] for r in evals] == [0, 2, 4] and evals[0]["baseline"] is True
+    assert all(r["score"] == pytest.approx(cfg.content_weight * r["content"] + cfg.style_weight * r["style"]
+                                           + cfg.tv_weight * r["tv"]) for r in evals)
+    sheets = sorted((res.workdir / "sheets").glob("*.png"))
+    assert [p.name for p in sheets] == ["step-00000000.png", "step-00000002.png", "step-00000004.png"]
+    from PIL import Image
+    with Image.open(sheets[-1]) as im:
+        assert im.mode == "RGB" and im.size[0] > 2 * 32
+    assert latest_checkpoint(res.workdir).name == "checkpoint-00000004.safetensors"
+    assert len(list(res.workdir.glob("checkpoint-*.safetensors"))) == 2  # the last two kept
+    assert not list(res.workdir.glob(".*.tmp"))
+
+
+def test_same_seed_gives_identical_losses_on_cpu(tmp_path, data, vgg):
+    a = train(config(tmp_path / "a", data), loss_network=vgg, progress=False)
+    b = train(config(tmp_path / "b", data), loss_network=vgg, progress=False)
+    la, lb = _train_lines(a.metrics), _train_lines(b.metrics)
+    assert la == lb
+    c = train(config(tmp_path / "c", data, seed=1), loss_network=vgg, progress=False)
+    assert _train_lines(c.metrics) != la
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path, data, vgg):
+    whole = train(config(tmp_path / "whole", data, steps=6, checkpoint_every=3), loss_network=vgg, progress=False)
+    cfg = config(tmp_path / "parts", data, steps=6, checkpoint_every=3)
+    first = train(cfg, loss_network=vgg, progress=False, stop_at=3)
+    assert first.interrupted and first.steps == 3 and first.checkpoint.name.endswith("00000003.safetensors")
+    cfg.resume = True
+    second = train(cfg, loss_network=vgg, progress=False)
+    assert second.steps == 6
+    assert _train_lines(second.metrics) == _train_lines(whole.metrics)
+    wa, _ = load_checkpoint(latest_checkpoint(whole.workdir))
+    wb, sb = load_checkpoint(latest_checkpoint(second.workdir))
+    assert sb["step"] == 6
+    for k in wa:
+        if k.startswith(("gen.", "ema.", "disc.", "opt_g.", "opt_d.")):
+            assert torch.equal(wa[k], wb[k]), k
+
+
+def test_checkpoint_is_pickle_free_and_complete(tmp_path, data, vgg):
+    res = train(config(tmp_path, data, steps=2), loss_network=vgg, progress=False)
+    path = latest_checkpoint(res.workdir)
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])  # a plain safetensors header: JSON, then raw tensors
+    assert b"\x80\x04" not in raw[:2] and "__metadata__" in header
+    tensors, state = load_checkpoint(path)
+    assert state["step"] == 2 and state["arch"] == "johnson-small"
+    assert {"numpy", "python"} <= set(state["rng"]) and "rng.torch" in tensors
+    assert any(k.startswith("opt_g.state.") and k.endswith(".exp_avg") for k in tensors)
+    assert any(k.startswith("opt_d.state.") for k in tensors)
+    assert state["opt_g"]["param_groups"][0]["betas"] == [0.9, 0.999]
+    assert state["opt_d"]["param_groups"][0]["betas"] == [0.5, 0.999]
+    assert any(k.startswith("ema.") for k in tensors) and any(k.startswith("disc.") for k in tensors)
+
+
+def test_adversarial_term_changes_the_result_and_off_means_no_discriminator(tmp_path, data, vgg):
+    on = train(config(tmp_path / "on", data), loss_network=vgg, progress=False)
+    off = train(config(tmp_path / "off", data, adv_weight=0.0), loss_network=vgg, progress=False)
+    assert all("d_acc" not in r and "adv" not in r for r in _train_lines(off.metrics))
+    assert all(0.0 <= r["d_acc"] <= 1.0 for r in _train_lines(on.metrics))
+    ta, _ = load_checkpoint(latest_checkpoint(on.workdir))
+    tb, _ = load_checkpoint(latest_checkpoint(off.workdir))
+    diffs = [float((ta[k] - tb[k]).abs().max()) for k in ta if k.startswith("ema.") and ta[k].is_floating_point()]
+    assert max(diffs) > 1e-6
+    # with λ_adv = 0 the discriminator is never stepped: its optimiser has no state
+    assert not any(k.startswith("opt_d.state.") for k in tb)
+
+
+def test_discriminator_accuracy():
+    real = torch.tensor([1.0, 0.9, 0.2, 0.8])
+    fake = torch.tensor([0.0, 0.1, 0.7, 0.3])
+    assert discriminator_accuracy(real, fake, "lsgan") == pytest.approx(0.75)
+    assert discriminator_accuracy(torch.tensor([1.0, -1.0]), torch.tensor([-1.0, -1.0]), "hinge") == 0.75
+
+
+def test_resume_refuses_another_architecture(tmp_path, data, vgg):
+    train(config(tmp_path, data, steps=2), loss_network=vgg, progress=False)
+    with pytest.raises(CheckpointError, match="johnson-small.*unet|resume with the same --arch"):
+        train(config(tmp_path, data, steps=4, arch="unet", resume=True), loss_network=vgg, progress=False)
+
+
+def test_resume_without_checkpoint_starts_at_zero(tmp_path, data, vgg, caplog):
+    res = train(config(tmp_path, data, steps=1, resume=True), loss_network=vgg, progress=False)
+    assert res.steps == 1 and "no checkpoint" in caplog.text
+
+
+@pytest.mark.parametrize("field, value", [("steps", 0), ("size", 8), ("lr", -1.0), ("adv_weight", -0.1),
+                                          ("arch", "resnet"), ("d_beta1", 1.0), ("precision", "fp16"),
+                                          ("batch", 1.5)])
+def test_bad_settings_are_knob_errors(tmp_path, data, field, value):
+    with pytest.raises(KnobError, match=field if field != "arch" else "unknown architecture"):
+        train(config(tmp_path, data, **{field: value}), progress=False)
+
+
+def test_no_usable_content_is_a_training_data_error(tmp_path, data):
+    bad = tmp_path / "junk"
+    bad.mkdir()
+    (bad / "frame.0001.exr").write_bytes(b"v/1\x01 not really")
+    with pytest.raises(TrainingDataError, match="no usable content images"):
+        train(config(tmp_path, data, content=[str(bad)]), progress=False)
+    with pytest.raises(TrainingDataError, match="matched no image files"):
+        train(config(tmp_path, data, style=[str(tmp_path / "nope.jpg")]), progress=False)
