@@ -91,7 +91,8 @@ class ConvNormAct(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm(self.conv(x))
-        return F.relu(x) if self.act else x
+        # in place: the normalised map is a fresh tensor nobody else holds
+        return F.relu(x, inplace=True) if self.act else x
 
     def rf_map(self, lo: int, hi: int) -> tuple[int, int]:
         return self.conv.rf_map(lo, hi)

@@ -313,10 +313,11 @@ class StatsInstanceNorm2d(nn.Module):
             if self.collecting:
                 self.collected = (mean32.detach().flatten(1), var32.detach().flatten(1))
             mean, var = mean32.to(x.dtype), var32.to(x.dtype)
-        # Fold normalisation and affine into one scale and shift per channel.
+        # Fold normalisation and affine into one scale and shift per channel, applied in
+        # one fused pass (addcmul: shift + x·scale) — half the memory traffic of x·s + b.
         scale = self.weight.to(x.dtype)[None, :, None, None] * torch.rsqrt(var + self.eps)
         shift = self.bias.to(x.dtype)[None, :, None, None] - mean * scale
-        return x * scale + shift
+        return torch.addcmul(shift, x, scale)
 
     def extra_repr(self) -> str:
         return f"{self.channels}, eps={self.eps}, frozen={self.frozen}"
