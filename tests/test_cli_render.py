@@ -1,0 +1,134 @@
+"""``vfx-style render`` / ``vfx-style movie`` without a model: flags, farm templates, movies, errors.
+
+(The rendering itself, killed and resumed, is in tests/test_sequence_render.py.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vfx_nodes.cli.main import build_parser, main
+from vfx_nodes.cli.render import openjd_template, stylize_kwargs_from_args
+from vfx_nodes.errors import FrameRangeError
+from vfx_nodes.io import write_plate
+from vfx_nodes.plate import Plate
+
+
+def parse(*argv):
+    return build_parser("render").parse_args(["render", *argv])
+
+
+BASE = ("--input", "p.####.exr", "--output", "o.####.exr", "--look", "l.safetensors", "--frames", "1-10")
+
+
+def test_knob_flags_map_through_the_node():
+    from vfx_nodes.nodes.builtin import StyleTransfer
+
+    args = parse(*BASE, "--strength", "0.25", "--in-colorspace", "ACEScg", "--tile", "0", "--halo", "16",
+                 "--device", "cpu", "--precision", "fp32", "--no-preserve-alpha", "--luminance-only",
+                 "--layer", "diffuse", "--working-colorspace", "ACEScct")
+    kw = stylize_kwargs_from_args(args)
+    assert kw == StyleTransfer.stylize_kwargs({
+        "strength": 0.25, "colorspace": "ACEScg", "tile": 0, "halo": 16, "device": "cpu",
+        "precision": "fp32", "preserve_alpha": False, "luminance_only": True, "layer": "diffuse",
+        "working_colorspace": "ACEScct"})
+    assert kw["strength"] == 0.25 and kw["colorspace"] == "ACEScg" and kw["preserve_alpha"] is False
+    # nothing given: the node's defaults
+    assert stylize_kwargs_from_args(parse(*BASE)) == StyleTransfer.stylize_kwargs({})
+
+
+def test_bad_knob_values_exit_1(capsys):
+    assert main(["render", *BASE, "--strength", "3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("vfx-style render: error:") and "strength" in err
+
+
+def test_render_help_documents_patterns_and_chunks(capsys):
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    out = capsys.readouterr().out
+    assert "@@@@" in out and "%04d" in out and "K/N" in out and "counting from 1" in out
+
+
+def test_openjd_template_is_valid_and_covers_the_shot(capsys):
+    from openjd.model import create_job, decode_job_template
+
+    t = openjd_template("/show/p.####.exr", "/show/o.####.exr", "/looks/oil.safetensors", "1001-1100",
+                        chunk_size=30, stats_file="/show/sh010.stats.safetensors", extra_args=["--strength", "0.5"])
+    template = decode_job_template(template=t)
+    job = create_job(job_template=template, job_parameter_values={})
+    assert [s.name for s in job.steps] == ["ShotStatistics", "Render"]
+    render = t["steps"][1]
+    assert render["parameterSpace"]["taskParameterDefinitions"][0]["range"] == "1-4"
+    args = render["script"]["actions"]["onRun"]["args"]
+    assert args[args.index("--chunk") + 1] == "{{Task.Param.Chunk}}/4"
+    assert args[args.index("--frames") + 1] == "1001-1100"  # every chunk sees the whole range
+    assert "--strength" in args and args[args.index("--stats-file") + 1] == "/show/sh010.stats.safetensors"
+    assert render["dependencies"] == [{"dependsOn": "ShotStatistics"}]
+    assert "--stats-only" in t["steps"][0]["script"]["actions"]["onRun"]["args"]
+
+    # from the command line, without shot statistics: one step
+    assert main(["render", *BASE, "--openjd-template", "--chunk-size", "3", "--no-preserve-alpha"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    decode_job_template(template=printed)
+    assert [s["name"] for s in printed["steps"]] == ["Render"]
+    args = printed["steps"][0]["script"]["actions"]["onRun"]["args"]
+    assert "--no-preserve-alpha" in args and "{{Task.Param.Chunk}}/4" in args
+    with pytest.raises(FrameRangeError):
+        openjd_template("p.####.exr", "o.####.exr", "l", "1-10", chunk_size=0)
+
+
+def test_every_chunk_of_the_template_is_a_valid_chunk():
+    from vfx_nodes.engine.frames import chunk_frames, parse_frames
+
+    t = openjd_template("p.####.exr", "o.####.exr", "l", "1-95", chunk_size=10)
+    n = int(t["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0]["range"].split("-")[1])
+    chunks = [chunk_frames(parse_frames("1-95"), (k, n)) for k in range(1, n + 1)]
+    assert n == 10 and sum(chunks, ()) == parse_frames("1-95") and max(len(c) for c in chunks) <= 10
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--frames", "10-1"], "ends before it starts"),
+    (["--chunk", "0/3"], "chunk"),
+    (["--stats", "frame", "--stats-file", "s.safetensors"], "--stats-file"),
+    (["--stats-only"], "--stats-file"),
+    (["--chunk", "1/2", "--movie", "m.mp4"], "vfx-style movie"),
+    (["--chunk", "1/2", "--openjd-template"], "--chunk"),
+])
+def test_usage_errors_before_any_work(extra, words, capsys):
+    assert main(["render", *BASE, *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_missing_input_frames_are_listed(tmp_path, capsys):
+    assert main(["render", "--input", str(tmp_path / "p.####.exr"), "--output", str(tmp_path / "o.####.exr"),
+                 "--look", "l.safetensors", "--frames", "1-3,7"]) == 1
+    err = capsys.readouterr().err
+    assert "4 of 4 input frames" in err and "1-3,7" in err and "p.0001.exr" in err
+
+
+def test_movie_command(tmp_path, capsys):
+    av = pytest.importorskip("av")
+    for f in (1001, 1002, 1003):
+        px = np.full((9, 11, 4), 0.1 * (f - 1000), np.float32)
+        write_plate(Plate(px, ("R", "G", "B", "A"), colorspace="ACEScg"), tmp_path / f"s.{f}.exr")
+    out = tmp_path / "r.mp4"
+    assert main(["movie", "--input", str(tmp_path / "s.####.exr"), "--frames", "1001-1003", "--out", str(out),
+                 "--fps", "23.976", "--burn-in", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "3 frames, 12×10" in printed and "padded" in printed
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert (len(list(c.decode(s))), s.width, s.height) == (3, 12, 10)
+        assert abs(float(s.average_rate) - 23.976) < 1e-3
+    assert main(["movie", "--input", str(tmp_path / "s.####.exr"), "--frames", "1001-1004",
+                 "--out", str(tmp_path / "x.mp4"), "--quiet"]) == 1
+    assert "missing: 1004" in capsys.readouterr().err
+    assert main(["movie", "--input", str(tmp_path / "s.####.exr"), "--frames", "1001-1003",
+                 "--out", str(tmp_path / "x.mp4"), "--display", "No Such Display", "--quiet"]) == 1
+    assert "No Such Display" in capsys.readouterr().err
+    assert not (tmp_path / "x.mp4").exists()
