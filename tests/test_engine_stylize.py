@@ -303,6 +303,25 @@ def test_collect_stats_merges_frames_and_drives_stylize(look):
         collect_stats([], look)
 
 
+def test_threads_sharing_a_look_get_the_serial_results(look):
+    import threading
+
+    plates = [_plate(24, 28, seed=s) for s in (21, 22, 23)]
+    serial = [stylize(p, look, tile=16, device="cpu").pixels for p in plates]
+    results: dict[int, np.ndarray] = {}
+
+    def work(i: int) -> None:
+        results[i] = stylize(plates[i], look, tile=16, device="cpu").pixels
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(3):
+        np.testing.assert_array_equal(results[i], serial[i])
+
+
 # --- out of memory, devices, bad input -----------------------------------------------------
 
 

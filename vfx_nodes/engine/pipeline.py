@@ -49,6 +49,7 @@ import dataclasses
 import logging
 import math
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -156,6 +157,9 @@ def _device_copy(generator: torch.nn.Module, device: torch.device, compile_: boo
     module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     if compile_:
         module = _compiled(module)
+    # Freezing statistics changes the copy's state, so callers sharing a cached copy
+    # (threads rendering frames of a shot) take turns: see _lock().
+    module.__dict__["_vfx_lock"] = threading.RLock()
     if len(_COPIES) >= _MAX_COPIES:
         _COPIES.pop(next(iter(_COPIES)))
     _COPIES[key] = (weakref.ref(generator), versions, module)
@@ -185,6 +189,11 @@ def _compiled(module: torch.nn.Module) -> torch.nn.Module:
         return _Compiled(module)
     except Exception as exc:  # pragma: no cover - depends on the torch build
         raise DeviceError(f"torch.compile is not available here: {exc}") from exc
+
+
+def _lock(module: torch.nn.Module) -> Any:
+    """The lock that serialises statistics collection and frozen runs on a device copy."""
+    return module.__dict__["_vfx_lock"]
 
 
 def _alignment(generator: Any) -> int:
@@ -515,13 +524,14 @@ def stylize(
         tile_ = _dev.default_tile(dev, dtype, halo_, align)
     gen = _device_copy(gen_src, dev, compile)
 
-    with clock("stats"):
-        if frozen is None:
-            frozen = _thumbnail_stats(gen, frame.net_in, dev, thumb or THUMBNAIL)
-        frozen = frozen.to(dev)
-    with gen.frozen_stats(frozen):  # type: ignore[operator]
-        styled = _tiled(gen, frame.net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                        dtype=dtype, batch=batch_, clock=clock)
+    with _lock(gen):
+        with clock("stats"):
+            if frozen is None:
+                frozen = _thumbnail_stats(gen, frame.net_in, dev, thumb or THUMBNAIL)
+            frozen = frozen.to(dev)
+        with gen.frozen_stats(frozen):  # type: ignore[operator]
+            styled = _tiled(gen, frame.net_in, tile=tile_, halo=halo_, align=align, device=dev,
+                            dtype=dtype, batch=batch_, clock=clock)
     del gen
 
     with clock("ocio_out"):
@@ -605,7 +615,8 @@ def collect_stats(
         frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                          config=config, clock=clock)
-        collected.append(_thumbnail_stats(gen, frame.net_in, dev, thumb).to("cpu"))
+        with _lock(gen):
+            collected.append(_thumbnail_stats(gen, frame.net_in, dev, thumb).to("cpu"))
     if not collected:
         raise KnobError("collect_stats needs at least one plate, got none")
     return collected[0] if len(collected) == 1 else NormStats.merge(collected)
