@@ -345,7 +345,10 @@ def knob_values(group: nuke.Node, cls: type[Node], frame: int) -> dict[str, Any]
 def _cache_folder(group: nuke.Node) -> str:
     import nuke
 
-    base = str(group[CACHE_KNOB].value() or "") or os.path.join(tempfile.gettempdir(), "vfx_nodes_nuke")
+    knob = group[CACHE_KNOB]
+    evaluate = getattr(knob, "evaluate", None)  # a File_Knob may hold TCL ([getenv SCRATCH])
+    value = evaluate() if callable(evaluate) else knob.value()
+    base = str(value or "") or os.path.join(tempfile.gettempdir(), "vfx_nodes_nuke")
     script = os.path.splitext(os.path.basename(nuke.root().name() or ""))[0] or "untitled"
     return os.path.join(base, script, group.fullName())
 
