@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         where = ("no overscan: the frame edge moves with the camera" if o == 0 else
                  f"{o} px overscan (≥ half the receptive field): the display window sees no edge")
         print(f"ratio shot / per-frame, {where}: {ratio:.3f}  (goal ≤ 0.5: {'MET' if ratio <= 0.5 else 'NOT MET'})")
-        ok = ok and ratio == ratio
+        ok = ok and not np.isnan(ratio)
     return 0 if ok else 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from vfx_nodes.engine.frames import (
@@ -144,7 +146,7 @@ def test_sample_frames_spread_over_the_shot():
     s = sample_frames(frames, 8)
     assert len(s) == 8 and s[0] == 1001 and s[-1] == 1100
     assert list(s) == sorted(s)
-    gaps = [b - a for a, b in zip(s, s[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(s)]
     assert max(gaps) - min(gaps) <= 1
     assert sample_frames([1, 2, 3], 8) == (1, 2, 3)
     assert sample_frames(frames, 1) == (1051,)

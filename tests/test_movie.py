@@ -10,11 +10,11 @@ import pytest
 
 av = pytest.importorskip("av")
 
-from vfx_nodes.color import display_view_rgb  # noqa: E402
-from vfx_nodes.errors import MissingFrameError, PlateError, PlateWriteError  # noqa: E402
-from vfx_nodes.io import write_plate  # noqa: E402
-from vfx_nodes.io.movie import frame_rate, movie_from_sequence, review_frame, write_movie  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
+from vfx_nodes.color import display_view_rgb
+from vfx_nodes.errors import MissingFrameError, PlateError, PlateWriteError
+from vfx_nodes.io import write_plate
+from vfx_nodes.io.movie import frame_rate, movie_from_sequence, review_frame, write_movie
+from vfx_nodes.plate import Plate
 
 
 def ramp_plate(value: float = 0.18, *, w: int = 48, h: int = 32, overscan: int = 4) -> Plate:

@@ -17,7 +17,13 @@ import numpy as np
 import pytest
 
 from vfx_nodes.engine import sequence as seq
-from vfx_nodes.errors import FrameRangeError, KnobError, MissingFrameError, PlateReadError, RenderCancelled
+from vfx_nodes.errors import (
+    FrameRangeError,
+    KnobError,
+    MissingFrameError,
+    PlateReadError,
+    RenderCancelled,
+)
 
 
 class FakeStats:

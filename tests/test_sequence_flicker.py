@@ -13,10 +13,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes.engine import collect_stats, stylize  # noqa: E402
-from vfx_nodes.engine.sequence import warping_error  # noqa: E402
-from vfx_nodes.model import build_generator, load_look, save_look  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
+from vfx_nodes.engine import collect_stats, stylize
+from vfx_nodes.engine.sequence import warping_error
+from vfx_nodes.model import build_generator, load_look, save_look
+from vfx_nodes.plate import Plate
 
 H = W = 32
 SHIFT = 8

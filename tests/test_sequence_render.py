@@ -21,12 +21,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes import render_sequence  # noqa: E402
-from vfx_nodes.cli.main import main  # noqa: E402
-from vfx_nodes.engine.sequence import shot_stats, warping_error  # noqa: E402
-from vfx_nodes.io import read_plate, write_plate  # noqa: E402
-from vfx_nodes.model import NormStats, build_generator, save_look  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
+from vfx_nodes import render_sequence
+from vfx_nodes.cli.main import main
+from vfx_nodes.engine.sequence import shot_stats, warping_error
+from vfx_nodes.io import read_plate, write_plate
+from vfx_nodes.model import NormStats, build_generator, save_look
+from vfx_nodes.plate import Plate
 
 FRAMES = range(1001, 1007)
 W, H, OVER = 48, 32, 3

@@ -269,4 +269,4 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-__all__ = ["configure", "run", "openjd_template", "add_knob_arguments", "stylize_kwargs_from_args"]
+__all__ = ["add_knob_arguments", "configure", "openjd_template", "run", "stylize_kwargs_from_args"]

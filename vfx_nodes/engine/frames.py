@@ -41,13 +41,13 @@ from ..errors import FrameRangeError
 
 __all__ = [
     "FramePattern",
-    "parse_pattern",
-    "parse_frames",
+    "chunk_frames",
     "format_frames",
     "parse_chunk",
-    "chunk_frames",
-    "split_by_size",
+    "parse_frames",
+    "parse_pattern",
     "sample_frames",
+    "split_by_size",
 ]
 
 # One token in the file name: a run of '#', a run of '@', or printf %d / %0Nd.
@@ -198,7 +198,7 @@ def format_frames(frames: Iterable[int]) -> str:
         >>> format_frames([1001, 1002, 1003, 1005, 1010, 1012, 1014])
         '1001-1003,1005,1010-1014x2'
     """
-    fs = sorted(set(int(f) for f in frames))
+    fs = sorted({int(f) for f in frames})
     parts: list[str] = []
     i = 0
     while i < len(fs):

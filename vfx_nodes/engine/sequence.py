@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import os
 import re
 import sys
@@ -46,10 +47,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal, Union
+from typing import IO, Any, Literal
 
 from ..errors import (
-    FrameRangeError,
     KnobError,
     MissingFrameError,
     PlateError,
@@ -67,17 +67,17 @@ from .frames import (
 )
 
 __all__ = [
+    "ProgressBar",
+    "RenderReport",
+    "remove_stale_temp_files",
     "render_sequence",
     "shot_stats",
-    "RenderReport",
-    "ProgressBar",
     "stale_temp_files",
-    "remove_stale_temp_files",
     "warping_error",
 ]
 
-ProgressCallback = Callable[[int, int, Union[int, None]], Any]
-CancelToken = Union[threading.Event, Callable[[], bool], None]
+ProgressCallback = Callable[[int, int, int | None], Any]
+CancelToken = threading.Event | Callable[[], bool] | None
 
 #: How many frames ``stats="shot"`` samples from the frame range by default.
 DEFAULT_STATS_SAMPLES = 8
@@ -186,7 +186,7 @@ class RenderReport:
 
 
 def _clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -377,11 +377,7 @@ def _read_frame(pattern: FramePattern, frame: int) -> Any:
         msg = str(exc)
         if path not in msg:
             msg = f"{path}: {msg}"
-        try:
-            new = type(exc)(f"frame {frame}: {msg}")
-        except Exception:  # pragma: no cover - a subclass with another signature
-            raise exc
-        raise new from exc
+        raise type(exc)(f"frame {frame}: {msg}") from exc
 
 
 def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
@@ -601,5 +597,5 @@ def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
     ys, xs = slice(max(0, -dy), min(h, h - dy)), slice(max(0, -dx), min(w, w - dx))
     ys_prev, xs_prev = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
     errors = [float(np.mean((cur[ys, xs] - prev[ys_prev, xs_prev]) ** 2))
-              for prev, cur in zip(arrs, arrs[1:])]
+              for prev, cur in itertools.pairwise(arrs)]
     return float(np.mean(errors))

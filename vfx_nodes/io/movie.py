@@ -27,6 +27,7 @@ missing PyAV is a :class:`~vfx_nodes.errors.PlateWriteError` saying how to insta
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Iterable
@@ -38,7 +39,7 @@ import numpy as np
 from ..errors import MissingFrameError, PlateError, PlateWriteError
 from ..plate import Plate
 
-__all__ = ["MovieInfo", "review_frame", "write_movie", "movie_from_sequence", "frame_rate"]
+__all__ = ["MovieInfo", "frame_rate", "movie_from_sequence", "review_frame", "write_movie"]
 
 # Container format per extension, for the temporary file (whose name does not end in
 # the real extension's meaning to FFmpeg's guesser).
@@ -66,7 +67,7 @@ class MovieInfo:
     padded: tuple[int, int] = (0, 0)
 
 
-def frame_rate(fps: float | int | str | Fraction) -> Fraction:
+def frame_rate(fps: float | str | Fraction) -> Fraction:
     """The exact frame rate: NTSC rates (23.976, 29.97, 59.94 …) become ``N·1000/1001``.
 
     Raises:
@@ -117,7 +118,7 @@ def _burn_in(img: np.ndarray, text: str) -> np.ndarray:
     except TypeError:  # pragma: no cover - older Pillow: fixed-size bitmap font
         font = ImageFont.load_default()
     margin = max(2, h // 100)
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    _, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     x, y = margin, h - margin - (bottom - top) - top - 2
     draw.rectangle((x - 2, y + top - 2, x + right + 2, y + bottom + 2), fill=(0, 0, 0))
     draw.text((x, y), text, fill=(255, 255, 255), font=font)
@@ -209,8 +210,9 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         raise PlateWriteError(f"cannot write movie {target!r}: folder {folder!r} does not exist")
     if not 0 <= int(crf) <= 51:
         raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
-    from ._atomic import temporary_path
     from pathlib import Path
+
+    from ._atomic import temporary_path
 
     tmp = str(temporary_path(Path(target)))
     container = None
@@ -219,7 +221,7 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
     padded = (0, 0)
     try:
         container = av.open(tmp, mode="w", format=_FORMATS[ext])
-        stream = None
+        stream: Any = None
         for i, item in enumerate(plates):
             number, plate = item if isinstance(item, tuple) else (i, item)
             img = review_frame(plate, colorspace=colorspace, display=display, view=view, layer=layer,
@@ -265,14 +267,12 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         raise PlateWriteError(f"could not write movie {target!r}: {exc}") from exc
     finally:
         if container is not None:
-            try:
+            with contextlib.suppress(Exception):  # already failing; the temp file goes below
                 container.close()
-            except Exception:  # noqa: BLE001 - already failing; the temp file goes below
-                pass
         if os.path.exists(tmp):
             os.unlink(tmp)
-    assert size is not None
-    return MovieInfo(path=target, frames=count, width=size[0] + padded[0], height=size[1] + padded[1],
+    width, height = size if size is not None else (0, 0)
+    return MovieInfo(path=target, frames=count, width=width + padded[0], height=height + padded[1],
                      fps=rate, padded=padded)
 
 
