@@ -510,7 +510,8 @@ def test_cli_exports_each_target(look_path, tmp_path, capsys):
                  "--name", "oil", "--strength", "0.8"]) == 0
     out = capsys.readouterr().out
     assert "oil.pt" in out and "oil.nk" in out
-    assert torch.jit.load(str(tmp_path / "n" / "oil.pt")).strength == pytest.approx(0.8)
+    assert " strength 0.8\n" in (tmp_path / "n" / "oil.nk").read_text()  # the Group's knob
+    assert torch.jit.load(str(tmp_path / "n" / "oil.pt")).strength == 1.0
     assert main(["export", "--look", str(look_path), "--target", "flame", "--out", str(tmp_path / "f"),
                  "--opset", "17"]) == 0
     assert (tmp_path / "f" / "oil_paint.onnx").is_file() and (tmp_path / "f" / "oil_paint.json").is_file()

@@ -96,10 +96,10 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         out_dir: output folder.
         name: base name of the files and of the Group (default: the look file's stem);
             reduced to letters, digits and ``_``.
-        strength: initial value of the model's ``strength`` attribute (a knob on the
-            Inference node once CatFileCreator has a custom knob of that name) and of the
-            Group's strength knob.  The Group leaves the model at 1 and mixes in
-            scene-linear itself, as render does.
+        strength: initial value of the Group's strength knob, which mixes in
+            scene-linear as render does.  The model's own ``strength`` attribute (a knob
+            on the Inference node once CatFileCreator has a custom knob of that name, a
+            mix in the working space) stays 1, so the two never multiply.
         stats: ``None`` (per-image statistics, computed by the host from each frame),
             ``"look"`` (the look's stored statistics), a NormStats or a statistics file.
         plate_colorspace: the colourspace images arrive in at the Group (Nuke's
@@ -117,7 +117,10 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     lk = _look(look)
     frozen, _ = _stats(stats, lk)
     base = _name(name, lk)
-    host = build_host_module(lk.generator, strength=strength, stats=frozen)
+    from .host import _check_strength
+
+    group_strength = _check_strength(strength)
+    host = build_host_module(lk.generator, strength=1.0, stats=frozen)
     folder = prepare_folder(out_dir)
     files = {
         "torchscript": folder / f"{base}.pt",
@@ -129,10 +132,9 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     write_torchscript(host, files["torchscript"])
     write_text(files["nuke_script"], nuke_snippet(
         name=base, cat_file=cat, working_colorspace=lk.working_colorspace,
-        plate_colorspace=plate_colorspace, strength=host.strength, look_label=_label(lk, base)))
+        plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base)))
     write_text(files["cat_script"], cat_script(
-        name=base, torchscript_file=files["torchscript"], cat_file=cat,
-        nk_file=files["nuke_script"], strength=host.strength))
+        name=base, torchscript_file=files["torchscript"], cat_file=cat, nk_file=files["nuke_script"]))
     write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace))
     return files
 

@@ -49,7 +49,10 @@ def write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
 
 def write_text(target: Path, text: str) -> Path:
     """Write ``text`` (UTF-8, ``\\n`` line ends) to ``target`` atomically."""
-    return write_atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+    return write_atomic(target, write)
 
 
 def safe_name(name: str) -> str:

@@ -14,7 +14,9 @@ learn.foundry.com/nuke/developers/15.0/catfilecreationreferenceguide/):
    ``vfx-style render`` works: Unpremult → OCIOColorSpace scene-linear → working space
    → Clamp 0–1 → Inference → OCIOColorSpace back; the over-range residual
    (``lin − to_lin(clip(to_working(lin)))``) added back; Dissolve with the original
-   by the Group's ``strength`` in scene-linear; alpha copied from the input; Premult.
+   by the Group's ``strength`` in scene-linear; alpha copied from the input; premultiply
+   where alpha > 0 (render's rule; an Expression node, since Premult would also zero
+   alpha-0 pixels).
 
 ``.nk`` stacking rule used here: a node with ``inputs N`` takes the top of the stack
 as input 0, the next item as input 1, and so on (``push 0`` before a ScanlineRender in
@@ -34,11 +36,14 @@ from ..errors import ExportError
 from ._files import write_atomic
 from .host import HostModule
 
-__all__ = ["CHANNELS", "cat_script", "nuke_snippet", "write_torchscript"]
+__all__ = ["CHANNELS", "PREMULT_EXPR", "cat_script", "nuke_snippet", "write_torchscript"]
 
 #: CatFileCreator's channelsIn / channelsOut value for an RGB model (the guide's
 #: Appendix "Channel Names").
 CHANNELS = "rgba.red,rgba.green,rgba.blue"
+
+#: The Group's premultiply, per colour channel: render's rule (only where alpha > 0).
+PREMULT_EXPR = "a > 0 ? {c} * a : {c}"
 
 
 def write_torchscript(host: HostModule, target: Path) -> Path:
@@ -167,10 +172,15 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  to0 rgba.alpha",
         "  name KeepAlpha",
         " }",
-        " Premult {",
-        "  channels rgb",
+        # Premultiply where alpha > 0 only, as render does (vfx_nodes.color.alpha): a
+        # Premult node would also zero the stylised RGB of alpha-0 pixels (emission).
+        " Expression {",
+        f"  expr0 {_q(PREMULT_EXPR.format(c='r'))}",
+        f"  expr1 {_q(PREMULT_EXPR.format(c='g'))}",
+        f"  expr2 {_q(PREMULT_EXPR.format(c='b'))}",
         "  disable {{!parent.premultiplied}}",
         "  name Premult1",
+        "  label \"premult where alpha > 0\"",
         " }",
         " Output {",
         "  name Output1",
@@ -181,13 +191,13 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
     return "\n".join(lines)
 
 
-def cat_script(*, name: str, torchscript_file: Path, cat_file: Path, nk_file: Path,
-               strength: float = 1.0) -> str:
+def cat_script(*, name: str, torchscript_file: Path, cat_file: Path, nk_file: Path) -> str:
     """A Python script to run inside NukeX that writes the ``.cat`` and adds the Group.
 
     Knob values follow the .cat File Creation Reference: ``channelsIn``/``channelsOut``
     the three rgba channels, ``modelId`` the look name, and a Float custom knob named
-    ``strength`` like the model attribute, so Inference shows it as a knob.
+    ``strength`` like the model attribute, so Inference shows it as a knob (default
+    1: inside the Group the mix happens in scene-linear instead).
     """
     here = json.dumps(_nuke_path(torchscript_file.parent))
     return f'''"""Create {cat_file.name} from {torchscript_file.name} with Nuke's CatFileCreator.
@@ -223,7 +233,7 @@ def create_cat():
     # the Inference node exposes it (the guide's "Custom Knobs" section).
     knob = nuke.Double_Knob("strength", "strength")
     knob.setRange(0.0, 1.0)
-    knob.setValue({float(strength)!r})
+    knob.setValue(1.0)
     node.addKnob(knob)
     node["createCatFile"].execute()
     return node
