@@ -189,6 +189,19 @@ def test_stats_that_do_not_fit_are_refused() -> None:
     assert not gen.stats_frozen, "a refused freeze changes nothing"
 
 
+def test_layer_order_does_not_matter() -> None:
+    gen = small()
+    a = image()
+    s = gen.collect_stats(a)
+    reordered = NormStats(dict(reversed(list(s.layers.items()))), s.count)
+    assert reordered.names != s.names and reordered.allclose(s)
+    with torch.no_grad(), gen.frozen_stats(reordered):
+        out = gen(a)
+    with torch.no_grad():
+        assert torch.allclose(out, gen(a), atol=1e-5)
+    assert NormStats.merge([s, reordered]).allclose(s)
+
+
 def test_to_and_dtype() -> None:
     gen = small()
     s = gen.collect_stats(image())

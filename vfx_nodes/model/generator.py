@@ -288,7 +288,7 @@ class Generator(nn.Module):
         if not isinstance(stats, NormStats):
             raise ModelError(f"freeze_stats needs NormStats, got {type(stats).__name__}")
         layers = self.norm_layers()
-        if list(layers) != stats.names:
+        if set(layers) != set(stats.names):
             missing = [n for n in layers if n not in stats.layers]
             extra = [n for n in stats.names if n not in layers]
             raise ModelError(

@@ -160,7 +160,7 @@ def save_look(
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in generator.state_dict().items()}
     if stats is not None:
         layers = generator.norm_layers()
-        if not isinstance(stats, NormStats) or stats.names != list(layers) or any(
+        if not isinstance(stats, NormStats) or set(stats.names) != set(layers) or any(
             stats.layers[n][0].numel() != m.channels for n, m in layers.items()
         ):
             raise LookError(

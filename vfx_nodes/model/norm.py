@@ -93,7 +93,7 @@ class NormStats:
 
     def allclose(self, other: NormStats, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
         """True when both hold the same layers with numerically equal statistics."""
-        if self.names != other.names:
+        if set(self.names) != set(other.names):
             return False
         return all(
             torch.allclose(m, other.layers[k][0].to(m), rtol=rtol, atol=atol)
@@ -137,7 +137,7 @@ class NormStats:
                 raise ModelError(f"NormStats.merge: item {i} is {type(s).__name__}, not NormStats")
         first = items[0]
         for i, s in enumerate(items[1:], 1):
-            if s.names != first.names:
+            if set(s.names) != set(first.names):
                 raise ModelError(
                     f"NormStats.merge: item {i} has layers {s.names[:4]}... but item 0 has "
                     f"{first.names[:4]}...; statistics of different generators cannot be merged"
@@ -184,7 +184,7 @@ class NormStats:
     @classmethod
     def from_tensors(cls, flat: Mapping[str, torch.Tensor], prefix: str = "", count: float = 1.0,
                      order: Sequence[str] | None = None) -> NormStats:
-        """Inverse of :meth:`to_tensors`; ``order`` gives the layer order (else sorted keys)."""
+        """Inverse of :meth:`to_tensors`; ``order`` gives the layer order (else the keys' order)."""
         names: list[str] = []
         for key in flat:
             if key.startswith(prefix) and key.endswith(".mean"):
