@@ -188,7 +188,8 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         colorspace, display, view, layer, config: as in :func:`review_frame`.
         burn_in: draw each frame's number (the pair's number, else its index).
         crf: x264 constant rate factor (0 = lossless, 18 ≈ visually lossless).
-        progress: ``callback(done, total, frame)`` after each frame.
+        progress: ``callback(done, total, frame)``: ``(0, total, None)`` first, then after
+            each frame.
         total: number of frames, for ``progress`` only.
 
     Returns:
@@ -222,6 +223,8 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
     try:
         container = av.open(tmp, mode="w", format=_FORMATS[ext])
         stream: Any = None
+        if progress is not None:
+            progress(0, total, None)
         for i, item in enumerate(plates):
             number, plate = item if isinstance(item, tuple) else (i, item)
             img = review_frame(plate, colorspace=colorspace, display=display, view=view, layer=layer,
