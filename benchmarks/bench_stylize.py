@@ -99,7 +99,7 @@ def _fmt_row(cells: list[Any], widths: list[int]) -> str:
 def section_stages(nets: list[str], sizes: list[str], repeat: int, untiled_max_px: int) -> None:
     from vfx_nodes.engine import stylize
 
-    print("\n## stages: seconds per stage (median of %d), tiled (automatic tile) vs untiled (tile=0)" % repeat)
+    print(f"\n## stages: seconds per stage (median of {repeat}), tiled (automatic tile) vs untiled (tile=0)")
     widths = [30] + [8] * len(STAGES) + [9, 8]
     print(_fmt_row(["run"] + list(STAGES) + ["Mpx/s", "ratio"], widths))
     for arch in nets:
@@ -108,17 +108,17 @@ def section_stages(nets: list[str], sizes: list[str], repeat: int, untiled_max_p
             w, h = SIZES[size]
             plate = _plate(w, h)
             stylize(_plate(64, 64), look, device="cpu")  # warm caches (OCIO processors, threads)
-            tiled = _median_profile(lambda p: stylize(plate, look, device="cpu", profile=p), repeat)
-            rows = [("tiled %s %s" % (arch, size), tiled)]
+            tiled = _median_profile(lambda p, pl=plate, lk=look: stylize(pl, lk, device="cpu", profile=p), repeat)
+            rows = [(f"tiled {arch} {size}", tiled)]
             if w * h <= untiled_max_px:
-                untiled = _median_profile(lambda p: stylize(plate, look, device="cpu", tile=0, profile=p), repeat)
-                rows.append(("untiled %s %s" % (arch, size), untiled))
+                untiled = _median_profile(
+                    lambda p, pl=plate, lk=look: stylize(pl, lk, device="cpu", tile=0, profile=p), repeat)
+                rows.append((f"untiled {arch} {size}", untiled))
             for name, prof in rows:
                 ratio = prof["total"] / tiled["total"]
-                print(_fmt_row([name] + ["%.2f" % prof[k] for k in STAGES]
-                               + ["%.2f" % (w * h / 1e6 / prof["total"]), "%.2f×" % ratio], widths))
-            print("   tile %s px, %s tiles, %.2f× pixels through the network (halo/overlap)"
-                  % (tiled.get("tile"), tiled.get("tile_count"), tiled.get("overhead", 0)))
+                print(_fmt_row([name] + [f"{prof[k]:.2f}" for k in STAGES]
+                               + ["%.2f" % (w * h / 1e6 / prof["total"]), f"{ratio:.2f}×"], widths))
+            print("   tile {} px, {} tiles, {:.2f}× pixels through the network (halo/overlap)".format(tiled.get("tile"), tiled.get("tile_count"), tiled.get("overhead", 0)))
             if w * h > untiled_max_px:
                 print("   untiled skipped at this size (one whole-frame tile would need ~%.0f GB of activations on the CPU)"
                       % (w * h * 1024 / 1e9))
@@ -219,7 +219,7 @@ def section_memory(sizes: list[str], tile: int) -> None:
     for size in sizes:
         w, h = SIZES[size]
         proc = subprocess.run([sys.executable, __file__, "--child-memory", str(w), str(h), str(tile)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("MEMORY ")), None)
         if proc.returncode or line is None:
             print(f"{size}: child failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -232,7 +232,7 @@ def section_memory(sizes: list[str], tile: int) -> None:
                         "%.1f×" % (r["numpy_peak"] / rgb), "%.0f MB" % (r["rss_rise"] * mb),
                         "%.1f×" % (r["rss_rise"] / rgb),
                         "%.0f MB" % ((r["rss_rise"] - r["numpy_peak"]) * mb), cuda, r["tiles"],
-                        "%.1f" % r["seconds"]], widths))
+                        "{:.1f}".format(r["seconds"])], widths))
     print("   numpy peak: the frame-sized host arrays (RGB, working space, output, the new plate) — they")
     print("   grow with the frame by design; RSS − numpy: torch, the tile batch and its activations —")
     print("   bounded by the tile size, so about equal at 4K and 8K. No frame-sized tensor is ever made.")
@@ -288,7 +288,7 @@ def section_gpu(repeat: int) -> None:
                 print(f"   {label}: failed: {exc}")
                 continue
             f, n = statistics.median(frame), statistics.median(net)
-            print(_fmt_row([label, "%.3f" % f, "%.1f" % (1 / f), "%.4f" % n,
+            print(_fmt_row([label, f"{f:.3f}", "%.1f" % (1 / f), f"{n:.4f}",
                             "%.1f" % (flops / n / (BF16_PEAK_TFLOPS * 1e12) * 100)], widths))
     print(f"   network FLOPs per 4K frame: {flops / 1e12:.2f} TFLOP ({flops / (w * h) / 1e6:.3f} MFLOP/px)")
 

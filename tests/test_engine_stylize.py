@@ -16,8 +16,7 @@ import torch
 
 import vfx_nodes
 from vfx_nodes.color import convert_rgb
-from vfx_nodes.engine import collect_stats, stylize
-from vfx_nodes.engine import pipeline
+from vfx_nodes.engine import collect_stats, pipeline, stylize
 from vfx_nodes.errors import ChannelNotFoundError, DeviceError, KnobError, LookError
 from vfx_nodes.model import Look, NormStats, build_generator, save_look
 from vfx_nodes.plate import Plate
@@ -366,9 +365,9 @@ def test_other_errors_are_not_retried(plate, look, monkeypatch):
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(device="tpu"), "device"),
-    (dict(precision="fp8"), "precision"),
-    (dict(device="cuda:7"), "cuda"),
+    ({"device": "tpu"}, "device"),
+    ({"precision": "fp8"}, "precision"),
+    ({"device": "cuda:7"}, "cuda"),
 ])
 def test_bad_device_or_precision_is_a_device_error(plate, look, kw, match):
     if kw.get("device", "").startswith("cuda") and torch.cuda.device_count() > 7:
@@ -377,8 +376,8 @@ def test_bad_device_or_precision_is_a_device_error(plate, look, kw, match):
         stylize(plate, look, **kw)
 
 
-@pytest.mark.parametrize("kw", [dict(strength=1.5), dict(strength="lots"), dict(tile=-1),
-                                dict(halo=-3), dict(batch=0), dict(tile=2.5)])
+@pytest.mark.parametrize("kw", [{"strength": 1.5}, {"strength": "lots"}, {"tile": -1},
+                                {"halo": -3}, {"batch": 0}, {"tile": 2.5}])
 def test_bad_knobs_are_knob_errors(plate, look, kw):
     with pytest.raises(KnobError):
         stylize(plate, look, **kw)

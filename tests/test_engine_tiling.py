@@ -102,7 +102,7 @@ def test_blend_of_identical_tiles_reproduces_the_frame():
     np.testing.assert_allclose(out, frame, atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", [dict(tile=-1, halo=4), dict(tile=16, halo=-2)])
+@pytest.mark.parametrize("kw", [{"tile": -1, "halo": 4}, {"tile": 16, "halo": -2}])
 def test_bad_geometry_raises_knob_error(kw):
     with pytest.raises(KnobError):
         TileGrid.make(10, 10, **kw)

@@ -24,7 +24,7 @@ _LAZY = {
     "resolve_precision": ".device",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = ["TileGrid", "collect_stats", "resolve_device", "resolve_precision", "stylize"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .device import resolve_device, resolve_precision

@@ -27,19 +27,19 @@ import torch
 from ..errors import DeviceError
 
 __all__ = [
+    "CPU_TILE",
     "PRECISIONS",
+    "autocast",
+    "available_devices",
+    "batch_size_for",
+    "bytes_per_pixel",
+    "default_tile",
+    "empty_cache",
+    "free_memory",
+    "is_out_of_memory",
+    "precision_name",
     "resolve_device",
     "resolve_precision",
-    "precision_name",
-    "autocast",
-    "default_tile",
-    "batch_size_for",
-    "is_out_of_memory",
-    "empty_cache",
-    "CPU_TILE",
-    "available_devices",
-    "bytes_per_pixel",
-    "free_memory",
 ]
 
 #: Spellings accepted for each precision.

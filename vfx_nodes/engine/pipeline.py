@@ -68,7 +68,7 @@ from .tiling import TileGrid, blend_tile, gather_reflect
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look, NormStats
 
-__all__ = ["stylize", "collect_stats", "LookLike", "THUMBNAIL", "LUMA_WEIGHTS"]
+__all__ = ["LUMA_WEIGHTS", "THUMBNAIL", "LookLike", "collect_stats", "stylize"]
 
 log = logging.getLogger("vfx_nodes.engine")
 
@@ -116,7 +116,7 @@ class _Clock:
 # --- looks and generators ----------------------------------------------------------------
 
 
-def _load(look: LookLike) -> "Look":
+def _load(look: LookLike) -> Look:
     from ..model import Look, load_look
 
     if isinstance(look, Look):
@@ -151,8 +151,9 @@ def _device_copy(generator: torch.nn.Module, device: torch.device, compile_: boo
     if hit is not None and hit[0]() is generator and hit[1] == versions:
         return hit[2]
     module = copy.deepcopy(generator)
-    if hasattr(module, "clear_stats"):
-        module.clear_stats()
+    clear = getattr(module, "clear_stats", None)
+    if callable(clear):
+        clear()
     module = module.to(device).eval().requires_grad_(False)
     module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     if compile_:
@@ -207,7 +208,7 @@ def _min_halo(generator: Any) -> int:
     halo = getattr(generator, "halo", None)
     if isinstance(halo, int):
         return halo
-    return int(math.ceil(int(generator.receptive_field) / 2))
+    return math.ceil(int(generator.receptive_field) / 2)
 
 
 # --- the colour side of a frame ----------------------------------------------------------
@@ -230,7 +231,7 @@ class _Frame:
     working_space: str
 
 
-def _spaces(plate: Plate, look: "Look", colorspace: str | None, working_colorspace: str | None,
+def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace: str | None,
             config: Any) -> tuple[str, str, str]:
     from ..color import get_config, resolve_colorspace
     from ..color.defaults import DEFAULT_PLATE_SPACE
@@ -242,7 +243,7 @@ def _spaces(plate: Plate, look: "Look", colorspace: str | None, working_colorspa
         import PyOpenColorIO as ocio
 
         linear = bool(cfg.isColorSpaceLinear(plate_space, ocio.REFERENCE_SPACE_SCENE))
-    except Exception:  # pragma: no cover - OCIO < 2.1
+    except (AttributeError, TypeError):  # pragma: no cover - OCIO < 2.1 lacks the query
         linear = True
     mix_space = plate_space if linear else resolve_colorspace("scene_linear", config)
     return plate_space, mix_space, working
@@ -256,7 +257,7 @@ def _convert(rgb: np.ndarray, src: str, dst: str, config: Any) -> np.ndarray:
     return convert_rgb(rgb, src, dst, config=config)
 
 
-def _prepare(plate: Plate, look: "Look", *, layer: str, colorspace: str | None,
+def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
              working_colorspace: str | None, preserve_alpha: bool, config: Any,
              clock: _Clock) -> _Frame:
     from ..color import unpremultiply
@@ -311,7 +312,7 @@ def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
 
 
 def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.device,
-                     size: int) -> "NormStats":
+                     size: int) -> NormStats:
     thumb = _thumbnail(net_in, size).to(device)
     with torch.no_grad():
         return gen.collect_stats(thumb)  # type: ignore[operator]
@@ -400,7 +401,7 @@ def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
     return int(value)
 
 
-def _as_stats(stats: Any, look: "Look") -> "NormStats | None":
+def _as_stats(stats: Any, look: Look) -> NormStats | None:
     from ..model import NormStats
 
     if stats is None:
@@ -426,7 +427,7 @@ def stylize(
     halo: int | None = None,
     device: str | torch.device | None = None,
     precision: str | torch.dtype | None = None,
-    stats: "NormStats | str | os.PathLike[str] | None" = None,
+    stats: NormStats | str | os.PathLike[str] | None = None,
     layer: str = "",
     colorspace: str | None = None,
     working_colorspace: str | None = None,
@@ -575,7 +576,7 @@ def collect_stats(
     device: str | torch.device | None = None,
     config: Any = None,
     thumbnail: int = THUMBNAIL,
-) -> "NormStats":
+) -> NormStats:
     """Normalisation statistics of a shot: one thumbnail pass per plate, merged.
 
     Pass the result as ``stylize(..., stats=...)`` for every frame of the shot: with the

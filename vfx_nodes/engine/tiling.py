@@ -36,8 +36,18 @@ import numpy as np
 
 from ..errors import KnobError
 
-__all__ = ["reflect_indices", "gather_reflect", "Span", "TileGrid", "Tile", "axis_spans",
-           "align_up", "ramp", "blend_tile", "half_receptive_field"]
+__all__ = [
+    "Span",
+    "Tile",
+    "TileGrid",
+    "align_up",
+    "axis_spans",
+    "blend_tile",
+    "gather_reflect",
+    "half_receptive_field",
+    "ramp",
+    "reflect_indices",
+]
 
 
 def align_up(value: int, align: int) -> int:
@@ -186,7 +196,7 @@ class TileGrid:
 
     @classmethod
     def make(cls, height: int, width: int, tile: int, halo: int, overlap: int | None = None,
-             align: int = 16) -> "TileGrid":
+             align: int = 16) -> TileGrid:
         """Grid of ``tile``-pixel regions (halo excluded) over an ``height×width`` frame.
 
         Args:
@@ -220,7 +230,7 @@ class TileGrid:
         return cls(height, width, tile, halo, overlap, align, tuple(rows), tuple(cols), in_h, in_w)
 
     @classmethod
-    def whole(cls, height: int, width: int, halo: int, align: int = 16) -> "TileGrid":
+    def whole(cls, height: int, width: int, halo: int, align: int = 16) -> TileGrid:
         """One tile covering the frame: the untiled path, padded exactly like a tile."""
         big = max(height, width)
         rows, in_h = axis_spans(height, big, halo, 0, align)
@@ -260,4 +270,4 @@ def blend_tile(out: np.ndarray, tile: Tile, values: np.ndarray) -> None:
 
 def half_receptive_field(receptive_field: int) -> int:
     """Half the receptive field, rounded up: the smallest halo that keeps tiles exact."""
-    return int(math.ceil(receptive_field / 2))
+    return math.ceil(receptive_field / 2)
