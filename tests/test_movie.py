@@ -127,3 +127,12 @@ def test_movie_from_sequence(tmp_path):
                                fps=24, burn_in=True)
     assert info.frames == 3
     assert len(read_back(tmp_path / "m.mp4")[3]) == 3
+
+
+def test_missing_pyav_is_one_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "av", None)  # "import av" now raises ImportError
+    with pytest.raises(PlateWriteError, match=r"needs PyAV.*vfx-nodes\[movie\]"):
+        write_movie(tmp_path / "r.mp4", [ramp_plate()])
+    assert os.listdir(tmp_path) == []
