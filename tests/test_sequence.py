@@ -305,3 +305,15 @@ def test_progress_bar_redraws_one_line_on_a_tty():
     text = buf.getvalue()
     assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
     assert "[##########] 3/3 frame 1003" in text
+
+
+def test_settings_are_checked_even_when_nothing_is_left_to_render(tmp_path, rooms):
+    src = make_plates(tmp_path, [1])
+    out = str(tmp_path / "o.####.npy")
+    seq.render_sequence(src, out, "L", "1")
+    with pytest.raises(KnobError, match="stats must be"):
+        seq.render_sequence(src, out, "L", "1", stats="shots")
+    with pytest.raises(KnobError, match="stats must be"):
+        seq.render_sequence(src, out, "L", "1", stats=3)
+    with pytest.raises(KnobError, match="stats_file"):
+        seq.render_sequence(src, out, "L", "1", stats_file="s.safetensors")

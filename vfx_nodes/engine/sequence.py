@@ -492,7 +492,13 @@ def render_sequence(
         chunk_kn = parse_chunk(chunk)
     if int(stats_samples) < 1:
         raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
-    _is_cancelled(cancel)  # type check up front, not after an hour of rendering
+    _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
+    if isinstance(stats, str) and stats not in ("frame", "shot") or (
+            stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
+        shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
+        raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
+    if stats_file is not None and stats != "shot":
+        raise KnobError("stats_file holds shot statistics; use it with stats='shot'")
 
     stylize = _stylize_fn()
     params = inspect.signature(stylize).parameters
@@ -515,7 +521,7 @@ def render_sequence(
         raise MissingFrameError(
             f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
             f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
-            f"Check --frames, or pass --skip-missing to render the frames that exist")
+            f"Check --frames, or pass --skip-missing (skip_missing=True) to render the frames that exist")
     pending = [f for f in pending if f not in set(missing)]
 
     def report(rendered: list[int], cancelled: bool = False, mode: str = "frame",
