@@ -321,6 +321,50 @@ def test_threads_sharing_a_look_get_the_serial_results(look):
         np.testing.assert_array_equal(results[i], serial[i])
 
 
+# --- real material ($VFX_NODES_TEST_DATA) --------------------------------------------------
+
+
+def _crop(plate: Plate, y0: int, x0: int, h: int, w: int) -> Plate:
+    """A real plate cut down to h×w pixels of its data window (kept offset)."""
+    dx, dy = plate.data_window[:2]
+    return plate.replace(pixels=plate.pixels[y0:y0 + h, x0:x0 + w].copy(),
+                         data_window=(dx + x0, dy + y0, dx + x0 + w - 1, dy + y0 + h - 1),
+                         exact={k: v[y0:y0 + h, x0:x0 + w] for k, v in plate.exact.items()})
+
+
+def test_real_multilayer_exr_round_trip(exr_corpus, look, tmp_path):
+    from vfx_nodes.io import read_plate, write_plate
+
+    full = read_plate(exr_corpus / "Beachball" / "singlepart.0001.exr")
+    plate = _crop(full, 400, 420, 40, 48)          # a patch of the ball, data window offset
+    for layer in ("", "left"):
+        out = stylize(plate, look, layer=layer, tile=24, device="cpu")
+        rgb = plate.rgb_names(layer)
+        others = [n for n in plate.channel_names if n not in rgb]
+        assert np.array_equal(out.channels(others), plate.channels(others))
+        assert not np.allclose(out.channels(rgb), plate.channels(rgb))
+        assert np.isfinite(out.pixels).all()
+        write_plate(out, tmp_path / "out.exr")
+        back = read_plate(tmp_path / "out.exr")
+        assert back.data_window == plate.data_window and back.display_window == full.display_window
+        assert back.pixel_types == plate.pixel_types and back.channel_names == plate.channel_names
+        assert np.array_equal(back.channels(others), plate.channels(others))
+
+
+def test_real_nan_inf_and_half_extremes(exr_corpus, look):
+    from vfx_nodes.io import read_plate
+
+    plate = _crop(read_plate(exr_corpus / "TestImages" / "AllHalfValues.exr"), 120, 0, 16, 64)
+    rgb = plate.pixels
+    bad = ~np.isfinite(rgb).all(axis=-1)
+    assert bad.any() and np.nanmax(np.where(np.isfinite(rgb), rgb, np.nan)) > 1000
+    out = stylize(plate, look, tile=16, device="cpu").pixels
+    np.testing.assert_array_equal(out[bad], rgb[bad])      # NaN/Inf pixels as they were
+    assert np.isfinite(out[~bad]).all()                     # and nowhere else
+    big = np.isfinite(rgb).all(-1) & (rgb.min(-1) > 100)
+    assert (out[big] > 50).all(), "highlights are not clipped"
+
+
 # --- out of memory, devices, bad input -----------------------------------------------------
 
 
