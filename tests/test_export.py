@@ -203,9 +203,12 @@ def test_unet_exports_and_matches_render(tmp_path):
     save_look(path, _styled_generator("unet", seed=5))
     lk = load_look(path)
     files = export_look(lk, "nuke", tmp_path / "n", name="u")
+    onnx_file = export_look(lk, "flame", tmp_path / "f", name="u")["onnx"]
     rgb = _image(41, 35, seed=6)
-    np.testing.assert_allclose(_run_ts(torch.jit.load(str(files["torchscript"])), rgb),
-                               _render(lk, rgb), atol=TOL, rtol=0)
+    want = _render(lk, rgb)
+    np.testing.assert_allclose(_run_ts(torch.jit.load(str(files["torchscript"])), rgb), want, atol=TOL, rtol=0)
+    sess = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(_run_onnx(sess, rgb), want, atol=TOL, rtol=0)
 
 
 # --- statistics ----------------------------------------------------------------------
