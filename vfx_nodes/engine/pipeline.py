@@ -214,14 +214,21 @@ def _min_halo(generator: Any) -> int:
 # --- the colour side of a frame ----------------------------------------------------------
 
 
+_RELEASED = np.empty((0, 0, 3), np.float32)
+
+
 @dataclasses.dataclass
 class _Frame:
-    """One plate's RGB prepared for the network (all arrays H×W×3 float32, new)."""
+    """One plate's RGB prepared for the network (arrays H×W×3 float32, new).
+
+    Frame-sized arrays are dropped (set to :data:`_RELEASED`) as soon as they are not needed:
+    host memory, not just device memory, is what limits an 8K frame.
+    """
 
     names: tuple[str, str, str]
     alpha: np.ndarray | None       # original alpha plane (read-only view) or None
-    original: np.ndarray           # the plate's RGB as given
     bad: np.ndarray | None         # H×W bool: pixels with a non-finite R, G or B
+    bad_values: np.ndarray | None  # their original R, G, B (len(bad pixels)×3)
     lin: np.ndarray                # unpremultiplied, in the mixing space
     net_in: np.ndarray             # working space, clipped to [0, 1]
     over: np.ndarray | None        # indices (flat) of pixels with a residual
@@ -272,7 +279,11 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
         original = plate.channels(names)
         finite = np.isfinite(original).all(axis=-1)
         bad = None if finite.all() else ~finite
-        rgb = original if bad is None else np.where(bad[..., None], np.float32(0), original)
+        bad_values = None
+        if bad is not None:
+            bad_values = original[bad]
+            original[bad] = 0.0  # `original` is our own copy (Plate.channels)
+        rgb = original
         if alpha is not None:
             rgb = unpremultiply(rgb, alpha)
         lin = _convert(rgb, plate_space, mix_space, config) if plate_space != mix_space else rgb
@@ -287,7 +298,7 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
             clipped = work.reshape(-1, 3)[over][:, None, :]
             back = _convert(clipped, working, mix_space, config)[:, 0, :]
             residual = lin.reshape(-1, 3)[over] - back
-    return _Frame(names, alpha, original, bad, lin, work, over, residual,
+    return _Frame(names, alpha, bad, bad_values, lin, work, over, residual,
                   plate_space, mix_space, working)
 
 
@@ -539,6 +550,7 @@ def stylize(
         if luminance_only:
             dy = (styled - frame.net_in) @ LUMA_WEIGHTS
             styled = frame.net_in + dy[..., None]
+        frame.net_in = _RELEASED
         out = _convert(styled, frame.working_space, frame.mix_space, config)
         del styled
         if frame.over is not None:
@@ -550,6 +562,7 @@ def stylize(
             out -= frame.lin
             out *= np.float32(s)
             out += frame.lin
+        frame.lin = _RELEASED
         if frame.mix_space != frame.plate_space:
             out = _convert(out, frame.mix_space, frame.plate_space, config)
         if frame.alpha is not None:
@@ -557,7 +570,7 @@ def stylize(
 
             out = premultiply(out, frame.alpha)
         if frame.bad is not None:
-            out[frame.bad] = frame.original[frame.bad]
+            out[frame.bad] = frame.bad_values
         result = plate.with_channels({n: out[..., i] for i, n in enumerate(frame.names)})
         if colorspace:
             result = result.replace(colorspace=colorspace)
