@@ -39,8 +39,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=512,
                         help="optimise at this long side, result upsampled back; 0 = full "
                              "resolution (default: %(default)s)")
-    parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
-                        help="L-BFGS (Gatys et al.) or Adam (default: %(default)s)")
+    parser.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam",
+                        help="Adam or L-BFGS (Gatys et al.) (default: %(default)s)")
     parser.add_argument("--lr", type=float, help="step size (default: 1 for L-BFGS, 0.02 for Adam)")
     parser.add_argument("--content-weight", type=float, default=None, help="(default: as training)")
     parser.add_argument("--style-weight", type=float, default=None, help="(default: as training)")

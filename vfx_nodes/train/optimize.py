@@ -59,7 +59,7 @@ def _check(steps: int, optimizer: str, lr: float) -> None:
         raise KnobError(f"lr must be a positive number, got {lr!r}")
 
 
-def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer: str = "lbfgs",
+def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer: str = "adam",
                    lr: float | None = None, content_weight: float = 1.0, style_weight: float = 1.0,
                    tv_weight: float = 0.0, init: Any = None,
                    callback: Callable[[int, dict[str, float]], None] | None = None) -> OptimizeResult:
@@ -69,7 +69,9 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
         content: N×3×H×W (or 3×H×W) working-space tensor, 0–1; not modified.
         objective: a :class:`~vfx_nodes.train.objective.StyleObjective` holding the style.
         steps: L-BFGS iterations or Adam steps.
-        optimizer: ``"lbfgs"`` (Gatys et al.; fewer, costlier steps) or ``"adam"``.
+        optimizer: ``"adam"`` (default: steady progress per VGG pass, projected onto
+            0–1 after each step) or ``"lbfgs"`` (Gatys et al.; costlier steps, clamped
+            at the end only).
         lr: step size (default 1 for L-BFGS, 0.02 for Adam on 0–1 pixels).
         content_weight, style_weight, tv_weight: loss weights (as in training).
         init: starting image (default: the content, which converges fastest and keeps
@@ -91,29 +93,42 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
     image.requires_grad_(True)
     history: list[float] = []
     last: dict[str, float] = {}
+    scale: list[float] = []
 
     def closure() -> Any:
         opt.zero_grad(set_to_none=True)
         parts = objective(image, targets)
         total = (content_weight * parts["content"] + style_weight * parts["style"]
                  + tv_weight * parts["tv"])
-        total.backward()
         last.clear()
         last.update({k: float(v.detach()) for k, v in parts.items()})
         last["total"] = float(total.detach())
+        if optimizer == "lbfgs":
+            # L-BFGS's first step and line search are not scale-invariant: Caffe-scale
+            # VGG losses (~1e6) make its first step vanishingly small.  Optimise the loss
+            # relative to its starting value instead (same minimiser).
+            if not scale:
+                scale.append(max(last["total"], 1e-12))
+            total = total / scale[0]
+        total.backward()
         return total
 
     if optimizer == "lbfgs":
-        opt: Any = torch.optim.LBFGS([image], lr=lr, max_iter=1, history_size=50,
+        # One L-BFGS iteration per step; the line search may evaluate the loss several
+        # times (PyTorch's default max_eval = 1.25·max_iter would leave it one call).
+        opt: Any = torch.optim.LBFGS([image], lr=lr, max_iter=1, max_eval=20, history_size=50,
                                      line_search_fn="strong_wolfe")
     else:
         opt = torch.optim.Adam([image], lr=lr)
     for step in range(steps):
         opt.step(closure)
-        with torch.no_grad():
-            # Keep the pixels in the working space's range: the loss network and the
-            # Gram targets only know 0–1 images (projected gradient descent).
-            image.clamp_(0.0, 1.0)
+        if optimizer == "adam":
+            with torch.no_grad():
+                # Keep the pixels in the working space's range: the loss network and the
+                # Gram targets only know 0–1 images (projected gradient descent).  Not
+                # for L-BFGS: projecting between its steps corrupts its curvature
+                # history and stalls the line search; its result is clamped at the end.
+                image.clamp_(0.0, 1.0)
         history.append(last.get("total", float("nan")))
         if callback is not None:
             callback(step + 1, dict(last))
@@ -121,6 +136,7 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
             log.warning("optimisation diverged at step %d; stopping", step + 1)
             break
     with torch.no_grad():
+        image.clamp_(0.0, 1.0)
         final = objective(image, targets)
         losses = {k: float(v) for k, v in final.items()}
         losses["total"] = (content_weight * losses["content"] + style_weight * losses["style"]
@@ -131,7 +147,7 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
 def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | None = None,
                    colorspace: str | None = None, style_colorspace: str | None = None,
                    layer: str = "", size: int | None = 512, steps: int = 300,
-                   optimizer: str = "lbfgs", lr: float | None = None,
+                   optimizer: str = "adam", lr: float | None = None,
                    content_weight: float = 1.0, style_weight: float = 1.0,
                    tv_weight: float = 0.0, style_size: int | None = None,
                    loss_network: Any = None, content_layer: str | None = None,
