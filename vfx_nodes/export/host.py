@@ -80,6 +80,20 @@ TORCHSCRIPT_OPERATORS = frozenset({
 })
 
 
+class _Part(nn.Module):
+    """Base of the host modules.
+
+    ``_is_full_backward_hook`` is an ``nn.Module`` attribute newer than torch 1.6; left
+    in, TorchScript saves it typed ``NoneType``, which torch 1.6 cannot parse.
+    """
+
+    __jit_ignored_attributes__ = ("_is_full_backward_hook",)
+
+
+class _Layers(nn.ModuleList):
+    __jit_ignored_attributes__ = ("_is_full_backward_hook",)
+
+
 def _frozen_param(t: torch.Tensor) -> nn.Parameter:
     return nn.Parameter(t.detach().clone().float(), requires_grad=False)
 
@@ -91,7 +105,7 @@ def _frozen_param(t: torch.Tensor) -> nn.Parameter:
 # them from the front of ``stats`` (layers run in the same order both times).
 
 
-class _Conv(nn.Module):
+class _Conv(_Part):
     """Reflection padding of ``kernel // 2`` then a convolution (a model ``ConvLayer``)."""
 
     stride: int
@@ -114,7 +128,7 @@ class _Conv(nn.Module):
         return torch.conv2d(x, self.weight, self.bias, [self.stride, self.stride], [0, 0], [1, 1], 1)
 
 
-class _Norm(nn.Module):
+class _Norm(_Part):
     """Affine instance normalisation (same arithmetic as ``StatsInstanceNorm2d``:
     statistics in float32 for half inputs, normalisation and affine folded)."""
 
@@ -156,7 +170,7 @@ class _Norm(nn.Module):
         return x * scale + shift
 
 
-class _ConvNormAct(nn.Module):
+class _ConvNormAct(_Part):
     act: bool
 
     def __init__(self, block: Any, stats: dict | None, path: str):
@@ -172,7 +186,7 @@ class _ConvNormAct(nn.Module):
         return x
 
 
-class _UpConv(nn.Module):
+class _UpConv(_Part):
     """Nearest-neighbour ×2 then ConvNormAct (resize-convolution, Odena et al. 2016)."""
 
     def __init__(self, up: Any, stats: dict | None, path: str):
@@ -197,7 +211,7 @@ class _UpConvOnnx(_UpConv):
         return torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
-class _Residual(nn.Module):
+class _Residual(_Part):
     def __init__(self, block: Any, stats: dict | None, path: str):
         super().__init__()
         self.a = _ConvNormAct(block.a, stats, f"{path}.a")
@@ -207,12 +221,12 @@ class _Residual(nn.Module):
         return x + self.b.run(self.a.run(x, stats, collect), stats, collect)
 
 
-class _Chain(nn.Module):
+class _Chain(_Part):
     """Layers run one after the other (a model ``nn.Sequential``)."""
 
     def __init__(self, layers: list[nn.Module]):
         super().__init__()
-        self.layers = nn.ModuleList(layers)
+        self.layers = _Layers(layers)
 
     def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
         for layer in self.layers:
@@ -220,7 +234,7 @@ class _Chain(nn.Module):
         return x
 
 
-class _UNetLevel(nn.Module):
+class _UNetLevel(_Part):
     def __init__(self, level: Any, stats: dict | None, path: str, for_onnx: bool):
         super().__init__()
         self.down = _ConvNormAct(level.down, stats, f"{path}.down")
@@ -269,7 +283,7 @@ def _round_half_even(num: int, den: int) -> int:
     return q
 
 
-class HostModule(nn.Module):
+class HostModule(_Part):
     """A look as one scriptable ``forward(x) -> y`` for a host (see the module notes).
 
     Args:

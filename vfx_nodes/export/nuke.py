@@ -26,6 +26,7 @@ Nuke's own scripts is its unconnected bg input 0).  The Python builder in the
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,14 @@ def write_torchscript(host: HostModule, target: Path) -> Path:
         scripted = torch.jit.script(host)
     except Exception as exc:  # TorchScript compile errors are RuntimeError subclasses
         raise ExportError(f"could not compile the look to TorchScript: {exc}") from exc
-    return write_atomic(target, lambda tmp: torch.jit.save(scripted, str(tmp)))
+    # Saved through a buffer: torch.jit.save names the archive's root folder after the
+    # file, which would otherwise be our temporary name.
+    buffer = io.BytesIO()
+    try:
+        torch.jit.save(scripted, buffer)
+    except Exception as exc:
+        raise ExportError(f"could not serialise the TorchScript module for {str(target)!r}: {exc}") from exc
+    return write_atomic(target, lambda tmp: tmp.write_bytes(buffer.getvalue()) and None)
 
 
 def _q(text: str) -> str:
