@@ -35,6 +35,7 @@ _LAZY = {
     "render_sequence": ".engine.sequence",
     "Registry": ".nodes",
     "samples": ".samples",
+    "default_look_path": ".looks",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .engine.sequence import render_sequence
     from .errors import VfxNodesError
     from .io import plate_info, read_plate, write_plate
+    from .looks import default_look_path
     from .model import load_look, save_look
     from .nodes import Registry
     from .plate import Plate

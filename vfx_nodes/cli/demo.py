@@ -1,15 +1,383 @@
-"""``vfx-style demo``: placeholder until the bundled look and sample plate land (issue 8)."""
+"""``vfx-style demo``: the whole system on a fresh machine, with nothing of the user's own.
+
+It draws the built-in sample plate (:func:`vfx_nodes.samples.sample_plate`: ACEScg, a sun
+at ~40, a premultiplied soft alpha card, overscan, ``Z`` and an ``albedo`` layer), applies
+the look bundled with the package (:func:`vfx_nodes.looks.default_look_path`, or
+``--look``) with :func:`vfx_nodes.stylize` — ACEScg → the look's working space → back,
+with alpha, overscan, ``Z`` and ``albedo`` kept — and writes two files into ``--out``:
+
+* ``sample_styled.exr`` — the stylised plate, every channel, both windows (atomic write);
+* ``before_after.png`` — before (left) and after (right), each composited in
+  scene-linear over a grey checkerboard (so the alpha shows) and viewed through the OCIO
+  config's default display/view, the way a compositor's viewer shows a plate: the
+  display window, outlined, with the overscan around it (the sample's card is
+  transparent in its corners out there, so both the alpha and the kept overscan show).
+
+It then checks, on the EXR it wrote, what a style node must not break and prints it:
+the highlights above 1 (max before/after), alpha/``Z``/``albedo`` bit-identical, the
+overscan (data window) kept, and the time taken.  A broken promise is an error (exit 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import KnobError, PlateWriteError, VfxNodesError
+from ..plate import Plate
+
+__all__ = [
+    "DEFAULT_SIZE",
+    "LABEL_HEIGHT",
+    "PANEL_GAP",
+    "PNG_NAME",
+    "STYLED_NAME",
+    "DemoReport",
+    "before_after",
+    "parse_size",
+    "run_demo",
+    "viewer_window",
+]
+
+#: display-window size of the sample plate the demo draws (width, height)
+DEFAULT_SIZE = (640, 360)
+#: file names written into ``--out``
+STYLED_NAME = "sample_styled.exr"
+PNG_NAME = "before_after.png"
+#: pixels between the two panels of the before/after image, and the label strip below
+PANEL_GAP = 8
+LABEL_HEIGHT = 16
+# Scene-linear greys of the checkerboard behind the alpha (≈ 18 % and 9 % reflectance:
+# mid grey and a stop below, the usual "transparency grid" of a viewer).
+_CHECKER_GREYS = (0.18, 0.09)
+# Display-referred grey of the display window's outline.
+_OUTLINE = 0.85
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"WxH"`` → ``(W, H)``; both at least 16 (the sample plate's minimum), at most 8192.
+
+    Raises:
+        argparse.ArgumentTypeError: a malformed or out-of-range size (a usage error).
+    """
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not m:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 640x360, got {text!r}")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"width and height must be 16–8192 pixels, got {w}x{h}")
+    return w, h
+
+
+def _overscan(width: int, height: int) -> int:
+    # 16 px at the sample's native 320×180, scaled with the frame (as a show's overscan
+    # is a fixed share of the frame), never less than 4.
+    return max(4, round(16 * min(width, height / 0.5625) / 320))
+
+
+def viewer_window(plate: Plate) -> tuple[int, int, int, int]:
+    """The window a compositor's viewer shows: the union of the data window (overscan
+    included) and the display window, ``(xmin, ymin, xmax, ymax)`` inclusive."""
+    (x0, y0, x1, y1), (dx0, dy0, dx1, dy1) = plate.data_window, plate.display_window
+    return min(x0, dx0), min(y0, dy0), max(x1, dx1), max(y1, dy1)
+
+
+def _in_window(plate: Plate, names: tuple[str, ...], win: tuple[int, int, int, int]) -> np.ndarray:
+    """The channels ``names`` over ``win`` (zeros where the data window does not cover
+    it, as EXR defines the pixels outside the data window)."""
+    wx0, wy0, wx1, wy1 = win
+    x0, y0, x1, y1 = plate.data_window
+    out = np.zeros((wy1 - wy0 + 1, wx1 - wx0 + 1, len(names)), np.float32)
+    ix0, iy0, ix1, iy1 = max(wx0, x0), max(wy0, y0), min(wx1, x1), min(wy1, y1)
+    if ix0 <= ix1 and iy0 <= iy1:
+        src = plate.channels(names)
+        out[iy0 - wy0:iy1 - wy0 + 1, ix0 - wx0:ix1 - wx0 + 1] = \
+            src[iy0 - y0:iy1 - y0 + 1, ix0 - x0:ix1 - x0 + 1]
+    return out
+
+
+def _checkerboard(height: int, width: int, square: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:height, 0:width]
+    on = ((yy // square + xx // square) % 2 == 0)
+    return np.where(on, _CHECKER_GREYS[0], _CHECKER_GREYS[1]).astype(np.float32)
+
+
+def _panel(plate: Plate, *, display: str | None, view: str | None, config: Any) -> np.ndarray:
+    """Display-referred RGB of the plate's viewer window over a checkerboard, with the
+    display window outlined."""
+    from ..color import display_view_rgb
+
+    src = plate.colorspace or "scene_linear"
+    win = viewer_window(plate)
+    rgb_names, alpha_name = plate.rgb_names(""), plate.alpha_name("")
+    if alpha_name:
+        rgba = _in_window(plate, (*rgb_names, alpha_name), win)
+        rgb, alpha = rgba[..., :3], rgba[..., 3]
+    else:
+        rgb = _in_window(plate, rgb_names, win)
+        # No alpha: opaque over the data window, the checkerboard outside it.
+        x0, y0, x1, y1 = plate.data_window
+        alpha = np.zeros(rgb.shape[:2], np.float32)
+        alpha[y0 - win[1]:y1 - win[1] + 1, x0 - win[0]:x1 - win[0] + 1] = 1.0
+    h, w = alpha.shape
+    # "Over" in scene-linear on premultiplied colour (Porter & Duff 1984):
+    # out = fg + (1 − α)·bg, then the view transform — as a compositor's viewer shows it.
+    bg = _checkerboard(h, w, max(4, plate.display_size[1] // 20))
+    comp = rgb + (1.0 - np.clip(alpha, 0.0, 1.0))[..., None] * bg[..., None]
+    comp = np.nan_to_num(comp, nan=0.0, posinf=np.float32(65504.0), neginf=0.0)
+    out = np.clip(display_view_rgb(comp, src, display, view, config=config), 0.0, 1.0)
+    # The display window's outline, one pixel outside it where the overscan leaves room
+    # (Nuke's viewer draws the format box the same way over the overscan).
+    dx0, dy0, dx1, dy1 = plate.display_window
+    ox0, oy0 = dx0 - win[0] - 1, dy0 - win[1] - 1
+    ox1, oy1 = dx1 - win[0] + 1, dy1 - win[1] + 1
+    cx0, cy0, cx1, cy1 = max(ox0, 0), max(oy0, 0), min(ox1, w - 1), min(oy1, h - 1)
+    for y in {cy0, cy1}:
+        out[y, cx0:cx1 + 1] = _OUTLINE
+    for x in {cx0, cx1}:
+        out[cy0:cy1 + 1, x] = _OUTLINE
+    return out
+
+
+def before_after(before: Plate, after: Plate, *, display: str | None = None,
+                 view: str | None = None, config: Any = None,
+                 labels: tuple[str, str] | None = ("before", "after")) -> np.ndarray:
+    """The side-by-side review image: ``before`` left, ``after`` right.
+
+    Each panel is the plate's :func:`viewer_window` (display window plus overscan), its
+    premultiplied colour composited in scene-linear over a grey checkerboard and passed
+    through the OCIO display/view (default: the config's default display and its default
+    view for the plate's colourspace); a light one-pixel line outlines the display
+    window.  Panels are separated by :data:`PANEL_GAP` dark pixels; with ``labels`` a
+    :data:`LABEL_HEIGHT` strip below names them.
+
+    Args:
+        before, after: plates with R, G, B (and optionally A); never modified.
+        display, view, config: see :func:`vfx_nodes.color.display_view_rgb`.
+        labels: the two captions, or ``None`` for no label strip.
+
+    Returns:
+        ``H' × (W_before + PANEL_GAP + W_after) × 3`` float32 display-referred values in
+        0–1, where ``W``/``H`` are the viewer windows' sizes and ``H' = max H (+
+        LABEL_HEIGHT)``.
+    """
+    panels = [_panel(p, display=display, view=view, config=config) for p in (before, after)]
+    h = max(p.shape[0] for p in panels)
+    w0, w1 = panels[0].shape[1], panels[1].shape[1]
+    strip = LABEL_HEIGHT if labels else 0
+    out = np.full((h + strip, w0 + PANEL_GAP + w1, 3), 0.08, np.float32)
+    out[:panels[0].shape[0], :w0] = panels[0]
+    out[:panels[1].shape[0], w0 + PANEL_GAP:] = panels[1]
+    if labels:
+        from PIL import Image, ImageDraw
+
+        img = Image.new("L", (out.shape[1], strip), color=20)  # the background's 0.08
+        draw = ImageDraw.Draw(img)
+        for text, x in zip(labels, (0, w0 + PANEL_GAP)):
+            draw.text((x + 4, 2), text, fill=235)
+        out[h:] = (np.asarray(img, np.float32) / 255.0)[..., None]
+    return out
+
+
+@dataclasses.dataclass
+class DemoReport:
+    """What :func:`run_demo` made and checked.
+
+    Attributes:
+        styled_exr, before_after_png: the two files written.
+        look_path: the look applied; look_metadata: its JSON metadata.
+        size: display-window size; overscan: pixels of overscan on every side.
+        data_window, display_window: of the written EXR (equal to the sample's).
+        max_before, max_after: largest finite R/G/B value over the data window.
+        alpha_identical: ``A`` of the written EXR bit-identical to the sample's.
+        others_identical: ``Z`` and ``albedo.R/G/B`` bit-identical too.
+        overscan_kept: data window kept, and larger than the display window.
+        changed: mean absolute difference of the display-referred before/after panels
+            (0–1 code values) — how plainly the look shows.
+        display, view: the OCIO display/view of the PNG.
+        seconds: wall-clock time of each stage and ``total``.
+    """
+
+    styled_exr: Path
+    before_after_png: Path
+    look_path: Path
+    look_metadata: dict[str, Any]
+    size: tuple[int, int]
+    overscan: int
+    data_window: tuple[int, int, int, int]
+    display_window: tuple[int, int, int, int]
+    max_before: float
+    max_after: float
+    alpha_identical: bool
+    others_identical: bool
+    overscan_kept: bool
+    changed: float
+    display: str
+    view: str
+    seconds: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        """Every promise kept: highlights above 1, alpha and other channels untouched,
+        overscan kept."""
+        return (self.max_after > 1.0 and self.alpha_identical and self.others_identical
+                and self.overscan_kept)
+
+
+def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(
+        np.ascontiguousarray(a, np.float32).view(np.uint32),
+        np.ascontiguousarray(b, np.float32).view(np.uint32))
+
+
+def _max_rgb(plate: Plate) -> float:
+    rgb = plate.channels(plate.rgb_names(""))
+    finite = rgb[np.isfinite(rgb)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
+def run_demo(out: str | os.PathLike[str] = "vfx_style_demo", *,
+             look: str | os.PathLike[str] | None = None,
+             size: tuple[int, int] = DEFAULT_SIZE, device: str | None = None,
+             config: Any = None) -> DemoReport:
+    """Stylise the built-in sample plate and write the EXR and the before/after PNG.
+
+    Args:
+        out: output folder (created if missing).
+        look: a look file; ``None`` = the bundled look.
+        size: display-window size ``(width, height)`` of the sample plate.
+        device: where the network runs (``None`` = CUDA, MPS or CPU, whichever exists).
+        config: OCIO config (default ``$OCIO``, else OCIO's built-in studio config).
+
+    Returns:
+        A :class:`DemoReport` (files, the checks, timings).
+
+    Raises:
+        PlateWriteError: ``out`` is a file, or cannot be created.
+        LookError / LookNotFoundError: the look is damaged or missing.
+        KnobError: a bad size.
+    """
+    from ..color import resolve_display_view
+    from ..engine import stylize
+    from ..io import read_plate, write_plate
+    from ..looks import default_look_path
+    from ..model import load_look
+    from ..samples import sample_plate
+
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    w, h = size
+    if not (isinstance(w, int) and isinstance(h, int) and 16 <= w <= 8192 and 16 <= h <= 8192):
+        raise KnobError(f"demo size must be two integers in 16–8192, got {size!r}")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise PlateWriteError(f"demo output {str(folder)!r} is a file; give a folder with --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PlateWriteError(f"cannot create the demo folder {str(folder)!r}: {exc.strerror or exc}") from None
+
+    overscan = _overscan(w, h)
+    plate = sample_plate(w, h, overscan=overscan)
+    look_path = Path(look) if look is not None else default_look_path()
+    the_look = load_look(look_path)
+    seconds["setup"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    styled = stylize(plate, the_look, device=device, config=config)
+    seconds["stylize"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    exr = folder / STYLED_NAME
+    write_plate(styled, exr)
+    written = read_plate(exr)  # check what is on disk, not what is in memory
+    display, view = resolve_display_view(None, None, src=plate.colorspace, config=config)
+    image = before_after(plate, written, display=display, view=view, config=config)
+    png = folder / PNG_NAME
+    write_plate(Plate(image, ("R", "G", "B"), colorspace=None), png)
+    seconds["write"] = time.perf_counter() - t
+
+    # The display windows of the two panels (same geometry: the windows are kept).
+    vx0, vy0, vx1, _ = viewer_window(plate)
+    ox, oy, right = -vx0, -vy0, (vx1 - vx0 + 1) + PANEL_GAP  # display window starts at 0, 0
+    changed = float(np.abs(image[oy:oy + h, ox:ox + w]
+                           - image[oy:oy + h, right + ox:right + ox + w]).mean())
+    others = [n for n in plate.channel_names if n not in plate.rgb_names("") and n != "A"]
+    seconds["total"] = time.perf_counter() - t0
+    return DemoReport(
+        styled_exr=exr, before_after_png=png, look_path=look_path,
+        look_metadata=dict(the_look.metadata), size=(w, h), overscan=overscan,
+        data_window=written.data_window, display_window=written.display_window,
+        max_before=_max_rgb(plate), max_after=_max_rgb(written),
+        alpha_identical=written.has_channel("A") and _bits_equal(written.channel("A"), plate.channel("A")),
+        others_identical=all(written.has_channel(n) and _bits_equal(written.channel(n), plate.channel(n))
+                             for n in others),
+        overscan_kept=(written.data_window == plate.data_window
+                       and written.data_window != written.display_window),
+        changed=changed, display=display, view=view, seconds=seconds)
+
+
+def _look_line(report: DemoReport) -> str:
+    meta = report.look_metadata
+    training = meta.get("training") or {}
+    styles = ", ".join(str(s.get("name", "?")) for s in training.get("styles", []) if isinstance(s, dict))
+    trained = f", trained {training.get('steps', '?')} steps on {styles}" if styles else ", untrained"
+    return (f"look:  {report.look_path} ({meta.get('arch')}{trained}; "
+            f"working space {meta.get('working_colorspace')!r})")
+
+
+def _window(win: tuple[int, int, int, int]) -> str:
+    x0, y0, x1, y1 = win
+    return f"({x0},{y0})–({x1},{y1}) {x1 - x0 + 1}×{y1 - y0 + 1}"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="vfx_style_demo", help="folder for the demo's output")
+    """Add ``vfx-style demo``'s arguments."""
+    parser.add_argument("--out", default="vfx_style_demo", metavar="DIR",
+                        help="folder for the demo's two files (default: %(default)s)")
+    parser.add_argument("--look", metavar="PATH",
+                        help="a look file to use instead of the bundled one")
+    parser.add_argument("--size", type=parse_size, default=DEFAULT_SIZE, metavar="WxH",
+                        help=f"display-window size of the sample plate (default: {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]})")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: the fastest there is)")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("vfx-style demo: the bundled look and the built-in sample plate are coming; "
-          "meanwhile try `vfx-style info PLATE.exr`.")
+    """Run the demo and print where the files are and what to look at."""
+    rep = run_demo(args.out, look=args.look, size=tuple(args.size), device=args.device)
+    w, h = rep.size
+    yes = {True: "yes", False: "NO"}
+    clipped = "" if rep.max_after > 1.0 else "   <-- clipped!"
+    lines = [
+        (f"plate: built-in sample, {w}×{h} + {rep.overscan} px overscan, ACEScg "
+         "(a sun at ~40, soft alpha card, Z, albedo layer)"),
+        _look_line(rep),
+        f"wrote: {rep.styled_exr}   (stylised plate, every channel and window kept)",
+        (f"wrote: {rep.before_after_png}   (left before, right after: {rep.display!r} / "
+         f"{rep.view!r}, over a grey checkerboard; the line marks the display window, "
+         "overscan around it)"),
+        "what to look at:",
+        (f"  highlights kept above 1:  max R/G/B before {rep.max_before:.4g}, "
+         f"after {rep.max_after:.4g}{clipped}"),
+        (f"  alpha bit-identical:      {yes[rep.alpha_identical]} (the checkerboard shows "
+         "through the card's soft edges and rounded corners)"),
+        f"  Z, albedo untouched:      {yes[rep.others_identical]}",
+        (f"  overscan kept:            {yes[rep.overscan_kept]}: data window "
+         f"{_window(rep.data_window)}, display window {_window(rep.display_window)}"),
+        (f"  change in the picture:    {rep.changed:.3f} mean |after − before| "
+         "(display code values 0–1)"),
+        f"  time: {rep.seconds['total']:.1f} s (stylise {rep.seconds['stylize']:.1f} s)",
+        f"next: vfx-style info {rep.styled_exr}",
+    ]
+    print("\n".join(lines))
+    if not rep.ok:
+        raise VfxNodesError("the demo's result broke a promise above (marked NO or clipped); "
+                            "please report it with the output of `vfx-style demo -v`")
     return 0
