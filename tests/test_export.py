@@ -508,11 +508,13 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(look, tmp_path, monke
     files = export_look(look, "nuke", tmp_path, name="keep")
     before = files["torchscript"].read_bytes()
 
-    def broken_save(module, path, *a, **k):
-        Path(path).write_bytes(b"half a model")
+    real_write_bytes = Path.write_bytes
+
+    def broken_write(self, data):
+        real_write_bytes(self, data[: len(data) // 2])  # half a model on disk, then
         raise OSError("disk full")
 
-    monkeypatch.setattr(torch.jit, "save", broken_save)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(ExportError, match="disk full"):
         export_look(look, "nuke", tmp_path, name="keep")
     assert files["torchscript"].read_bytes() == before
