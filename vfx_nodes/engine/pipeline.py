@@ -256,12 +256,27 @@ def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace
     return plate_space, mix_space, working
 
 
+# Pixels per OCIO call: OCIO's Python binding works on its own copy of the buffer, so a
+# whole 8K frame in one call would cost two more frame-sized arrays outside numpy.
+_OCIO_STRIP_PIXELS = 1 << 20
+
+
 def _convert(rgb: np.ndarray, src: str, dst: str, config: Any) -> np.ndarray:
+    """``convert_rgb`` into a new array, in strips of rows so that OCIO's temporary
+    buffers stay bounded whatever the frame size."""
     if src == dst:
         return np.array(rgb, dtype=np.float32, copy=True)
     from ..color import convert_rgb
 
-    return convert_rgb(rgb, src, dst, config=config)
+    rows = rgb.shape[0]
+    per_row = max(1, rgb.size // 3 // max(rows, 1))
+    step = max(1, _OCIO_STRIP_PIXELS // per_row)
+    if rows <= step:
+        return convert_rgb(rgb, src, dst, config=config)
+    out = np.empty(rgb.shape, np.float32)
+    for y in range(0, rows, step):
+        out[y:y + step] = convert_rgb(rgb[y:y + step], src, dst, config=config)
+    return out
 
 
 def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
