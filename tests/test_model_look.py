@@ -100,9 +100,26 @@ def test_channels_last_and_unet_save(tmp_path: Path) -> None:
 def test_save_is_atomic_and_replaces(tmp_path: Path) -> None:
     path = tmp_path / "look.safetensors"
     path.write_bytes(b"old")
+    path.chmod(0o640)
     save_look(path, small())
     assert load_look(path).arch == "johnson-small"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["look.safetensors"]
+    assert path.stat().st_mode & 0o777 == 0o640, "replacing keeps the file's mode"
+
+
+def test_new_files_get_the_usual_mode_not_mkstemps_0600(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = save_look(tmp_path / "new.safetensors", small())
+        stats_path = tmp_path / "new.stats.safetensors"
+        small().collect_stats(torch.rand(1, 3, 8, 8)).save(stats_path)
+    finally:
+        os.umask(mask)
+    # readable by the farm and other artists, as a file from open() would be
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert stats_path.stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_save_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -36,7 +36,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ import torch
 from safetensors import SafetensorError
 
 from ..errors import DeviceError, LookError, LookNotFoundError, ModelError, close_matches
+from ._files import atomic_write
 from .generator import ARCHITECTURES, Generator, build_generator
 from .norm import NormStats
 
@@ -178,14 +178,7 @@ def save_look(
     path = Path(path)
     if not path.parent.is_dir():
         raise LookError(f"save_look: folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: text})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={METADATA_KEY: text}))
     return path
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import torch
 from torch import nn
 
 from ..errors import LookError, LookNotFoundError, ModelError
+from ._files import atomic_write
 
 __all__ = ["NormStats", "StatsInstanceNorm2d"]
 
@@ -209,14 +209,8 @@ class NormStats:
         path = Path(path)
         meta = {"format": _STATS_FORMAT, "format_version": str(_STATS_VERSION), "count": repr(self.count),
                 "order": json.dumps(self.names)}
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        os.close(fd)
-        try:
-            save_file(self.to_tensors(), tmp, metadata=meta)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        tensors = self.to_tensors()
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NormStats:
