@@ -177,6 +177,11 @@ def test_torchscript_thumbnail_statistics_match_render(scripted, look):
     np.testing.assert_allclose(_run_ts(scripted, rgb), _render(look, rgb), atol=TOL, rtol=0)
 
 
+def test_onnx_thumbnail_statistics_match_render(session, look):
+    rgb = _image(21, THUMBNAIL + 37, seed=3)
+    np.testing.assert_allclose(_run_onnx(session, rgb), _render(look, rgb), atol=TOL, rtol=0)
+
+
 def test_thumbnail_size_is_the_engines():
     from vfx_nodes.engine.pipeline import THUMBNAIL as ENGINE_THUMBNAIL
 

@@ -18,9 +18,9 @@ frame in the working space, so the host's result is render's result:
 2. **Statistics pass** (URST, Chen et al. AAAI 2022): instance-normalisation statistics
    of the frame, collected on an area-averaged thumbnail whose long side is at most
    512 px (the engine's ``THUMBNAIL``), per image — hosts render whole frames.  The
-   ONNX variant collects them on the frame itself (adaptive pooling to a size known
-   only at run time has no ONNX form); that equals render up to 512 px and
-   approximates it above.  Frozen statistics (a shot's) can be baked in instead.
+   thumbnail is two matrix products with exact area-averaging matrices (adaptive
+   pooling to a size known only at run time has no ONNX form).  Frozen statistics (a
+   shot's) can be baked in instead.
 3. **Styled pass**: the frame mirrored at its edges by the generator's ``halo``
    ("reflect", edge pixel not repeated) and up to a multiple of the stride, exactly the
    engine's untiled input (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the
@@ -41,7 +41,7 @@ The module takes and returns one ``1×3×H×W`` tensor (CatFileCreator's rule); 
 works too, each image with its own statistics.
 """
 
-# mypy: disable-error-code="attr-defined,operator,call-arg,arg-type,assignment"
+# mypy: disable-error-code="attr-defined,operator,call-arg,arg-type,assignment,call-overload"
 # (TorchScript reads "# type:" comments inside scripted methods, so the private aten
 # calls and ModuleList dispatch below cannot carry per-line ignores.)
 # No "from __future__ import annotations": TorchScript reads the class attribute
@@ -55,7 +55,7 @@ from torch import nn
 
 from ..errors import ExportError
 
-__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "build_host_module"]
+__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module"]
 
 #: Long side of the statistics thumbnail; equals :data:`vfx_nodes.engine.pipeline.THUMBNAIL`
 #: (a test checks), kept here so the export does not import the engine.
@@ -427,7 +427,7 @@ class HostModule(_Part):
             image = torch.narrow(clipped, 0, k, 1)
             stats: list[torch.Tensor] = []
             if not self.baked:
-                probe = image if self.for_onnx else self._thumbnail(image)
+                probe = self._thumbnail(image)
                 self._generator(probe, stats, True)
             outputs.append(self._styled(image, stats))
         y = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 0)
@@ -435,6 +435,44 @@ class HostModule(_Part):
         if self.strength != 1.0:
             y = safe + (y - safe) * self.strength
         return torch.where(finite, y, x)
+
+
+class OnnxHostModule(HostModule):
+    """The variant :func:`torch.onnx.export` traces: the same thumbnail computed from
+    the input's shape *as tensors* (ONNX ``Shape``), so the traced graph keeps the size
+    arithmetic instead of freezing the example's numbers; no branch on the size (the
+    area matrices are the identity when the frame is within the thumbnail size).
+    Never scripted, so its operators need not exist in old TorchScript."""
+
+    def _thumbnail(self, x: torch.Tensor) -> torch.Tensor:
+        shape = torch._shape_as_tensor(x)
+        h, w = shape[2], shape[3]
+        longest = torch.max(h, w)
+        size = self.thumbnail
+        th = torch.min(torch.clamp(_round_half_even_t(h * size, longest), min=1), h)
+        tw = torch.min(torch.clamp(_round_half_even_t(w * size, longest), min=1), w)
+        xs = x.float()
+        rows = _area_matrix_t(h, th, xs)
+        cols = _area_matrix_t(w, tw, xs)
+        return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
+
+
+def _round_half_even_t(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """:func:`_round_half_even` on integer tensors (non-negative)."""
+    q = torch.div(num, den, rounding_mode="floor")
+    r = num - q * den
+    up = (2 * r > den) | ((2 * r == den) & (torch.remainder(q, 2) == 1))
+    return q + up.to(q.dtype)
+
+
+def _area_matrix_t(n: torch.Tensor, m: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """:meth:`HostModule._area_matrix` with the sizes as tensors."""
+    i = torch.arange(m, device=like.device).reshape(-1, 1)
+    j = torch.arange(n, device=like.device).reshape(1, -1)
+    start = torch.div(i * n, m, rounding_mode="floor")
+    stop = torch.div((i + 1) * n + m - 1, m, rounding_mode="floor")
+    inside = (j >= start) & (j < stop)
+    return inside.to(like.dtype) * torch.reciprocal((stop - start).to(like.dtype))
 
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
@@ -484,7 +522,7 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     body = _Chain([_convert(m, layer_stats, name, for_onnx) for name, m in parts])
     head = _convert(generator.head, layer_stats, "head", for_onnx)
     alignment = int(generator.alignment)
-    host = HostModule(
+    host = (OnnxHostModule if for_onnx else HostModule)(
         body, head, alignment=alignment, min_size=int(generator.min_size),
         residual=bool(generator.residual), halo=int(generator.halo if halo is None else halo),
         # The engine's tile alignment: a power of two ≥ the generator's stride.
