@@ -64,7 +64,10 @@ def write_torchscript(host: HostModule, target: Path) -> Path:
         torch.jit.save(scripted, buffer)
     except Exception as exc:
         raise ExportError(f"could not serialise the TorchScript module for {str(target)!r}: {exc}") from exc
-    return write_atomic(target, lambda tmp: tmp.write_bytes(buffer.getvalue()) and None)
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(buffer.getvalue())
+
+    return write_atomic(target, write)
 
 
 def _q(text: str) -> str:
