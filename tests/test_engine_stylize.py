@@ -233,8 +233,8 @@ def test_layer_processes_only_that_layers_rgb(plate, look):
 
 
 def test_colourspace_overrides(plate, look, styled):
-    other = stylize(plate, look, colorspace="ACES2065-1", device="cpu")
-    assert other.colorspace == "ACES2065-1"
+    other = stylize(plate, look, colorspace="aces2065-1", device="cpu")
+    assert other.colorspace == "ACES2065-1"          # tagged as the config spells it
     assert not np.allclose(other.channels("RGB"), styled.channels("RGB"))
     work = stylize(plate, look, working_colorspace="ACEScct", device="cpu")
     assert not np.allclose(work.channels("RGB"), styled.channels("RGB"))

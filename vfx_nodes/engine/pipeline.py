@@ -506,7 +506,7 @@ def stylize(
 
     Returns:
         A new Plate with the processed R, G, B of ``layer``; tagged with ``colorspace``
-        when that override was given.
+        (as the config names it) when that override was given.
 
     Raises:
         KnobError: a bad strength, tile, halo, batch or thumbnail.
@@ -534,7 +534,11 @@ def stylize(
         # Nothing to mix in: the input RGB, bit for bit (and no network run).
         plate.rgb_names(layer)
         clock.note(total=time.perf_counter() - t_start)
-        return plate.replace(colorspace=colorspace) if colorspace else plate
+        if not colorspace:
+            return plate
+        from ..color import resolve_colorspace
+
+        return plate.replace(colorspace=resolve_colorspace(colorspace, config))
 
     frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                      working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
@@ -588,7 +592,7 @@ def stylize(
             out[frame.bad] = frame.bad_values
         result = plate.with_channels({n: out[..., i] for i, n in enumerate(frame.names)})
         if colorspace:
-            result = result.replace(colorspace=colorspace)
+            result = result.replace(colorspace=frame.plate_space)
     clock.note(total=time.perf_counter() - t_start)
     return result
 
