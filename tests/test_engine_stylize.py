@@ -365,6 +365,22 @@ def test_real_nan_inf_and_half_extremes(exr_corpus, look):
     assert (out[big] > 50).all(), "highlights are not clipped"
 
 
+def test_stats_as_a_file_or_the_looks_own(plate, look, tmp_path):
+    shot = collect_stats(plate, look)
+    shot.save(tmp_path / "shot.safetensors")
+    a = stylize(plate, look, stats=shot, device="cpu")
+    b = stylize(plate, look, stats=str(tmp_path / "shot.safetensors"), device="cpu")
+    np.testing.assert_array_equal(a.pixels, b.pixels)
+    with pytest.raises(LookError, match="no statistics"):
+        stylize(plate, look, stats="look", device="cpu")
+    carrying = Look(generator=look.generator, metadata={}, working_colorspace=WORK,
+                    arch="johnson-small", stats=shot)
+    c = stylize(plate, carrying, stats="look", device="cpu")
+    np.testing.assert_array_equal(c.pixels, a.pixels)
+    with pytest.raises(KnobError, match="stats"):
+        stylize(plate, look, stats=3, device="cpu")  # type: ignore[arg-type]
+
+
 # --- out of memory, devices, bad input -----------------------------------------------------
 
 
