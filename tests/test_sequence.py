@@ -317,3 +317,9 @@ def test_settings_are_checked_even_when_nothing_is_left_to_render(tmp_path, room
         seq.render_sequence(src, out, "L", "1", stats=3)
     with pytest.raises(KnobError, match="stats_file"):
         seq.render_sequence(src, out, "L", "1", stats_file="s.safetensors")
+
+
+def test_skip_missing_with_no_input_at_all_is_still_an_error(tmp_path, rooms):
+    src = make_plates(tmp_path, [1])
+    with pytest.raises(MissingFrameError, match="none of the 3 input frames 5-7"):
+        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "5-7", skip_missing=True)

@@ -472,8 +472,8 @@ def render_sequence(
 
     Raises:
         FrameRangeError: bad pattern, range or chunk.
-        MissingFrameError: input frames missing (without ``skip_missing``); raised before
-            any frame is rendered, listing them.
+        MissingFrameError: input frames missing (without ``skip_missing``), or none of
+            them exists (even with it); raised before any frame is rendered, listing them.
         PlateReadError: an input frame could not be read (the message names the frame);
             frames rendered before it are kept, so a re-run resumes there.
         KnobError: an unknown or bad keyword.
@@ -522,6 +522,12 @@ def render_sequence(
             f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
             f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
             f"Check --frames, or pass --skip-missing (skip_missing=True) to render the frames that exist")
+    if missing and len(missing) == len(todo):
+        # skip_missing is for holes in a shot; a range with no input at all is a mistake
+        # (wrong pattern or range), and a farm task must not "succeed" rendering nothing.
+        raise MissingFrameError(
+            f"none of the {len(todo)} input frames {format_frames(todo)} of {pin.text} exist "
+            f"(first: {pin.path(todo[0])}); check --input and --frames")
     pending = [f for f in pending if f not in set(missing)]
 
     def report(rendered: list[int], cancelled: bool = False, mode: str = "frame",
