@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         tv_weight=d["tv_weight"] if args.tv_weight is None else args.tv_weight,
         style_size=args.style_size, loss_network=load_vgg19(args.vgg),
         content_layer=args.content_layer or d["content_layer"],
-        style_layers=args.style_layers or d["style_layers"], device=args.device,
+        style_layers=list(args.style_layers or d["style_layers"]), device=args.device,
         callback=callback)
     progress.close()
     write_plate(new, args.out)

@@ -80,9 +80,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="adversarial loss (default: %(default)s)")
     run.add_argument("--arch", choices=("johnson", "johnson-small", "unet"), default=d["arch"],
                      help="generator architecture (default: %(default)s)")
-    run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % (d["content_layer"] or "relu2_2"))
+    run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % d["content_layer"])
     run.add_argument("--style-layers", nargs="+", metavar="LAYER",
-                     help="VGG19 style layers (default: relu1_1 relu2_1 relu3_1 relu4_1)")
+                     help="VGG19 style layers (default: %s)" % " ".join(d["style_layers"]))
     run.add_argument("--vgg", metavar="PATH", help="a torchvision VGG19 state dict instead of the bundled weights")
     run.add_argument("--warmup", type=int, default=d["warmup"], help="learning-rate warm-up steps (default: %(default)s)")
     run.add_argument("--grad-clip", type=float, help="clip gradient norms to this value")
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision, workdir=args.workdir, warmup=args.warmup,
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
-        style_layers=args.style_layers or d["style_layers"])
+        style_layers=list(args.style_layers or d["style_layers"]))
     result = train(cfg, progress=not args.quiet)
     from ..train.distributed import DistContext  # noqa: F401  (rank check below)
     import os

@@ -77,7 +77,13 @@ class TrainConfig:
         lr: generator learning rate (Adam; Johnson et al. 2016 use 1e-3).
         d_lr: discriminator learning rate (Adam; CycleGAN 2e-4).
         d_beta1: discriminator Adam β1 (CycleGAN 0.5).
-        content_weight, style_weight, tv_weight, adv_weight: loss weights.
+        content_weight, style_weight, tv_weight, adv_weight: loss weights.  The losses
+            are on the Caffe VGG19 scale (0–255 inputs), hence the large ratios; see
+            docs/TRAINING.md for the recipe.
+        adv_mode: ``lsgan`` (Mao et al. 2017), ``hinge`` or ``bce``.
+        d_width, d_layers, d_spectral_norm: PatchGAN width, stride-2 layers (3 gives
+            70×70 patches) and spectral normalisation (Miyato et al. 2018), which keeps
+            the discriminator from winning outright on few style images.
         arch: generator architecture (``johnson``, ``johnson-small``, ``unet``).
         working_space: the look's working colourspace.
         in_colorspace: colourspace of the content plates (default: what each file says).
@@ -101,7 +107,10 @@ class TrainConfig:
         resume: continue from the latest checkpoint in ``workdir``.
         max_eval_images: held-out images evaluated (first N of the test split).
         vgg_path: a torchvision VGG19 state dict to use instead of the bundled weights.
-        content_layer, style_layers: VGG19 layers of the losses (default: the model's).
+        content_layer, style_layers: VGG19 layers of the losses.  Default: relu2_2 for
+            content (Johnson et al. 2016) and relu1_1, relu2_1, relu3_1 for style (the
+            first three Gatys et al. layers: the VGG pass stops at block 3, which keeps
+            CPU training affordable); add relu4_1 for larger brush strokes.
     """
 
     content: Sequence[str]
@@ -114,13 +123,13 @@ class TrainConfig:
     d_lr: float = 2e-4
     d_beta1: float = 0.5
     content_weight: float = 1.0
-    style_weight: float = 10.0
-    tv_weight: float = 1e-4
-    adv_weight: float = 0.05
+    style_weight: float = 100.0
+    tv_weight: float = 1e4
+    adv_weight: float = 1e5
     adv_mode: str = "lsgan"
     d_width: int = 64
     d_layers: int = 3
-    d_spectral_norm: bool = False
+    d_spectral_norm: bool = True
     arch: str = "johnson"
     working_space: str | None = None
     in_colorspace: str | None = None
@@ -144,8 +153,8 @@ class TrainConfig:
     resume: bool = False
     max_eval_images: int = 8
     vgg_path: str | None = None
-    content_layer: str | None = None
-    style_layers: Sequence[str] | None = None
+    content_layer: str | None = "relu2_2"
+    style_layers: Sequence[str] | None = ("relu1_1", "relu2_1", "relu3_1")
 
     def validate(self) -> None:
         """Raise :class:`KnobError` for values that cannot train."""
