@@ -10,7 +10,7 @@
   supported and fast on CPUs with AVX-512-BF16/AMX.  Reduced precisions run through
   :func:`torch.autocast`, so normalisation and the frozen statistics stay fp32.
 * :func:`default_tile` — the tile edge (output pixels, halo excluded) chosen from the
-  free GPU memory (:func:`torch.cuda.mem_get_info`) on CUDA, a fixed 512 px elsewhere.
+  free GPU memory (:func:`torch.cuda.mem_get_info`) on CUDA, a fixed 1024 px elsewhere.
 * :func:`is_out_of_memory` — recognises a device out-of-memory error
   (:class:`torch.OutOfMemoryError`, and MPS's ``RuntimeError`` wording) so the engine can
   halve the tile and retry.
@@ -52,10 +52,11 @@ PRECISIONS: dict[str, torch.dtype] = {
 
 _NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}
 
-#: Tile edge on the CPU and MPS: big enough that the halo overhead stays small
-#: ((512 + 2·64)² / 512² ≈ 1.56× pixels for a 64 px halo), small enough that one tile's
-#: activations (~1 KB per pixel for the Johnson network in fp32) stay around 0.4 GB.
-CPU_TILE = 512
+#: Tile edge on the CPU and MPS.  Measured on the CPU, the Johnson network holds ~850 B of
+#: activations per input pixel in fp32, so a 1024 px tile with its halo needs ~1 GB; the
+#: halo and feather overhead is ~1.46× the frame's pixels at 1080p and 4K, against ~2×
+#: with 512 px tiles (``benchmarks/bench_stylize.py``).
+CPU_TILE = 1024
 
 # Activation memory per input pixel of one tile, by element size.  The Johnson generator
 # holds at most ~4 tensors of 64 channels at full resolution at once during inference

@@ -74,8 +74,9 @@ log = logging.getLogger("vfx_nodes.engine")
 
 LookLike = Union["Look", str, "os.PathLike[str]"]
 
-#: Long side of the statistics thumbnail (URST uses a thumbnail of this order; the
-#: statistics of a 512 px image already estimate a frame's well — Chen et al. 2022, §4).
+#: Long side of the statistics thumbnail.  URST (Chen et al. 2022) collects the
+#: normalisation statistics on a downscaled thumbnail of the whole image; a few hundred
+#: pixels on the long side keep that pass cheap next to the tiles.
 THUMBNAIL = 512
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
@@ -476,7 +477,7 @@ def stylize(
         look: a :class:`~vfx_nodes.model.Look` or the path of a look file.
         strength: 0 (input) … 1 (fully stylised), mixed in scene-linear.
         tile: tile edge in output pixels (halo excluded); ``None`` picks one from the
-            device's free memory (512 on the CPU); ``0`` runs the frame as one tile.
+            device's free memory (1024 on the CPU); ``0`` runs the frame as one tile.
         halo: context pixels around each tile; ``None`` = the generator's one-sided
             receptive-field extent (≈ half its receptive field), which makes tiles exact.
         device: ``None``/``"auto"`` (CUDA, MPS, CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…

@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import KnobError
 
 __all__ = [
+    "FEATHER",
     "Span",
     "Tile",
     "TileGrid",
@@ -48,6 +49,13 @@ __all__ = [
     "ramp",
     "reflect_indices",
 ]
+
+
+#: Default feather width.  With frozen statistics and a full halo neighbouring tiles agree
+#: to rounding, so the feather only has to hide reduced-precision differences (different
+#: convolution algorithms per tile shape in fp16/bf16, ~1e-3): a short ramp does, and every
+#: pixel of overlap is computed twice.
+FEATHER = 32
 
 
 def align_up(value: int, align: int) -> int:
@@ -204,7 +212,7 @@ class TileGrid:
             tile: region edge in pixels (at least ``2·align``); ``0`` means one tile for
                 the whole frame.
             halo: context pixels around each region (≥ half the receptive field).
-            overlap: feather width between neighbours; default ``min(halo, tile/4)``
+            overlap: feather width between neighbours; default ``min(FEATHER, halo, tile/4)``
                 (region starts are rounded to ``align``, so the overlap can grow by up to
                 ``align - 1`` pixels).
             align: the network's total stride (power of two); 16 suits stride 2–16.
@@ -224,7 +232,7 @@ class TileGrid:
             return cls.whole(height, width, halo, align)
         tile = max(tile, 2 * align)
         if overlap is None:
-            overlap = min(halo, tile // 4)
+            overlap = min(FEATHER, halo, tile // 4)
         rows, in_h = axis_spans(height, tile, halo, overlap, align)
         cols, in_w = axis_spans(width, tile, halo, overlap, align)
         return cls(height, width, tile, halo, overlap, align, tuple(rows), tuple(cols), in_h, in_w)
