@@ -97,7 +97,7 @@ def throughput(content: list[str], style: str, tmp: Path, size: int, batch: int,
 
 
 def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, opt_steps: int,
-            arch: str, seed: int) -> None:
+            arch: str, seed: int, lr: float, style_layers: list[str], ema_decay: float) -> None:
     from vfx_nodes.model import load_vgg19
     from vfx_nodes.train.data import center_crop
     from vfx_nodes.train.evaluate import evaluate_generator
@@ -107,7 +107,8 @@ def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, op
     vgg = load_vgg19()
     cfg = TrainConfig(content=content, style=[style], out=str(tmp / "q.safetensors"), steps=steps, size=size,
                       batch=2, arch=arch, eval_every=steps, checkpoint_every=steps, seed=seed,
-                      test_fraction=0.3, max_eval_images=4)
+                      test_fraction=0.3, max_eval_images=4, lr=lr, style_layers=style_layers,
+                      ema_decay=ema_decay, warmup=10)
     print(f"\n== quality on held-out plates: trained look ({arch}, {steps} steps at {size}²) "
           f"vs optimisation ({opt_steps} Adam steps per plate) ==")
     print(f"recipe: content {cfg.content_weight} × {cfg.content_layer}, style {cfg.style_weight} × "
@@ -152,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-size", type=int, default=64)
     ap.add_argument("--quality-arch", default="johnson-small")
     ap.add_argument("--optimize-steps", type=int, default=200)
+    ap.add_argument("--quality-lr", type=float, default=2e-3)
+    ap.add_argument("--quality-style-layers", nargs="+", default=["relu1_1", "relu2_1"])
+    ap.add_argument("--quality-ema", type=float, default=0.95)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     ap.add_argument("--skip-throughput", action="store_true")
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             throughput(content, style, tmp, args.size, args.batch, args.runs, args.steps_per_run, args.archs)
         if not args.skip_quality:
             quality(content, style, tmp, args.quality_steps, args.quality_size, args.optimize_steps,
-                    args.quality_arch, args.seed)
+                    args.quality_arch, args.seed, args.quality_lr, args.quality_style_layers, args.quality_ema)
     return 0
 
 

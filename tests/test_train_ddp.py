@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 torch = pytest.importorskip("torch")
-import torch.distributed  # noqa: E402
 
 from test_train_loop import config, make_data  # noqa: E402
 

@@ -14,6 +14,7 @@ See docs/TRAINING.md for the recipe.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..color.defaults import DEFAULT_WORKING_SPACE
@@ -120,14 +121,12 @@ def run(args: argparse.Namespace) -> int:
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
         style_layers=list(args.style_layers or d["style_layers"]))
     result = train(cfg, progress=not args.quiet)
-    from ..train.distributed import DistContext  # noqa: F401  (rank check below)
-    import os
-
-    if int(os.environ.get("RANK", "0")) != 0:
+    if int(os.environ.get("RANK", "0") or 0) != 0:  # torchrun: rank 0 reports
         return 0
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.final_losses.items())
     lines = [
-        f"trained {result.steps} steps in {format_duration(result.seconds)}",
+        f"trained {result.steps} steps in {format_duration(result.seconds)}"
+        + (" (this session)" if args.resume else ""),
         f"best look: {result.look} (step {result.best_step}, score {result.best_score:.4g})",
         f"last look: {result.last_look}",
         f"final held-out losses: {losses}",

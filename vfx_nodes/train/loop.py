@@ -38,18 +38,17 @@ import logging
 import math
 import os
 import random
-import shutil
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DeviceError, KnobError, TrainingDataError
+from ..errors import KnobError, TrainingDataError
 from . import checkpoint as ckpt
 from .data import DataReport, ImageSet, collect_files, load_image_set, random_crops, split_by_sequence
 from .distributed import DistContext, init_distributed
@@ -391,8 +390,8 @@ class _Run:
                 log.warning("no held-out image could be read; evaluating on training images")
                 self.test_set = self.train_set
         else:
-            log.warning("only one content sequence: evaluating on the training images "
-                        "(add a second shot for an honest held-out score)")
+            log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
+                        "on the training images (add a second shot for an honest held-out score)")
             self.test_set = self.train_set
         self.held_out = self.test_set is not self.train_set
         style_report = DataReport()
@@ -677,7 +676,6 @@ class _Run:
         last_ckpt: Path | None = None
         interrupted = False
         losses: dict[str, float] = {}
-        start_step = self.step
         if self.step == 0 and cfg.eval_at_start:
             self.evaluate(baseline=True)
         with _StopFlag() as stop:
@@ -687,7 +685,8 @@ class _Run:
                     if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                         self.metrics.write({"kind": "train", "step": self.step,
                                             **{k: _finite(v) for k, v in losses.items()}})
-                    shown = {k: losses[k] for k in ("content", "style", "adv", "d_acc") if k in losses}
+                    shown: dict[str, float] = {k: losses[k] for k in ("content", "style", "adv", "d_acc")
+                                               if k in losses}
                     self.progress.update(self.step, shown)
                     if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                         self.evaluate()

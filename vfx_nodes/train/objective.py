@@ -17,11 +17,7 @@ from torch import nn
 
 from ..errors import ModelError
 
-__all__ = ["StyleObjective", "DEFAULT_STYLE_LAYER_WEIGHTS"]
-
-#: Per-layer style weights: 1 for every Gatys layer.  The Gram matrices are normalised by
-#: C·H·W and the loss averages over the C² entries (see ``losses.style_loss``).
-DEFAULT_STYLE_LAYER_WEIGHTS: dict[str, float] = {}
+__all__ = ["StyleObjective"]
 
 
 class StyleObjective(nn.Module):
