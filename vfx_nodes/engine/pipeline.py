@@ -47,7 +47,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import math
 import os
 import threading
 import time
@@ -63,7 +62,7 @@ import torch.nn.functional as F
 from ..errors import DeviceError, KnobError, LookError
 from ..plate import Plate
 from . import device as _dev
-from .tiling import TileGrid, blend_tile, gather_reflect
+from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look, NormStats
@@ -209,7 +208,7 @@ def _min_halo(generator: Any) -> int:
     halo = getattr(generator, "halo", None)
     if isinstance(halo, int):
         return halo
-    return math.ceil(int(generator.receptive_field) / 2)
+    return half_receptive_field(int(generator.receptive_field))
 
 
 # --- the colour side of a frame ----------------------------------------------------------
