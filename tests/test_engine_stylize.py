@@ -94,7 +94,29 @@ def test_smoke_returns_a_new_stylised_plate(plate, styled):
 
 
 def test_public_name_is_reexported_lazily():
+    from vfx_nodes import engine
+
     assert vfx_nodes.stylize is stylize and vfx_nodes.collect_stats is collect_stats
+    # the implementation module is imported (by this file) and does not shadow the function
+    assert engine.stylize is stylize and callable(engine.stylize)
+
+
+def test_tiny_plates_smaller_than_the_network_stride(look):
+    for h, w in ((1, 1), (3, 5), (2, 17)):
+        plate = Plate(np.full((h, w, 3), 0.4, np.float32), ("R", "G", "B"), colorspace="ACEScg")
+        out = stylize(plate, look, device="cpu")
+        assert out.shape == (h, w, 3) and np.isfinite(out.pixels).all()
+
+
+def test_node_knob_values_drive_stylize(plate, look):
+    from vfx_nodes.nodes.builtin import StyleTransfer
+
+    kwargs = StyleTransfer.stylize_kwargs({"strength": 0.5, "tile": 16, "layer": "diffuse",
+                                           "precision": "fp32", "device": "cpu"})
+    out = stylize(plate, look, **kwargs)
+    assert np.array_equal(out.channels("RGBA"), plate.channels("RGBA"))
+    direct = stylize(plate, look, strength=0.5, tile=16, layer="diffuse", device="cpu")
+    np.testing.assert_array_equal(out.pixels, direct.pixels)
 
 
 def test_alpha_and_every_other_channel_come_back_bit_identical(plate, styled):
