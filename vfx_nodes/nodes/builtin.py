@@ -166,7 +166,7 @@ class StyleTransfer(Node):
         Knob("layer", "str", "", help="layer to stylise (e.g. 'diffuse'); empty = the main "
              "R, G, B. Other channels pass through unchanged. The EXR part is chosen on Read"),
         Knob("tile", "int", 0, range=(0, 16384), help="tile edge in pixels (halo excluded); "
-             "0 = automatic (from free GPU memory, 512 on the CPU)"),
+             "0 = automatic (from free GPU memory, 1024 on the CPU)"),
         Knob("halo", "int", 0, range=(0, 4096), help="overlap around each tile in pixels; "
              "0 = automatic (at least half the network's receptive field)"),
         Knob("device", "str", "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
