@@ -166,12 +166,16 @@ def test_demo_png_geometry_and_compositing(demo_run: tuple[Path, str]) -> None:
     assert png.pixels.shape == (vh + demo.LABEL_HEIGHT, 2 * vw + demo.PANEL_GAP, 3)
     left, right = png.pixels[:vh, :vw], png.pixels[:vh, vw + demo.PANEL_GAP:]
     # The card's corners are transparent in the overscan: the checkerboard shows there.
-    # "After" is the written EXR's colour over the same square (the engine keeps alpha-0
-    # colour as emitted light, so whatever the look put there is added, not hidden).
+    # "After" is the written EXR's colour over the same square: fully transparent pixels
+    # keep their original colour (the engine does not stylise alpha-0 pixels).
     from vfx_nodes.color import display_view_rgb
 
     after = read_plate(out / demo.STYLED_NAME)
     assert before.channel("A")[0, 0] == after.channel("A")[0, 0] == 0
+    clear = before.channel("A") == 0
+    assert clear.any()
+    for c in ("R", "G", "B"):
+        np.testing.assert_array_equal(after.channel(c)[clear], before.channel(c)[clear])
     bg = np.full(3, demo._CHECKER_GREYS[0], np.float32)
     for panel, plate in ((left, before), (right, after)):
         rgb = plate.channels(("R", "G", "B"))[0, 0]  # EXR stores channels sorted

@@ -266,8 +266,11 @@ def test_preserve_alpha_off_styles_premultiplied_rgb_as_it_stands(plate, look, s
     raw = stylize(plate, look, preserve_alpha=False, device="cpu")
     assert np.array_equal(raw.channel("A"), plate.channel("A"))
     assert not np.allclose(raw.channels("RGB"), styled.channels("RGB"))
-    # with preserve_alpha, alpha-0 pixels are not multiplied by 0: emission survives
-    assert np.abs(styled.channels("RGB")[:2, :2]).min() > 0
+    # with preserve_alpha, fully transparent pixels keep their original colour bit for
+    # bit: alpha-0 emission survives unchanged, and empty pixels stay empty (no tint)
+    clear = plate.channel("A") == 0
+    assert clear[:4, :4].all() and np.abs(plate.channels("RGB")[:2, :2]).min() > 0
+    np.testing.assert_array_equal(styled.channels("RGB")[clear], plate.channels("RGB")[clear])
 
 
 def test_luminance_only_keeps_the_original_chroma(look):

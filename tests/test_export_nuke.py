@@ -151,7 +151,8 @@ def test_connections(graph):
     assert nodes["Strength"].knobs["which"] == "{{parent.strength}}"
     # Copy: input 0 (B) receives the alpha of input 1 (A).
     assert src["KeepAlpha"] == ["Strength", "Unpremult1"]
-    assert src["Premult1"] == ["KeepAlpha"]
+    # MergeExpression: input 0 (B) the stylised pixel, input 1 (A) the untouched input.
+    assert src["Premult1"] == ["KeepAlpha", "Input1"]
     assert src["Output1"] == ["Premult1"]
 
 
@@ -187,11 +188,12 @@ def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module) ->
             out = ins[0].copy()
             a = out[..., 3:]
             out[..., :3] = np.where(a != 0, out[..., :3] / np.where(a != 0, a, 1), out[..., :3])
-        elif node.cls == "Expression":  # the Group's premultiply where alpha > 0
+        elif node.cls == "MergeExpression":  # premultiply where alpha > 0, else input A
             assert [node.knobs[f"expr{i}"] for i in range(3)] == [PREMULT_EXPR.format(c=c) for c in "rgb"]
-            out = ins[0].copy()
-            a = out[..., 3:]
-            out[..., :3] = np.where(a > 0, out[..., :3] * a, out[..., :3])
+            b, a_in = ins[0], ins[1]
+            out = b.copy()
+            a = b[..., 3:]
+            out[..., :3] = np.where(a > 0, b[..., :3] * a, a_in[..., :3])
         elif node.cls == "OCIOColorSpace":
             out = ins[0].copy()
             out[..., :3] = convert_rgb(out[..., :3], node.knobs["in_colorspace"], node.knobs["out_colorspace"])

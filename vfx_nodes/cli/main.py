@@ -8,7 +8,7 @@ Each subcommand lives in ``vfx_nodes/cli/<name>.py`` and defines::
 Only the module of the subcommand being run is imported, so ``vfx-style info`` does not
 pay for torch.  Every :class:`~vfx_nodes.errors.VfxNodesError` becomes one line on
 stderr and exit status 1; usage errors exit with 2 (argparse's convention); Ctrl-C exits
-with 130.
+with 130; a closed pipe on stdout (``| head``) exits quietly with 141.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -77,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vfx-style {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `vfx-style info plate.exr | head`: the reader went away. Point stdout at devnull
+        # so the interpreter's final flush does not raise again (Python docs, "Note on
+        # SIGPIPE"), and exit like a shell tool killed by SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

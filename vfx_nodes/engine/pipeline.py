@@ -28,8 +28,10 @@ Documented value treatments (the design notes ask for one for each):
   Its neighbours are stylised as if it were black.
 * **Alpha.**  RGB is unpremultiplied before the colour conversion and premultiplied by
   the *original* alpha afterwards, with :mod:`vfx_nodes.color.alpha`'s rule (only where
-  alpha is finite and > 0, so alpha-0 emission is stylised as it stands).  Alpha itself
-  and every channel but the three processed ones come back bit-identical.
+  alpha is finite and > 0).  Fully transparent pixels (alpha ≤ 0 or NaN) keep their
+  original RGB bit for bit: there is no surface there to stylise, only nothing or
+  additive emission, and stylising it would tint whatever the plate is merged over.
+  Alpha itself and every channel but the three processed ones come back bit-identical.
 * **Strength.**  ``(1 − s)·original + s·stylised`` in the scene-linear mixing space (the
   plate's own space when OCIO says it is linear, else the config's ``scene_linear``
   role).  ``strength=0`` returns the input RGB untouched (no network run).
@@ -588,6 +590,13 @@ def stylize(
             from ..color import premultiply
 
             out = premultiply(out, frame.alpha)
+            # A fully transparent pixel (alpha ≤ 0 or NaN) has no surface for a style to
+            # act on: it holds either nothing or additive emission (a glow), so it keeps
+            # its original colour bit for bit.  Without this the network's output there
+            # would add a faint tint over whatever the plate is later merged onto.
+            clear = ~(frame.alpha > 0)
+            if clear.any():
+                out[clear] = plate.channels(frame.names)[clear]
         if frame.bad is not None:
             out[frame.bad] = frame.bad_values
         result = plate.with_channels({n: out[..., i] for i, n in enumerate(frame.names)})

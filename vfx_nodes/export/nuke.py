@@ -15,8 +15,8 @@ learn.foundry.com/nuke/developers/15.0/catfilecreationreferenceguide/):
    → Clamp 0–1 → Inference → OCIOColorSpace back; the over-range residual
    (``lin − to_lin(clip(to_working(lin)))``) added back; Dissolve with the original
    by the Group's ``strength`` in scene-linear; alpha copied from the input; premultiply
-   where alpha > 0 (render's rule; an Expression node, since Premult would also zero
-   alpha-0 pixels).
+   where alpha > 0 and the untouched input pixel where alpha ≤ 0 (render's rule; a
+   MergeExpression node, since Premult would also zero alpha-0 emission).
 
 ``.nk`` stacking rule used here: a node with ``inputs N`` takes the top of the stack
 as input 0, the next item as input 1, and so on (``push 0`` before a ScanlineRender in
@@ -44,7 +44,10 @@ __all__ = ["CHANNELS", "PREMULT_EXPR", "cat_script", "nuke_snippet", "write_torc
 CHANNELS = "rgba.red,rgba.green,rgba.blue"
 
 #: The Group's premultiply, per colour channel: render's rule (only where alpha > 0).
-PREMULT_EXPR = "a > 0 ? {c} * a : {c}"
+# MergeExpression (B = the stylised unpremultiplied pixel with the plate's alpha, A = the
+# untouched input): premultiply where alpha > 0; elsewhere keep the input pixel, as render
+# does for fully transparent pixels.
+PREMULT_EXPR = "Ba > 0 ? B{c} * Ba : A{c}"
 
 
 def write_torchscript(host: HostModule, target: Path) -> Path:
@@ -115,6 +118,7 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  inputs 0",
         "  name Input1",
         " }",
+        " set N_in [stack 0]",
         " Unpremult {",
         "  channels rgb",
         "  disable {{!parent.premultiplied}}",
@@ -183,15 +187,20 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  to0 rgba.alpha",
         "  name KeepAlpha",
         " }",
-        # Premultiply where alpha > 0 only, as render does (vfx_nodes.color.alpha): a
-        # Premult node would also zero the stylised RGB of alpha-0 pixels (emission).
-        " Expression {",
+        # Premultiply where alpha > 0; where alpha ≤ 0 keep the input pixel untouched, as
+        # render does (vfx_nodes.engine.pipeline). MergeExpression: input 0 (top) is B,
+        # input 1 is A; its expressions read A's and B's channels as Ar, Ba, ...
+        " set N_keep [stack 0]",
+        " push $N_in",
+        " push $N_keep",
+        " MergeExpression {",
+        "  inputs 2",
         f"  expr0 {_q(PREMULT_EXPR.format(c='r'))}",
         f"  expr1 {_q(PREMULT_EXPR.format(c='g'))}",
         f"  expr2 {_q(PREMULT_EXPR.format(c='b'))}",
         "  disable {{!parent.premultiplied}}",
         "  name Premult1",
-        "  label \"premult where alpha > 0\"",
+        "  label \"premult where alpha > 0, else the input\"",
         " }",
         " Output {",
         "  name Output1",
