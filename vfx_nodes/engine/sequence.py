@@ -262,7 +262,7 @@ class ProgressBar:
 
 def _temp_regex(final: str) -> re.Pattern[str]:
     # The naming of vfx_nodes.io's atomic writes: ".STEM.tmp-PID-HEX.EXT" next to the
-    # target (io/_atomic.py: temporary_path). Only these names are ever removed.
+    # target (vfx_nodes/_atomic.py: temporary_path). Only these names are ever removed.
     p = Path(final)
     return re.compile(rf"^\.{re.escape(p.stem)}\.tmp-\d+-[0-9a-f]+{re.escape(p.suffix)}$")
 

@@ -6,13 +6,12 @@ host would then fail to load (or, worse, load).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from .._atomic import atomic_write
 from ..errors import ExportError
 
 
@@ -34,17 +33,7 @@ def write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
     Any failure removes the temporary file and raises :class:`ExportError` naming the
     target (an ExportError from ``writer`` passes through unchanged).
     """
-    tmp = target.with_name(f".{target.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{target.suffix}")
-    try:
-        writer(tmp)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, ExportError) or not isinstance(exc, Exception):
-            raise
-        raise ExportError(f"could not write {str(target)!r}: {exc}") from exc
-    return target
+    return atomic_write(target, writer, ExportError)
 
 
 def write_text(target: Path, text: str) -> Path:

@@ -1,29 +1,20 @@
-"""Atomic file replacement: write to a hidden temporary name in the target folder, rename.
+"""Atomic writes for plates: :mod:`vfx_nodes._atomic` with the I/O room's checks and errors.
 
 A farm task killed mid-write must leave either the old frame or nothing, never half a
-frame, and a retried task must be able to tell finished frames from unfinished ones.
-The temporary file lives in the *target folder* (so ``os.replace`` is a same-filesystem
-rename, atomic on POSIX and Windows) and is named ``.NAME.tmp-PID-RANDOM.EXT``: the
-leading dot and the ``tmp`` infix keep it out of a glob such as ``plate.*.exr`` or
-``plate.####.exr``.
+frame; see :mod:`vfx_nodes._atomic` for the temporary naming (``.NAME.tmp-PID-RANDOM.EXT``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from .._atomic import atomic_path, temporary_path
 from ..errors import PlateWriteError
 
-
-def temporary_path(target: Path) -> Path:
-    """A fresh temporary name next to ``target`` (same folder, same extension)."""
-    return target.with_name(
-        f".{target.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{target.suffix}"
-    )
+__all__ = ["atomic_target", "check_target", "temporary_path"]
 
 
 def check_target(path: str | os.PathLike[str]) -> Path:
@@ -39,7 +30,7 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-@contextlib.contextmanager
+@contextmanager
 def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path; on success rename it onto ``path``, on failure remove it.
 
@@ -47,14 +38,5 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     is re-raised as :class:`PlateWriteError` naming the target (a ``PlateWriteError``
     raised inside passes through unchanged).
     """
-    target = check_target(path)
-    tmp = temporary_path(target)
-    try:
+    with atomic_path(check_target(path), PlateWriteError) as tmp:
         yield tmp
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, PlateWriteError) or not isinstance(exc, Exception):
-            raise
-        raise PlateWriteError(f"could not write {str(target)!r}: {exc}") from exc
