@@ -97,7 +97,8 @@ def throughput(content: list[str], style: str, tmp: Path, size: int, batch: int,
 
 
 def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, opt_steps: int,
-            arch: str, seed: int, lr: float, style_layers: list[str], ema_decay: float) -> None:
+            arch: str, seed: int, lr: float, style_layers: list[str], ema_decay: float,
+            adv_weight: float) -> None:
     from vfx_nodes.model import load_vgg19
     from vfx_nodes.train.data import center_crop
     from vfx_nodes.train.evaluate import evaluate_generator
@@ -108,7 +109,7 @@ def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, op
     cfg = TrainConfig(content=content, style=[style], out=str(tmp / "q.safetensors"), steps=steps, size=size,
                       batch=2, arch=arch, eval_every=steps, checkpoint_every=steps, seed=seed,
                       test_fraction=0.3, max_eval_images=4, lr=lr, style_layers=style_layers,
-                      ema_decay=ema_decay, warmup=10)
+                      ema_decay=ema_decay, warmup=10, adv_weight=adv_weight)
     print(f"\n== quality on held-out plates: trained look ({arch}, {steps} steps at {size}²) "
           f"vs optimisation ({opt_steps} Adam steps per plate) ==")
     print(f"recipe: content {cfg.content_weight} × {cfg.content_layer}, style {cfg.style_weight} × "
@@ -156,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-lr", type=float, default=2e-3)
     ap.add_argument("--quality-style-layers", nargs="+", default=["relu1_1", "relu2_1"])
     ap.add_argument("--quality-ema", type=float, default=0.95)
+    ap.add_argument("--quality-adv", type=float, default=1e6, help="λ_adv of the quality run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--content", nargs="+", help="content for the quality part (default: the corpus plates)")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     args = ap.parse_args(argv)
@@ -168,12 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         content, style, what = _data(tmp)
+        if args.content:
+            content, what = args.content, f"{' '.join(args.content)} + {Path(style).name}"
         print(f"data: {what}")
         if not args.skip_throughput:
             throughput(content, style, tmp, args.size, args.batch, args.runs, args.steps_per_run, args.archs)
         if not args.skip_quality:
             quality(content, style, tmp, args.quality_steps, args.quality_size, args.optimize_steps,
-                    args.quality_arch, args.seed, args.quality_lr, args.quality_style_layers, args.quality_ema)
+                    args.quality_arch, args.seed, args.quality_lr, args.quality_style_layers, args.quality_ema,
+                    args.quality_adv)
     return 0
 
 

@@ -124,7 +124,7 @@ class TrainConfig:
     content_weight: float = 1.0
     style_weight: float = 100.0
     tv_weight: float = 1e4
-    adv_weight: float = 1e6
+    adv_weight: float = 1e5
     adv_mode: str = "lsgan"
     d_width: int = 64
     d_layers: int = 3
