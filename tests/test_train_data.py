@@ -126,6 +126,14 @@ def test_split_adding_a_shot_does_not_reshuffle_the_others():
     assert len(set(test) & set(test2)) >= len(test) - 2
 
 
+def test_split_survives_moving_the_data_set():
+    files = _shot_files(10, 2)
+    moved = [p.replace("/show/", "/mnt/archive/2026/show/") for p in files]
+    _, test = split_by_sequence(files, 0.3, seed=4)
+    _, test_moved = split_by_sequence(moved, 0.3, seed=4)
+    assert [p.replace("/show/", "/mnt/archive/2026/show/") for p in test] == test_moved
+
+
 def test_split_small_sets():
     one = ["/a/p.1.exr", "/a/p.2.exr"]
     assert split_by_sequence(one, 0.2) == (one, [])  # one sequence: nothing held out

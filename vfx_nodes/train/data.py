@@ -219,7 +219,9 @@ def split_by_sequence(paths: Sequence[str], test_fraction: float = 0.2, seed: in
                       ) -> tuple[list[str], list[str]]:
     """Deterministic train/test split that keeps each sequence on one side.
 
-    Sequences (see :func:`sequence_name`) are ranked by a hash of ``(seed, name)``; the
+    Sequences (see :func:`sequence_name`) are ranked by a hash of the seed and the last
+    two parts of the name (folder and file pattern, so moving the data set elsewhere keeps
+    the split); the
     lowest ``round(test_fraction × n)`` go to the test side (at least one and at most
     ``n − 1`` when there are two or more sequences and ``test_fraction > 0``).  The
     result does not depend on the order of ``paths``.
@@ -241,7 +243,9 @@ def split_by_sequence(paths: Sequence[str], test_fraction: float = 0.2, seed: in
     n_test = 0
     if len(groups) >= 2 and test_fraction > 0:
         n_test = min(len(groups) - 1, max(1, round(test_fraction * len(groups))))
-    ranked = sorted(groups, key=lambda g: (_unit_hash(seed, g), g))
+    # Hash the last two parts of the name (``sq010/plate.#.exr``), not the absolute path,
+    # so the split survives moving the data set to another disk or machine.
+    ranked = sorted(groups, key=lambda g: (_unit_hash(seed, "/".join(Path(g).parts[-2:])), g))
     test_groups = set(ranked[:n_test])
     train = [p for p in paths if sequence_name(p) not in test_groups]
     test = [p for p in paths if sequence_name(p) in test_groups]
