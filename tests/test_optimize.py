@@ -103,11 +103,12 @@ def test_optimize_plate_keeps_alpha_channels_windows_and_highlights(vgg):
     assert not np.allclose(rgb_new[:, 10:], rgb_old[:, 10:], atol=1e-3)  # stylised
     assert np.isnan(rgb_new[4, 4, 0]) and np.array_equal(rgb_new[4, 4, 1:], rgb_old[4, 4, 1:])
     assert rgb_new[2, 13].min() > 1.0  # the highlight stays a highlight
-    # premultiplied by the original alpha (the engine's convention: unpremultiply, work on
-    # straight colour, premultiply; see vfx_nodes.color.alpha): straight colours are 0–1 in
-    # the working space, so at alpha 0.5 the premultiplied values stay near ≤ 0.5
+    # premultiplied by the original alpha (the engine's convention): at alpha 0.5 the
+    # straight 0–1 working colours give values ≤ 0.5; fully transparent pixels keep
+    # their colour bit for bit
     half = rgb_new[:, 5:10][np.isfinite(rgb_new[:, 5:10]).all(-1)]
     assert half.max() <= 0.5 + 1e-3 and half.max() > 0.1
+    assert np.array_equal(rgb_new[:, :5], rgb_old[:, :5], equal_nan=True)
     assert res.losses["style"] > 0
 
 

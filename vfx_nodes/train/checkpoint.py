@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,21 +69,11 @@ def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``data`` to ``path`` atomically (:func:`vfx_nodes._atomic.atomic_write_bytes`:
+    a temporary name in the same folder, fsync, then ``os.replace``)."""
+    from .._atomic import atomic_write_bytes as _write
+
+    _write(path, data)
 
 
 # --- optimiser state -------------------------------------------------------------------

@@ -9,8 +9,8 @@ so the reference and a trained look are measured on one scale.
 
 Colour handling matches the renderer's: the plate's RGB (of the chosen layer) is
 unpremultiplied, converted by OCIO into the working space, optimised, converted back and
-premultiplied by the original alpha; every other channel, the windows and the header
-are kept.  The optimisation runs in the working space's nominal 0–1 range; the part of
+premultiplied by the original alpha (fully transparent pixels keep their colour); every
+other channel, the windows and the header are kept.  The optimisation runs in the working space's nominal 0–1 range; the part of
 each pixel outside it (scene-linear highlights above 1 in the working encoding) is added
 back afterwards, so a stylised highlight stays a highlight; NaN/Inf pixels keep their
 original values.
@@ -237,6 +237,10 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     back = convert_rgb(np.ascontiguousarray(styled, np.float32), working, src, config=config)
     if alpha is not None:
         back = premultiply(back, alpha)
+        # As the renderer does: a fully transparent pixel (alpha ≤ 0 or NaN) has no
+        # surface for a style to act on (nothing, or additive emission), so it keeps its
+        # original colour bit for bit.
+        back = np.where(~(alpha > 0)[..., None], rgb, back)
     back = np.where(bad[..., None], rgb, back)  # NaN/Inf pixels keep their values
     new = plate.with_channels({n: back[:, :, i] for i, n in enumerate(names)})
     return new, result
