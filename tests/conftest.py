@@ -48,6 +48,22 @@ def style_corpus(test_data: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a test module (``pytestmark = usefixtures(...)``).
+
+    Tiny tensors run faster on one thread, and a second OpenMP thread spinning for a core
+    on a busy 2-core machine makes them 10–20× slower; the training tests' measured
+    figures were taken with one thread, so they also need it for reproducibility.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def corpus_files(sub: str) -> list[Path]:
     """Files under ``$VFX_NODES_TEST_DATA/<sub>`` for parametrising (empty when unset)."""
     root = _data_root()

@@ -56,3 +56,12 @@ def test_mode_is_kept_or_from_umask(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "new.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_temporary_name_maps_back_to_its_target(tmp_path):
+    from vfx_nodes._atomic import target_of_temporary
+
+    for name in ("out.1001.exr", "look.safetensors", "noext", "a.tmp-b.exr"):
+        assert target_of_temporary(temporary_path(tmp_path / name).name) == name
+    for other in ("out.1001.exr", ".out.1001.exr", ".out.tmp-x-1.exr", ".hidden"):
+        assert target_of_temporary(other) is None

@@ -31,6 +31,8 @@ from vfx_nodes.export.host import THUMBNAIL
 from vfx_nodes.model import build_generator, load_look, save_look
 from vfx_nodes.plate import Plate
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
@@ -83,16 +85,6 @@ def scripted(nuke_files):
 @pytest.fixture(scope="module")
 def session(flame_files):
     return ort.InferenceSession(str(flame_files["onnx"]), providers=["CPUExecutionProvider"])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Tiny tensors: one thread is faster, and far faster on a shared, busy machine
-    # where a second OpenMP thread spins waiting for a core.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

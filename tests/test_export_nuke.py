@@ -28,13 +28,7 @@ from vfx_nodes.export.nuke import CHANNELS, PREMULT_EXPR
 from vfx_nodes.model import build_generator, load_look, save_look
 from vfx_nodes.plate import Plate
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors; a busy shared machine
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

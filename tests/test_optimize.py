@@ -13,16 +13,10 @@ from vfx_nodes.plate import Plate  # noqa: E402
 from vfx_nodes.train.objective import StyleObjective  # noqa: E402
 from vfx_nodes.train.optimize import optimize_image, optimize_plate  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SRGB = "sRGB Encoded Rec.709 (sRGB)"
 LAYERS = dict(content_layer="relu2_1", style_layers=["relu1_1", "relu2_1"])
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,7 @@ from vfx_nodes.cli.main import main  # noqa: E402
 from vfx_nodes.train.progress import Progress, format_duration  # noqa: E402
 from vfx_nodes.train.schedule import EMA, lr_factor  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_help_lists_the_issue_flags(capsys):

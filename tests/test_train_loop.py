@@ -19,16 +19,9 @@ from vfx_nodes.errors import KnobError, TrainingDataError  # noqa: E402
 from vfx_nodes.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint  # noqa: E402
 from vfx_nodes.train.loop import TrainConfig, discriminator_accuracy, train  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SRGB = "sRGB Encoded Rec.709 (sRGB)"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Two cores shared with other jobs: one intra-op thread avoids oversubscription.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _image(rng: np.random.Generator, h: int, w: int, kind: int) -> np.ndarray:

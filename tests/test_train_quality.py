@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 
 from vfx_nodes.train.loop import TrainConfig, train  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def make_show(root: Path) -> Path:
@@ -48,14 +48,6 @@ def make_show(root: Path) -> Path:
             img = np.roll(base, 2 * f, axis=1) + 0.02 * rng.standard_normal((h, w, 3))
             Image.fromarray((img.clip(0, 1) * 255).astype(np.uint8)).save(out / f"shot{s}.{1000 + f}.png")
     return out
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_short_run_learns_the_style_on_held_out_plates(tmp_path, style_corpus):

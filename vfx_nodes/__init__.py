@@ -13,8 +13,9 @@ Three lines in a Python console::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_attributes
 
 __version__ = "0.1.0.dev0"
 
@@ -53,15 +54,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .plate import Plate
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vfx_nodes' has no attribute {name!r}")
-    mod = importlib.import_module(module, __name__)
-    value = mod if module.endswith("." + name) else getattr(mod, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["TEMP_INFIX", "temporary_path", "atomic_path", "atomic_write", "atomic_write_bytes"]
+__all__ = [
+    "TEMP_INFIX",
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "target_of_temporary",
+    "temporary_path",
+]
 
 #: The marker every temporary name carries (``.NAME`` + ``TEMP_INFIX`` + ``PID-HEX.EXT``).
 TEMP_INFIX = ".tmp-"
@@ -63,6 +71,20 @@ def _set_mode(tmp: Path, target: Path) -> None:
         mode = 0o666 & ~_umask()
     with contextlib.suppress(OSError):
         os.chmod(tmp, mode)
+
+
+# ".STEM.tmp-PID-HEX.EXT" -> STEM, EXT; the inverse of temporary_path.
+_TEMP_NAME = re.compile(r"^\.(?P<stem>.+)\.tmp-\d+-[0-9a-f]+(?P<suffix>\.[^.]*)?$")
+
+
+def target_of_temporary(name: str) -> str | None:
+    """The file name a temporary name from :func:`temporary_path` stands for, else ``None``.
+
+    >>> target_of_temporary(".out.1001.tmp-4242-0a1b2c3d.exr")
+    'out.1001.exr'
+    """
+    m = _TEMP_NAME.match(name)
+    return None if m is None else m["stem"] + (m["suffix"] or "")
 
 
 @contextlib.contextmanager

@@ -16,10 +16,7 @@ import argparse
 import sys
 
 from ..color.defaults import DEFAULT_WORKING_SPACE
-
-
-def _part(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
+from ._args import part_arg
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", required=True, metavar="PLATE", help="the plate (EXR, PNG, JPEG, TIFF)")
     parser.add_argument("--style", nargs="+", required=True, metavar="IMG", help="style image(s)")
     parser.add_argument("--out", required=True, metavar="OUT.exr", help="output file (EXR or PNG)")
-    parser.add_argument("--part", type=_part, help="EXR part name or index")
+    parser.add_argument("--part", type=part_arg, help="EXR part name or index")
     parser.add_argument("--layer", default="", help="layer to stylise (default: main RGB)")
     parser.add_argument("--working-space", default=DEFAULT_WORKING_SPACE, metavar="NAME",
                         help="colourspace the optimisation runs in (default: %(default)s)")

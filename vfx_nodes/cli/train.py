@@ -18,6 +18,7 @@ import os
 import sys
 
 from ..color.defaults import DEFAULT_WORKING_SPACE
+from ._args import part_arg
 
 _DEFAULTS = None
 
@@ -33,10 +34,6 @@ def _defaults():  # type: ignore[no-untyped-def]
         _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)
                      if f.default is not dataclasses.MISSING}
     return _DEFAULTS
-
-
-def _part(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--style-colorspace", metavar="NAME",
                       help="colourspace of the style images (default: what each file says)")
     data.add_argument("--layer", default="", help="EXR layer of the content plates (default: main RGB)")
-    data.add_argument("--part", type=_part, help="EXR part name or index of the content plates")
+    data.add_argument("--part", type=part_arg, help="EXR part name or index of the content plates")
     data.add_argument("--test-fraction", type=float, default=d["test_fraction"],
                       help="share of sequences held out for evaluation (default: %(default)s)")
     data.add_argument("--style-size", type=int,

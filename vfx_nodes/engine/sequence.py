@@ -41,14 +41,13 @@ import dataclasses
 import inspect
 import itertools
 import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any, Literal
 
+from .._atomic import target_of_temporary
 from ..errors import (
     KnobError,
     MissingFrameError,
@@ -260,18 +259,12 @@ class ProgressBar:
 # --- temporary files --------------------------------------------------------------------------
 
 
-def _temp_regex(final: str) -> re.Pattern[str]:
-    # The naming of vfx_nodes.io's atomic writes: ".STEM.tmp-PID-HEX.EXT" next to the
-    # target (vfx_nodes/_atomic.py: temporary_path). Only these names are ever removed.
-    p = Path(final)
-    return re.compile(rf"^\.{re.escape(p.stem)}\.tmp-\d+-[0-9a-f]+{re.escape(p.suffix)}$")
-
-
 def stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -> list[str]:
     """Temporary files left next to ``frames`` of ``output`` by an interrupted write.
 
-    Only names following :func:`vfx_nodes.io.write_plate`'s temporary naming
-    (``.NAME.tmp-PID-RANDOM.EXT``) for one of the given frames are returned, so files of
+    Only names following the atomic writer's temporary naming
+    (``.NAME.tmp-PID-RANDOM.EXT``, :func:`vfx_nodes._atomic.target_of_temporary`) for one
+    of the given frames are returned, so files of
     other frames, other chunks and other sequences in the folder are never touched.
     """
     pattern = output if isinstance(output, FramePattern) else parse_pattern(output)
@@ -280,17 +273,8 @@ def stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -> list[
         names = os.listdir(folder)
     except FileNotFoundError:
         return []
-    regexes = [_temp_regex(pattern.path(f)) for f in frames]
-    stems = {Path(pattern.path(f)).stem for f in frames}
-    found = []
-    for name in names:
-        if not name.startswith(".") or ".tmp-" not in name:
-            continue
-        if name[1:].split(".tmp-")[0] not in stems:
-            continue
-        if any(r.match(name) for r in regexes):
-            found.append(os.path.join(folder, name))
-    return sorted(found)
+    ours = {os.path.basename(pattern.path(f)) for f in frames}
+    return sorted(os.path.join(folder, n) for n in names if target_of_temporary(n) in ours)
 
 
 def remove_stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -> list[str]:

@@ -207,12 +207,11 @@ def _check_not_pickle(path: Path) -> None:
         )
 
 
-def read_look_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate only the JSON metadata of a look file (no tensors loaded).
+def _read_look(path: str | os.PathLike[str], *, tensors: bool) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """Open a look file safely: ``(path, metadata document, tensors or {})``.
 
-    Raises:
-        LookNotFoundError: the file does not exist.
-        LookError: not a safetensors look, damaged metadata, other format version.
+    The one place that checks a look path: existence, a file, not a pickle, a readable
+    safetensors header, valid metadata.  ``tensors=False`` reads the header only.
     """
     from safetensors import safe_open
 
@@ -224,10 +223,23 @@ def read_look_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     _check_not_pickle(path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
-            raw = (f.metadata() or {}).get(METADATA_KEY)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+            doc = _parse_metadata(path, (f.metadata() or {}).get(METADATA_KEY))
+            data = {k: f.get_tensor(k) for k in f.keys()} if tensors else {}  # noqa: SIM118 - safe_open has no __iter__
+    except LookError:
+        raise
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # truncated, bad header...
         raise LookError(f"{str(path)!r} is not a readable safetensors look: {exc}") from None
-    return _parse_metadata(path, raw)
+    return path, doc, data
+
+
+def read_look_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate only the JSON metadata of a look file (no tensors loaded).
+
+    Raises:
+        LookNotFoundError: the file does not exist.
+        LookError: not a safetensors look, damaged metadata, other format version.
+    """
+    return _read_look(path, tensors=False)[1]
 
 
 def _parse_metadata(path: Path, raw: str | None) -> dict[str, Any]:
@@ -300,24 +312,8 @@ def load_look(path: str | os.PathLike[str], device: torch.device | str | None = 
             tensors whose names or shapes do not match the architecture.
         DeviceError: the device is unknown or not available.
     """
-    from safetensors import safe_open
-
     dev = _resolve_device(device)
-    path = Path(path)
-    if not path.exists():
-        raise LookNotFoundError(f"look file {str(path)!r} does not exist")
-    if not path.is_file():
-        raise LookError(f"look path {str(path)!r} is not a file")
-    _check_not_pickle(path)
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            raw = (f.metadata() or {}).get(METADATA_KEY)
-            doc = _parse_metadata(path, raw)
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
-    except LookError:
-        raise
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # truncated, bad header...
-        raise LookError(f"{str(path)!r} is not a readable safetensors look: {exc}") from None
+    path, doc, tensors = _read_look(path, tensors=True)
 
     try:
         generator = build_generator(doc["arch"], **doc.get("settings", {}))
