@@ -31,6 +31,7 @@ _LAZY = {
     "get_config": ".color",
     "load_look": ".model",
     "save_look": ".model",
+    "look_from_style": ".train.instant",
     "stylize": ".engine",
     "collect_stats": ".engine",
     "render_sequence": ".engine.sequence",
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .io import plate_info, read_plate, write_plate
     from .looks import default_look_path
     from .model import load_look, save_look
+    from .train.instant import look_from_style
     from .nodes import Registry
     from .plate import Plate
 

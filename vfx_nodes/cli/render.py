@@ -28,7 +28,7 @@ from ..engine.frames import chunk_frames, format_frames, parse_frames, parse_pat
 from ..errors import KnobError
 
 # Knobs of StyleTransfer that are not per-frame settings of stylize (files handled here).
-_NOT_FLAGS = {"look", "stats_file"}
+_NOT_FLAGS = {"look", "stats_file", "style"}
 # Flag spellings that differ from the knob name.
 _FLAG_NAMES = {"colorspace": "in-colorspace"}
 

@@ -5,9 +5,12 @@ The steps for one frame (each timed into ``profile`` when one is given)::
     plate RGB of `layer` ── non-finite pixels set aside (zeroed) ──► unpremultiply
       ──► OCIO: plate space → mixing space (scene-linear) → look's working space   "ocio_in"
       ──► over-range residual split off, network input clipped to [0, 1]
+      ──► stroke scale: area-resampled to `scale` × the frame size                  "scale"
       ──► statistics on a ≤ 512 px thumbnail of the frame (or given)              "stats"
       ──► tiles (halo, mirrored frame edges) → generator, batched on the device     "tiles"
       ──► feathered blend into a new frame array                                    "blend"
+      ──► stroke scale: the stylisation residual resampled back and added to the
+          full-resolution frame                                                     "scale"
       ──► optional luminance-only recombination (YIQ)
       ──► OCIO: working space → mixing space, residual added back                  "ocio_out"
       ──► mix with the original by `strength` → back to the plate space
@@ -35,6 +38,18 @@ Documented value treatments (the design notes ask for one for each):
 * **Strength.**  ``(1 − s)·original + s·stylised`` in the scene-linear mixing space (the
   plate's own space when OCIO says it is linear, else the config's ``scene_linear``
   role).  ``strength=0`` returns the input RGB untouched (no network run).
+* **Stroke scale.**  A feed-forward look paints strokes of a fixed size in *network*
+  pixels, so a look made at 256–512 px paints tiny strokes on a 4K plate.  With
+  ``scale`` s ≠ 1 the network runs on the working-space frame area-resampled to s × its
+  size, and only its *stylisation residual* (output − input at that size) is resampled
+  back (bilinear) and added to the full-resolution frame: strokes grow by 1/s while
+  edges, highlights, alpha and fine detail stay at the plate's resolution (the idea of
+  running a look at reduced resolution is common practice; Jing et al. 2018, "Stroke
+  Controllable Fast Style Transfer", make stroke size a network input instead).  A look
+  records the frame height it was made for (``frame_height`` in its metadata);
+  ``scale="auto"`` uses ``frame_height / display height`` (never above 1), and 1 for a
+  look that records none.  Tiles are cut from the resampled frame, so tiled still equals
+  untiled.
 * **Luminance only** (Gatys et al. 2016, "Preserving Color in Neural Artistic Style
   Transfer", luminance-only transfer): in the look's working space (display-referred,
   where the network works and where luma is perceptually meaningful) the output takes
@@ -69,7 +84,8 @@ from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look, NormStats
 
-__all__ = ["LUMA_WEIGHTS", "THUMBNAIL", "LookLike", "collect_stats", "stylize"]
+__all__ = ["LUMA_WEIGHTS", "SCALE_RANGE", "THUMBNAIL", "LookLike", "collect_stats", "resolve_scale",
+           "stylize"]
 
 log = logging.getLogger("vfx_nodes.engine")
 
@@ -407,6 +423,62 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
             tile, batch = smaller, (1 if batch is None else batch)
 
 
+# --- stroke scale ------------------------------------------------------------------------
+
+#: bounds of an explicit ``scale`` (a 16× smaller network frame is already a thumbnail;
+#: above 4× the network paints needlessly fine strokes at 16× the cost)
+SCALE_RANGE = (1.0 / 16.0, 4.0)
+
+
+def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
+    """The numeric stroke scale for ``plate``: see the module notes.
+
+    Args:
+        scale: ``"auto"``/``None``, or a number in :data:`SCALE_RANGE`.
+        look: the look (its ``metadata["frame_height"]`` drives ``"auto"``).
+        plate: the plate (its display window height drives ``"auto"``).
+
+    Raises:
+        KnobError: not "auto" and not a number in range.
+    """
+    if scale is None or (isinstance(scale, str) and scale.strip().lower() in ("", "auto")):
+        made_for = (getattr(look, "metadata", None) or {}).get("frame_height")
+        if isinstance(made_for, bool) or not isinstance(made_for, (int, float)) or not made_for > 0:
+            return 1.0
+        height = plate.display_size[1] if isinstance(plate, Plate) else 0
+        if height <= 0:
+            return 1.0
+        return float(min(1.0, max(SCALE_RANGE[0], float(made_for) / height)))
+    try:
+        if isinstance(scale, bool):
+            raise TypeError("a bool is not a scale")
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise KnobError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
+                        f"{SCALE_RANGE[1]:g}, got {scale!r}") from None
+    if not (SCALE_RANGE[0] <= value <= SCALE_RANGE[1]):
+        raise KnobError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
+                        f"{SCALE_RANGE[1]:g}, got {scale!r}")
+    return value
+
+
+def _scaled_size(h: int, w: int, scale: float) -> tuple[int, int]:
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _resample(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """H×W×3 → size[0]×size[1]×3: area averaging down (anti-aliased), bilinear up."""
+    h, w = frame.shape[:2]
+    if (h, w) == size:
+        return np.array(frame, dtype=np.float32, copy=True)
+    x = torch.from_numpy(np.ascontiguousarray(frame, dtype=np.float32)).permute(2, 0, 1)[None]
+    if size[0] <= h and size[1] <= w:
+        y = F.interpolate(x, size=size, mode="area")
+    else:
+        y = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    return np.ascontiguousarray(y[0].permute(1, 2, 0).numpy())
+
+
 # --- public API --------------------------------------------------------------------------
 
 
@@ -465,6 +537,7 @@ def stylize(
     batch: int | None = None,
     thumbnail: int = THUMBNAIL,
     compile: bool = False,
+    scale: float | str | None = "auto",
     profile: MutableMapping[str, Any] | None = None,
 ) -> Plate:
     """Apply ``look`` to the RGB of one layer of ``plate``; return a new Plate.
@@ -501,8 +574,12 @@ def stylize(
         thumbnail: long side of the statistics thumbnail.
         compile: run the generator through :func:`torch.compile` (worth it on a GPU for a
             whole shot; the first frame pays the compilation).
-        profile: if given, stage durations in seconds (``ocio_in``, ``stats``, ``tiles``,
-            ``blend``, ``ocio_out``, ``mix``, ``total``) and the tiling used (``tile``,
+        scale: stroke scale (see the module notes): ``"auto"`` (the look's
+            ``frame_height`` over the plate's display height, at most 1; 1 for looks
+            that record none) or a number from 1/16 to 4; strokes grow by 1/scale.
+        profile: if given, stage durations in seconds (``ocio_in``, ``scale``, ``stats``,
+            ``tiles``, ``blend``, ``ocio_out``, ``mix``, ``total``), the stroke scale used
+            (``scale_used``) and the tiling used (``tile``,
             ``tile_count``, ``batch``, ``retries``, ``overhead``, ``device``, ``precision``) are
             written into it.
 
@@ -511,7 +588,7 @@ def stylize(
         (as the config names it) when that override was given.
 
     Raises:
-        KnobError: a bad strength, tile, halo, batch or thumbnail.
+        KnobError: a bad strength, tile, halo, batch, thumbnail or scale.
         ChannelNotFoundError: ``layer`` has no R, G, B.
         ColorSpaceError: an unknown colourspace.
         LookError: ``look`` is not a look.
@@ -542,9 +619,17 @@ def stylize(
 
         return plate.replace(colorspace=resolve_colorspace(colorspace, config))
 
+    stroke = resolve_scale(scale, look_, plate)
+    clock.note(scale_used=stroke)
     frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                      working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                      config=config, clock=clock)
+    full_size = frame.net_in.shape[:2]
+    net_size = _scaled_size(*full_size, stroke)
+    net_in = frame.net_in
+    if net_size != full_size:
+        with clock("scale"):
+            net_in = _resample(frame.net_in, net_size)
     gen_src = look_.generator
     align = _alignment(gen_src)
     need = _min_halo(gen_src)
@@ -560,12 +645,20 @@ def stylize(
     with _lock(gen):
         with clock("stats"):
             if frozen is None:
-                frozen = _thumbnail_stats(gen, frame.net_in, dev, thumb or THUMBNAIL)
+                frozen = _thumbnail_stats(gen, net_in, dev, thumb or THUMBNAIL)
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
-            styled = _tiled(gen, frame.net_in, tile=tile_, halo=halo_, align=align, device=dev,
+            styled = _tiled(gen, net_in, tile=tile_, halo=halo_, align=align, device=dev,
                             dtype=dtype, batch=batch_, clock=clock)
     del gen
+    if net_size != full_size:
+        with clock("scale"):
+            # Only the stylisation residual changes resolution: the plate's own detail,
+            # edges and highlights stay at full resolution.
+            styled -= net_in
+            styled = _resample(styled, full_size)
+            styled += frame.net_in
+    del net_in
 
     with clock("ocio_out"):
         if luminance_only:
@@ -617,6 +710,7 @@ def collect_stats(
     device: str | torch.device | None = None,
     config: Any = None,
     thumbnail: int = THUMBNAIL,
+    scale: float | str | None = "auto",
 ) -> NormStats:
     """Normalisation statistics of a shot: one thumbnail pass per plate, merged.
 
@@ -635,6 +729,8 @@ def collect_stats(
             :func:`stylize`.
         device: where the thumbnails run (statistics are computed in fp32).
         thumbnail: long side of each thumbnail.
+        scale: the stroke scale the frames will be rendered at (as in :func:`stylize`):
+            statistics are taken on the frame the network will see.
 
     Returns:
         NormStats on the CPU.
@@ -657,8 +753,11 @@ def collect_stats(
         frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                          config=config, clock=clock)
+        stroke = resolve_scale(scale, look_, plate)
+        net_size = _scaled_size(*frame.net_in.shape[:2], stroke)
+        net_in = frame.net_in if net_size == frame.net_in.shape[:2] else _resample(frame.net_in, net_size)
         with _lock(gen):
-            collected.append(_thumbnail_stats(gen, frame.net_in, dev, thumb).to("cpu"))
+            collected.append(_thumbnail_stats(gen, net_in, dev, thumb).to("cpu"))
     if not collected:
         raise KnobError("collect_stats needs at least one plate, got none")
     return collected[0] if len(collected) == 1 else NormStats.merge(collected)

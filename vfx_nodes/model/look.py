@@ -48,7 +48,7 @@ from ._files import atomic_write
 from .generator import ARCHITECTURES, Generator, build_generator
 from .norm import NormStats
 
-__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Look", "load_look", "read_look_metadata", "save_look"]
+__all__ = ["FORMAT_VERSION", "METADATA_KEY", "Look", "load_look", "make_look", "read_look_metadata", "save_look"]
 
 #: the look-file format this version writes and reads
 FORMAT_VERSION = 1
@@ -107,6 +107,50 @@ class Look:
         return dict(self.metadata.get("settings", {}))
 
 
+def _document(generator: Generator, metadata: dict[str, Any] | None, stats: NormStats | None) -> dict[str, Any]:
+    """The look's JSON metadata document (checked: JSON-serialisable, reserved keys)."""
+    if not isinstance(generator, Generator) or generator.arch not in ARCHITECTURES:
+        raise LookError(f"save_look needs a generator from build_generator(), got {type(generator).__name__}")
+    meta_in = dict(metadata or {})
+    clash = [k for k in _RESERVED if k in meta_in]
+    if clash:
+        raise LookError(f"save_look: metadata keys {clash} are set from the generator; remove them")
+    doc: dict[str, Any] = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": generator.arch,
+        "settings": dict(generator.settings),
+        "working_colorspace": _default_working_space(),
+        "normalization": "instance",
+        "has_stats": stats is not None,
+        "library_version": _library_version(),
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    doc.update(meta_in)
+    if not isinstance(doc["working_colorspace"], str) or not doc["working_colorspace"]:
+        raise LookError(f"save_look: working_colorspace must be a colourspace name, got {doc['working_colorspace']!r}")
+    try:
+        json.dumps(doc, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise LookError(f"save_look: metadata is not JSON-serialisable: {exc}") from None
+    return doc
+
+
+def make_look(generator: Generator, metadata: dict[str, Any] | None = None,
+              *, stats: NormStats | None = None) -> Look:
+    """A :class:`Look` in memory, with the metadata :func:`save_look` would write.
+
+    The generator is used as is (not copied) and put in eval mode.
+
+    Raises:
+        LookError: as :func:`save_look` for the generator and metadata.
+    """
+    doc = _document(generator, metadata, stats)
+    generator.eval()
+    return Look(generator=generator, metadata=doc, working_colorspace=doc["working_colorspace"],
+                arch=doc["arch"], stats=stats)
+
+
 def save_look(
     path: str | os.PathLike[str],
     generator: Generator,
@@ -135,26 +179,7 @@ def save_look(
     """
     from safetensors.torch import save_file
 
-    if not isinstance(generator, Generator) or generator.arch not in ARCHITECTURES:
-        raise LookError(f"save_look needs a generator from build_generator(), got {type(generator).__name__}")
-    meta_in = dict(metadata or {})
-    clash = [k for k in _RESERVED if k in meta_in]
-    if clash:
-        raise LookError(f"save_look: metadata keys {clash} are set from the generator; remove them")
-    doc: dict[str, Any] = {
-        "format": _FORMAT,
-        "format_version": FORMAT_VERSION,
-        "arch": generator.arch,
-        "settings": dict(generator.settings),
-        "working_colorspace": _default_working_space(),
-        "normalization": "instance",
-        "has_stats": stats is not None,
-        "library_version": _library_version(),
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    doc.update(meta_in)
-    if not isinstance(doc["working_colorspace"], str) or not doc["working_colorspace"]:
-        raise LookError(f"save_look: working_colorspace must be a colourspace name, got {doc['working_colorspace']!r}")
+    doc = _document(generator, metadata, stats)
     # contiguous CPU copies: safetensors stores dense row-major tensors (channels_last
     # weights are permuted views) and refuses shared storage.
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in generator.state_dict().items()}
@@ -170,10 +195,7 @@ def save_look(
         tensors.update(stats.to_tensors(_STATS_PREFIX))
         doc["stats_count"] = stats.count
 
-    try:
-        text = json.dumps(doc, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise LookError(f"save_look: metadata is not JSON-serialisable: {exc}") from None
+    text = json.dumps(doc, sort_keys=True, allow_nan=False)
 
     path = Path(path)
     if not path.parent.is_dir():

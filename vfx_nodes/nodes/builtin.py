@@ -146,6 +146,7 @@ STYLIZE_KNOBS: dict[str, str] = {
     "precision": "precision",
     "preserve_alpha": "preserve_alpha",
     "luminance_only": "luminance_only",
+    "scale": "scale",
     "ocio_config": "config",
 }
 
@@ -157,8 +158,14 @@ class StyleTransfer(Node):
     inputs = ("input",)
     knobs = (
         Knob("look", "file", "", help="look file (.safetensors) written by vfx-style train"),
+        Knob("style", "file", "", help="a painting (PNG, JPEG, TIFF or EXR) for an instant look "
+             "made on the spot (vfx_nodes.look_from_style), used when 'look' is empty"),
         Knob("strength", "float", 1.0, range=(0.0, 1.0),
              help="mix of the styled image over the original: 0 = original, 1 = fully styled"),
+        Knob("scale", "str", "auto", help="stroke scale: the look runs at this fraction of the "
+             "plate's resolution and its residual is added back at full resolution, so strokes "
+             "grow by 1/scale; auto = the frame height the look was made for over the plate's "
+             "display height (1 for looks that record none); a number from 0.0625 to 4"),
         Knob("colorspace", "str", "", help="colourspace of the input plate; empty = the plate's "
              "own tag (the file's colourspace, else scene_linear)"),
         Knob("working_colorspace", "str", "", help="override the working space the look was "
@@ -219,6 +226,12 @@ class StyleTransfer(Node):
                 value = value or None  # "" or 0: let the engine choose
             elif knob in ("device", "precision"):
                 value = None if value.strip().lower() in ("", "auto") else value.strip()
+            elif knob == "scale":
+                from ..engine.pipeline import resolve_scale
+
+                value = value.strip().lower() or "auto"
+                if value != "auto":
+                    value = resolve_scale(value, None, None)  # type: ignore[arg-type]  # checks it
             out[kw] = value
         return out
 
@@ -227,9 +240,16 @@ class StyleTransfer(Node):
         from ..model import load_look
 
         path = self["look"]
+        if not path and self["style"]:
+            from ..train.instant import look_from_style
+
+            # An instant look from the painting, made once per painting file.
+            return self._cached(self._looks, "style:" + self["style"],
+                                lambda _key: look_from_style([self["style"]]), stamp_path=self["style"])
         if not path:
             raise LookNotFoundError("StyleTransfer: the 'look' knob is empty; give a look file "
-                                    "(.safetensors) made by vfx-style train")
+                                    "(.safetensors) made by vfx-style train or look, or a painting "
+                                    "in the 'style' knob")
         return self._cached(self._looks, path, load_look)
 
     def stats(self) -> Any:
@@ -241,9 +261,10 @@ class StyleTransfer(Node):
         return self._cached(self._stats, self["stats_file"], NormStats.load)
 
     @staticmethod
-    def _cached(cache: dict[str, tuple[tuple[int, int], Any]], path: str, load: Any) -> Any:
+    def _cached(cache: dict[str, tuple[tuple[int, int], Any]], path: str, load: Any,
+                stamp_path: str | None = None) -> Any:
         try:
-            st = os.stat(path)
+            st = os.stat(stamp_path or path)
             stamp = (st.st_mtime_ns, st.st_size)
         except OSError:
             stamp = (-1, -1)  # let the loader raise its own, precise error
