@@ -42,7 +42,8 @@ TOL = 1e-4
 
 #: Small but complete architectures (every layer type; short receptive field = fast).
 SMALL = {"johnson-small": {"width": 8, "blocks": 1},
-         "unet": {"width": 8, "depth": 2, "blocks": 1, "max_width": 32}}
+         "unet": {"width": 8, "depth": 2, "blocks": 1, "max_width": 32},
+         "arbitrary": {"width": 4, "blocks": 1}}
 
 
 def _styled_generator(arch: str = "johnson-small", seed: int = 0):
@@ -195,9 +196,10 @@ def test_generator_equals_host_away_from_the_frame_edges(look):
     np.testing.assert_allclose(out[h:-h, h:-h], plain[h:-h, h:-h], atol=TOL, rtol=0)
 
 
-def test_unet_exports_and_matches_render(tmp_path):
-    path = tmp_path / "unet.safetensors"
-    save_look(path, _styled_generator("unet", seed=5))
+@pytest.mark.parametrize("arch", ["unet", "arbitrary"])
+def test_other_architectures_export_and_match_render(tmp_path, arch):
+    path = tmp_path / f"{arch}.safetensors"
+    save_look(path, _styled_generator(arch, seed=5))
     lk = load_look(path)
     files = export_look(lk, "nuke", tmp_path / "n", name="u")
     onnx_file = export_look(lk, "flame", tmp_path / "f", name="u")["onnx"]

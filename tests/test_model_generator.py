@@ -19,7 +19,7 @@ def small(arch: str) -> Generator:
     return build_generator(arch, **SMALL_UNET) if arch == "unet" else build_generator(arch, width=4, blocks=1)
 
 
-@pytest.mark.parametrize("arch", ["johnson", "johnson-small", "unet"])
+@pytest.mark.parametrize("arch", ["johnson", "johnson-small", "unet", "arbitrary"])
 def test_smoke_every_architecture(arch: str) -> None:
     gen = build_generator(arch)
     assert gen.arch == arch
@@ -29,7 +29,7 @@ def test_smoke_every_architecture(arch: str) -> None:
     assert torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("arch", ["johnson-small", "unet"])
+@pytest.mark.parametrize("arch", ["johnson-small", "unet", "arbitrary"])
 @pytest.mark.parametrize("size", [(37, 51), (1, 1), (2, 3), (5, 7), (16, 16), (33, 8)])
 def test_any_size_comes_back_the_same_size(arch: str, size: tuple[int, int]) -> None:
     gen = small(arch)
@@ -128,7 +128,7 @@ def test_receptive_field_values() -> None:
     assert build_generator("johnson", blocks=0).receptive_field < build_generator("johnson", blocks=1).receptive_field
 
 
-@pytest.mark.parametrize("arch", ["johnson-small", "unet"])
+@pytest.mark.parametrize("arch", ["johnson-small", "unet", "arbitrary"])
 def test_receptive_field_walk_matches_the_gradient(arch: str) -> None:
     """With frozen statistics the generator is a local operator: the input pixels an
     output pixel depends on (non-zero gradient) are exactly the interval the walk gives."""
@@ -149,6 +149,18 @@ def test_receptive_field_walk_matches_the_gradient(arch: str) -> None:
                                     max(hi - 400 - k for k, (_, hi) in enumerate(spans)))
 
 
+def test_arbitrary_matches_ghiasi_layout() -> None:
+    """Magenta's transformer at width ¼: 8-16-32 channels, norm-free contracting path,
+    13 conditional norms (10 residual, 2 upsampling, 1 output), sigmoid output."""
+    gen = build_generator("arbitrary")
+    assert gen.settings == {"width": 8, "blocks": 5} and gen.residual is False
+    assert [gen.stem.norm, gen.down1.norm, gen.down2.norm] == [None, None, None]
+    assert len(gen.norm_layers()) == 13 and "head.norm" in gen.norm_layers()
+    y = gen(torch.randn(1, 3, 20, 24) * 5)
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0  # sigmoid head
+    assert gen.halo == 57
+
+
 def test_unet_alignment_and_settings() -> None:
     gen = build_generator("unet", depth=2, width=8)
     assert gen.alignment == 4
@@ -159,7 +171,7 @@ def test_unet_alignment_and_settings() -> None:
 def test_unknown_architecture_suggests_names() -> None:
     with pytest.raises(ModelError, match="johnson-small"):
         build_generator("johnson_small")
-    assert set(ARCHITECTURES) == {"johnson", "johnson-small", "unet"}
+    assert set(ARCHITECTURES) == {"johnson", "johnson-small", "unet", "arbitrary"}
 
 
 @pytest.mark.parametrize("settings, match", [

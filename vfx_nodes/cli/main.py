@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("info", "describe an image file: parts, channels, windows, colour metadata"),
     "render": ("render", "apply a look to a frame range of plates (farm-safe)"),
     "movie": ("movie", "make an H.264 review movie from a rendered sequence"),
+    "look": ("look", "make a look from one or more paintings in one pass (no training)"),
     "train": ("train", "train a look from style images and the show's plates"),
     "optimize": ("optimize", "optimisation-based (Gatys) reference render of one plate"),
     "nodes": ("nodes", "list the registered nodes, their knobs and where they came from"),

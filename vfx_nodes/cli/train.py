@@ -76,8 +76,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="adversarial weight; 0 turns the discriminator off (default: %(default)s)")
     run.add_argument("--adv-mode", choices=("lsgan", "hinge", "bce"), default=d["adv_mode"],
                      help="adversarial loss (default: %(default)s)")
-    run.add_argument("--arch", choices=("johnson", "johnson-small", "unet"), default=d["arch"],
-                     help="generator architecture (default: %(default)s)")
+    run.add_argument("--arch", choices=("arbitrary", "johnson", "johnson-small", "unet"), default=d["arch"],
+                     help="generator architecture; arbitrary = Ghiasi et al. 2017's network "
+                          "(default: %(default)s)")
+    run.add_argument("--init", choices=("auto", "arbitrary", "scratch"), default=d["init"],
+                     help="start from the arbitrary-style network with the style images' "
+                          "embedding (an instant look, then fine-tuned) or from random weights; "
+                          "auto = arbitrary for --arch arbitrary (default: %(default)s)")
+    run.add_argument("--time-limit", type=float, metavar="MINUTES",
+                     help="stop after this many minutes with a checkpoint, keeping the best look "
+                          "(a farm task's budget; --resume continues)")
     run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % d["content_layer"])
     run.add_argument("--style-layers", nargs="+", metavar="LAYER",
                      help="VGG19 style layers (default: %s)" % " ".join(d["style_layers"]))
@@ -108,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         content=args.content, style=args.style, out=args.out, steps=args.steps, size=args.size,
         batch=args.batch, lr=args.lr, d_lr=args.d_lr, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, adv_weight=args.adv_weight,
-        adv_mode=args.adv_mode, arch=args.arch, working_space=args.working_space,
+        adv_mode=args.adv_mode, arch=args.arch, init=args.init, time_limit=args.time_limit,
+        working_space=args.working_space,
         in_colorspace=args.in_colorspace, style_colorspace=args.style_colorspace,
         layer=args.layer, part=args.part, style_size=args.style_size,
         test_fraction=args.test_fraction, eval_every=args.eval_every,
@@ -123,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.final_losses.items())
     lines = [
         f"trained {result.steps} steps in {format_duration(result.seconds)}"
-        + (" (this session)" if args.resume else ""),
+        + (" (this session)" if args.resume else "")
+        + (f"; stopped at the {args.time_limit:g} min time limit (continue with --resume)"
+           if result.time_limited else ""),
         f"best look: {result.look} (step {result.best_step}, score {result.best_score:.4g})",
         f"last look: {result.last_look}",
         f"final held-out losses: {losses}",

@@ -216,18 +216,24 @@ def free_memory(device: torch.device) -> int | None:
     return None
 
 
-def default_tile(device: torch.device, dtype: torch.dtype, halo: int, align: int = 16) -> int:
+def default_tile(device: torch.device, dtype: torch.dtype, halo: int, align: int = 16,
+                 memory_scale: float = 1.0) -> int:
     """Default tile edge in output pixels (halo excluded), a multiple of ``align``.
 
     On CUDA the tile is the largest square whose padded input (edge + 2·halo) fits half the
     free memory at :func:`bytes_per_pixel`; on an 80 GB H100 that is larger than a 4K
     frame, so a 4096×2160 plate runs as one tile.  On the CPU and MPS it is
-    :data:`CPU_TILE`.
+    :data:`CPU_TILE`.  ``memory_scale`` is the network's activation memory relative to
+    the Johnson network the figures were measured on (activations grow with the channel
+    width: the width-8 arbitrary-style network needs ¼), so a slimmer network gets
+    larger tiles and pays for fewer halos.
     """
+    scale = min(4.0, max(1.0 / 16.0, float(memory_scale)))
     free = free_memory(device)
     if free is None:
-        return CPU_TILE
-    pixels = free * _MEMORY_SHARE / bytes_per_pixel(dtype)
+        edge = int(CPU_TILE / scale ** 0.5) // align * align
+        return max(edge, 2 * align)
+    pixels = free * _MEMORY_SHARE / (bytes_per_pixel(dtype) * scale)
     edge = int(pixels ** 0.5) - 2 * halo
     edge = max(edge // align * align, 2 * align)
     return min(edge, 16384)

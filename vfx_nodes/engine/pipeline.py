@@ -221,6 +221,15 @@ def _alignment(generator: Any) -> int:
     return 1 << max(0, (a - 1).bit_length())
 
 
+def _memory_scale(generator: Any) -> float:
+    """Activation memory relative to the Johnson network (width 32) the device figures were
+    measured on: activations are proportional to the channel width."""
+    width = (getattr(generator, "settings", None) or {}).get("width")
+    if getattr(generator, "arch", "") in ("johnson", "johnson-small", "arbitrary") and isinstance(width, int):
+        return max(width, 1) / 32.0
+    return 1.0
+
+
 def _min_halo(generator: Any) -> int:
     """The halo that keeps tiles exact: the generator's own figure, else ½ receptive field."""
     halo = getattr(generator, "halo", None)
@@ -639,7 +648,7 @@ def stylize(
                     "tiles may not match exactly (the feathered blend hides small steps)",
                     halo_, need, getattr(gen_src, "arch", "") or "")
     if tile_ is None:
-        tile_ = _dev.default_tile(dev, dtype, halo_, align)
+        tile_ = _dev.default_tile(dev, dtype, halo_, align, memory_scale=_memory_scale(gen_src))
     gen = _device_copy(gen_src, dev, compile)
 
     with _lock(gen):

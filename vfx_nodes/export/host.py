@@ -186,6 +186,36 @@ class _ConvNormAct(_Part):
         return x
 
 
+class _ConvAct(_Part):
+    """A convolution and ReLU with no normalisation (the arbitrary-style network's
+    contracting path, whose batch norm is folded into the bias)."""
+
+    act: bool
+
+    def __init__(self, block: Any):
+        super().__init__()
+        self.conv = _Conv(block.conv)
+        self.act = bool(block.act)
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        x = self.conv.run(x, stats, collect)
+        if self.act:
+            x = torch.relu(x)
+        return x
+
+
+class _NormSigmoidHead(_Part):
+    """Convolution → normalisation → sigmoid (the arbitrary-style network's output)."""
+
+    def __init__(self, head: Any, stats: dict | None, path: str):
+        super().__init__()
+        self.conv = _Conv(head.conv)
+        self.norm = _Norm(head.norm, None if stats is None else stats[f"{path}.norm"])
+
+    def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
+        return torch.sigmoid(self.norm.run(self.conv.run(x, stats, collect), stats, collect))
+
+
 class _UpConv(_Part):
     """Nearest-neighbour ×2 then ConvNormAct (resize-convolution, Odena et al. 2016)."""
 
@@ -253,7 +283,9 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
     from ..model import generator as g
 
     if isinstance(module, g.ConvNormAct):
-        return _ConvNormAct(module, stats, path)
+        return _ConvAct(module) if module.norm is None else _ConvNormAct(module, stats, path)
+    if isinstance(module, g.NormSigmoidHead):
+        return _NormSigmoidHead(module, stats, path)
     if isinstance(module, g.ConvLayer):
         return _Conv(module)
     if isinstance(module, g.UpConv):
@@ -267,7 +299,7 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
                        for i, m in enumerate(module)])
     raise ExportError(
         f"cannot export generator layer {path or '(root)'!r} of type {type(module).__name__}: "
-        "no host equivalent; export supports the johnson, johnson-small and unet architectures"
+        "no host equivalent; export supports the johnson, johnson-small, unet and arbitrary architectures"
     )
 
 
@@ -518,7 +550,7 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         parts = [("stem", generator.stem), ("body", generator.body)]
     else:
         raise ExportError(f"cannot export generator architecture {generator.arch!r} "
-                          f"({type(generator).__name__}); supported: johnson, johnson-small, unet")
+                          f"({type(generator).__name__}); supported: johnson, johnson-small, unet, arbitrary")
     body = _Chain([_convert(m, layer_stats, name, for_onnx) for name, m in parts])
     head = _convert(generator.head, layer_stats, "head", for_onnx)
     alignment = int(generator.alignment)

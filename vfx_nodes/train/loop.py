@@ -55,11 +55,12 @@ from .distributed import DistContext, init_distributed
 from .progress import Progress
 from .schedule import EMA, lr_factor
 
-__all__ = ["TrainConfig", "TrainResult", "train", "discriminator_accuracy", "ARCH_CHOICES"]
+__all__ = ["ARCH_CHOICES", "INIT_CHOICES", "TrainConfig", "TrainResult", "discriminator_accuracy", "train"]
 
 log = logging.getLogger(__name__)
 
-ARCH_CHOICES = ("johnson", "johnson-small", "unet")
+ARCH_CHOICES = ("arbitrary", "johnson", "johnson-small", "unet")
+INIT_CHOICES = ("auto", "arbitrary", "scratch")
 
 
 @dataclasses.dataclass
@@ -83,7 +84,17 @@ class TrainConfig:
         d_width, d_layers, d_spectral_norm: PatchGAN width, stride-2 layers (3 gives
             70×70 patches) and spectral normalisation (Miyato et al. 2018), which keeps
             the discriminator from winning outright on few style images.
-        arch: generator architecture (``johnson``, ``johnson-small``, ``unet``).
+        arch: generator architecture: ``arbitrary`` (Ghiasi et al. 2017's transformer, the
+            default), ``johnson``, ``johnson-small`` or ``unet``.
+        init: where the generator starts.  ``arbitrary``: the arbitrary-style network with
+            the style images' embedding baked in (an instant look of the same paintings,
+            :func:`vfx_nodes.train.instant.look_from_style`), which the adversarial
+            training then fine-tunes on the show's plates; ``scratch``: random weights
+            (Johnson et al. 2016); ``auto`` (default): ``arbitrary`` for the arbitrary
+            architecture, else ``scratch``.
+        time_limit: stop after this many minutes of this session's training, with a
+            checkpoint, an evaluation and the best look kept (a farm task's time budget;
+            ``resume`` continues).  ``None``: no limit.
         working_space: the look's working colourspace.
         in_colorspace: colourspace of the content plates (default: what each file says).
         style_colorspace: colourspace of the style images (default: what each file says).
@@ -129,7 +140,9 @@ class TrainConfig:
     d_width: int = 64
     d_layers: int = 3
     d_spectral_norm: bool = True
-    arch: str = "johnson"
+    arch: str = "arbitrary"
+    init: str = "auto"
+    time_limit: float | None = None
     working_space: str | None = None
     in_colorspace: str | None = None
     style_colorspace: str | None = None
@@ -180,6 +193,13 @@ class TrainConfig:
         if self.arch not in ARCH_CHOICES:
             from ..errors import close_matches
             raise KnobError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
+        if self.init not in INIT_CHOICES:
+            raise KnobError(f"init must be one of {', '.join(INIT_CHOICES)}, got {self.init!r}")
+        if self.init == "arbitrary" and self.arch != "arbitrary":
+            raise KnobError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
+                            f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
+        if self.time_limit is not None:
+            positive("time_limit", self.time_limit)
         if self.adv_mode not in ("lsgan", "hinge", "bce"):
             raise KnobError(f"adv_mode must be lsgan, hinge or bce, got {self.adv_mode!r}")
         for name in ("d_width", "d_layers"):
@@ -198,6 +218,12 @@ class TrainConfig:
             raise TrainingDataError("no style image given: pass at least one --style IMAGE")
         if not self.content:
             raise TrainingDataError("no content given: pass --content FOLDER|LIST|PATTERN")
+
+    def resolved_init(self) -> str:
+        """``arbitrary`` or ``scratch`` (``auto`` resolved by the architecture)."""
+        if self.init == "auto":
+            return "arbitrary" if self.arch == "arbitrary" else "scratch"
+        return self.init
 
     def resolved_workdir(self) -> Path:
         """The work folder: ``workdir`` or ``<out without suffix>.train`` next to ``out``."""
@@ -229,8 +255,9 @@ class TrainResult:
         final_losses: the last evaluation's losses.
         metrics: path of ``metrics.jsonl``.
         unreadable: files that could not be decoded (path, reason).
-        interrupted: the run stopped early (Ctrl-C, SIGTERM or ``stop_at``).
+        interrupted: the run stopped early (Ctrl-C, SIGTERM, ``stop_at`` or the time limit).
         checkpoint: the last checkpoint written.
+        time_limited: the run stopped at ``config.time_limit`` (the best look is kept).
     """
 
     look: Path
@@ -246,6 +273,7 @@ class TrainResult:
     interrupted: bool = False
     checkpoint: Path | None = None
     history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    time_limited: bool = False
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -404,7 +432,13 @@ class _Run:
 
         # -- models -----------------------------------------------------------------
         dev = torch.device(self.device)
-        self.gen = build_generator(config.arch).to(dev)
+        self.init = config.resolved_init()
+        self.embedding: list[float] | None = None
+        self.embedded_styles: list[dict[str, Any]] = []
+        gen = build_generator(config.arch)
+        if self.init == "arbitrary":
+            gen = self._arbitrary_start(style_files)
+        self.gen = gen.to(dev)
         self.disc = PatchDiscriminator(width=config.d_width, n_layers=config.d_layers,
                                        spectral_norm=config.d_spectral_norm).to(dev)
         if loss_network is None:
@@ -437,6 +471,17 @@ class _Run:
             self.progress = progress
         else:
             self.progress = Progress(config.steps, enabled=bool(progress) and dist.is_main)
+
+    def _arbitrary_start(self, style_files: Sequence[str]) -> Any:
+        """The arbitrary-style network with the style images' blended embedding baked in."""
+        from ..model.arbitrary import magenta_network
+        from .instant import style_embedding
+
+        emb, styles = style_embedding(list(style_files), working_colorspace=self.working_space,
+                                      colorspace=self.cfg.style_colorspace)
+        self.embedding = [float(x) for x in emb]
+        self.embedded_styles = styles
+        return magenta_network().bake(emb).train().requires_grad_(True)
 
     # -- checkpoints ----------------------------------------------------------------
 
@@ -622,7 +667,9 @@ class _Run:
                       **{k: _finite(v) for k, v in res["losses"].items()}, "score": _finite(s)}
             if baseline:
                 record["baseline"] = True
-            elif s < self.best_score:
+            # An arbitrary-style start is already a look (the instant one): if fine-tuning
+            # never beats it, it is the one kept.
+            if (not baseline or self.init == "arbitrary") and s < self.best_score:
                 self.best_score, self.best_step = s, self.step
                 self._save_look(self.out, res["losses"])
                 record["best"] = True
@@ -657,11 +704,21 @@ class _Run:
             "recipe": {k: cfg.to_json()[k] for k in (
                 "size", "batch", "lr", "d_lr", "d_beta1", "content_weight", "style_weight",
                 "tv_weight", "adv_weight", "seed", "warmup", "min_lr_factor", "grad_clip",
-                "ema_decay", "style_size", "content_layer", "style_layers", "adv_mode", "arch")},
+                "ema_decay", "style_size", "content_layer", "style_layers", "adv_mode", "arch",
+                "init", "time_limit")},
             "world_size": self.dist.world_size,
         }
-        save_look(path, self.ema.module, {"working_colorspace": self.working_space,
-                                          "training": training})
+        training["init"] = self.init
+        # Strokes are sized for the frames the crops came from: images are rescaled to a
+        # short side of `size` before cropping (data.load_image_set).
+        meta: dict[str, Any] = {"working_colorspace": self.working_space, "training": training,
+                                "frame_height": int(cfg.size)}
+        if self.embedding is not None:
+            from ..model.arbitrary import PROVENANCE
+
+            meta["arbitrary"] = {"embedding": self.embedding, "styles": self.embedded_styles,
+                                 "fine_tuned": self.step > 0, **PROVENANCE}
+        save_look(path, self.ema.module, meta)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0 if hasattr(self, "_t0") else 0.0
@@ -675,6 +732,7 @@ class _Run:
         self.progress.total = cfg.steps
         last_ckpt: Path | None = None
         interrupted = False
+        time_up = False
         losses: dict[str, float] = {}
         if self.step == 0 and cfg.eval_at_start:
             self.evaluate(baseline=True)
@@ -692,17 +750,28 @@ class _Run:
                         self.evaluate()
                     if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                         last_ckpt = self.save_checkpoint()
-                    stop_now = stop.signal is not None or (stop_at is not None and self.step >= stop_at)
+                    out_of_time = (cfg.time_limit is not None
+                                   and self._elapsed() >= 60.0 * cfg.time_limit)
+                    stop_now = (stop.signal is not None or (stop_at is not None and self.step >= stop_at)
+                                or out_of_time)
                     if self.dist.enabled:
+                        # Every rank stops at the same step (rank clocks differ slightly).
                         stop_now = self.dist.all_reduce_mean(float(stop_now)) > 0
                     if stop_now and self.step < cfg.steps:
                         interrupted = True
+                        time_up = stop.signal is None and not (stop_at is not None and self.step >= stop_at)
                         break
             except KeyboardInterrupt:
                 # A second Ctrl-C: stop without waiting; the last checkpoint stays.
                 self.progress.close()
                 raise
         self.progress.close()
+        if time_up:
+            # Out of time: judge the weights reached so the best look is up to date.
+            if self.last_eval.get("step") != self.step:
+                self.evaluate()
+            if self.dist.is_main:
+                log.info("time limit of %g min reached at step %d", cfg.time_limit, self.step)
         if interrupted:
             if last_ckpt is None or not last_ckpt.name.endswith(f"{self.step:08d}.safetensors"):
                 last_ckpt = self.save_checkpoint()
@@ -712,7 +781,7 @@ class _Run:
                           "(continue with --resume)", file=sys.stderr, flush=True)
                 raise KeyboardInterrupt
         last = self.workdir / "last.safetensors"
-        if self.dist.is_main and not interrupted:
+        if self.dist.is_main and (not interrupted or time_up):
             self._save_look(last, losses_from(self.last_eval) or {})
         self.dist.barrier()
         return TrainResult(
@@ -720,7 +789,7 @@ class _Run:
             seconds=self._elapsed(), best_score=self.best_score, best_step=self.best_step,
             final_losses=losses_from(self.last_eval), metrics=self.metrics.path,
             unreadable=list(self.report.unreadable), interrupted=interrupted,
-            checkpoint=last_ckpt, history=self.history)
+            checkpoint=last_ckpt, history=self.history, time_limited=time_up)
 
 
 def discriminator_accuracy(real_logits: Any, fake_logits: Any, mode: str = "lsgan") -> float:
