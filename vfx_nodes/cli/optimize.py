@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import read_plate, write_plate
     from ..model import load_vgg19
-    from ..train.loop import TrainConfig
+    from ..train.loop import SCRATCH_RECIPE, TrainConfig
     from ..train.optimize import optimize_plate
     from ..train.progress import Progress
 
@@ -76,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
         style_colorspace=args.style_colorspace, layer=args.layer, size=args.size or None,
         steps=args.steps, optimizer=args.optimizer, lr=args.lr,
         content_weight=d["content_weight"] if args.content_weight is None else args.content_weight,
-        style_weight=d["style_weight"] if args.style_weight is None else args.style_weight,
+        style_weight=SCRATCH_RECIPE["style_weight"] if args.style_weight is None else args.style_weight,
         tv_weight=d["tv_weight"] if args.tv_weight is None else args.tv_weight,
         style_size=args.style_size, loss_network=load_vgg19(args.vgg),
         content_layer=args.content_layer or d["content_layer"],
-        style_layers=list(args.style_layers or d["style_layers"]), device=args.device,
+        style_layers=list(args.style_layers or SCRATCH_RECIPE["style_layers"]), device=args.device,
         callback=callback)
     progress.close()
     write_plate(new, args.out)

@@ -66,11 +66,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--steps", type=int, default=d["steps"], help="optimisation steps (default: %(default)s)")
     run.add_argument("--size", type=int, default=d["size"], help="training crop size (default: %(default)s)")
     run.add_argument("--batch", type=int, default=d["batch"], help="crops per step (default: %(default)s)")
-    run.add_argument("--lr", type=float, default=d["lr"], help="generator learning rate (default: %(default)s)")
+    run.add_argument("--lr", type=float, default=None,
+                     help="generator learning rate (default: 1e-3 from scratch, 5e-4 fine-tuning)")
     run.add_argument("--d-lr", type=float, default=d["d_lr"],
                      help="discriminator learning rate (default: %(default)s)")
     run.add_argument("--content-weight", type=float, default=d["content_weight"], help="(default: %(default)s)")
-    run.add_argument("--style-weight", type=float, default=d["style_weight"], help="(default: %(default)s)")
+    run.add_argument("--style-weight", type=float, default=None,
+                     help="(default: 100 from scratch, 5 fine-tuning an arbitrary-style start)")
     run.add_argument("--tv-weight", type=float, default=d["tv_weight"], help="(default: %(default)s)")
     run.add_argument("--adv-weight", type=float, default=d["adv_weight"],
                      help="adversarial weight; 0 turns the discriminator off (default: %(default)s)")
@@ -88,9 +90,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           "(a farm task's budget; --resume continues)")
     run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % d["content_layer"])
     run.add_argument("--style-layers", nargs="+", metavar="LAYER",
-                     help="VGG19 style layers (default: %s)" % " ".join(d["style_layers"]))
+                     help="VGG19 style layers (default: relu1_1 relu2_1 relu3_1 from scratch, "
+                          "up to relu4_1 fine-tuning)")
     run.add_argument("--vgg", metavar="PATH", help="a torchvision VGG19 state dict instead of the bundled weights")
-    run.add_argument("--warmup", type=int, default=d["warmup"], help="learning-rate warm-up steps (default: %(default)s)")
+    run.add_argument("--warmup", type=int, default=None,
+                     help="learning-rate warm-up steps (default: 50 from scratch, 10 fine-tuning)")
     run.add_argument("--grad-clip", type=float, help="clip gradient norms to this value")
     run.add_argument("--ema-decay", type=float, default=d["ema_decay"],
                      help="decay of the generator weight average (default: %(default)s)")
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision, workdir=args.workdir, warmup=args.warmup,
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
-        style_layers=list(args.style_layers or d["style_layers"]))
+        style_layers=list(args.style_layers) if args.style_layers else None)
     result = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0") or 0) != 0:  # torchrun: rank 0 reports
         return 0

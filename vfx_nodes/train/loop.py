@@ -62,6 +62,20 @@ log = logging.getLogger(__name__)
 ARCH_CHOICES = ("arbitrary", "johnson", "johnson-small", "unet")
 INIT_CHOICES = ("auto", "arbitrary", "scratch")
 
+#: The recipe for a generator trained from random weights (Johnson et al. 2016;
+#: docs/TRAINING.md): the values of ``lr``, ``style_weight``, ``style_layers`` and
+#: ``warmup`` when a config leaves them ``None`` and starts from scratch.
+SCRATCH_RECIPE: dict[str, Any] = {"lr": 1e-3, "style_weight": 100.0,
+                                  "style_layers": ("relu1_1", "relu2_1", "relu3_1"), "warmup": 50}
+#: The recipe for fine-tuning an arbitrary-style start (``init="arbitrary"``): the start
+#: already carries the painting, so a gentle step size and a style weight that keeps the
+#: plate's structure; relu4_1 in the style loss because the painting's stroke statistics
+#: live there (it dominates the Gram distance at 256 px).  Measured on 2 CPU cores with
+#: ``--time-limit 12``: docs/ARBITRARY.md, benchmarks/RESULTS.md.
+FINE_TUNE_RECIPE: dict[str, Any] = {"lr": 5e-4, "style_weight": 5.0,
+                                    "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+                                    "warmup": 10}
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -74,12 +88,14 @@ class TrainConfig:
         steps: total optimisation steps.
         size: training crop size in pixels (images are rescaled to this short side).
         batch: crops per step (per process under DDP).
-        lr: generator learning rate (Adam; Johnson et al. 2016 use 1e-3).
+        lr: generator learning rate (Adam); ``None``: the recipe's (1e-3 from scratch,
+            as Johnson et al. 2016; 5e-4 fine-tuning an arbitrary-style start).
         d_lr: discriminator learning rate (Adam; CycleGAN 2e-4).
         d_beta1: discriminator Adam β1 (CycleGAN 0.5).
         content_weight, style_weight, tv_weight, adv_weight: loss weights.  The losses
             are on the Caffe VGG19 scale (0–255 inputs), hence the large ratios; see
-            docs/TRAINING.md for the recipe.
+            docs/TRAINING.md for the recipe.  ``style_weight=None``: the recipe's (100
+            from scratch, 5 fine-tuning).
         adv_mode: ``lsgan`` (Mao et al. 2017), ``hinge`` or ``bce``.
         d_width, d_layers, d_spectral_norm: PatchGAN width, stride-2 layers (3 gives
             70×70 patches) and spectral normalisation (Miyato et al. 2018), which keeps
@@ -110,7 +126,8 @@ class TrainConfig:
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``None`` (CUDA when available).
         precision: ``auto`` (bf16 autocast on CUDA, float32 on CPU), ``bf16`` or ``fp32``.
         workdir: checkpoints, metrics, contact sheets (default ``<out>.train`` next to out).
-        warmup: linear warm-up steps of the learning rates.
+        warmup: linear warm-up steps of the learning rates (``None``: 50 from scratch,
+            10 fine-tuning).
         min_lr_factor: final learning rate as a fraction of the base (cosine decay).
         grad_clip: clip gradient norms to this value (``None`` = no clipping).
         ema_decay: decay of the generator weight average.
@@ -118,9 +135,9 @@ class TrainConfig:
         max_eval_images: held-out images evaluated (first N of the test split).
         vgg_path: a torchvision VGG19 state dict to use instead of the bundled weights.
         content_layer, style_layers: VGG19 layers of the losses.  Default: relu2_2 for
-            content (Johnson et al. 2016) and relu1_1, relu2_1, relu3_1 for style (the
-            first three Gatys et al. layers: the VGG pass stops at block 3, which keeps
-            CPU training affordable); add relu4_1 for larger brush strokes.
+            content (Johnson et al. 2016); for style (``None``) relu1_1, relu2_1, relu3_1
+            from scratch (the first three Gatys et al. layers: the VGG pass stops at block
+            3, which keeps CPU training affordable) and relu1_1–relu4_1 fine-tuning.
     """
 
     content: Sequence[str]
@@ -129,11 +146,11 @@ class TrainConfig:
     steps: int = 2000
     size: int = 256
     batch: int = 4
-    lr: float = 1e-3
+    lr: float | None = None
     d_lr: float = 2e-4
     d_beta1: float = 0.5
     content_weight: float = 1.0
-    style_weight: float = 100.0
+    style_weight: float | None = None
     tv_weight: float = 1e4
     adv_weight: float = 1e5
     adv_mode: str = "lsgan"
@@ -158,7 +175,7 @@ class TrainConfig:
     device: str | None = None
     precision: str = "auto"
     workdir: str | None = None
-    warmup: int = 50
+    warmup: int | None = None
     min_lr_factor: float = 0.1
     grad_clip: float | None = None
     ema_decay: float = 0.999
@@ -166,7 +183,16 @@ class TrainConfig:
     max_eval_images: int = 8
     vgg_path: str | None = None
     content_layer: str | None = "relu2_2"
-    style_layers: Sequence[str] | None = ("relu1_1", "relu2_1", "relu3_1")
+    style_layers: Sequence[str] | None = None
+
+    def resolved(self) -> TrainConfig:
+        """A copy with ``init`` resolved and every ``None`` recipe field (``lr``,
+        ``style_weight``, ``style_layers``, ``warmup``) filled from :data:`SCRATCH_RECIPE`
+        or :data:`FINE_TUNE_RECIPE`, by where the generator starts."""
+        init = self.resolved_init() if self.init in INIT_CHOICES else self.init
+        recipe = FINE_TUNE_RECIPE if init == "arbitrary" else SCRATCH_RECIPE
+        fill = {k: v for k, v in recipe.items() if getattr(self, k) is None}
+        return dataclasses.replace(self, **fill)
 
     def validate(self) -> None:
         """Raise :class:`KnobError` for values that cannot train."""
@@ -376,6 +402,7 @@ class _Run:
         from ..color.defaults import DEFAULT_WORKING_SPACE
         from ..model import PatchDiscriminator, build_generator
 
+        config = config.resolved()
         config.validate()
         self.cfg = config
         self.working_space = config.working_space or DEFAULT_WORKING_SPACE
