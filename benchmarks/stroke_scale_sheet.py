@@ -1,4 +1,4 @@
-"""Write docs/images/stroke_scale.png: one plate, an instant look, stroke scale 1, 0.5, 0.25.
+"""Write docs/images/stroke_scale.jpg: one plate, an instant look, stroke scale 1, 0.5, 0.25.
 
     VFX_NODES_TEST_DATA=../shared/data python benchmarks/stroke_scale_sheet.py
 
@@ -45,7 +45,7 @@ def main() -> int:
     for i, (label, im) in enumerate(tiles):
         sheet.paste(im.crop(crop), (i * 364, 20))
         draw.text((i * 364 + 4, 4), label, fill="black")
-    out = Path(__file__).resolve().parent.parent / "docs" / "images" / "stroke_scale.png"
+    out = Path(__file__).resolve().parent.parent / "docs" / "images" / "stroke_scale.jpg"
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out)
     print(out)

@@ -285,7 +285,7 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
     kw = StyleTransfer.stylize_kwargs({})
     assert kw == {"strength": 1.0, "colorspace": None, "working_colorspace": None, "layer": "",
                   "tile": None, "halo": None, "device": None, "precision": None,
-                  "preserve_alpha": True, "luminance_only": False, "config": None}
+                  "preserve_alpha": True, "luminance_only": False, "scale": "auto", "config": None}
     kw = StyleTransfer.stylize_kwargs({"strength": "0.5", "tile": 64, "device": "cuda:1",
                                        "precision": "FP16", "colorspace": "ACEScg", "layer": "diffuse",
                                        "ocio_config": "/c.ocio", "luminance_only": "true"})
@@ -296,8 +296,8 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
         StyleTransfer.stylize_kwargs({"strength": 2})
     with pytest.raises(KnobError, match="has no knob"):
         StyleTransfer.stylize_kwargs({"tiles": 2})
-    # every knob but the two files is a stylize keyword, and every keyword it names exists
-    assert set(STYLIZE_KNOBS) | {"look", "stats_file"} == {k.name for k in StyleTransfer.knobs}
+    # every knob but the three files is a stylize keyword, and every keyword it names exists
+    assert set(STYLIZE_KNOBS) | {"look", "stats_file", "style"} == {k.name for k in StyleTransfer.knobs}
     stylize = pytest.importorskip("vfx_nodes.engine").stylize
     params = inspect.signature(stylize).parameters
     assert all(params[kw].kind is inspect.Parameter.KEYWORD_ONLY for kw in STYLIZE_KNOBS.values())
