@@ -1,9 +1,10 @@
 """The look bundled with the package: found on disk, loaded like any other look.
 
-The package ships one small trained look, ``vfx_nodes/data/starry_night.safetensors``
-(a ``johnson-small`` generator trained with ``vfx-style train`` on Van Gogh's *The Starry
-Night* and real OpenEXR plates; docs/DEFAULT_LOOK.md records the command, the data and
-the losses), so ``vfx-style demo`` and first experiments need no file of the user's own.
+The package ships one small look, ``vfx_nodes/data/starry_night.safetensors`` (the
+instant look of Van Gogh's *The Starry Night* from the arbitrary-style network, fine-tuned
+with ``vfx-style train`` on OpenEXR sample plates; docs/DEFAULT_LOOK.md records the
+command, the data and the losses), so ``vfx-style demo`` and first experiments need no
+file of the user's own.
 
 It is found with :mod:`importlib.resources` (package data declared in pyproject's
 ``[tool.setuptools.package-data]``), so it is there in an editable checkout and in an
