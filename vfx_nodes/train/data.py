@@ -84,6 +84,16 @@ class DataReport:
                 "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable]}
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MB chunks: what looks record of
+    every style image they were made from."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _is_image(path: str) -> bool:
     return path.lower().endswith(IMAGE_EXTENSIONS)
 

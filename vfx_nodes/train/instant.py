@@ -64,14 +64,6 @@ def parse_style_spec(text: str) -> tuple[str, float]:
     return str(text), 1.0
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _normalise(style_images: Any, weights: Sequence[float] | None) -> list[tuple[Any, float]]:
     items = [style_images] if isinstance(style_images, (str, os.PathLike, np.ndarray)) else list(style_images)
     if not items:
@@ -124,7 +116,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
     """
     from ..color.defaults import DEFAULT_WORKING_SPACE
     from ..model.arbitrary import StylePredictor, blend_embeddings
-    from .data import load_rgb
+    from .data import file_sha256, load_rgb
 
     pairs = _normalise(style_images, weights)
     working = working_colorspace or DEFAULT_WORKING_SPACE
@@ -142,7 +134,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
                 from ..errors import PlateNotFoundError
                 raise PlateNotFoundError(f"style image {path!r} does not exist")
             arr = load_rgb(path, working_space=working, colorspace=colorspace, config=config)
-            name, digest = os.path.basename(path), _sha256(path)
+            name, digest = os.path.basename(path), file_sha256(path)
         try:
             embeddings.append(predictor.embed(arr))
         except ModelError as exc:

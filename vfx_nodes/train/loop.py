@@ -50,7 +50,8 @@ import numpy as np
 
 from ..errors import KnobError, TrainingDataError
 from . import checkpoint as ckpt
-from .data import DataReport, ImageSet, collect_files, load_image_set, random_crops, split_by_sequence
+from .data import (DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops,
+                   split_by_sequence)
 from .distributed import DistContext, init_distributed
 from .progress import Progress
 from .schedule import EMA, lr_factor
@@ -236,7 +237,7 @@ class TrainConfig:
             raise KnobError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
         if self.grad_clip is not None:
             positive("grad_clip", self.grad_clip)
-        if self.warmup < 0:
+        if self.warmup is not None and self.warmup < 0:
             raise KnobError(f"warmup must be ≥ 0, got {self.warmup}")
         if not 0.0 <= self.min_lr_factor <= 1.0:
             raise KnobError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
@@ -303,14 +304,6 @@ class TrainResult:
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _step_seed(seed: int, rank: int, step: int, stream: int) -> int:
@@ -405,6 +398,10 @@ class _Run:
         config = config.resolved()
         config.validate()
         self.cfg = config
+        # The recipe as resolved (never None from here on).
+        self.lr = float(_filled(config.lr, "lr"))
+        self.style_weight = float(_filled(config.style_weight, "style_weight"))
+        self.warmup = int(_filled(config.warmup, "warmup"))
         self.working_space = config.working_space or DEFAULT_WORKING_SPACE
         if dist is None:
             dist, device = init_distributed(config.device)
@@ -484,7 +481,7 @@ class _Run:
             # DDP broadcasts rank 0's initial weights, so every rank starts equal.
             self.gen_train = DDP(self.gen, device_ids=ids)
             self.disc_train = DDP(self.disc, device_ids=ids)
-        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=config.lr, betas=(0.9, 0.999))
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=self.lr, betas=(0.9, 0.999))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(config.d_beta1, 0.999))
         self.autocast = _autocast(self.device, config.precision)
 
@@ -603,9 +600,9 @@ class _Run:
         return content.to(self.device, non_blocking=True), style.to(self.device, non_blocking=True)
 
     def _set_lr(self, step: int) -> float:
-        f = lr_factor(step, self.cfg.steps, self.cfg.warmup, self.cfg.min_lr_factor)
+        f = lr_factor(step, self.cfg.steps, self.warmup, self.cfg.min_lr_factor)
         for group in self.opt_g.param_groups:
-            group["lr"] = self.cfg.lr * f
+            group["lr"] = self.lr * f
         for group in self.opt_d.param_groups:
             group["lr"] = self.cfg.d_lr * f
         return f
@@ -621,7 +618,7 @@ class _Run:
         self.disc_train.train()
         factor = self._set_lr(self.step)
         content, style = self._batch(self.step)
-        out: dict[str, float] = {"lr": cfg.lr * factor}
+        out: dict[str, float] = {"lr": self.lr * factor}
 
         with self.autocast():
             fake = self.gen_train(content)
@@ -646,7 +643,7 @@ class _Run:
         with self.autocast():
             targets = self.objective.content_targets(content)
             parts = self.objective(fake, targets)
-        total = (cfg.content_weight * parts["content"] + cfg.style_weight * parts["style"]
+        total = (cfg.content_weight * parts["content"] + self.style_weight * parts["style"]
                  + cfg.tv_weight * parts["tv"])
         if adversarial:
             # The generator is judged by the *updated* discriminator, whose weights do
@@ -689,7 +686,7 @@ class _Run:
             images = self.test_set.images[: cfg.max_eval_images]
             res = evaluate_generator(self.ema.module, images, self.objective, size=cfg.size,
                                      device=self.device)
-            s = score(res["losses"], cfg.content_weight, cfg.style_weight, cfg.tv_weight)
+            s = score(res["losses"], cfg.content_weight, self.style_weight, cfg.tv_weight)
             record = {"kind": "eval", "step": self.step, "held_out": self.held_out,
                       **{k: _finite(v) for k, v in res["losses"].items()}, "score": _finite(s)}
             if baseline:
@@ -719,7 +716,7 @@ class _Run:
 
         cfg = self.cfg
         training = {
-            "styles": [{"name": os.path.basename(p), "sha256": _sha256(p)} for p in self.style_set.names],
+            "styles": [{"name": os.path.basename(p), "sha256": file_sha256(p)} for p in self.style_set.names],
             "content": {"train_images": len(self.train_set), "test_images": len(self.test_set),
                         "held_out": self.held_out, "unreadable": len(self.report.unreadable)},
             "steps": self.step,
@@ -840,7 +837,14 @@ def losses_from(record: dict[str, Any]) -> dict[str, float]:
 def score_from(losses: dict[str, float], cfg: TrainConfig) -> float:
     """The documented combined score of ``losses`` under ``cfg``'s weights."""
     from .evaluate import score
-    return score(losses, cfg.content_weight, cfg.style_weight, cfg.tv_weight)
+    weight = cfg.resolved().style_weight
+    return score(losses, cfg.content_weight, float(_filled(weight, "style_weight")), cfg.tv_weight)
+
+
+def _filled(value: Any, name: str) -> Any:
+    if value is None:  # pragma: no cover - TrainConfig.resolved() fills every recipe field
+        raise KnobError(f"{name} was left unset")
+    return value
 
 
 def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Progress = True,
