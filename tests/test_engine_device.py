@@ -90,6 +90,23 @@ def test_default_tile_on_cpu_is_fixed_and_from_free_memory_on_cuda(monkeypatch):
     assert dev.default_tile(cuda, torch.bfloat16, 41, align=4) == edge  # autocast: fp32 norms
     monkeypatch.setattr(dev, "free_memory", lambda d: 64 * 2**20)   # nearly full GPU
     assert dev.default_tile(cuda, torch.float32, 41, align=4) >= 8
+
+
+def test_slimmer_networks_get_larger_tiles(monkeypatch):
+    cpu = torch.device("cpu")
+    # the width-8 arbitrary-style network needs a quarter of Johnson's activations
+    assert dev.default_tile(cpu, torch.float32, 57, align=4, memory_scale=0.25) == 2 * dev.CPU_TILE
+    assert dev.default_tile(cpu, torch.float32, 57, align=4, memory_scale=1.0) == dev.CPU_TILE
+    monkeypatch.setattr(dev, "free_memory", lambda d: 8 * 2**30)
+    cuda = torch.device("cuda", 0)
+    wide = dev.default_tile(cuda, torch.float32, 57, align=4)
+    assert dev.default_tile(cuda, torch.float32, 57, align=4, memory_scale=0.25) > 1.8 * wide
+    from vfx_nodes.engine.pipeline import _memory_scale
+    from vfx_nodes.model import build_generator
+
+    assert _memory_scale(build_generator("arbitrary")) == 0.25
+    assert _memory_scale(build_generator("johnson")) == 1.0
+    assert _memory_scale(build_generator("unet")) == 1.0
     assert 1 <= dev.batch_size_for(cuda, torch.float32, 1024 * 1024) <= 8
 
 

@@ -152,12 +152,12 @@ STYLIZE_KNOBS: dict[str, str] = {
 
 
 class StyleTransfer(Node):
-    """Apply a trained look (neural style transfer) to one layer of the plate."""
+    """Apply a look (neural style transfer) — a look file or a painting — to one layer of the plate."""
 
     name = "StyleTransfer"
     inputs = ("input",)
     knobs = (
-        Knob("look", "file", "", help="look file (.safetensors) written by vfx-style train"),
+        Knob("look", "file", "", help="look file (.safetensors) written by vfx-style look or train"),
         Knob("style", "file", "", help="a painting (PNG, JPEG, TIFF or EXR) for an instant look "
              "made on the spot (vfx_nodes.look_from_style), used when 'look' is empty"),
         Knob("strength", "float", 1.0, range=(0.0, 1.0),
@@ -173,7 +173,7 @@ class StyleTransfer(Node):
         Knob("layer", "str", "", help="layer to stylise (e.g. 'diffuse'); empty = the main "
              "R, G, B. Other channels pass through unchanged. The EXR part is chosen on Read"),
         Knob("tile", "int", 0, range=(0, 16384), help="tile edge in pixels (halo excluded); "
-             "0 = automatic (from free GPU memory, 1024 on the CPU)"),
+             "0 = automatic (from free GPU memory; on the CPU 1024, 2048 for the slim arbitrary network)"),
         Knob("halo", "int", 0, range=(0, 4096), help="overlap around each tile in pixels; "
              "0 = automatic (at least half the network's receptive field)"),
         Knob("device", "str", "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
