@@ -251,3 +251,28 @@ def test_cli_look(paintings, tmp_path):
                           "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True, check=False)
     assert bad.returncode == 1
     assert bad.stderr.strip().count("\n") == 0 and "does not exist" in bad.stderr
+
+
+def test_instant_look_tiles_match_at_scale_one(look):
+    plate = _plate(150, 190, seed=5)
+    whole = stylize(plate, look, scale=1.0, tile=0).pixels
+    np.testing.assert_allclose(stylize(plate, look, scale=1.0, tile=48).pixels, whole, atol=2e-5)
+
+
+def test_render_a_shot_with_an_instant_look_and_a_stroke_scale(paintings, tmp_path):
+    from vfx_nodes.cli.main import main
+
+    look_path = tmp_path / "oil.safetensors"
+    lk = look_from_style([paintings[0]], out=look_path)
+    for f in (1, 2):
+        vn.write_plate(_plate(48, 64, seed=f), tmp_path / f"p.{f:04d}.exr")
+    assert main(["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "o.####.exr"),
+                 "--look", str(look_path), "--frames", "1-2", "--scale", "0.5", "--stats", "shot",
+                 "--quiet"]) == 0
+    out = vn.read_plate(str(tmp_path / "o.0002.exr"))
+    stats = collect_stats([vn.read_plate(str(tmp_path / f"p.{f:04d}.exr")) for f in (1, 2)],
+                          lk, scale=0.5)
+    want = stylize(vn.read_plate(str(tmp_path / "p.0002.exr")), lk, scale=0.5, stats=stats)
+    np.testing.assert_allclose(out.pixels, want.pixels, atol=2e-3)  # half-float file
+    assert main(["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "x.####.exr"),
+                 "--look", str(look_path), "--frames", "1-2", "--scale", "7", "--quiet"]) == 1
