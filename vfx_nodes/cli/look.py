@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..train.instant import look_from_style
 
     out = Path(args.out)
-    if out.parent and not out.parent.is_dir():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     look = look_from_style(args.style, working_colorspace=args.working_space,
                            colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)
     styles = look.metadata["arbitrary"]["styles"]

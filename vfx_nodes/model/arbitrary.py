@@ -260,26 +260,17 @@ def _scopes(blocks: int) -> dict[str, str]:
     return s
 
 
-def _load_conv(module: nn.Module, weight: np.ndarray, bias: np.ndarray, scope: str) -> None:
-    conv = getattr(getattr(module, "conv", None), "conv", None)
-    if not isinstance(conv, nn.Conv2d) or conv.bias is None:  # pragma: no cover - our own layers
-        raise ModelError(f"internal: no convolution with a bias to load Magenta layer {scope!r} into")
-    if tuple(conv.weight.shape) != weight.shape:
+def _load(weight_param: torch.Tensor, bias_param: torch.Tensor | None, weight: np.ndarray,
+          bias: np.ndarray, scope: str) -> None:
+    """Copy one de-quantised Magenta layer into a convolution's or linear map's parameters
+    (a 1×1 convolution on the embedding is a linear map: its weight is reshaped)."""
+    w = weight.reshape(weight_param.shape) if weight.size == weight_param.numel() else weight
+    if bias_param is None or tuple(weight_param.shape) != w.shape:
         raise ModelError(f"Magenta layer {scope!r} has shape {weight.shape}; the module expects "
-                         f"{tuple(conv.weight.shape)}")
+                         f"{tuple(weight_param.shape)}")
     with torch.no_grad():
-        conv.weight.copy_(torch.from_numpy(weight))
-        conv.bias.copy_(torch.from_numpy(bias))
-
-
-def _load_linear(linear: nn.Linear, weight: np.ndarray, bias: np.ndarray, scope: str) -> None:
-    w = weight.reshape(weight.shape[0], -1)
-    if tuple(linear.weight.shape) != w.shape:
-        raise ModelError(f"Magenta style parameters {scope!r} have shape {w.shape}; expected "
-                         f"{tuple(linear.weight.shape)}")
-    with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(w))
-        linear.bias.copy_(torch.from_numpy(bias))
+        weight_param.copy_(torch.from_numpy(np.ascontiguousarray(w)))
+        bias_param.copy_(torch.from_numpy(bias))
 
 
 @functools.lru_cache(maxsize=2)
@@ -289,6 +280,7 @@ def _magenta_network_cached(path: str) -> ArbitraryStyleNetwork:
     transformer = ArbitraryGenerator(width=8, blocks=5)
     conditioning = StyleConditioning({n: m.channels for n, m in transformer.norm_layers().items()})
     modules = dict(transformer.named_modules())
+    eps = _eps(model)
     for name, scope in _scopes(5).items():
         if scope not in convs:
             raise ModelError(f"{path!r} lacks the Magenta layer {scope!r}; is it the arbitrary "
@@ -296,17 +288,19 @@ def _magenta_network_cached(path: str) -> ArbitraryStyleNetwork:
         module = modules[name]
         if not isinstance(module, (ConvNormAct, NormSigmoidHead)):  # pragma: no cover
             raise ModelError(f"internal: {name} is not a convolution layer")
-        _load_conv(module, *convs[scope], scope=scope)
+        conv = module.conv.conv
+        _load(conv.weight, conv.bias, *convs[scope], scope=scope)
         norm = module.norm
         if norm is None:
             continue
-        norm.eps = _eps(model)
+        norm.eps = eps
         # TensorFlow's conditional_style_norm: "Conv" gives β (shift), "Conv_1" γ (scale).
         for sub, target in (("Conv", conditioning.shift), ("Conv_1", conditioning.scale)):
             pscope = f"style_params/{scope}/StyleNorm/{sub}"
             if pscope not in convs:
                 raise ModelError(f"{path!r} lacks the style parameters {pscope!r}")
-            _load_linear(target[_key(f"{name}.norm")], *convs[pscope], scope=pscope)  # type: ignore[arg-type]
+            linear = target[_key(f"{name}.norm")]
+            _load(linear.weight, linear.bias, *convs[pscope], scope=pscope)  # type: ignore[arg-type]
     net = ArbitraryStyleNetwork(transformer, conditioning).eval().requires_grad_(False)
     return net
 

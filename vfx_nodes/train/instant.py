@@ -206,7 +206,8 @@ def look_embedding(look: Look) -> np.ndarray:
         LookError: the look records no embedding (not made from paintings), or a damaged one.
     """
     doc = getattr(look, "metadata", None) or {}
-    raw = (doc.get("arbitrary") or {}).get("embedding") if isinstance(doc.get("arbitrary"), dict) else None
+    info = doc.get("arbitrary")
+    raw = info.get("embedding") if isinstance(info, dict) else None
     where = f" {str(look.path)!r}" if getattr(look, "path", None) else ""
     if raw is None:
         raise LookError(f"look{where} records no style embedding: it was not made from paintings "

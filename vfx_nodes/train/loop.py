@@ -776,14 +776,14 @@ class _Run:
                         last_ckpt = self.save_checkpoint()
                     out_of_time = (cfg.time_limit is not None
                                    and self._elapsed() >= 60.0 * cfg.time_limit)
-                    stop_now = (stop.signal is not None or (stop_at is not None and self.step >= stop_at)
-                                or out_of_time)
+                    at_stop_step = stop_at is not None and self.step >= stop_at
+                    stop_now = stop.signal is not None or at_stop_step or out_of_time
                     if self.dist.enabled:
                         # Every rank stops at the same step (rank clocks differ slightly).
                         stop_now = self.dist.all_reduce_mean(float(stop_now)) > 0
                     if stop_now and self.step < cfg.steps:
                         interrupted = True
-                        time_up = stop.signal is None and not (stop_at is not None and self.step >= stop_at)
+                        time_up = stop.signal is None and not at_stop_step
                         break
             except KeyboardInterrupt:
                 # A second Ctrl-C: stop without waiting; the last checkpoint stays.
