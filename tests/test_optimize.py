@@ -54,7 +54,8 @@ def test_optimize_image_cuts_the_style_loss_and_leaves_the_input_alone(vgg):
 def test_lbfgs_also_converges(vgg):
     obj = StyleObjective(vgg, [_stripes()], **LAYERS)
     content = _smooth()[None]
-    res = optimize_image(content, obj, steps=10, optimizer="lbfgs", style_weight=10.0)
+    res = optimize_image(content, obj, steps=40, optimizer="lbfgs", style_weight=10.0)
+    assert res.passes == 40 and len(res.history) == 40
     assert res.losses["style"] < float(obj.losses(content, content)["style"]) / 2
 
 

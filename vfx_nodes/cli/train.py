@@ -43,8 +43,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--content", nargs="+", required=True, metavar="PATH",
                       help="content plates: folders, file lists (@list.txt), frame patterns "
                            "(plate.####.exr, plate.%%04d.exr) or files; EXR, PNG, JPEG, TIFF")
-    data.add_argument("--style", nargs="+", required=True, metavar="IMG",
-                      help="one or more style images (several are blended)")
+    data.add_argument("--style", nargs="+", metavar="IMG",
+                      help="one or more style images (several are blended); not with --keyframe")
+    data.add_argument("--keyframe", action="append", default=[], metavar="PLATE=PAINTED",
+                      help="train a shot look from keyframes instead: a frame of --content and "
+                           "its stylised version (painted, or from vfx-style optimize), registered "
+                           "pixel to pixel; repeat for more keyframes (docs/KEYFRAMES.md)")
+    data.add_argument("--painted-colorspace", metavar="NAME",
+                      help="colourspace of the painted keyframes (default: what each file says)")
+    data.add_argument("--frame-height", type=int, default=256,
+                      help="keyframe looks: frames are brought to this height for training, never "
+                           "enlarged (default: %(default)s)")
     data.add_argument("--out", required=True, metavar="LOOK.safetensors",
                       help="where the best look (by held-out score) is written")
     data.add_argument("--workdir", metavar="DIR",
@@ -63,7 +72,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="short side the style images are rescaled to (default: --size)")
 
     run = parser.add_argument_group("training")
-    run.add_argument("--steps", type=int, default=d["steps"], help="optimisation steps (default: %(default)s)")
+    run.add_argument("--steps", type=int, default=None,
+                     help="optimisation steps (default: %s; 400 for keyframe looks)" % d["steps"])
     run.add_argument("--size", type=int, default=d["size"], help="training crop size (default: %(default)s)")
     run.add_argument("--batch", type=int, default=d["batch"], help="crops per step (default: %(default)s)")
     run.add_argument("--lr", type=float, default=None,
@@ -112,12 +122,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print the summary; returns 0."""
+    from ..errors import TrainingDataError
     from ..train.loop import TrainConfig, train
     from ..train.progress import format_duration
 
     d = _defaults()
+    if args.keyframe:
+        if args.style:
+            raise TrainingDataError("--keyframe and --style are alternatives: a keyframe look takes "
+                                    "its style from the painted keyframes")
+        return _run_keyframes(args)
+    if not args.style:
+        raise TrainingDataError("give --style (one or more paintings) or --keyframe PLATE=PAINTED")
     cfg = TrainConfig(
-        content=args.content, style=args.style, out=args.out, steps=args.steps, size=args.size,
+        content=args.content, style=args.style, out=args.out,
+        steps=d["steps"] if args.steps is None else args.steps, size=args.size,
         batch=args.batch, lr=args.lr, d_lr=args.d_lr, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, adv_weight=args.adv_weight,
         adv_mode=args.adv_mode, arch=args.arch, init=args.init, time_limit=args.time_limit,
@@ -148,4 +167,27 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"{len(result.unreadable)} unreadable file(s) skipped:")
         lines += [f"  {p}: {why}" for p, why in result.unreadable]
     print("\n".join(lines), file=sys.stdout)
+    return 0
+
+
+def _run_keyframes(args: argparse.Namespace) -> int:
+    """``train --keyframe``: a shot look from painted keyframes (Texler et al. 2020)."""
+    from ..train.keyframe import KeyframeConfig, parse_keyframe, train_keyframe_look
+    from ..train.progress import Progress, format_duration
+
+    cfg = KeyframeConfig(
+        content=args.content, keyframes=[parse_keyframe(k) for k in args.keyframe], out=args.out,
+        steps=400 if args.steps is None else args.steps, time_limit=args.time_limit,
+        frame_height=args.frame_height, working_space=args.working_space,
+        in_colorspace=args.in_colorspace, painted_colorspace=args.painted_colorspace,
+        layer=args.layer, part=args.part, seed=args.seed, device=args.device,
+        **({"lr": args.lr} if args.lr is not None else {}))
+    cfg.validate()
+    progress = None if args.quiet else Progress(cfg.steps)
+    result = train_keyframe_look(cfg, progress=progress)
+    print(f"trained a keyframe look on {result.frames} frame(s), {result.steps} steps in "
+          f"{format_duration(result.seconds)}"
+          + (f" (stopped at the {args.time_limit:g} min time limit)" if result.time_limited else ""),
+          file=sys.stdout)
+    print(f"look: {result.look}", file=sys.stdout)
     return 0

