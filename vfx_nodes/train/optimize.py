@@ -222,10 +222,10 @@ def level_steps(steps: int, n: int) -> list[int]:
 
     The coarsest level gets ``steps`` (it settles the layout of the style: cheap, since a
     level costs a quarter of the next), each finer level half the one below it, never
-    fewer than ``steps // 8`` (at least 1): the finer levels only refine what the coarse
-    ones found, so a 2K reference costs a few times a 512 px one, not 16×.
+    fewer than ``steps // 32`` (at least 1): the finer levels only refine what the coarse
+    ones found, so a 2K reference costs about 4× a 512 px one, not 16×.
     """
-    floor = max(1, steps // 8)
+    floor = max(1, steps // 32)
     return [max(floor, steps >> min(i, 30)) for i in range(n)]
 
 
