@@ -99,3 +99,21 @@ def test_console_script_on_corpus(exr_corpus: Path) -> None:
     assert res.returncode == 0, res.stderr
     part = json.loads(res.stdout)["parts"][0]
     assert "chromaticities" in part["colour"] and "adoptedNeutral" in part["colour"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs on this platform")
+def test_info_and_read_refuse_a_fifo_instead_of_hanging(tmp_path: Path) -> None:
+    """Issue 14.9: ``info`` on a FIFO blocked forever."""
+    import os
+
+    fifo = tmp_path / "plate.1001.exr"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-m", "vfx_nodes", "info", str(fifo)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    from vfx_nodes.errors import PlateReadError
+    from vfx_nodes.io import read_plate
+
+    with pytest.raises(PlateReadError, match="not a regular file"):
+        read_plate(fifo)

@@ -152,3 +152,19 @@ def test_sample_frames_spread_over_the_shot():
     assert sample_frames(frames, 1) == (1051,)
     with pytest.raises(FrameRangeError):
         sample_frames(frames, 0)
+
+
+def test_absurd_ranges_are_refused_not_materialised():
+    """Issue 14.9: ``--frames 1-100000000000`` was a MemoryError traceback."""
+    import time
+
+    from vfx_nodes.engine.frames import MAX_FRAMES, parse_frames
+    from vfx_nodes.errors import FrameRangeError
+
+    t = time.perf_counter()
+    with pytest.raises(FrameRangeError, match="more than"):
+        parse_frames("1-100000000000")
+    with pytest.raises(FrameRangeError, match="more than"):
+        parse_frames(f"1-{MAX_FRAMES},{MAX_FRAMES + 10}-{MAX_FRAMES + 20}")
+    assert time.perf_counter() - t < 1.0
+    assert len(parse_frames(f"1-{MAX_FRAMES}x1000")) == MAX_FRAMES // 1000

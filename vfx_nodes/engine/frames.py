@@ -140,6 +140,11 @@ def parse_pattern(text: str | os.PathLike[str]) -> FramePattern:
     return FramePattern(text=text, prefix=prefix, padding=padding, suffix=name[tok.end():])
 
 
+#: the most frames one range may hold (11½ hours at 24 fps): a longer range is a typo,
+#: and materialising it would exhaust memory before any frame is rendered.
+MAX_FRAMES = 1_000_000
+
+
 def parse_frames(spec: str | int | Iterable[int]) -> tuple[int, ...]:
     """Parse a frame range such as ``1001-1100``, ``1001-1100x2`` or ``1001,1005,1010-1020``.
 
@@ -185,6 +190,11 @@ def parse_frames(spec: str | int | Iterable[int]) -> tuple[int, ...]:
                 f"write it as {last}-{first}")
         if step < 1:
             raise FrameRangeError(f"bad frame range {spec!r}: step in {item.strip()!r} must be ≥ 1")
+        count = (last - first) // step + 1
+        if len(out) + count > MAX_FRAMES:
+            raise FrameRangeError(
+                f"frame range {spec!r} holds more than {MAX_FRAMES:,} frames; a shot that long is "
+                "a typo (render it in several ranges if it is not)")
         out.update(range(first, last + 1, step))
     return tuple(sorted(out))
 

