@@ -475,3 +475,36 @@ def test_bad_look_and_plate(plate, look, tmp_path):
         stylize(plate, tmp_path / "missing.safetensors")
     with pytest.raises(KnobError, match="Plate"):
         stylize(np.zeros((4, 4, 3)), look)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [0.0, 0.18, 4.0])
+@pytest.mark.parametrize("hw", [(40, 40), (96, 160)])
+def test_flat_plates_stay_finite_and_flat(value, hw):
+    """Issue 14.3: a flat plate (a slate, a colour card, black) gave Inf with a johnson
+    look and black with the bundled one: channels constant on the thumbnail had var ≈ 0,
+    and frozen statistics multiplied the tiles' rounding and padding differences by
+    γ/√eps per layer (model.norm.dead_channel_gate)."""
+    from vfx_nodes.looks import load_default_look
+    from vfx_nodes.model import build_generator, make_look
+
+    torch.manual_seed(0)
+    fresh = make_look(build_generator("johnson").eval())
+    px = np.full(hw + (3,), value, np.float32)
+    plate = Plate(px, ("R", "G", "B"), colorspace="ACEScg")
+    for look in (fresh, load_default_look()):
+        out = stylize(plate, look).channels(("R", "G", "B"))
+        assert np.isfinite(out).all()
+        assert np.abs(out).max() < 10 * max(1.0, value)
+        if look is fresh:  # a fresh residual network is near the identity
+            assert np.abs(out - px).max() < 0.05 * max(1.0, value)
+    # a flat frame is not black under the bundled look (it was: the sigmoid head saturated)
+    out = stylize(plate, load_default_look()).channels(("R", "G", "B"))
+    assert out.max() > 0.01
+
+
+def test_dead_channel_gate_leaves_live_channels_alone():
+    from vfx_nodes.model.norm import dead_channel_gate
+
+    g = dead_channel_gate(torch.tensor([0.0, 1e-14, 1e-8, 1e-4, 1.0, 1e4]))
+    assert g[0] == 0 and g[1] < 0.02
+    assert (g[2:] >= 1 - 1.01e-4).all() and (g[3:] > 1 - 1e-7).all()

@@ -163,9 +163,12 @@ class _Norm(_Part):
         else:
             mean = stats.pop(0)
             var = stats.pop(0)
+        v32 = var.float()
+        gate = v32 * torch.reciprocal(v32 + 1e-12)  # model.norm.dead_channel_gate
         mean = mean.to(x.dtype)
         var = var.to(x.dtype)
-        scale = self.weight.to(x.dtype).reshape(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        scale = (self.weight.to(x.dtype).reshape(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+                 * gate.to(x.dtype))
         shift = self.bias.to(x.dtype).reshape(1, -1, 1, 1) - mean * scale
         return x * scale + shift
 

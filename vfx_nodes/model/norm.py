@@ -247,6 +247,27 @@ class NormStats:
             raise LookError(f"{str(path)!r}: {exc}") from None
 
 
+#: A channel whose variance is below this is *dead* (constant) where the statistics were
+#: taken; see :func:`dead_channel_gate`.
+DEAD_VAR = 1e-12
+
+
+def dead_channel_gate(var: torch.Tensor) -> torch.Tensor:
+    """``var / (var + DEAD_VAR)``, in float32: ≈1 for any channel with real variance
+    (1 − 1e-4 at a variance of 1e-8), 0 for a channel that was constant.
+
+    Why: with frozen statistics (a thumbnail's, a shot's) a channel that was constant
+    there has ``var ≈ 0``, so the normalisation multiplies whatever the frame differs by —
+    padding, rounding — by ``γ/√eps`` (≈316), and a dozen layers of that turn a flat
+    plate (a slate, a colour card, black) into Inf.  Per-image instance normalisation maps
+    a constant channel to ``β``; the gate makes frozen statistics do the same.  Written
+    with ``reciprocal`` (not ``div``) so the host exports' TorchScript keeps to its
+    operator set, and in float32 (``1e-12`` underflows in half precision).
+    """
+    v = var.float()
+    return v * torch.reciprocal(v + DEAD_VAR)
+
+
 class StatsInstanceNorm2d(nn.Module):
     """Affine instance normalisation with per-image, collecting and frozen modes.
 
@@ -298,18 +319,19 @@ class StatsInstanceNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.frozen_mean is not None and self.frozen_var is not None and not self.collecting:
-            mean = self.frozen_mean.to(x.dtype)[None, :, None, None]
-            var = self.frozen_var.to(x.dtype)[None, :, None, None]
+            mean32 = self.frozen_mean[None, :, None, None]
+            var32 = self.frozen_var[None, :, None, None]
         else:
             # Statistics in float32 at least: bf16/fp16 sums over a 1080p map lose digits.
             xs = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
             var32, mean32 = torch.var_mean(xs, dim=(2, 3), unbiased=False, keepdim=True)
             if self.collecting:
                 self.collected = (mean32.detach().flatten(1), var32.detach().flatten(1))
-            mean, var = mean32.to(x.dtype), var32.to(x.dtype)
+        mean, var = mean32.to(x.dtype), var32.to(x.dtype)
         # Fold normalisation and affine into one scale and shift per channel, applied in
         # one fused pass (addcmul: shift + x·scale) — half the memory traffic of x·s + b.
-        scale = self.weight.to(x.dtype)[None, :, None, None] * torch.rsqrt(var + self.eps)
+        scale = (self.weight.to(x.dtype)[None, :, None, None] * torch.rsqrt(var + self.eps)
+                 * dead_channel_gate(var32).to(x.dtype))
         shift = self.bias.to(x.dtype)[None, :, None, None] - mean * scale
         return torch.addcmul(shift, x, scale)
 
