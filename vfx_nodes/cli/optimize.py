@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import KnobError
     from ..io import read_plate, write_plate
     from ..model import load_vgg19
-    from ..train.optimize import level_steps, optimize_plate, pyramid
+    from ..train.optimize import optimize_plate, plan
     from ..train.progress import Progress
 
     # Checks before the work: the output folder and format, the style files.
@@ -88,11 +88,8 @@ def run(args: argparse.Namespace) -> int:
         raise KnobError(f"style image {missing[0]!r} does not exist")
     torch.manual_seed(args.seed)
     os.makedirs(out_dir, exist_ok=True)
-    h, w = plate.shape[:2]
-    if args.size and max(h, w) > args.size:
-        k = args.size / max(h, w)
-        h, w = max(1, round(h * k)), max(1, round(w * k))
-    total = sum(level_steps(args.steps, len(pyramid(h, w, args.levels))))
+    _, budget = plan(*plate.shape[:2], size=args.size or None, levels=args.levels, steps=args.steps)
+    total = sum(budget)
     progress = Progress(total, enabled=not args.quiet)
 
     def callback(passes: int, losses: dict[str, float]) -> None:

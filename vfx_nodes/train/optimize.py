@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import KnobError
 
 __all__ = ["GATYS_RECIPE", "INITS", "OPTIMIZERS", "OptimizeResult", "level_steps", "optimize_image",
-           "optimize_plate", "pyramid"]
+           "optimize_plate", "plan", "pyramid"]
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,17 @@ def level_steps(steps: int, n: int) -> list[int]:
     return [max(floor, steps >> min(i, 30)) for i in range(n)]
 
 
+def plan(height: int, width: int, *, size: int | None, levels: int | None,
+         steps: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """What :func:`optimize_plate` will do for a plate of ``height × width``: the pyramid
+    sizes (the finest at most ``size`` on the long side) and the passes per level."""
+    if size and max(height, width) > size:
+        k = size / max(height, width)
+        height, width = max(1, round(height * k)), max(1, round(width * k))
+    sizes = pyramid(height, width, levels)
+    return sizes, level_steps(steps, len(sizes))
+
+
 def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | None = None,
                    colorspace: str | None = None, style_colorspace: str | None = None,
                    layer: str = "", size: int | None = 512, steps: int = 200,
@@ -319,12 +330,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
 
     h, w = clipped.shape[:2]
     full = torch.from_numpy(np.ascontiguousarray(clipped.transpose(2, 0, 1)))[None]
-    th, tw = h, w
-    if size and max(h, w) > size:
-        scale = size / max(h, w)
-        th, tw = max(1, round(h * scale)), max(1, round(w * scale))
-    sizes = pyramid(th, tw, levels)
-    budget = level_steps(steps, len(sizes))
+    sizes, budget = plan(h, w, size=size, levels=levels, steps=steps)
     costs = [b * sh * sw for b, (sh, sw) in zip(budget, sizes)]
     total_cost = float(sum(costs))
 
@@ -352,7 +358,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     if isinstance(init, torch.Tensor):
         start = resample((init if init.ndim == 4 else init[None]).float(), sizes[0])
     elif init == "instant":
-        start = _instant_start(full, [str(s) for s in style], working, config, sizes[0])
+        start = _instant_start(resample(full, sizes[0]), [str(s) for s in style], working, config)
 
     done = 0.0
     history: list[float] = []
@@ -369,13 +375,12 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
         objective = StyleObjective(loss_network, [t.to(device) for t in styles],
                                    content_layer=content_layer, style_layers=style_layers)
         init_level = None if image is None else resample(image.float(), (sh, sw)).to(device)
-        base = done
 
-        def on_step(p: int, losses: dict[str, float], _lv: int = level, _n: int = n,
-                    _c: float = costs[level], _base: float = base) -> None:
+        def on_step(p: int, losses: dict[str, float]) -> None:
+            # called during this level's optimize_image, so the loop's names are current
             if callback is not None:
-                losses = dict(losses, level=_lv, work=(_base + _c * min(p, _n) / _n) / total_cost)
-                callback(passes + p, losses)
+                work = (done + costs[level] * min(p, n) / n) / total_cost
+                callback(passes + p, dict(losses, level=level, work=work))
 
         result = optimize_image(x, objective, steps=n, optimizer=optimizer, lr=lr,
                                 content_weight=content_weight, style_weight=style_weight,
@@ -422,21 +427,17 @@ def _resize_pixels(img: Any, pixels: int) -> Any:
     return x[0].clamp(0, 1)
 
 
-def _instant_start(full: Any, style: list[str], working: str, config: Any,
-                   hw: tuple[int, int]) -> Any:
-    """The instant look of ``style`` applied to the working-space plate at ``hw``.
+def _instant_start(x: Any, style: list[str], working: str, config: Any) -> Any:
+    """The instant look of ``style`` applied to ``x`` (1×3×h×w, working space, 0–1).
 
     The look is made in ``working``, so its generator takes the 0–1 working-space
     tensor as it is (per-frame instance statistics, no tiles at these sizes).
     """
     import torch
-    import torch.nn.functional as F
 
     from .instant import look_from_style
 
     look = look_from_style(style, working_colorspace=working, config=config)
-    x = F.interpolate(full, size=hw, mode="bilinear", align_corners=False,
-                      antialias=bool(full.shape[-2] > hw[0])).clamp(0, 1)
     gen = look.generator.float().eval()
     with torch.no_grad():
         return gen(x).float().clamp(0, 1)
