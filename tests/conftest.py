@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The Look Lab's window tests run headless (CI has no display): Qt's offscreen platform.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 
 def _data_root() -> Path | None:
     value = os.environ.get("VFX_NODES_TEST_DATA")

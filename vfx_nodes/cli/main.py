@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "look": ("look", "make a look from one or more paintings in one pass (no training)"),
     "train": ("train", "train a look from style images and the show's plates"),
     "optimize": ("optimize", "optimisation-based (Gatys) reference render of one plate"),
+    "lab": ("lab", "the Look Lab window: a plate and a painting in, one click, the styled frame out"),
     "nodes": ("nodes", "list the registered nodes, their knobs and where they came from"),
     "export": ("export", "export a look for Nuke's or Flame's Inference node"),
 }

@@ -68,7 +68,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Union
 
@@ -372,15 +372,19 @@ def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.dev
 
 
 def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: torch.device,
-              dtype: torch.dtype, batch: int, clock: _Clock) -> np.ndarray:
+              dtype: torch.dtype, batch: int, clock: _Clock,
+              progress: Callable[[float], None] | None = None) -> np.ndarray:
     """Every tile of ``grid`` through ``gen``, blended into a new H×W×3 array.
 
     Only one batch of tiles is on the device at a time; results stream into the output
     array, so device memory depends on the tile size, not on the frame size.
+    ``progress(fraction)`` is called before the first batch and after each one.
     """
     out = np.zeros_like(frame)
     tiles = list(grid)
     for i in range(0, len(tiles), batch):
+        if progress is not None:
+            progress(i / len(tiles))
         chunk = tiles[i:i + batch]
         with clock("tiles"):
             host = np.stack([gather_reflect(frame, t.in_y, t.in_x, grid.in_height, grid.in_width)
@@ -399,11 +403,14 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
         with clock("blend"):
             for t, values in zip(chunk, results):
                 blend_tile(out, t, values)
+    if progress is not None:
+        progress(1.0)
     return out
 
 
 def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
-           device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock) -> np.ndarray:
+           device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock,
+           progress: Callable[[float], None] | None = None) -> np.ndarray:
     """:func:`_run_grid` with the out-of-memory retry: halve the tile and start again."""
     h, w = frame.shape[:2]
     retries = 0
@@ -412,7 +419,7 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
         n = batch or _dev.batch_size_for(device, dtype, grid.input_pixels)
         log.debug("stylize: %d×%d frame, %s, batch %d on %s", w, h, grid.describe(), n, device)
         try:
-            out = _run_grid(gen, frame, grid, device, dtype, n, clock)
+            out = _run_grid(gen, frame, grid, device, dtype, n, clock, progress)
             clock.note(tile=grid.tile or max(h, w), tile_count=len(grid), batch=n, retries=retries,
                        overhead=grid.overhead)
             return out
@@ -548,6 +555,7 @@ def stylize(
     compile: bool = False,
     scale: float | str | None = "auto",
     profile: MutableMapping[str, Any] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Plate:
     """Apply ``look`` to the RGB of one layer of ``plate``; return a new Plate.
 
@@ -591,6 +599,10 @@ def stylize(
             (``scale_used``) and the tiling used (``tile``,
             ``tile_count``, ``batch``, ``retries``, ``overhead``, ``device``, ``precision``) are
             written into it.
+        progress: ``progress(fraction)`` with the share of the frame's tiles done (0 before
+            the first batch, 1 after the last); it may raise (e.g.
+            :class:`~vfx_nodes.errors.RenderCancelled`) to stop between two batches, as
+            an interactive tool's Cancel button does.  Nothing is returned then.
 
     Returns:
         A new Plate with the processed R, G, B of ``layer``; tagged with ``colorspace``
@@ -658,7 +670,7 @@ def stylize(
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
             styled = _tiled(gen, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                            dtype=dtype, batch=batch_, clock=clock)
+                            dtype=dtype, batch=batch_, clock=clock, progress=progress)
     del gen
     if net_size != full_size:
         with clock("scale"):

@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import nuke
 
 __all__ = [
+    "LAB_COMMAND",
     "MENU_NAME",
     "NUKE_KNOB_CLASSES",
     "after_frame_render",
@@ -200,7 +201,23 @@ def menu(reg: Registry | None = None) -> nuke.Menu | None:
     for cls in host_nodes():
         if submenu.findItem(cls.name) is None:
             submenu.addCommand(cls.name, functools.partial(create_node, cls.name))
+    # The Look Lab: a dockable panel (Pane menu) and a command that opens it on the
+    # selected Read node. Neither imports Qt until used (docs/LAB.md).
+    from .lab import nuke as lab_panel
+
+    if lab_panel.register() and submenu.findItem(LAB_COMMAND) is None:
+        submenu.addCommand(LAB_COMMAND, _open_lab)
     return submenu
+
+
+#: The toolbar command that opens the Look Lab on the selected Read node.
+LAB_COMMAND = "Look Lab (selected Read)"
+
+
+def _open_lab() -> Any:
+    from .lab import nuke as lab_panel
+
+    return lab_panel.open_selected_read()
 
 
 # --- creating a group -------------------------------------------------------------------

@@ -749,7 +749,7 @@ class _Run:
 
     # -- the loop -------------------------------------------------------------------
 
-    def run(self, stop_at: int | None = None) -> TrainResult:
+    def run(self, stop_at: int | None = None, cancel: Callable[[], bool] | None = None) -> TrainResult:
         cfg = self.cfg
         self._t0 = time.monotonic()
         self.progress.start = self.step
@@ -776,7 +776,9 @@ class _Run:
                         last_ckpt = self.save_checkpoint()
                     out_of_time = (cfg.time_limit is not None
                                    and self._elapsed() >= 60.0 * cfg.time_limit)
-                    at_stop_step = stop_at is not None and self.step >= stop_at
+                    # A caller's Cancel (the Look Lab) stops like stop_at: checkpoint, no raise.
+                    at_stop_step = ((stop_at is not None and self.step >= stop_at)
+                                    or (cancel is not None and bool(cancel())))
                     stop_now = stop.signal is not None or at_stop_step or out_of_time
                     if self.dist.enabled:
                         # Every rank stops at the same step (rank clocks differ slightly).
@@ -848,7 +850,7 @@ def _filled(value: Any, name: str) -> Any:
 
 
 def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Progress = True,
-          stop_at: int | None = None) -> TrainResult:
+          stop_at: int | None = None, cancel: Any = None) -> TrainResult:
     """Train a look.
 
     Args:
@@ -858,6 +860,9 @@ def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Pro
         progress: show the progress line (or a :class:`Progress` to use).
         stop_at: stop (with a checkpoint) once this step is reached, as a time-limited
             farm task would; ``resume=True`` continues.
+        cancel: a :class:`threading.Event` or a callable returning ``True`` to stop after
+            the current step, like ``stop_at`` (checkpoint written, ``interrupted`` set,
+            nothing raised): the Look Lab's Cancel button.
 
     Returns:
         A :class:`TrainResult`.
@@ -875,6 +880,7 @@ def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Pro
                 log.warning("--resume: no checkpoint in %s; starting from step 0", run.workdir)
             else:
                 run.restore(latest)
-        return run.run(stop_at=stop_at)
+        is_set = getattr(cancel, "is_set", None)
+        return run.run(stop_at=stop_at, cancel=is_set if callable(is_set) else cancel)
     finally:
         run.dist.close()
