@@ -106,8 +106,11 @@ def open_selected_read() -> Any:
         panel.load_selected_read()
         panel.show()
         return panel
+    import nuke
     from nukescripts import panels
 
     made = panels.registerWidgetAsPanel(f"{__name__}.LabPanel", PANEL_NAME, PANEL_ID, True)
-    made.show()
-    return made
+    # Dock it beside the Properties bin, as Foundry's example does ("Custom Panels").
+    get_pane = getattr(nuke, "getPaneFor", None)
+    made.addToPane(get_pane("Properties.1") if get_pane is not None else None)
+    return _PANELS[-1] if _PANELS else made

@@ -186,6 +186,7 @@ class LabSession:
         self._instant: tuple[tuple[Any, ...], Any] | None = None
         self._loaded: tuple[tuple[Any, ...], Any] | None = None
         self._shot_stats: tuple[tuple[Any, ...], Any] | None = None
+        self._predictor: Any = None
         self._lock = threading.Lock()
 
     # -- in ------------------------------------------------------------------------------
@@ -310,9 +311,26 @@ class LabSession:
         from ...train.instant import look_from_style
 
         look = look_from_style([p for p, _ in self.styles], [w for _, w in self.styles],
-                               config=self.config)
+                               config=self.config, predictor=self.predictor())
         self._instant = (key, look)
         return look
+
+    def predictor(self) -> Any:
+        """The style-prediction network, opened once per session (opening it holds the GIL
+        for ≈ 0.13 s, so the window opens it before the first click).
+
+        Raises:
+            LookError: the arbitrary-style network is unavailable.
+        """
+        if self._predictor is None:
+            from ...errors import ModelError
+            from ...model.arbitrary import StylePredictor
+
+            try:
+                self._predictor = StylePredictor()
+            except ModelError as exc:
+                raise LookError(str(exc)) from None
+        return self._predictor
 
     # -- stylize ---------------------------------------------------------------------------
 

