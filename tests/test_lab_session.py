@@ -16,8 +16,14 @@ import numpy as np
 import pytest
 
 import vfx_nodes as vn
-from vfx_nodes.errors import (ChannelNotFoundError, KnobError, LookError, PlateError, PlateNotFoundError,
-                              RenderCancelled)
+from vfx_nodes.errors import (
+    ChannelNotFoundError,
+    KnobError,
+    LookError,
+    PlateError,
+    PlateNotFoundError,
+    RenderCancelled,
+)
 from vfx_nodes.hosts.lab.session import LAB_KNOBS, Job, LabSession, error_text, sequence_frames
 from vfx_nodes.nodes.builtin import StyleTransfer
 from vfx_nodes.plate import Plate

@@ -59,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
         raise LabUnavailable(f"cannot write {args.snapshot}: its folder does not exist")
     if args.snapshot and not (args.plate and (args.style or args.look)):
         raise LabUnavailable("--snapshot needs --plate and --style (or --look)")
+    if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
+                                                    ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        if not args.snapshot:
+            raise LabUnavailable("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are "
+                                 "unset); --snapshot works without one")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     _qt()
     from ..hosts.lab.app import application, snapshot
     from ..hosts.lab.window import LabWindow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..._atomic import atomic_write
 from .window import LabWindow
@@ -19,8 +19,27 @@ def application() -> QtWidgets.QApplication:
     if app is None:
         app = QtWidgets.QApplication(["vfx-style lab"])
         app.setApplicationName("vfx_nodes Look Lab")
+        _dark(app)
     assert isinstance(app, QtWidgets.QApplication)
     return app
+
+
+def _dark(app: QtWidgets.QApplication) -> None:
+    """A dark grey theme, as compositing packages use (a bright UI skews the eye's
+    judgement of the image)."""
+    app.setStyle("Fusion")
+    pal = QtGui.QPalette()
+    role = QtGui.QPalette.ColorRole
+    for r, rgb in ((role.Window, (50, 50, 50)), (role.WindowText, (220, 220, 220)),
+                   (role.Base, (36, 36, 36)), (role.AlternateBase, (58, 58, 58)),
+                   (role.Text, (220, 220, 220)), (role.Button, (62, 62, 62)),
+                   (role.ButtonText, (225, 225, 225)), (role.Highlight, (232, 150, 40)),
+                   (role.HighlightedText, (20, 20, 20)), (role.ToolTipBase, (60, 60, 60)),
+                   (role.ToolTipText, (230, 230, 230)), (role.PlaceholderText, (130, 130, 130))):
+        pal.setColor(r, QtGui.QColor(*rgb))
+    pal.setColor(QtGui.QPalette.ColorGroup.Disabled, role.ButtonText, QtGui.QColor(120, 120, 120))
+    pal.setColor(QtGui.QPalette.ColorGroup.Disabled, role.Text, QtGui.QColor(120, 120, 120))
+    app.setPalette(pal)
 
 
 def snapshot(win: LabWindow, path: str | os.PathLike[str], *, timeout: float = 600.0) -> tuple[bool, str]:

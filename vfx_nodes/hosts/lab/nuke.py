@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["PANEL_ID", "PANEL_NAME", "LabPanel", "open_selected_read", "register", "selected_read"]
+__all__ = ["PANEL_ID", "PANEL_NAME", "LabPanel",  # noqa: F822 - made on first use (__getattr__)
+           "open_selected_read", "register", "selected_read"]
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,8 @@ def register() -> bool:
     if not nuke.GUI:
         return False
     try:
-        from nukescripts import panels
         import PySide6  # noqa: F401
+        from nukescripts import panels
     except ImportError as exc:
         log.info("vfx_nodes: the Look Lab panel is not available (%s)", exc)
         return False

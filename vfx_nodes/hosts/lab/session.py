@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import KnobError, LookError, PlateError, PlateNotFoundError, RenderCancelled, VfxNodesError
+from ...errors import (
+    KnobError,
+    LookError,
+    PlateError,
+    PlateNotFoundError,
+    RenderCancelled,
+    VfxNodesError,
+)
 from ...nodes.builtin import StyleTransfer
 from ...plate import Plate
 
@@ -508,7 +515,7 @@ class LabSession:
 
         class _Sink(Progress):
             def update(self, step: int, values: Any = None, *, force: bool = False,
-                       fraction: float | None = None) -> None:  # noqa: D401 - Progress API
+                       fraction: float | None = None) -> None:
                 loss = ", ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
                 job._on_progress and job._on_progress(step / max(self.total, 1),
                                                        f"fine-tuning, step {step}/{self.total} {loss}")

@@ -55,11 +55,12 @@ def warm_up(session: LabSession | None = None) -> None:
     that long if the first Stylize did them on the worker thread (measured: a 138 ms
     stall before this).
     """
-    import vfx_nodes.engine  # noqa: F401 - torch and the engine
-    import vfx_nodes.engine.sequence  # noqa: F401
-    import vfx_nodes.train.instant  # noqa: F401 - and what it imports on first use
-    import vfx_nodes.train.data  # noqa: F401
     from PIL import Image
+
+    import vfx_nodes.engine
+    import vfx_nodes.engine.sequence
+    import vfx_nodes.train.data
+    import vfx_nodes.train.instant  # noqa: F401 - and what it imports on first use
 
     Image.init()  # every image plugin, imported now rather than on the first painting
     from ...errors import VfxNodesError
@@ -97,7 +98,7 @@ class Worker(QtCore.QThread):
         self.name = name
         self.job = Job(lambda f, t: self.progress.emit(-1.0 if f is None else f, t))
 
-    def run(self) -> None:  # noqa: D102 - QThread API
+    def run(self) -> None:
         from ...errors import RenderCancelled
 
         try:
@@ -189,7 +190,7 @@ class ImageViewer(QtWidgets.QWidget):
         return self.offset.x() + self.wipe * iw * self.zoom
 
     # painting
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: D102 - Qt API
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         p = QtGui.QPainter(self)
         p.fillRect(self.rect(), QtGui.QColor(38, 38, 38))
         if self.before is None:
@@ -225,11 +226,11 @@ class ImageViewer(QtWidgets.QWidget):
         p.end()
 
     # mouse and keys
-    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: D102 - Qt API
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         self.set_zoom(self.zoom * (1.25 ** steps), event.position())
 
-    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: D102 - Qt API
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
         self._last = event.position()
         near_wipe = (self.after is not None and self.wipe_on and abs(event.position().x() - self._wipe_x()) < 8)
         if event.button() == QtCore.Qt.MouseButton.LeftButton and near_wipe:
@@ -237,7 +238,7 @@ class ImageViewer(QtWidgets.QWidget):
         elif event.button() in (QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.MiddleButton):
             self._drag = "pan"
 
-    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: D102 - Qt API
+    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
         pos = event.position()
         if self._drag == "wipe" and self.before is not None:
             self.wipe = float(min(max((pos.x() - self.offset.x()) / (self.before.width() * self.zoom), 0.0), 1.0))
@@ -248,13 +249,13 @@ class ImageViewer(QtWidgets.QWidget):
         self._last = pos
         self._emit_hover(pos)
 
-    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: D102 - Qt API
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
         self._drag = None
 
-    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: D102 - Qt API
+    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:
         self.fit()
 
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: D102 - Qt API
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
         key = event.key()
         if key == QtCore.Qt.Key.Key_F:
             self.fit()
@@ -278,17 +279,17 @@ class ImageViewer(QtWidgets.QWidget):
                 else "before"
         self.hovered.emit(int(np.floor(x)) + self.origin[0], int(np.floor(y)) + self.origin[1], side)
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: D102 - Qt API
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
         if self.before is not None and event.oldSize().width() <= 0:
             self.fit()
 
     # drag and drop
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: D102 - Qt API
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: D102 - Qt API
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             self.dropped.emit(paths)
@@ -324,7 +325,7 @@ class KnobPanel(QtWidgets.QWidget):
 
     def _make(self, knob: Knob, value: Any) -> QtWidgets.QWidget:
         kind = "choice" if knob.type == "enum" else knob.type
-        emit = lambda v, n=knob.name: self.changed.emit(n, v)  # noqa: E731
+        emit = lambda v, n=knob.name: self.changed.emit(n, v)
         if kind == "float":
             lo, hi = knob.range or (None, None)
             box = QtWidgets.QDoubleSpinBox()
@@ -339,10 +340,10 @@ class KnobPanel(QtWidgets.QWidget):
                 lay.setContentsMargins(0, 0, 0, 0)
                 slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
                 slider.setRange(0, 1000)
-                slider.setValue(int(round(1000 * (float(value) - lo) / (hi - lo))))
+                slider.setValue(round(1000 * (float(value) - lo) / (hi - lo)))
                 slider.valueChanged.connect(lambda i: box.setValue(lo + (hi - lo) * i / 1000.0))
                 box.valueChanged.connect(lambda v: (slider.blockSignals(True),
-                                                    slider.setValue(int(round(1000 * (v - lo) / (hi - lo)))),
+                                                    slider.setValue(round(1000 * (v - lo) / (hi - lo))),
                                                     slider.blockSignals(False)))
                 box.valueChanged.connect(emit)
                 lay.addWidget(slider, 1)
@@ -801,11 +802,11 @@ class LabWidget(QtWidgets.QWidget):
             self.show_error(f"cannot open {os.path.basename(paths[0])}: not an image "
                             f"({', '.join(IMAGE_SUFFIXES)}) or a look (.safetensors)")
 
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: D102 - Qt API
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: D102 - Qt API
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
         self.drop_files([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
 
     # file dialogs (the slots the buttons call; tests call the methods above directly)
@@ -894,7 +895,7 @@ class LabWidget(QtWidgets.QWidget):
             self.progress.setRange(0, 0)  # busy indicator
         else:
             self.progress.setRange(0, 1000)
-            self.progress.setValue(int(round(1000 * fraction)))
+            self.progress.setValue(round(1000 * fraction))
         self.progress.setFormat(text or "")
 
     def _finished(self, w: Worker, how: str, then: Callable[[], None] | None) -> None:
@@ -1066,7 +1067,7 @@ class LabWidget(QtWidgets.QWidget):
             self.stats_combo.setCurrentText("frame")
         self.describe_label.setText(s.describe() if s.plate is not None else "")
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: D102 - Qt API
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 
@@ -1099,6 +1100,6 @@ class LabWindow(QtWidgets.QMainWindow):
             if keys is not None:
                 act.setShortcut(keys)
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: D102 - Qt API
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.lab.shutdown()
         super().closeEvent(event)
