@@ -252,45 +252,47 @@ def section_gpu(repeat: int) -> None:
 
     name = torch.cuda.get_device_name()
     print(f"   device: {name}")
-    look = _look("johnson")
     w, h = SIZES["4k"]
     plate = _plate(w, h)
-    flops = conv_flops(look.generator, h, w)["flops"]
-    widths = [24, 10, 10, 10, 12]
+    widths = [34, 10, 10, 10, 12]
     print(_fmt_row(["run", "frame s", "fps", "net s", "% bf16 peak"], widths))
-    for precision in ("fp32", "bf16"):
-        for comp in (False, True):
-            label = f"{precision} {'compile' if comp else 'eager'}"
-            try:
-                for _ in range(2):  # warm-up (and compilation)
-                    stylize(plate, look, device="cuda", precision=precision, compile=comp, tile=0)
-                frame = []
+    for arch, precision, comp in [(a, p, c) for a in ("arbitrary", "johnson")
+                                  for p in ("fp32", "bf16") for c in (False, True)]:
+        look = _look(arch)
+        flops = conv_flops(look.generator, h, w)["flops"]
+        label = f"{arch} {precision} {'compile' if comp else 'eager'}"
+        try:
+            for _ in range(2):  # warm-up (and compilation)
+                stylize(plate, look, device="cuda", precision=precision, compile=comp, tile=0)
+            frame = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                stylize(plate, look, device="cuda", precision=precision, compile=comp, tile=0)
+                frame.append(time.perf_counter() - t0)
+            # the network alone, on a device-resident frame with frozen statistics
+            gen = _device_copy(look.generator, torch.device("cuda"), comp)
+            x = torch.rand(1, 3, h, w, device="cuda").contiguous(memory_format=torch.channels_last)
+            stats = gen.collect_stats(torch.nn.functional.interpolate(x, size=(270, 512), mode="area"))
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            net = []
+            with gen.frozen_stats(stats), torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=precision != "fp32"):
+                for _ in range(3):
+                    gen(x)
                 for _ in range(repeat):
+                    torch.cuda.synchronize()
                     t0 = time.perf_counter()
-                    stylize(plate, look, device="cuda", precision=precision, compile=comp, tile=0)
-                    frame.append(time.perf_counter() - t0)
-                # the network alone, on a device-resident frame with frozen statistics
-                gen = _device_copy(look.generator, torch.device("cuda"), comp)
-                x = torch.rand(1, 3, h, w, device="cuda").contiguous(memory_format=torch.channels_last)
-                stats = gen.collect_stats(torch.nn.functional.interpolate(x, size=(270, 512), mode="area"))
-                dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-                net = []
-                with gen.frozen_stats(stats), torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=precision != "fp32"):
-                    for _ in range(3):
-                        gen(x)
-                    for _ in range(repeat):
-                        torch.cuda.synchronize()
-                        t0 = time.perf_counter()
-                        gen(x)
-                        torch.cuda.synchronize()
-                        net.append(time.perf_counter() - t0)
-            except Exception as exc:  # noqa: BLE001 - report and go on with the other rows
-                print(f"   {label}: failed: {exc}")
-                continue
-            f, n = statistics.median(frame), statistics.median(net)
-            print(_fmt_row([label, f"{f:.3f}", "%.1f" % (1 / f), f"{n:.4f}",
-                            "%.1f" % (flops / n / (BF16_PEAK_TFLOPS * 1e12) * 100)], widths))
-    print(f"   network FLOPs per 4K frame: {flops / 1e12:.2f} TFLOP ({flops / (w * h) / 1e6:.3f} MFLOP/px)")
+                    gen(x)
+                    torch.cuda.synchronize()
+                    net.append(time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - report and go on with the other rows
+            print(f"   {label}: failed: {exc}")
+            continue
+        f, n = statistics.median(frame), statistics.median(net)
+        print(_fmt_row([label, f"{f:.3f}", "%.1f" % (1 / f), f"{n:.4f}",
+                        "%.1f" % (flops / n / (BF16_PEAK_TFLOPS * 1e12) * 100)], widths))
+        if not comp and precision == "fp32":
+            print(f"   {arch}: network FLOPs per 4K frame {flops / 1e12:.2f} TFLOP "
+                  f"({flops / (w * h) / 1e6:.3f} MFLOP/px)")
 
 
 def main(argv: list[str] | None = None) -> int:
