@@ -508,3 +508,24 @@ def test_dead_channel_gate_leaves_live_channels_alone():
     g = dead_channel_gate(torch.tensor([0.0, 1e-14, 1e-8, 1e-4, 1.0, 1e4]))
     assert g[0] == 0 and g[1] < 0.02
     assert (g[2:] >= 1 - 1.01e-4).all() and (g[3:] > 1 - 1e-7).all()
+
+
+def test_a_tile_far_smaller_than_its_halo_warns(caplog):
+    """Issue 14.10: ``--tile 8`` ran ~35× slower without a word."""
+    import logging
+
+    import vfx_nodes as vn
+    from vfx_nodes.model import Look, build_generator
+
+    gen = build_generator("johnson-small").eval()
+    look = Look(generator=gen, metadata={}, working_colorspace="ACEScg", arch="johnson-small")
+    rng = np.random.default_rng(0)
+    plate = vn.Plate(rng.random((48, 64, 3), dtype=np.float32), ("R", "G", "B"))
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine.pipeline"):
+        vn.stylize(plate, look, tile=8, device="cpu")
+    assert any("larger tile" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine.pipeline"):
+        vn.stylize(plate, look, device="cpu")
+        vn.stylize(plate, look, tile=32, device="cpu")
+    assert not any("larger tile" in r.getMessage() for r in caplog.records)

@@ -283,10 +283,32 @@ def test_flame_export_bakes_strength(look, tmp_path):
     assert "Strength 0 is baked in" in json.loads(files["sidecar"].read_text())["ModelDescription"]["Description"]
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "much"])
-def test_strength_must_be_a_finite_number(look, tmp_path, bad):
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "much", 5.0, -0.5])
+@pytest.mark.parametrize("target", ["nuke", "flame"])
+def test_strength_must_be_a_number_from_0_to_1(look, tmp_path, bad, target):
     with pytest.raises(ExportError, match="strength"):
-        export_look(look, "nuke", tmp_path, strength=bad)
+        export_look(look, target, tmp_path / "out", strength=bad)
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("target", ["nuke", "flame"])
+def test_unknown_plate_colorspace_is_refused_before_any_work(look, tmp_path, target):
+    with pytest.raises(ExportError, match="Nope"):
+        export_look(look, target, tmp_path / "out", plate_colorspace="Nope")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_cli_refuses_bad_flags(look, tmp_path, capsys):
+    from vfx_nodes.cli.main import main
+    from vfx_nodes.model import save_look
+
+    path = tmp_path / "l.safetensors"
+    save_look(path, look.generator, {"working_colorspace": look.working_colorspace})
+    for flags in (["--strength", "5"], ["--plate-colorspace", "Nope"]):
+        assert main(["export", "--look", str(path), "--target", "nuke", "--out", str(tmp_path / "o"), *flags]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "error:" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_over_range_and_non_finite_pixels(scripted, look):

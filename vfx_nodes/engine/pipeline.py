@@ -408,6 +408,12 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
     return out
 
 
+#: above this many times the network pixels of one whole-frame tile, ``stylize`` warns
+#: that the tile is too small for its halo (automatic tiles stay below 2; tile 8 with a
+#: 40 px halo is ~22 on a 64×48 frame and more on larger ones)
+MAX_QUIET_OVERHEAD = 4.0
+
+
 def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
            device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock,
            progress: Callable[[float], None] | None = None) -> np.ndarray:
@@ -416,6 +422,13 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
     retries = 0
     while True:
         grid = TileGrid.make(h, w, tile, halo, align=align)
+        whole = TileGrid.make(h, w, 0, halo, align=align).overhead
+        if retries == 0 and grid.overhead > MAX_QUIET_OVERHEAD * whole:
+            # Tiles much smaller than their halo spend the time on context, not output
+            # (tile 8 with a 40 px halo: ~35× slower). Say so rather than be slow silently.
+            log.warning("stylize: %d px tiles with a %d px halo make the network compute %.0f× the "
+                        "pixels of one whole-frame tile; use a larger tile (or 0 / automatic)",
+                        grid.tile or max(h, w), halo, grid.overhead / whole)
         n = batch or _dev.batch_size_for(device, dtype, grid.input_pixels)
         log.debug("stylize: %d×%d frame, %s, batch %d on %s", w, h, grid.describe(), n, device)
         try:

@@ -86,6 +86,20 @@ def _label(look: Any, name: str) -> str:
     return Path(path).name if path else name
 
 
+def _check_plate_space(name: Any) -> None:
+    """Refuse a plate colourspace the OCIO config in use does not know, before any work
+    (the exported files name it, and the host's config must know it too)."""
+    from ..color import resolve_colorspace
+    from ..errors import ColorError
+
+    if not isinstance(name, str) or not name.strip():
+        raise ExportError(f"plate colourspace must be a colourspace name, got {name!r}")
+    try:
+        resolve_colorspace(name)
+    except ColorError as exc:
+        raise ExportError(f"plate colourspace: {exc}") from None
+
+
 def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                 strength: float = 1.0, stats: Any = None,
                 plate_colorspace: str = "scene_linear") -> dict[str, Path]:
@@ -114,12 +128,13 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     from ._files import prepare_folder, write_text
     from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
 
-    lk = _look(look)
-    frozen, _ = _stats(stats, lk)
-    base = _name(name, lk)
     from .host import _check_strength
 
     group_strength = _check_strength(strength)
+    _check_plate_space(plate_colorspace)
+    lk = _look(look)
+    frozen, _ = _stats(stats, lk)
+    base = _name(name, lk)
     host = build_host_module(lk.generator, strength=1.0, stats=frozen)
     folder = prepare_folder(out_dir)
     files = {
@@ -159,6 +174,10 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     from ._files import prepare_folder
     from .flame import DEFAULT_OPSET, flame_sidecar, write_onnx, write_sidecar
 
+    from .host import _check_strength
+
+    _check_strength(strength)
+    _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, phrase = _stats(stats, lk)
     base = _name(name, lk)

@@ -573,4 +573,7 @@ def _check_strength(strength: Any) -> float:
         raise ExportError(f"strength must be a number (0 = input unchanged, 1 = the look), got {strength!r}") from None
     if not math.isfinite(s):
         raise ExportError(f"strength must be a finite number, got {strength!r}")
+    if not 0.0 <= s <= 1.0:
+        # the StyleTransfer node's range: beyond 1 the mix extrapolates past the look
+        raise ExportError(f"strength must be from 0 (input unchanged) to 1 (the look), got {strength!r}")
     return s
