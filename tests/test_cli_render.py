@@ -132,3 +132,39 @@ def test_movie_command(tmp_path, capsys):
                  "--out", str(tmp_path / "x.mp4"), "--display", "No Such Display", "--quiet"]) == 1
     assert "No Such Display" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("ext", [".txt", ".jpg", ".tif", ""])
+def test_output_formats_that_would_lose_data_are_refused_before_any_work(tmp_path, capsys, ext, monkeypatch):
+    """Issue 14.7/14.8: `-o x.####.txt` wrote an EXR under a .txt name; `-o ….jpg` failed
+    only after rendering a frame. Now one error before the look is even loaded."""
+    import vfx_nodes.engine.sequence as seq
+
+    for f in (1, 2):
+        write_plate(Plate(np.full((4, 5, 3), 0.2, np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
+    loaded = []
+    monkeypatch.setattr(seq, "_load_look", lambda p: loaded.append(p))
+    out = tmp_path / "out" / f"o.####{ext}"
+    assert main(["render", "--input", str(tmp_path / "p.####.exr"), "--output", str(out),
+                 "--look", "l.safetensors", "--frames", "1-2"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "EXR and PNG only" in err and not loaded
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_png_output_says_what_it_drops(tmp_path, caplog):
+    import logging
+
+    from vfx_nodes.engine.sequence import render_sequence
+    from vfx_nodes.model import Look, build_generator
+
+    for f in (1, 2):
+        px = np.concatenate([np.full((8, 8, 3), 0.2, np.float32), np.ones((8, 8, 1), np.float32),
+                             np.full((8, 8, 1), 5.0, np.float32)], -1)
+        write_plate(Plate(px, ("R", "G", "B", "A", "Z")), tmp_path / f"p.{f:04d}.exr")
+    look = Look(generator=build_generator("johnson-small").eval(), metadata={}, working_colorspace="ACEScg",
+                arch="johnson-small")
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine.sequence"):
+        rep = render_sequence(str(tmp_path / "p.####.exr"), str(tmp_path / "o.####.png"), look, "1-2", device="cpu")
+    assert rep.rendered == (1, 2)
+    assert any("PNG keeps" in r.getMessage() and "other channels" in r.getMessage() for r in caplog.records)

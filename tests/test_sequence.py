@@ -77,6 +77,7 @@ def rooms(monkeypatch):
     r = Rooms()
     monkeypatch.setattr(seq, "_read_plate", r.read)
     monkeypatch.setattr(seq, "_write_plate", r.write)
+    monkeypatch.setattr(seq, "_check_output", lambda path: "npy")
     monkeypatch.setattr(seq, "_stylize_fn", lambda: r.stylize)
     monkeypatch.setattr(seq, "_collect_stats_fn", lambda: r.collect_stats)
     monkeypatch.setattr(seq, "_normstats_cls", lambda: FakeStats)

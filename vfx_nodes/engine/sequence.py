@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import itertools
+import logging
 import os
 import sys
 import threading
@@ -64,6 +65,8 @@ from .frames import (
     parse_pattern,
     sample_frames,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ProgressBar",
@@ -98,6 +101,12 @@ def _write_plate(plate: Any, path: str) -> None:
     from ..io import write_plate
 
     write_plate(plate, path)
+
+
+def _check_output(path: str) -> str:
+    from ..io import output_format
+
+    return output_format(path)
 
 
 def _stylize_fn() -> Callable[..., Any]:
@@ -474,6 +483,10 @@ def render_sequence(
     if _same_files(pin, pout, todo):
         raise PlateWriteError(
             f"output pattern {pout.text!r} names the same files as the input; choose another output")
+    if todo and _check_output(pout.path(todo[0])) == "png":
+        from ..io import PNG_LOSSES
+
+        log.warning("render: %s", PNG_LOSSES)
     if int(stats_samples) < 1:
         raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering

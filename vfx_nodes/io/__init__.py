@@ -78,8 +78,33 @@ def read_plate(
     return read_raster(spath, kind)
 
 
+#: what :func:`write_plate` writes, by file extension
+OUTPUT_FORMATS = {".exr": "exr", ".png": "png"}
+
+#: what a PNG output drops, said before a render starts (a PNG is a review image)
+PNG_LOSSES = ("PNG keeps the main layer's R, G, B (and A), display-referred and clipped to 0–1; "
+              "other channels and layers, the display window, values above 1 and the header are "
+              "not written (write .exr to keep everything)")
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """``"exr"`` or ``"png"``: the format :func:`write_plate` writes ``path`` in, by its
+    extension (checked before any work starts, so a render never fails at its first write).
+
+    Raises:
+        PlateWriteError: any other extension (``.jpg``, ``.tif``, ``.txt``, none).
+    """
+    suffix = Path(os.fspath(path)).suffix.lower()
+    kind = OUTPUT_FORMATS.get(suffix)
+    if kind is None:
+        raise PlateWriteError(
+            f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only (.exr keeps every "
+            f"channel, .png is a review image), not {suffix or 'a file without an extension'}")
+    return kind
+
+
 def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> None:
-    """Write ``plate`` atomically: EXR, or PNG when ``path`` ends in ``.png``.
+    """Write ``plate`` atomically: EXR (``.exr``) or PNG (``.png``); see :func:`output_format`.
 
     EXR options (see :func:`vfx_nodes.io.exr.write_exr`): ``compression``,
     ``pixel_type`` (``"half"``/``"float"``), ``part``, ``keep_lossy``.
@@ -91,14 +116,9 @@ def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> N
     """
     if not isinstance(plate, Plate):
         raise PlateWriteError(f"write_plate needs a Plate, got {type(plate).__name__}")
-    suffix = Path(os.fspath(path)).suffix.lower()
-    if suffix == ".png":
+    if output_format(path) == "png":
         allowed = {"bit_depth"}
         writer: Any = write_png
-    elif suffix in (".jpg", ".jpeg", ".tif", ".tiff"):
-        raise PlateWriteError(
-            f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only"
-        )
     else:
         allowed = {"compression", "pixel_type", "part", "keep_lossy"}
         writer = write_exr
