@@ -168,3 +168,15 @@ def test_png_output_says_what_it_drops(tmp_path, caplog):
         rep = render_sequence(str(tmp_path / "p.####.exr"), str(tmp_path / "o.####.png"), look, "1-2", device="cpu")
     assert rep.rendered == (1, 2)
     assert any("PNG keeps" in r.getMessage() and "other channels" in r.getMessage() for r in caplog.records)
+
+
+def test_negative_frame_ranges_are_values_not_options(tmp_path, capsys):
+    """Issue 14.11: `--frames -5--1` was read as an option."""
+    for f in range(-5, 0):
+        write_plate(Plate(np.full((4, 5, 3), 0.2, np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
+    code = main(["render", "--input", str(tmp_path / "p.####.exr"), "--output", str(tmp_path / "o.####.exr"),
+                 "--look", str(tmp_path / "missing.safetensors"), "--frames", "-5--1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "expected one argument" not in err and "missing.safetensors" in err
+    assert parse("--input", "p.####.exr", "--output", "o.####.exr", "--look", "l",
+                 "--frames=-3,-1").frames == "-3,-1"

@@ -17,6 +17,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -59,9 +60,30 @@ def _load(module: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"{__package__}.{module}")
 
 
+#: options whose value may start with "-" (negative frames: ``--frames -5--1``)
+_NEGATIVE_VALUE_OPTIONS = ("--frames",)
+_NEGATIVE_FRAMES = re.compile(r"-\d[\d,x\-]*")
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """``--frames -5--1`` → ``--frames=-5--1``: argparse reads a separate value that starts
+    with "-" and is not a plain negative number as an option ("expected one argument")."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if (argv[i] in _NEGATIVE_VALUE_OPTIONS and i + 1 < len(argv)
+                and _NEGATIVE_FRAMES.fullmatch(argv[i + 1])):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vfx-style``; returns the process exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
