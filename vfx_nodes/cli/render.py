@@ -106,6 +106,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats-only", action="store_true",
                         help="only compute and save --stats-file, render nothing (a farm job's first step)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parts = parser.add_argument_group(
+        "parts and views", "Every part and view of a multi-part or multi-view EXR is written to the "
+        "output. By default the main RGB of every part that has one and of every stereo view is "
+        "stylised; the summary lists what was stylised and what was carried unchanged.")
+    parts.add_argument("--part", metavar="PARTS", help="stylise only these EXR parts (names or indices, "
+                       "comma-separated); the others are carried unchanged")
+    parts.add_argument("--views", metavar="VIEWS", help="stylise only these views (e.g. left; comma-separated). "
+                       "(--view is the review movie's OCIO view.)")
     add_knob_arguments(parser)
     add_movie_arguments(parser, flag="--movie")
     farm = parser.add_argument_group("farm")
@@ -183,6 +191,10 @@ def _extra_args(argv: argparse.Namespace) -> list[str]:
             out.append(flag if value else "--no-" + flag[2:])
         else:
             out += [flag, str(value)]
+    if getattr(argv, "part", None):
+        out += ["--part", argv.part]
+    if getattr(argv, "views", None):
+        out += ["--views", argv.views]
     if argv.skip_missing:
         out.append("--skip-missing")
     if argv.stats == "shot" and not argv.stats_file:
@@ -203,6 +215,10 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.sequence import ProgressBar, render_sequence, shot_stats
 
     kwargs = stylize_kwargs_from_args(args)
+    if args.part:
+        kwargs["part"] = args.part
+    if args.views:
+        kwargs["view"] = args.views
     stats = args.stats or ("shot" if args.stats_file else "frame")
     if args.stats_file and stats != "shot":
         raise KnobError("--stats-file holds shot statistics; it cannot be used with --stats frame")

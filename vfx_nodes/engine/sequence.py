@@ -92,15 +92,25 @@ _OWN_KEYWORDS = {"plate", "look", "stats"}
 
 
 def _read_plate(path: str) -> Any:
-    from ..io import read_plate
+    """The whole frame: a Plate, or a :class:`~vfx_nodes.engine.parts.Frame` when the file
+    has several parts or views (every part is carried to the output)."""
+    from ..io import read_plate_parts
 
-    return read_plate(path)
+    parts = read_plate_parts(path)
+    if len(parts) == 1 and not parts[0].header.get("multiView"):
+        return parts[0]
+    from .parts import Frame
+
+    return Frame(parts)
 
 
 def _write_plate(plate: Any, path: str) -> None:
-    from ..io import write_plate
+    from ..io import write_plate, write_plate_parts
 
-    write_plate(plate, path)
+    if isinstance(plate, list):
+        write_plate_parts(list(plate), path)
+    else:
+        write_plate(plate, path)
 
 
 def _check_output(path: str) -> str:
@@ -110,15 +120,15 @@ def _check_output(path: str) -> str:
 
 
 def _stylize_fn() -> Callable[..., Any]:
-    from . import stylize
+    from .parts import stylize_frame
 
-    return stylize
+    return stylize_frame  # stylize, over every part and view of a frame (part=, view=)
 
 
 def _collect_stats_fn() -> Callable[..., Any]:
-    from . import collect_stats
+    from .parts import collect_frame_stats
 
-    return collect_stats
+    return collect_frame_stats
 
 
 def _load_look(path: str | os.PathLike[str]) -> Any:
@@ -153,6 +163,9 @@ class RenderReport:
             ``stats_file``) or ``"given"`` (a NormStats passed in).
         stats_frames: the frames shot statistics were collected from (empty otherwise).
         chunk: ``(K, N)`` when a chunk was rendered.
+        stylised: what was stylised in each frame of a multi-part or multi-view shot
+            (one line per part/view; empty for ordinary plates: their main RGB).
+        carried: what was carried through unchanged in such a shot.
     """
 
     input: str
@@ -166,6 +179,8 @@ class RenderReport:
     stats: str = "frame"
     stats_frames: tuple[int, ...] = ()
     chunk: tuple[int, int] | None = None
+    stylised: tuple[str, ...] = ()
+    carried: tuple[str, ...] = ()
 
     @property
     def remaining(self) -> tuple[int, ...]:
@@ -190,6 +205,9 @@ class RenderReport:
             text += f"; missing input frames: {format_frames(self.missing)}"
         if self.cancelled:
             text += f"; CANCELLED with {len(self.remaining)} frames left ({format_frames(self.remaining) or '-'})"
+        if self.stylised:
+            text += "; stylised: " + "; ".join(self.stylised)
+            text += "; carried unchanged: " + ("; ".join(self.carried) if self.carried else "nothing else")
         return text
 
 
@@ -527,12 +545,15 @@ def render_sequence(
             f"(first: {pin.path(todo[0])}); check --input and --frames")
     pending = [f for f in pending if f not in set(missing)]
 
+    described: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
     def report(rendered: list[int], cancelled: bool = False, mode: str = "frame",
                picked: tuple[int, ...] = ()) -> RenderReport:
         return RenderReport(input=pin.text, output=pout.text, frames=todo, rendered=tuple(rendered),
                             skipped=skipped, missing=missing, cancelled=cancelled,
                             seconds=time.perf_counter() - t0, stats=mode, stats_frames=picked,
-                            chunk=chunk_kn)
+                            chunk=chunk_kn, stylised=described[0] if described else (),
+                            carried=described[1] if described else ())
 
     if not pending:
         mode = "frame" if stats in (None, "frame") else ("given" if not isinstance(stats, str) else "shot")
@@ -557,6 +578,9 @@ def render_sequence(
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
             plate = _read_frame(pin, frame)
+            if not described and (isinstance(plate, list) or stylize_kwargs.get("part")
+                                  or stylize_kwargs.get("view")):
+                described = _describe(plate, stylize_kwargs)
             result = stylize(plate, look, stats=ns, **stylize_kwargs)
             _write_plate(result, pout.path(frame))
             rendered.append(frame)
@@ -568,6 +592,17 @@ def render_sequence(
 
 
 # --- measuring flicker ------------------------------------------------------------------------------
+
+
+def _describe(frame: Any, kwargs: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What :func:`~vfx_nodes.engine.parts.stylize_frame` stylises in ``frame`` and what
+    it carries through (for the report)."""
+    from .parts import Frame, describe_targets, frame_targets
+
+    parts = frame if isinstance(frame, Frame) else Frame([frame])
+    targets = frame_targets(parts, part=kwargs.get("part"), view=kwargs.get("view"), layer=kwargs.get("layer"))
+    done, carried = describe_targets(parts, targets)
+    return tuple(done), tuple(carried)
 
 
 def _same_files(pin: Any, pout: Any, frames: Sequence[int]) -> bool:

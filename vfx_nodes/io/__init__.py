@@ -3,6 +3,8 @@
 * :func:`read_plate` — EXR (via :mod:`.exr`) or PNG/JPEG/TIFF (via :mod:`.raster`),
   chosen by the file's magic number, not its name.
 * :func:`write_plate` — EXR, or PNG when the target ends in ``.png``; always atomic.
+* :func:`read_plate_parts` / :func:`write_plate_parts` — every part of a multi-part EXR
+  (what the renderer reads and writes, so no part is lost).
 * :func:`plate_info` — what ``vfx-style info`` prints.
 * :func:`luminance_chroma_to_rgb` — RGB view of ``Y``/``RY``/``BY`` plates.
 """
@@ -15,7 +17,8 @@ from typing import Any
 
 from ..errors import PlateNotFoundError, PlateReadError, PlateWriteError
 from ..plate import Plate
-from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, write_exr
+from .exr import (COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, read_exr_parts, write_exr,
+                  write_exr_parts)
 from .lumachroma import luminance_chroma_to_rgb, luminance_weights
 from .raster import read_raster, sniff, write_png
 
@@ -24,9 +27,13 @@ __all__ = [
     "LOSSY_COMPRESSIONS",
     "luminance_chroma_to_rgb",
     "luminance_weights",
+    "OUTPUT_FORMATS",
+    "output_format",
     "plate_info",
     "read_plate",
+    "read_plate_parts",
     "write_plate",
+    "write_plate_parts",
 ]
 
 
@@ -128,6 +135,41 @@ def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> N
             f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}"
         )
     writer(plate, path, **options)
+
+
+def read_plate_parts(path: str | os.PathLike[str]) -> list[Plate]:
+    """Every part of an image file: all parts of an EXR (in file order, decoded once), or
+    the one image of a PNG, JPEG or TIFF.  The renderer reads frames this way so that no
+    part is lost (:func:`write_plate_parts` writes them back).
+
+    Raises:
+        as :func:`read_plate`.
+    """
+    spath = os.fspath(path)
+    if _kind(spath) == "exr":
+        return read_exr_parts(spath)
+    return [read_plate(spath)]
+
+
+def write_plate_parts(plates: list[Plate], path: str | os.PathLike[str], **options: Any) -> None:
+    """Write the parts of a frame atomically: one EXR with every part (each keeps its
+    name, view, header, windows and pixel types), or a single plate as :func:`write_plate`.
+
+    Raises:
+        PlateWriteError: several parts to a format that holds one (PNG), or as
+            :func:`write_plate`.
+    """
+    if len(plates) == 1:
+        write_plate(plates[0], path, **options)
+        return
+    if output_format(path) != "exr":
+        raise PlateWriteError(f"cannot write {len(plates)} parts to {os.fspath(path)!r}: only EXR holds "
+                              "several parts (write .exr)")
+    allowed = {"compression", "pixel_type", "keep_lossy"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise PlateWriteError(f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}")
+    write_exr_parts(plates, path, **options)
 
 
 def plate_info(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -58,7 +58,9 @@ __all__ = [
     "LOSSY_COMPRESSIONS",
     "exr_info",
     "read_exr",
+    "read_exr_parts",
     "write_exr",
+    "write_exr_parts",
 ]
 
 #: Compression names accepted by ``compression=`` (OpenEXR's, lower case, no suffix).
@@ -264,7 +266,32 @@ def read_exr(
             f"{path!r} part {index} ({lay.name or 'unnamed'}) holds deep data ({lay.storage}); "
             "vfx_nodes processes flat images only — flatten it first (e.g. Nuke DeepToImage)"
         )
+    return _part_plate(path, _open(path), index, layer)
+
+
+def read_exr_parts(path: str | os.PathLike[str]) -> list[Plate]:
+    """Every part of an EXR file, in file order, as Plates (the file is decoded once).
+
+    Each plate's ``header`` keeps the part's ``name`` and ``view`` attributes, so
+    :func:`write_exr_parts` writes the same parts back.
+
+    Raises:
+        PlateReadError: damaged or unreadable file.
+        UnsupportedPlateError: a deep part (vfx_nodes rewrites flat images only).
+    """
+    path = os.fspath(path)
+    layouts = _guard.check_exr(path)
+    for i, lay in enumerate(layouts):
+        if lay.storage.startswith("deep"):
+            raise UnsupportedPlateError(
+                f"{path!r} part {i} ({lay.name or 'unnamed'}) holds deep data ({lay.storage}); "
+                "vfx_nodes processes flat images only — flatten it first (e.g. Nuke DeepToImage)")
     f = _open(path)
+    return [_part_plate(path, f, i, None) for i in range(len(layouts))]
+
+
+def _part_plate(path: str, f: Any, index: int, layer: str | None) -> Plate:
+    """Part ``index`` of the opened file ``f`` as a Plate (see :func:`read_exr`)."""
     if index >= len(f.parts):
         raise PlateReadError(f"{path!r} is a damaged EXR file: part {index} could not be read")
     p = f.parts[index]
@@ -536,6 +563,54 @@ def write_exr(
                 if own_name:
                     header["name"] = own_name
                 f = exr.File(header, channels, num_threads=_threads())
+            _encode(f, str(tmp))
+        except PlateWriteError:
+            raise
+        except Exception as exc:
+            raise PlateWriteError(f"could not write {str(target)!r}: {exc}") from exc
+
+
+def write_exr_parts(
+    plates: list[Plate],
+    path: str | os.PathLike[str],
+    *,
+    compression: Any = None,
+    pixel_type: str | None = None,
+    keep_lossy: bool = False,
+) -> None:
+    """Write several plates as the parts of one EXR file, atomically, in order.
+
+    Each part keeps its own header (``name``, ``view``, compression, tiling ...), windows
+    and pixel types, by the rules of :func:`write_exr`; a part without a name is called
+    ``partN`` (multi-part files require names). One plate writes an ordinary single-part
+    file.
+
+    Raises:
+        PlateWriteError: no plates, duplicate part names, missing folder or the write failed.
+    """
+    if not plates:
+        raise PlateWriteError(f"nothing to write to {os.fspath(path)!r}: no parts")
+    if len(plates) == 1:
+        write_exr(plates[0], path, compression=compression, pixel_type=pixel_type, keep_lossy=keep_lossy)
+        return
+    exr = _exr()
+    target = Path(os.fspath(path))
+    # OpenEXR: every part of a multi-part file shares displayWindow and pixelAspectRatio.
+    shared = {(p.display_window, p.pixel_aspect) for p in plates}
+    if len(shared) > 1:
+        raise PlateWriteError(f"cannot write {str(target)!r}: the parts of one EXR must share the display "
+                              f"window and pixel aspect, got {sorted(shared)}")
+    parts = []
+    for i, plate in enumerate(plates):
+        header, channels, own_name = _build_part(plate, compression, pixel_type, keep_lossy)
+        header.pop("name", None)
+        parts.append((own_name or f"part{i}", header, channels))
+    names = [n for n, _, _ in parts]
+    if len(set(names)) != len(names):
+        raise PlateWriteError(f"cannot write {str(target)!r}: part names repeat ({', '.join(names)})")
+    with atomic_target(target) as tmp:
+        try:
+            f = exr.File([exr.Part(h, c, n) for n, h, c in parts], num_threads=_threads())
             _encode(f, str(tmp))
         except PlateWriteError:
             raise

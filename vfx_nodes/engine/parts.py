@@ -1,0 +1,230 @@
+"""Frames with several parts and views: what is stylised, and everything else carried along.
+
+A frame of a shot can be more than one Plate: a **multi-part** EXR holds several parts (a
+beauty per eye, depth, motion, masks ...), and a **multi-view** EXR holds several views
+(``multiView`` attribute: the first view's channels are unprefixed, the others are layers
+named after their view, ``left.R``; OpenEXR, "Storing Multi-View Images in OpenEXR Files").
+:class:`Frame` is such a frame: every part, in file order.
+
+Which colour is stylised is a choice (:func:`frame_targets`): by default the main R, G, B
+of every part that has one, and the R, G, B of each further view of a multi-view part —
+every eye's beauty, never depth, motion or masks. ``part=``, ``view=`` and ``layer=``
+narrow or change it. Everything not chosen rides along bit for bit, and
+:func:`describe_targets` says what was and what was not stylised.
+
+Every target of a frame is stylised with the same statistics when they are given (shot
+statistics, collected on the first target): both eyes of a stereo pair then get the same
+normalisation, so the look matches between the eyes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import ChannelNotFoundError, KnobError
+from ..plate import Plate
+
+__all__ = ["Frame", "Target", "collect_frame_stats", "describe_targets", "frame_targets", "stylize_frame"]
+
+
+class Frame(list):  # type: ignore[type-arg]  # list[Plate]
+    """Every part of one frame (a multi-part or multi-view file), in file order."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One colour to stylise: the RGB of ``layer`` in part ``part`` (an index)."""
+
+    part: int
+    layer: str
+    label: str
+
+
+def _names(selection: Any) -> list[str] | None:
+    """``None``, a name, an index, or a comma-separated / listed set of them."""
+    if selection is None or selection == "" or selection == ():
+        return None
+    items = selection if isinstance(selection, (list, tuple)) else str(selection).split(",")
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def _part_name(plate: Plate, index: int) -> str:
+    name = plate.header.get("name")
+    return str(name) if name else f"part{index}"
+
+
+def _views(plate: Plate) -> list[str]:
+    mv = plate.header.get("multiView")
+    if isinstance(mv, (list, tuple)):
+        return [str(v) for v in mv]
+    if isinstance(mv, str) and mv:
+        return [mv]
+    return []
+
+
+def _has_rgb(plate: Plate, layer: str) -> bool:
+    try:
+        plate.rgb_names(layer)
+    except ChannelNotFoundError:
+        return False
+    return True
+
+
+def _rgb_layers(plate: Plate) -> list[str]:
+    return [lay for lay in plate.layers if _has_rgb(plate, lay)]
+
+
+def frame_targets(parts: Sequence[Plate], *, part: Any = None, view: Any = None,
+                  layer: str | None = None) -> list[Target]:
+    """What to stylise in a frame.
+
+    Args:
+        parts: the frame's plates (one per part).
+        part: part names or indices (``"rgba_left,rgba_right"``, ``0``); default every part.
+        view: view names (``"left"``); default every view. A part's view is its ``view``
+            attribute, or the first of its ``multiView`` views for its unprefixed channels.
+        layer: stylise this layer's RGB (``"diffuse"``, ``"left"``) in each chosen part
+            instead of the views' RGB; ``None`` = the views' RGB.
+
+    Returns:
+        The targets, in file order.
+
+    Raises:
+        ChannelNotFoundError: an unknown part, or nothing with R, G, B chosen (the message
+            lists what the frame has).
+        KnobError: ``view`` together with ``layer``.
+    """
+    if view is not None and layer not in (None, ""):
+        raise KnobError("choose views (view=) or a layer (layer=), not both")
+    names = [_part_name(p, i) for i, p in enumerate(parts)]
+    wanted = _names(part)
+    chosen = list(range(len(parts)))
+    if wanted is not None:
+        chosen = []
+        for w in wanted:
+            if w.lstrip("-").isdigit() and -len(parts) <= int(w) < len(parts):
+                chosen.append(int(w) % len(parts))
+            elif w in names:
+                chosen.append(names.index(w))
+            else:
+                have = (f"parts {', '.join(f'{i} {n!r}' for i, n in enumerate(names))}" if len(parts) > 1
+                        else "one part (0)")
+                raise ChannelNotFoundError(f"no part {w!r}: the frame has {have}")
+    views = _names(view)
+    targets: list[Target] = []
+    for i in sorted(set(chosen)):
+        p = parts[i]
+        where = f"part {names[i]!r}" if len(parts) > 1 else "the image"
+        if layer not in (None, ""):
+            if _has_rgb(p, layer):
+                targets.append(Target(i, layer, f"{where}, layer {layer!r}"))
+            continue
+        mv = _views(p)
+        own = p.header.get("view") or (mv[0] if mv else None)
+        candidates = [("", own)] + [(v, v) for v in mv[1:]]
+        for lay, v in candidates:
+            if views is not None and (v or "") not in views:
+                continue
+            if _has_rgb(p, lay):
+                shown = f"{where}, " + (f"layer {lay!r}" if lay else "main RGB") + (f" (view {v})" if v else "")
+                targets.append(Target(i, lay, shown))
+    if not targets:
+        have = []
+        for i, p in enumerate(parts):
+            rgb = _rgb_layers(p)
+            view_note = f" view {p.header.get('view')}" if p.header.get("view") else ""
+            have.append(f"{i} {names[i]!r}{view_note}: " + (", ".join(repr(x) if x else "main" for x in rgb)
+                                                              if rgb else "no RGB"))
+        asked = ", ".join(f"{k}={v!r}" for k, v in (("part", part), ("view", view), ("layer", layer))
+                          if v not in (None, ""))
+        raise ChannelNotFoundError(f"nothing to stylise{' for ' + asked if asked else ''}: layers with "
+                                   f"R, G, B by part — {'; '.join(have)}")
+    return targets
+
+
+def describe_targets(parts: Sequence[Plate], targets: Sequence[Target]) -> tuple[list[str], list[str]]:
+    """``(stylised, carried)``: one line per target, and what passes through unchanged
+    (whole parts not touched, and RGB layers of touched parts that were not chosen)."""
+    chosen = {(t.part, t.layer) for t in targets}
+    carried = []
+    for i, p in enumerate(parts):
+        name = _part_name(p, i)
+        prefix = f"part {name!r}" if len(parts) > 1 else "the image"
+        if not any(t.part == i for t in targets):
+            n = len(p.channel_names)
+            carried.append(f"{prefix} ({n} channel{'s' if n != 1 else ''})")
+            continue
+        rgb = [lay for lay in _rgb_layers(p) if (i, lay) not in chosen]
+        if rgb:
+            carried.append(f"{prefix}: RGB of " + ", ".join(repr(x) if x else "the main layer" for x in rgb))
+    return [t.label for t in targets], carried
+
+
+def stylize_frame(frame: Plate | Frame, look: Any, *, stats: Any = None, part: Any = None,
+                  view: Any = None, layer: str | None = None, **kwargs: Any) -> Plate | Frame:
+    """:func:`~vfx_nodes.engine.stylize` over a frame: every target of
+    :func:`frame_targets` stylised (with the same ``stats`` when given), everything else
+    carried along unchanged.  A plain Plate is stylised as ``stylize`` does (``layer``:
+    its layer, default the main RGB)."""
+    from .pipeline import stylize
+
+    if not isinstance(frame, Frame):
+        if part not in (None, "") or view not in (None, ""):
+            frame = Frame([frame])
+        else:
+            return stylize(frame, look, stats=stats, layer=layer or "", **kwargs)
+    out = Frame(frame)
+    for t in frame_targets(frame, part=part, view=view, layer=layer):
+        out[t.part] = stylize(out[t.part], look, stats=stats, layer=t.layer, **kwargs)
+    return out
+
+
+def collect_frame_stats(frames: Iterable[Plate | Frame], look: Any, *, part: Any = None, view: Any = None,
+                        layer: str | None = None, **kwargs: Any) -> Any:
+    """:func:`~vfx_nodes.engine.collect_stats` over frames that may have several parts:
+    the statistics are taken on each frame's first target and shared by every target
+    (both eyes get the same normalisation).  Frames are read one at a time."""
+    from .pipeline import collect_stats
+
+    def pick(frame: Plate | Frame) -> tuple[Plate, str]:
+        if isinstance(frame, Frame) or part not in (None, "") or view not in (None, ""):
+            parts = frame if isinstance(frame, Frame) else Frame([frame])
+            t = frame_targets(parts, part=part, view=view, layer=layer)[0]
+            return parts[t.part], t.layer
+        return frame, layer or ""
+
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        return collect_stats([], look, layer=layer or "", **kwargs)  # its own "no plates" error
+    plate0, lay = pick(first)
+
+    def plates() -> Iterable[Plate]:
+        yield plate0
+        for frame in it:
+            yield pick(frame)[0]
+
+    return collect_stats(plates(), look, layer=lay, **kwargs)
+
+
+def _signature(base: Any, extra: Sequence[str]) -> inspect.Signature:
+    """``base``'s signature with keyword-only ``extra`` parameters added (so the renderer's
+    check of setting names knows them)."""
+    sig = inspect.signature(base)
+    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    have = {p.name for p in params}
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in extra if n not in have]
+    return sig.replace(parameters=params)
+
+
+def _bind_signatures() -> None:
+    from .pipeline import collect_stats, stylize
+
+    stylize_frame.__signature__ = _signature(stylize, ("part", "view"))  # type: ignore[attr-defined]
+    collect_frame_stats.__signature__ = _signature(collect_stats, ("part", "view"))  # type: ignore[attr-defined]
+
+
+_bind_signatures()
