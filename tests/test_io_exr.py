@@ -492,3 +492,39 @@ def test_read_missing_and_non_image(tmp_path: Path) -> None:
         read_plate(tmp_path / "notes.exr")
     with pytest.raises(PlateReadError, match="folder"):
         read_plate(tmp_path)
+
+
+# --- chromaticities (issue 14.5) ------------------------------------------------------------
+
+REC709 = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)
+
+
+def test_chromaticities_name_the_plates_colourspace(tmp_path: Path, caplog) -> None:
+    """A Rec.709-tagged plate was read as the default scene-linear space (ACEScg)."""
+    import logging
+
+    import vfx_nodes as vn
+
+    px = np.random.default_rng(0).random((6, 8, 3), dtype=np.float32)
+    write_plate(Plate(px, ("R", "G", "B"), header={"chromaticities": REC709}), tmp_path / "709.exr")
+    p = read_plate(tmp_path / "709.exr")
+    assert p.colorspace == "Linear Rec.709 (sRGB)"
+    # what stylize does with it equals telling it the colourspace
+    look = vn.default_look_path()
+    np.testing.assert_array_equal(vn.stylize(p, look).pixels,
+                                  vn.stylize(p.replace(colorspace=None), look, colorspace="Linear Rec.709 (sRGB)").pixels)
+    # an explicit colourspace attribute wins over the primaries
+    write_plate(Plate(px, ("R", "G", "B"), header={"chromaticities": REC709, "colorSpace": "ACEScg"}),
+                tmp_path / "both.exr")
+    assert read_plate(tmp_path / "both.exr").colorspace == "ACEScg"
+    # unknown primaries: the default, and a warning
+    odd = (0.6, 0.3, 0.3, 0.6, 0.15, 0.06, 0.3, 0.3)
+    write_plate(Plate(px, ("R", "G", "B"), header={"chromaticities": odd}), tmp_path / "odd.exr")
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.io.exr"):
+        assert read_plate(tmp_path / "odd.exr").colorspace == "scene_linear"
+    assert any("match no known primaries" in r.getMessage() for r in caplog.records)
+
+
+def test_corpus_aces_plate_is_read_as_aces2065(exr_corpus: Path) -> None:
+    """ScanLines/Carrots.exr carries AP0 chromaticities and no colourspace attribute."""
+    assert read_plate(exr_corpus / "ScanLines" / "Carrots.exr").colorspace == "ACES2065-1"

@@ -53,8 +53,10 @@ from . import _guard
 from ._atomic import atomic_target
 
 __all__ = [
+    "CHROMATICITIES",
     "COLORSPACE_ATTRIBUTES",
     "COMPRESSIONS",
+    "colorspace_of_chromaticities",
     "LOSSY_COMPRESSIONS",
     "exr_info",
     "read_exr",
@@ -222,13 +224,56 @@ def _open(path: str, header_only: bool = False):  # type: ignore[no-untyped-def]
     return f
 
 
-def _colorspace(header: Mapping[str, Any]) -> str:
+#: Primaries and white point (CIE xy of red, green, blue, white, as the EXR
+#: ``chromaticities`` attribute stores them) → the linear colourspace of the built-in
+#: ACES studio config with those primaries.  Values: ACES (SMPTE ST 2065-1, AP0; S-2014-004,
+#: AP1), ITU-R BT.709, SMPTE EG 432-1 (P3-D65), ITU-R BT.2020, Adobe RGB (1998).
+CHROMATICITIES: tuple[tuple[tuple[float, ...], str], ...] = (
+    ((0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.0770, 0.32168, 0.33767), "ACES2065-1"),
+    ((0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767), "ACEScg"),
+    ((0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290), "Linear Rec.709 (sRGB)"),
+    ((0.680, 0.320, 0.265, 0.690, 0.150, 0.060, 0.3127, 0.3290), "Linear P3-D65"),
+    ((0.708, 0.292, 0.170, 0.797, 0.131, 0.046, 0.3127, 0.3290), "Linear Rec.2020"),
+    ((0.64, 0.33, 0.21, 0.71, 0.15, 0.06, 0.3127, 0.3290), "Linear AdobeRGB"),
+)
+
+
+def colorspace_of_chromaticities(value: Any, tolerance: float = 2e-3) -> str | None:
+    """The linear colourspace whose primaries and white are ``value`` (an EXR
+    ``chromaticities`` attribute: 8 numbers, or the binding's object), or ``None``."""
+    try:
+        xy = [float(v) for v in (value if isinstance(value, (list, tuple)) else tuple(value))]
+    except (TypeError, ValueError):
+        return None
+    if len(xy) != 8:
+        return None
+    for ref, name in CHROMATICITIES:
+        if max(abs(a - b) for a, b in zip(xy, ref)) <= tolerance:
+            return name
+    return None
+
+
+def _colorspace(header: Mapping[str, Any], warn: bool = True) -> str:
+    """The plate's colourspace: a colourspace attribute when there is one; else the
+    ``chromaticities`` attribute when it names known primaries (a Rec.709-tagged plate
+    is Linear Rec.709, not the default scene-linear space); else the default."""
+    import logging
+
     from ..color.defaults import DEFAULT_PLATE_SPACE
 
     for key in COLORSPACE_ATTRIBUTES:
         value = header.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
+    chroma = header.get("chromaticities")
+    if chroma is not None:
+        named = colorspace_of_chromaticities(chroma)
+        if named is not None:
+            return named
+        if warn:
+            logging.getLogger(__name__).warning(
+                "chromaticities %s match no known primaries; reading the plate as %s (give its "
+                "colourspace explicitly if that is wrong)", chroma, DEFAULT_PLATE_SPACE)
     return DEFAULT_PLATE_SPACE
 
 
@@ -250,7 +295,8 @@ def read_exr(
 
     Returns:
         The plate, tagged with the header's colourspace attribute (``colorSpace``,
-        ``oiio:ColorSpace`` ...) or else :data:`~vfx_nodes.color.defaults.DEFAULT_PLATE_SPACE`.
+        ``oiio:ColorSpace`` ...), else the linear space of its ``chromaticities``
+        (:data:`CHROMATICITIES`), else :data:`~vfx_nodes.color.defaults.DEFAULT_PLATE_SPACE`.
 
     Raises:
         PlateReadError: damaged or unreadable file.
@@ -460,8 +506,9 @@ def _set_colorspace(header: dict[str, Any], plate: Plate) -> None:
     if present:
         if cs and header[present[0]].strip() != cs:
             header[present[0]] = cs
-    elif cs and cs != DEFAULT_PLATE_SPACE:
-        # Only a non-default tag is recorded, so a plain read → write adds no attribute.
+    elif cs and cs != DEFAULT_PLATE_SPACE and cs != _colorspace(header, warn=False):
+        # Only a tag the header does not already imply (by default or by its
+        # chromaticities) is recorded, so a plain read → write adds no attribute.
         header["colorSpace"] = cs
 
 
@@ -697,7 +744,10 @@ def exr_info(path: str | os.PathLike[str]) -> dict[str, Any]:
                         for k in COLORSPACE_ATTRIBUTES
                         if isinstance(header.get(k), str) and header[k].strip()
                     ),
-                    None,
+                    "chromaticities"
+                    if header.get("chromaticities") is not None
+                    and colorspace_of_chromaticities(header["chromaticities"]) is not None
+                    else None,
                 ),
                 "attributes": attrs,
             }
