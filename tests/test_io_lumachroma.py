@@ -145,3 +145,43 @@ def test_garden_corpus_file_as_rgb(exr_corpus: Path) -> None:
     assert p.channel_names == ("Y",) and p.header["type"] == "tiledimage"
     rgb = luminance_chroma_to_rgb(p)
     np.testing.assert_array_equal(rgb.channel("G"), p.channel("Y"))
+
+
+# --- rendering luminance/chroma and greyscale plates (issue 14.6) ------------------------------
+
+
+def test_stylize_turns_luminance_chroma_into_rgb() -> None:
+    """`render` said "layers with RGB: none" for Y/RY/BY and Y-only plates."""
+    import vfx_nodes as vn
+
+    rng = np.random.default_rng(3)
+    rgb = rng.random((24, 32, 3), dtype=np.float32) * 0.8 + 0.1
+    ycc = ycc_plate(rgb, REC709_WEIGHTS)
+    ycc = ycc.with_channels({"A": np.ones((24, 32), np.float32), "Z": np.full((24, 32), 4.0, np.float32)})
+    look = vn.default_look_path()
+    out = vn.stylize(ycc, look)
+    assert set(out.channel_names) == {"R", "G", "B", "A", "Z"}
+    ref = vn.stylize(luminance_chroma_to_rgb(ycc), look)
+    np.testing.assert_array_equal(out.pixels, ref.pixels)
+    np.testing.assert_array_equal(out.channel("Z"), ycc.channel("Z"))
+    assert np.isfinite(out.pixels).all()
+    assert vn.stylize(ycc, look, strength=0.0) is ycc  # nothing to mix: the input as it is
+    grey = Plate(rgb[..., :1].copy(), ("Y",))
+    styled = vn.stylize(grey, look)
+    assert styled.channel_names == ("B", "G", "R") or set(styled.channel_names) == {"R", "G", "B"}
+
+
+def test_render_the_greyscale_corpus_plate(exr_corpus: Path, tmp_path: Path, capsys) -> None:
+    """OpenEXR's LuminanceChroma/Garden.exr (Y only, half) through `vfx-style render`."""
+    import shutil
+
+    from vfx_nodes import default_look_path
+    from vfx_nodes.cli.main import main
+
+    shutil.copy(exr_corpus / "LuminanceChroma" / "Garden.exr", tmp_path / "garden.0001.exr")
+    assert main(["render", "-i", str(tmp_path / "garden.####.exr"), "-o", str(tmp_path / "o.####.exr"),
+                 "--look", str(default_look_path()), "--frames", "1", "-q"]) == 0
+    out = read_plate(tmp_path / "o.0001.exr")
+    assert set(out.channel_names) == {"R", "G", "B"} and set(out.pixel_types) == {"half"}
+    px = out.pixels
+    assert np.isfinite(px).all() and np.abs(px[..., 0] - px[..., 2]).mean() > 1e-3  # the look added colour

@@ -66,10 +66,13 @@ def _views(plate: Plate) -> list[str]:
 
 
 def _has_rgb(plate: Plate, layer: str) -> bool:
+    """R, G, B in ``layer`` — or luminance (``Y``), which ``stylize`` turns into RGB."""
+    from ..io.lumachroma import luminance_only
+
     try:
         plate.rgb_names(layer)
     except ChannelNotFoundError:
-        return False
+        return luminance_only(plate, layer)
     return True
 
 

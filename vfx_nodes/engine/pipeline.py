@@ -511,6 +511,19 @@ def _resample(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 # --- public API --------------------------------------------------------------------------
 
 
+def _as_rgb_plate(plate: Plate, layer: str) -> Plate:
+    """A luminance/chroma (``Y``, ``RY``, ``BY``) or greyscale (``Y``) layer as R, G, B
+    (OpenEXR's YCA → RGB with the plate's chromaticities): a look adds colour, which
+    sub-sampled chroma cannot hold, so such plates come back as RGB."""
+    from ..io.lumachroma import luminance_chroma_to_rgb, luminance_only
+
+    if luminance_only(plate, layer):
+        log.info("stylize: %s is luminance/chroma; converting %s to R, G, B",
+                 plate.source or "the plate", f"layer {layer!r}" if layer else "the main layer")
+        return luminance_chroma_to_rgb(plate, layer=layer)
+    return plate
+
+
 def _check_strength(strength: float) -> float:
     try:
         s = float(strength)
@@ -645,7 +658,10 @@ def stylize(
         raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
     if s == 0.0:
         # Nothing to mix in: the input RGB, bit for bit (and no network run).
-        plate.rgb_names(layer)
+        from ..io.lumachroma import luminance_only
+
+        if not luminance_only(plate, layer):
+            plate.rgb_names(layer)
         clock.note(total=time.perf_counter() - t_start)
         if not colorspace:
             return plate
@@ -653,6 +669,7 @@ def stylize(
 
         return plate.replace(colorspace=resolve_colorspace(colorspace, config))
 
+    plate = _as_rgb_plate(plate, layer)
     stroke = resolve_scale(scale, look_, plate)
     clock.note(scale_used=stroke)
     frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
@@ -784,6 +801,7 @@ def collect_stats(
     for i, plate in enumerate(items):
         if not isinstance(plate, Plate):
             raise KnobError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
+        plate = _as_rgb_plate(plate, layer)
         frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                          config=config, clock=clock)

@@ -19,13 +19,14 @@ from ..errors import PlateNotFoundError, PlateReadError, PlateWriteError
 from ..plate import Plate
 from .exr import (COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, read_exr_parts, write_exr,
                   write_exr_parts)
-from .lumachroma import luminance_chroma_to_rgb, luminance_weights
+from .lumachroma import luminance_chroma_to_rgb, luminance_only, luminance_weights
 from .raster import read_raster, sniff, write_png
 
 __all__ = [
     "COMPRESSIONS",
     "LOSSY_COMPRESSIONS",
     "luminance_chroma_to_rgb",
+    "luminance_only",
     "luminance_weights",
     "OUTPUT_FORMATS",
     "output_format",

@@ -110,3 +110,11 @@ def luminance_chroma_to_rgb(
     rest = plate.without_channels(drop)
     out = rest.with_channels({pre + "R": r, pre + "G": g, pre + "B": b}, pixel_type=src_type)
     return out
+
+
+def luminance_only(plate: Plate, layer: str = "") -> bool:
+    """Whether ``layer`` holds luminance (``Y``, optionally ``RY``/``BY``) and no R, G, B:
+    a luminance/chroma or greyscale EXR, which :func:`luminance_chroma_to_rgb` turns into
+    RGB before a look is applied."""
+    pre = f"{layer}." if layer else ""
+    return plate.has_channel(pre + "Y") and not any(plate.has_channel(pre + c) for c in ("R", "G", "B"))
