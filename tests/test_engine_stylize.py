@@ -529,3 +529,21 @@ def test_a_tile_far_smaller_than_its_halo_warns(caplog):
         vn.stylize(plate, look, device="cpu")
         vn.stylize(plate, look, tile=32, device="cpu")
     assert not any("larger tile" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("side", [2, 4, 8, 12])
+def test_tiny_textured_windows_stay_in_range(side):
+    """Issue 14.3: a textured 8×8 window gave ~90 (2×2: ~1e3) from a 0–1 plate with a fresh
+    network: its statistics came from the bare window, its tiles see it mirrored by the halo."""
+    import vfx_nodes as vn
+    from vfx_nodes.model import Look, build_generator
+
+    torch.manual_seed(0)
+    look = Look(generator=build_generator("johnson").eval(), metadata={}, working_colorspace="ACEScg", arch="johnson")
+    rng = np.random.default_rng(side)
+    plate = vn.Plate(rng.random((side, side + 3, 3), dtype=np.float32) * 0.8 + 0.1, ("R", "G", "B"))
+    out = vn.stylize(plate, look, device="cpu").pixels
+    assert np.isfinite(out).all() and np.abs(out).max() < 1.5
+    # shot statistics of the same window agree with the frame's own
+    same = vn.stylize(plate, look, device="cpu", stats=vn.collect_stats(plate, look, device="cpu")).pixels
+    np.testing.assert_allclose(same, out, atol=1e-5)

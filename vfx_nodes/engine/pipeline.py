@@ -364,6 +364,18 @@ def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(x, (th, tw)).contiguous()
 
 
+def _as_seen(net_in: np.ndarray, halo: int) -> np.ndarray:
+    """The frame the statistics are taken on: ``net_in`` itself, or — for a data window
+    with a side under :data:`SMALL_FRAME` — the window mirror-extended by ``halo``, as its
+    tiles see it.  A tiny window's tiles are mostly mirrored halo, so statistics of the
+    bare window normalise what the network sees by the wrong variance (values of 20–1000
+    out of a 0–1 plate with a fresh network)."""
+    h, w = net_in.shape[:2]
+    if min(h, w) >= SMALL_FRAME or halo <= 0:
+        return net_in
+    return gather_reflect(net_in, -halo, -halo, h + 2 * halo, w + 2 * halo)
+
+
 def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.device,
                      size: int) -> NormStats:
     thumb = _thumbnail(net_in, size).to(device)
@@ -407,6 +419,10 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
         progress(1.0)
     return out
 
+
+#: data windows with a side shorter than this take their statistics on the window as its
+#: tiles see it (mirror-extended by the halo) rather than on the bare window
+SMALL_FRAME = 16
 
 #: above this many times the network pixels of one whole-frame tile, ``stylize`` warns
 #: that the tile is too small for its halo (automatic tiles stay below 2; tile 8 with a
@@ -696,7 +712,7 @@ def stylize(
     with _lock(gen):
         with clock("stats"):
             if frozen is None:
-                frozen = _thumbnail_stats(gen, net_in, dev, thumb or THUMBNAIL)
+                frozen = _thumbnail_stats(gen, _as_seen(net_in, halo_), dev, thumb or THUMBNAIL)
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
             styled = _tiled(gen, net_in, tile=tile_, halo=halo_, align=align, device=dev,
@@ -808,7 +824,8 @@ def collect_stats(
         stroke = resolve_scale(scale, look_, plate)
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
         net_size = _scaled_size(full[0], full[1], stroke)
-        net_in = frame.net_in if net_size == full else _resample(frame.net_in, net_size)
+        net_in = _as_seen(frame.net_in if net_size == full else _resample(frame.net_in, net_size),
+                          _min_halo(look_.generator))
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, thumb).to("cpu"))
     if not collected:

@@ -102,6 +102,8 @@ def output_format(path: str | os.PathLike[str]) -> str:
     Raises:
         PlateWriteError: any other extension (``.jpg``, ``.tif``, ``.txt``, none).
     """
+    if os.path.isdir(path):
+        raise PlateWriteError(f"cannot write {os.fspath(path)!r}: it is a folder, not a file name")
     suffix = Path(os.fspath(path)).suffix.lower()
     kind = OUTPUT_FORMATS.get(suffix)
     if kind is None:
