@@ -180,3 +180,79 @@ def test_negative_frame_ranges_are_values_not_options(tmp_path, capsys):
     assert code == 1 and "expected one argument" not in err and "missing.safetensors" in err
     assert parse("--input", "p.####.exr", "--output", "o.####.exr", "--look", "l",
                  "--frames=-3,-1").frames == "-3,-1"
+
+
+# --- statistics files (issue 14.9, 14.10) ---------------------------------------------------------
+
+
+@pytest.fixture
+def small_shot(tmp_path):
+    for f in (1, 2, 3):
+        rng = np.random.default_rng(f)
+        write_plate(Plate(rng.random((12, 16, 3), dtype=np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
+    from vfx_nodes.model import build_generator, save_look
+
+    looks = []
+    for seed in (0, 1):
+        import torch
+
+        torch.manual_seed(seed)
+        path = tmp_path / f"look{seed}.safetensors"
+        save_look(path, build_generator("johnson-small"), {"working_colorspace": "ACEScg"})
+        looks.append(str(path))
+    return tmp_path, looks
+
+
+def _render(root, look, frames, stats_file, out="o", extra=()):
+    return main(["render", "-i", str(root / "p.####.exr"), "-o", str(root / out / "o.####.exr"), "--look", look,
+                 "--frames", frames, "--stats-file", str(stats_file), "-q", "--device", "cpu", *extra])
+
+
+def test_a_statistics_file_for_another_look_or_range_is_refused(small_shot, capsys):
+    root, (look_a, look_b) = small_shot
+    stats = root / "shot.stats.safetensors"
+    assert _render(root, look_a, "1-3", stats) == 0
+    capsys.readouterr()
+    assert _render(root, look_b, "1-3", stats, out="b") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "made for another look" in err and "Delete it" in err
+    assert not (root / "b").exists() or not any((root / "b").iterdir())
+    assert _render(root, look_a, "1-2", stats, out="c") == 1
+    assert "another frame range" in capsys.readouterr().err
+    assert _render(root, look_a, "1-3", stats, out="d", extra=("--scale", "0.5")) == 1
+    assert "made for other settings" in capsys.readouterr().err
+    # the same look, range and settings: used (the --stats-only file of a farm job too)
+    assert _render(root, look_a, "1-3", stats, out="e") == 0
+    assert "file statistics" in capsys.readouterr().out
+
+
+def test_an_old_statistics_file_is_used_with_a_warning(small_shot, caplog):
+    import logging
+
+    from vfx_nodes.engine.sequence import shot_stats
+
+    root, (look_a, _) = small_shot
+    ns, _ = shot_stats(str(root / "p.####.exr"), look_a, "1-3", device="cpu")
+    ns.save(root / "old.safetensors")  # no provenance, as files before it was recorded
+    with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine.sequence"):
+        assert _render(root, look_a, "1-3", root / "old.safetensors") == 0
+    assert any("records no look" in r.getMessage() for r in caplog.records)
+
+
+def test_statistics_file_in_a_missing_or_failing_folder_is_one_error(small_shot, capsys, monkeypatch):
+    root, (look_a, _) = small_shot
+    assert _render(root, look_a, "1-3", root / "nope" / "s.safetensors") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "folder does not exist" in err
+    assert main(["render", "-i", str(root / "p.####.exr"), "-o", str(root / "x" / "o.####.exr"), "--look", look_a,
+                 "--frames", "1-3", "--stats-file", str(root / "nope" / "s.safetensors"), "--stats-only"]) == 1
+    assert "folder does not exist" in capsys.readouterr().err
+    import safetensors.torch
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)
+    assert _render(root, look_a, "1-3", root / "s.safetensors", out="f") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left" in err

@@ -247,9 +247,12 @@ def run(args: argparse.Namespace) -> int:
         if os.path.exists(args.stats_file):
             print(f"shot statistics {args.stats_file} exist; delete the file to collect them again")
             return 0
+        from ..engine.sequence import _check_stats_target, stats_provenance
+
+        _check_stats_target(args.stats_file)
         ns, picked = shot_stats(args.input, args.look, shot, samples=args.stats_samples,
                                 skip_missing=args.skip_missing, **kwargs)
-        ns.save(args.stats_file)
+        ns.save(args.stats_file, stats_provenance(args.look, shot, kwargs))
         print(f"shot statistics from frames {format_frames(picked)} written to {args.stats_file}")
         return 0
 

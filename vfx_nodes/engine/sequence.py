@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ProgressBar",
+    "look_fingerprint",
+    "stats_provenance",
     "RenderReport",
     "remove_stale_temp_files",
     "render_sequence",
@@ -401,17 +403,86 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
     if isinstance(stats, str):
         if stats != "shot":
             raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
+        made_from = stats_provenance(look, shot, kwargs)
         if stats_file is not None and os.path.exists(stats_file):
-            return _normstats_cls().load(stats_file), "file", ()
+            cls = _normstats_cls()
+            _check_provenance(stats_file, getattr(cls, "read_provenance", lambda p: None)(stats_file), made_from)
+            return cls.load(stats_file), "file", ()
         ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, **kwargs)
         if stats_file is not None:
             # NormStats.save is atomic (temporary name + rename): chunks racing to create
             # the file each write identical statistics, and none reads half a file.
-            ns.save(stats_file)
+            _save_stats(ns, stats_file, made_from)
         return ns, "shot", picked
     if not hasattr(stats, "layers"):
         raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {type(stats).__name__}")
     return stats, "given", ()
+
+
+#: settings that change the statistics (recorded in a statistics file and compared)
+_STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha")
+
+
+def look_fingerprint(look: Any) -> str:
+    """A short SHA-256 identifying a look: of its file when it has one, else of its weights."""
+    import hashlib
+
+    h = hashlib.sha256()
+    path = getattr(look, "path", None)
+    if isinstance(look, (str, os.PathLike)):
+        path = look
+    if path is not None and os.path.isfile(path):
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()[:16]
+    gen = getattr(look, "generator", None)
+    if gen is None or not hasattr(gen, "state_dict"):
+        return "unknown"
+    for name, t in sorted(gen.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def stats_provenance(look: Any, shot: Sequence[int], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What shot statistics are made from: the look, the frame range, the settings that
+    change them. Recorded in a statistics file; a file made from anything else is refused."""
+    return {"look": look_fingerprint(look), "frames": format_frames(shot),
+            "settings": {k: str(settings[k]) for k in _STATS_SETTINGS if settings.get(k) not in (None, "")}}
+
+
+def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mapping[str, Any]) -> None:
+    if recorded is None:
+        log.warning("render: %s records no look or frame range (made by an older vfx_nodes); using "
+                    "it unchecked", path)
+        return
+    keys = [k for k in ("look", "frames", "settings") if recorded.get(k) != now[k]]
+    if keys:
+        what = {"look": "another look", "frames": "another frame range", "settings": "other settings"}
+        diffs = [f"{k} {recorded.get(k)!r} (this render: {now[k]!r})" for k in keys]
+        raise KnobError(f"statistics file {os.fspath(path)!r} was made for "
+                        f"{' and '.join(what[k] for k in keys)}: {'; '.join(diffs)}. "
+                        "Delete it to collect the shot statistics again")
+
+
+def _save_stats(ns: Any, path: Any, provenance: Mapping[str, Any]) -> None:
+    if len(inspect.signature(ns.save).parameters) >= 2:
+        ns.save(path, provenance)
+    else:  # a NormStats-like object that records no provenance
+        ns.save(path)
+
+
+def _check_stats_target(stats_file: Any) -> None:
+    """A statistics file to be written: its folder must exist and be writable — said
+    before the shot is read, not after."""
+    if stats_file is None or os.path.exists(stats_file):
+        return
+    folder = os.path.dirname(os.path.abspath(os.fspath(stats_file)))
+    if not os.path.isdir(folder):
+        raise KnobError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder does not exist")
+    if not os.access(folder, os.W_OK):
+        raise KnobError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder is not writable")
 
 
 def _is_cancelled(cancel: CancelToken) -> bool:
@@ -464,8 +535,9 @@ def render_sequence(
             NormStats to apply to every frame.
         stats_file: with ``stats="shot"``, a safetensors file to load the shot
             statistics from if it exists, else to save them to; give every chunk of a
-            farm job the same file. It belongs to one look and range: delete it when
-            either changes.
+            farm job the same file. It records the look, range and settings it was
+            made from; a file made from others is refused (``KnobError``) before
+            any work, and its folder is checked before the shot is read.
         stats_samples: how many frames shot statistics sample (evenly spaced).
         progress: ``callback(done, total, frame)``, called with ``(0, total, None)``
             before the first frame and after each rendered frame; ``total`` counts the
@@ -514,6 +586,7 @@ def render_sequence(
         raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
     if stats_file is not None and stats != "shot":
         raise KnobError("stats_file holds shot statistics; use it with stats='shot'")
+    _check_stats_target(stats_file)
 
     stylize = _stylize_fn()
     params = inspect.signature(stylize).parameters

@@ -24,6 +24,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -202,15 +203,51 @@ class NormStats:
             layers[n] = (flat[f"{prefix}{n}.mean"], flat[var_key])
         return cls(layers, count)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the statistics to a safetensors file (atomically: temporary name, then rename)."""
+    def save(self, path: str | os.PathLike[str], provenance: Mapping[str, Any] | None = None) -> None:
+        """Write the statistics to a safetensors file (atomically: temporary name, then rename).
+
+        Args:
+            path: the file.
+            provenance: what the statistics were made from (JSON-serialisable: the look's
+                fingerprint, the frame range, the settings), read back by
+                :meth:`read_provenance` so a stale file is caught before it is applied.
+
+        Raises:
+            LookError: the file cannot be written (missing or read-only folder, full disk).
+        """
         from safetensors.torch import save_file
 
         path = Path(path)
         meta = {"format": _STATS_FORMAT, "format_version": str(_STATS_VERSION), "count": repr(self.count),
                 "order": json.dumps(self.names)}
+        if provenance is not None:
+            meta["provenance"] = json.dumps(dict(provenance), sort_keys=True)
+        if not path.parent.is_dir():
+            raise LookError(f"cannot write the statistics file {str(path)!r}: its folder does not exist")
         tensors = self.to_tensors()
-        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta), LookError)
+
+    @staticmethod
+    def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+        """The provenance :meth:`save` recorded, or ``None`` (an older file, or none given).
+
+        Raises:
+            LookError: not a readable statistics file.
+        """
+        from safetensors import SafetensorError, safe_open
+
+        try:
+            with safe_open(str(path), framework="pt", device="cpu") as f:
+                raw = (f.metadata() or {}).get("provenance")
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+            raise LookError(f"{str(path)!r} is not a readable safetensors statistics file: {exc}") from None
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise LookError(f"{str(path)!r}: damaged statistics provenance") from None
+        return value if isinstance(value, dict) else None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NormStats:
