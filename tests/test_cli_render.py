@@ -256,3 +256,67 @@ def test_statistics_file_in_a_missing_or_failing_folder_is_one_error(small_shot,
     assert _render(root, look_a, "1-3", root / "s.safetensors", out="f") == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left" in err
+
+
+def test_movie_settings_are_checked_before_the_render(tmp_path, capsys, monkeypatch):
+    """Issue 14.8: `render --movie … --display Nope` rendered every frame first; `movie`
+    did not create its folder."""
+    pytest.importorskip("av")
+    import vfx_nodes.engine.sequence as seq
+
+    for f in (1, 2):
+        write_plate(Plate(np.full((4, 6, 3), 0.2, np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
+    calls = []
+    monkeypatch.setattr(seq, "_load_look", lambda p: calls.append(p))
+    base = ["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "o" / "o.####.exr"),
+            "--look", "l.safetensors", "--frames", "1-2", "-q"]
+    assert main([*base, "--movie", str(tmp_path / "m.mp4"), "--display", "Nope"]) == 1
+    assert "Nope" in capsys.readouterr().err and not calls and not (tmp_path / "o").exists()
+    assert main([*base, "--movie", str(tmp_path / "m.avi")]) == 1
+    assert "unknown extension" in capsys.readouterr().err and not calls
+    assert main([*base, "--movie", str(tmp_path / "m.mp4"), "--fps", "-3"]) == 1
+    assert "frame rate" in capsys.readouterr().err and not calls
+    # `movie` makes its folder, as `render` does
+    assert main(["movie", "--input", str(tmp_path / "p.####.exr"), "--frames", "1-2",
+                 "--out", str(tmp_path / "new" / "deep" / "m.mp4"), "-q"]) == 0
+    assert (tmp_path / "new" / "deep" / "m.mp4").is_file()
+
+
+def test_a_single_still_renders_without_a_frame_token(tmp_path, capsys):
+    """Issue 14.11: `render -i still.exr` could not render one image."""
+    from vfx_nodes import default_look_path, read_plate, stylize
+
+    px = np.random.default_rng(0).random((10, 14, 4), dtype=np.float32)
+    write_plate(Plate(px, ("R", "G", "B", "A")), tmp_path / "still.exr")
+    look = str(default_look_path())
+    assert main(["render", "-i", str(tmp_path / "still.exr"), "-o", str(tmp_path / "out" / "styled.exr"),
+                 "--look", look, "-q"]) == 0
+    assert "rendered 1" in capsys.readouterr().out
+    np.testing.assert_array_equal(read_plate(tmp_path / "out" / "styled.exr").pixels,
+                                  stylize(read_plate(tmp_path / "still.exr"), look).pixels)
+    # resume: an existing output is skipped
+    assert main(["render", "-i", str(tmp_path / "still.exr"), "-o", str(tmp_path / "out" / "styled.exr"),
+                 "--look", look, "-q"]) == 0
+    assert "skipped 1" in capsys.readouterr().out
+    for extra, words in ((["--frames", "1-3"], "leave out the frame range"),
+                         (["--movie", str(tmp_path / "m.mp4")], "apply to sequences")):
+        assert main(["render", "-i", str(tmp_path / "still.exr"), "-o", str(tmp_path / "x.exr"),
+                     "--look", look, *extra]) == 1
+        assert words in capsys.readouterr().err
+    assert main(["render", "-i", str(tmp_path / "still.exr"), "-o", str(tmp_path / "x.####.exr"), "--look", look]) == 1
+    assert "without a frame token" in capsys.readouterr().err
+    assert main(["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "x.####.exr"), "--look", look]) == 1
+    assert "give the frame range" in capsys.readouterr().err
+    assert main(["render", "-i", str(tmp_path / "still.exr"), "-o", str(tmp_path / "still.exr"), "--look", look]) == 1
+    assert "same files" in capsys.readouterr().err
+
+
+def test_a_failed_render_leaves_no_empty_output_folders(tmp_path, capsys):
+    """Issue 14.11: a render whose first frame fails left its (new) output folders behind."""
+    (tmp_path / "p.0001.exr").write_bytes(b"\x76\x2f\x31\x01" + b"\0" * 40)  # a damaged EXR
+    from vfx_nodes import default_look_path
+
+    assert main(["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "a" / "b" / "o.####.exr"),
+                 "--look", str(default_look_path()), "--frames", "1", "-q"]) == 1
+    assert "frame 1" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()

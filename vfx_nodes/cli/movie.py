@@ -44,8 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.sequence import ProgressBar
     from ..io.movie import movie_from_sequence
 
+    from ..io.movie import check_movie
+
     parse_pattern(args.input)
     frames = parse_frames(args.frames)
+    check_movie(args.out, fps=args.fps, crf=args.crf, display=args.display, view=args.view,
+                config=args.ocio_config, colorspace=args.in_colorspace, create_folder=True)
     bar = None if args.quiet else ProgressBar(sys.stderr, label="movie")
     try:
         info = movie_from_sequence(args.input, frames, args.out, skip_missing=args.skip_missing,

@@ -90,7 +90,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", "-i", required=True, metavar="PATTERN", help="input plates, e.g. plate.####.exr")
     parser.add_argument("--output", "-o", required=True, metavar="PATTERN", help="output plates, e.g. styled.####.exr")
     parser.add_argument("--look", required=True, metavar="LOOK", help="look file (.safetensors)")
-    parser.add_argument("--frames", required=True, metavar="RANGE", help="frame range of the whole shot")
+    parser.add_argument("--frames", metavar="RANGE", help="frame range of the whole shot (leave it out for "
+                        "a single image: -i still.exr -o styled.exr)")
     parser.add_argument("--chunk", metavar="K/N", help="render only the K-th of N chunks of --frames (K from 1)")
     parser.add_argument("--overwrite", action="store_true", help="re-render frames that already exist")
     parser.add_argument("--skip-missing", action="store_true",
@@ -228,9 +229,13 @@ def run(args: argparse.Namespace) -> int:
         raise KnobError("--movie with --chunk would show one chunk only; make the movie once every "
                         "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
     # Check the patterns and the range before anything is loaded.
-    parse_pattern(args.input)
-    parse_pattern(args.output)
-    shot = parse_frames(args.frames)
+    from ..engine.sequence import _plan_paths
+
+    _, _, shot = _plan_paths(args.input, args.output, args.frames)
+    still = not args.frames
+    if still and (args.movie or args.chunk or args.openjd_template or args.stats_only):
+        raise KnobError("--movie, --chunk, --openjd-template and --stats-only apply to sequences; "
+                        "a single image (no frame token) is rendered as it is")
     if args.chunk:
         chunk_frames(shot, args.chunk)
 
@@ -256,10 +261,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"shot statistics from frames {format_frames(picked)} written to {args.stats_file}")
         return 0
 
+    if args.movie:
+        # Before any frame is rendered: a typo in --display must not cost the whole render.
+        from ..io.movie import check_movie
+
+        check_movie(args.movie, fps=args.fps, display=args.display, view=args.view,
+                    config=kwargs.get("config"), colorspace=kwargs.get("colorspace"), create_folder=True)
     previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     bar = None if args.quiet else ProgressBar(sys.stderr, label="render")
     try:
-        report = render_sequence(args.input, args.output, args.look, shot, chunk=args.chunk,
+        report = render_sequence(args.input, args.output, args.look, None if still else shot, chunk=args.chunk,
                                  overwrite=args.overwrite, skip_missing=args.skip_missing, stats=stats,
                                  stats_file=args.stats_file, stats_samples=args.stats_samples,
                                  progress=bar, **kwargs)

@@ -40,7 +40,11 @@ from collections.abc import Iterable, Sequence
 from ..errors import FrameRangeError
 
 __all__ = [
+    "STILL_FRAME",
     "FramePattern",
+    "StillPattern",
+    "has_frame_token",
+    "still_pattern",
     "chunk_frames",
     "format_frames",
     "parse_chunk",
@@ -103,6 +107,41 @@ class FramePattern:
 
     def __str__(self) -> str:
         return self.text
+
+
+@dataclasses.dataclass(frozen=True)
+class StillPattern(FramePattern):
+    """A single image (no frame token) rendered as a one-frame shot: every frame number
+    names the file itself; its one frame is :data:`STILL_FRAME`."""
+
+    def path(self, frame: int) -> str:
+        """The file (whatever the frame)."""
+        return self.text
+
+    def frame_of(self, path: str) -> int | None:
+        """:data:`STILL_FRAME` for the file itself, else ``None``."""
+        return STILL_FRAME if path == self.text else None
+
+
+#: the frame number a single still renders as
+STILL_FRAME = 0
+
+
+def has_frame_token(text: str | os.PathLike[str]) -> bool:
+    """Whether ``text``'s file name holds a frame token (``####``, ``@@@@``, ``%04d``)."""
+    return bool(_TOKEN_RE.search(os.path.basename(os.fspath(text))))
+
+
+def still_pattern(text: str | os.PathLike[str]) -> StillPattern:
+    """A single image path as a one-frame pattern (see :class:`StillPattern`).
+
+    Raises:
+        FrameRangeError: the name holds a frame token (it is a sequence).
+    """
+    text = os.fspath(text)
+    if has_frame_token(text):
+        raise FrameRangeError(f"{text!r} is a frame pattern, not a single image")
+    return StillPattern(text=text, prefix=text, padding=0, suffix="")
 
 
 def parse_pattern(text: str | os.PathLike[str]) -> FramePattern:

@@ -50,6 +50,7 @@ from typing import IO, Any, Literal
 
 from .._atomic import target_of_temporary
 from ..errors import (
+    FrameRangeError,
     KnobError,
     MissingFrameError,
     PlateError,
@@ -57,7 +58,10 @@ from ..errors import (
     RenderCancelled,
 )
 from .frames import (
+    STILL_FRAME,
     FramePattern,
+    has_frame_token,
+    still_pattern,
     chunk_frames,
     format_frames,
     parse_chunk,
@@ -502,7 +506,7 @@ def render_sequence(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
     look: Any,
-    frames: str | int | Iterable[int],
+    frames: str | int | Iterable[int] | None = None,
     *,
     chunk: str | tuple[int, int] | None = None,
     overwrite: bool = False,
@@ -523,7 +527,9 @@ def render_sequence(
             ``input``.
         look: a look (from :func:`vfx_nodes.load_look`) or the path of a look file.
         frames: the shot's frame range (``"1001-1100"``, ``"1001-1100x2"``,
-            ``"1001,1005,1010-1020"``) or frame numbers.
+            ``"1001,1005,1010-1020"``) or frame numbers; ``None`` when ``input`` and
+            ``output`` are single images (no frame token): the still is rendered as
+            one frame, with the same checks, atomic write and resume.
         chunk: ``"K/N"`` or ``(K, N)``: render only the K-th (1-based) of N contiguous
             chunks of ``frames`` (a farm task). Shot statistics still come from all of
             ``frames``.
@@ -562,9 +568,7 @@ def render_sequence(
         KnobError: an unknown or bad keyword.
     """
     t0 = time.perf_counter()
-    pin = parse_pattern(os.fspath(input))
-    pout = parse_pattern(os.fspath(output))
-    shot = parse_frames(frames)
+    pin, pout, shot = _plan_paths(os.fspath(input), os.fspath(output), frames)
     chunk_kn = None
     todo = shot
     if chunk is not None:
@@ -637,6 +641,7 @@ def render_sequence(
     ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, shot, int(stats_samples),
                                               skip_missing, stylize_kwargs)
     folder = pout.folder
+    created = [] if os.path.isdir(folder) else _missing_folders(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -661,7 +666,32 @@ def render_sequence(
                 progress(len(rendered), total, frame)
     except RenderCancelled:
         return report(rendered, True, mode, picked)
+    except BaseException:
+        if not rendered:
+            _remove_empty(created)  # a failed first frame leaves no empty folders behind
+        raise
     return report(rendered, False, mode, picked)
+
+
+def _missing_folders(folder: str) -> list[str]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    out = []
+    path = os.path.abspath(folder)
+    while path and not os.path.isdir(path):
+        out.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return out
+
+
+def _remove_empty(folders: Sequence[str]) -> None:
+    for path in folders:
+        try:
+            os.rmdir(path)  # only ever removes an empty folder
+        except OSError:
+            return
 
 
 # --- measuring flicker ------------------------------------------------------------------------------
@@ -676,6 +706,22 @@ def _describe(frame: Any, kwargs: Mapping[str, Any]) -> tuple[tuple[str, ...], t
     targets = frame_targets(parts, part=kwargs.get("part"), view=kwargs.get("view"), layer=kwargs.get("layer"))
     done, carried = describe_targets(parts, targets)
     return tuple(done), tuple(carried)
+
+
+def _plan_paths(input: str, output: str, frames: Any) -> tuple[FramePattern, FramePattern, tuple[int, ...]]:
+    """Input and output patterns and the frames: a sequence (a frame token in both names
+    and a frame range), or a single still (no token in either, no range)."""
+    if not has_frame_token(input):
+        if has_frame_token(output):
+            raise FrameRangeError(f"input {input!r} is a single image but output {output!r} is a frame "
+                                  "pattern; give an output file name without a frame token")
+        if frames not in (None, "", ()):
+            raise FrameRangeError(f"input {input!r} is a single image (no frame token): leave out the frame "
+                                  f"range, or write the input as a pattern (plate.####.exr)")
+        return still_pattern(input), still_pattern(output), (STILL_FRAME,)
+    if frames in (None, "", ()):
+        raise FrameRangeError(f"input {input!r} is a sequence: give the frame range (e.g. 1001-1100)")
+    return parse_pattern(input), parse_pattern(output), parse_frames(frames)
 
 
 def _same_files(pin: Any, pout: Any, frames: Sequence[int]) -> bool:

@@ -39,7 +39,8 @@ import numpy as np
 from ..errors import MissingFrameError, PlateError, PlateWriteError
 from ..plate import Plate
 
-__all__ = ["MovieInfo", "frame_rate", "movie_from_sequence", "review_frame", "write_movie"]
+__all__ = [
+    "MovieInfo", "check_movie", "frame_rate", "movie_from_sequence", "review_frame", "write_movie"]
 
 # Container format per extension, for the temporary file (whose name does not end in
 # the real extension's meaning to FFmpeg's guesser).
@@ -172,6 +173,42 @@ def _transfer_tag(display: str | None) -> str:
     return "UNSPECIFIED"
 
 
+def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 24, crf: int = 18,
+                display: str | None = None, view: str | None = None, config: Any = None,
+                colorspace: str | None = None, create_folder: bool = False) -> None:
+    """Everything about a movie that can be wrong before a frame is read: PyAV, the
+    extension, the folder (made when ``create_folder``), the frame rate, the quality and
+    the OCIO display/view — so ``render --movie`` fails before it renders, not after.
+
+    Raises:
+        PlateWriteError: PyAV missing, bad extension, folder missing (or not creatable), bad
+            fps or crf.
+        ColorSpaceError: an unknown display or view.
+    """
+    _av()
+    frame_rate(fps)
+    target = os.fspath(path)
+    ext = os.path.splitext(target)[1].lower()
+    if ext not in _FORMATS:
+        raise PlateWriteError(f"movie {target!r}: unknown extension {ext or '(none)'}; "
+                              f"use one of {', '.join(sorted(_FORMATS))}")
+    if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+        raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
+    folder = os.path.dirname(target) or "."
+    if create_folder and not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise PlateWriteError(f"cannot create the movie's folder {folder!r}: {exc.strerror or exc}") from None
+    if not os.path.isdir(folder):
+        raise PlateWriteError(f"cannot write movie {target!r}: folder {folder!r} does not exist")
+    if display is not None or view is not None:
+        from ..color.names import resolve_colorspace, resolve_display_view
+
+        src = resolve_colorspace(colorspace, config) if colorspace else None
+        resolve_display_view(display, view, src=src, config=config)
+
+
 def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int, Plate]], *,
                 fps: float | str | Fraction = 24, colorspace: str | None = None,
                 display: str | None = None, view: str | None = None, layer: str = "",
@@ -203,14 +240,7 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
     rate = frame_rate(fps)
     target = os.fspath(path)
     ext = os.path.splitext(target)[1].lower()
-    if ext not in _FORMATS:
-        raise PlateWriteError(f"movie {target!r}: unknown extension {ext or '(none)'}; "
-                              f"use one of {', '.join(sorted(_FORMATS))}")
-    folder = os.path.dirname(target) or "."
-    if not os.path.isdir(folder):
-        raise PlateWriteError(f"cannot write movie {target!r}: folder {folder!r} does not exist")
-    if not 0 <= int(crf) <= 51:
-        raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
+    check_movie(target, fps=fps, crf=crf)
     from pathlib import Path
 
     from ._atomic import temporary_path
