@@ -1,4 +1,5 @@
-"""Frame patterns, frame ranges and chunks (vfx_nodes.engine.frames): pure bookkeeping."""
+"""Frame patterns, frame ranges and chunks (vfx_nodes.policy.frames): pure bookkeeping, and the
+one grammar rendering and training share."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import itertools
 
 import pytest
 
-from vfx_nodes.engine.frames import (
+from vfx_nodes.policy.frames import (
     chunk_frames,
     format_frames,
     parse_chunk,
@@ -168,3 +169,30 @@ def test_absurd_ranges_are_refused_not_materialised():
         parse_frames(f"1-{MAX_FRAMES},{MAX_FRAMES + 10}-{MAX_FRAMES + 20}")
     assert time.perf_counter() - t < 1.0
     assert len(parse_frames(f"1-{MAX_FRAMES}x1000")) == MAX_FRAMES // 1000
+
+
+# --- one grammar for render and train (issue 15) ------------------------------------------------
+
+ON_DISK = ["shot.1001.png", "shot.1002.png", "shot.0101.png", "shot.101.png", "shot.7.png", "other.1001.png"]
+PADDED = ["shot.0101.png", "shot.1001.png", "shot.1002.png"]
+ANY = ["shot.7.png", "shot.101.png", "shot.1001.png", "shot.1002.png"]
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("shot.####.png", PADDED), ("shot.@@@@.png", PADDED), ("shot.%04d.png", PADDED), ("shot.$F4.png", PADDED),
+    ("shot.#.png", ANY), ("shot.@.png", ANY), ("shot.%d.png", ANY), ("shot.$F.png", ANY),
+])
+def test_render_and_train_accept_the_same_patterns(tmp_path, pattern, expected):
+    """`plate.#.exr` rendered plate.7.exr but training wanted 4+ digits; `plate.$F4.exr`
+    trained but `render` refused it. One table for both now."""
+    from pathlib import Path
+
+    from vfx_nodes.train.data import collect_files
+
+    for name in ON_DISK:
+        (tmp_path / name).write_bytes(b"")
+    pat = parse_pattern(str(tmp_path / pattern))
+    rendered = [Path(pat.path(f)).name for f in pat.on_disk()]
+    trained = [Path(p).name for p in collect_files(str(tmp_path / pattern))]
+    assert rendered == trained
+    assert sorted(rendered) == sorted(expected)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine.frames import parse_frames, parse_pattern
+from ..policy.frames import parse_frames, parse_pattern
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

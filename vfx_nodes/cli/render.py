@@ -24,7 +24,7 @@ import signal
 import sys
 from typing import Any
 
-from ..engine.frames import chunk_frames, format_frames, parse_frames, parse_pattern, split_by_size
+from ..policy.frames import chunk_frames, format_frames, parse_frames, parse_pattern, split_by_size
 from ..errors import KnobError
 
 # Knobs of StyleTransfer that are not per-frame settings of stylize (files handled here).
@@ -83,7 +83,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``vfx-style render``."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = (
-        "patterns: #### or @@@@ = one character per digit of padding, or %04d.\n"
+        "patterns: #### or @@@@ = one character per digit of padding, %04d, or $F4 (Houdini).\n"
         "frames:   1001-1100, 1001-1100x2 (every 2nd), 1001,1005,1010-1020.\n"
         "chunks:   --chunk K/N renders the K-th of N contiguous chunks, K counting from 1.\n"
         "Finished frames are skipped (resume) unless --overwrite; see docs/FARM.md.")

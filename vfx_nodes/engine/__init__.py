@@ -1,6 +1,6 @@
 """The engine: pure functions on plates — stylize, tiling, device and precision choice, sequences.
 
-Public names are loaded on first use (PEP 562), so ``import vfx_nodes.engine.frames``
+Public names are loaded on first use (PEP 562), so ``import vfx_nodes.engine.sequence``
 does not pay for torch.  (The implementation of :func:`stylize` lives in
 :mod:`.pipeline`, not in a module called ``stylize``: a submodule of that name would
 shadow the function as ``vfx_nodes.engine.stylize`` once imported.)

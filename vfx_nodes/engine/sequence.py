@@ -57,7 +57,7 @@ from ..errors import (
     PlateWriteError,
     RenderCancelled,
 )
-from .frames import (
+from ..policy.frames import (
     STILL_FRAME,
     FramePattern,
     has_frame_token,
@@ -522,7 +522,7 @@ def render_sequence(
 
     Args:
         input: input pattern with one frame token (``plate.####.exr``, ``plate.%04d.exr``,
-            ``plate.@@@@.exr``; see :mod:`vfx_nodes.engine.frames`).
+            ``plate.@@@@.exr``; see :mod:`vfx_nodes.policy.frames`).
         output: output pattern; its folder is created if needed. Must differ from
             ``input``.
         look: a look (from :func:`vfx_nodes.load_look`) or the path of a look file.

@@ -324,7 +324,7 @@ def movie_from_sequence(pattern: str | os.PathLike[str], frames: str | Iterable[
     Raises:
         MissingFrameError: frames missing (all listed; checked before encoding).
     """
-    from ..engine.frames import format_frames, parse_frames, parse_pattern
+    from ..policy.frames import format_frames, parse_frames, parse_pattern
     from . import read_plate
 
     pat = parse_pattern(os.fspath(pattern))

@@ -40,12 +40,12 @@ def frame_path(path: str, frame: int | None) -> str:
 
     A path without a token is returned unchanged (a single image); a token with no frame
     given raises :class:`NodeError`.  The token grammar is the engine's
-    (:func:`vfx_nodes.engine.frames.parse_pattern`), so nodes and ``vfx-style render``
+    (:func:`vfx_nodes.policy.frames.parse_pattern`), so nodes and ``vfx-style render``
     agree on every spelling.
     """
-    from ..engine.frames import _TOKEN_RE, parse_pattern
+    from ..policy.frames import has_frame_token, parse_pattern
 
-    if not _TOKEN_RE.search(os.path.basename(path)):
+    if not has_frame_token(path):
         return path
     if frame is None:
         raise NodeError(f"{path!r} is a frame pattern; render it with a frame number")

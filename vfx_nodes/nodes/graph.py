@@ -147,7 +147,7 @@ class Graph:
         """
         name = self.name_of(node)
         if isinstance(frames, str):
-            from ..engine.frames import parse_frames
+            from ..policy.frames import parse_frames
 
             frames = parse_frames(frames)
         for f in frames:

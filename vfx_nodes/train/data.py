@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import TrainingDataError, VfxNodesError
+from ..errors import FrameRangeError, TrainingDataError, VfxNodesError
+from ..policy.frames import has_frame_token, parse_pattern
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -55,9 +56,7 @@ log = logging.getLogger(__name__)
 #: File name endings read as images (lower case).
 IMAGE_EXTENSIONS = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
-# Frame-number tokens of the common hosts: Nuke ``####`` / ``%04d``, Houdini ``$F4``,
-# Shake/RV ``@``.  A pattern is turned into a glob plus an exact regular expression.
-_TOKEN = re.compile(r"(#+|%0?(\d*)d|\$F(\d*)|@+)")
+# Frame patterns use the project's one grammar (vfx_nodes.policy.frames: ####, @@@@, %04d, $F4).
 # The frame number of a file name: the last run of digits before the extension,
 # optionally after a separator.  ``plate.1001.exr`` -> ``plate.``, ``1001``, ``.exr``.
 _FRAME = re.compile(r"^(?P<head>.*?)(?P<frame>-?\d+)(?P<tail>\.[A-Za-z0-9]+)$")
@@ -96,32 +95,6 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def _is_image(path: str) -> bool:
     return path.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def _pattern_to_glob_and_regex(pattern: str) -> tuple[str, re.Pattern[str]] | None:
-    """``plate.####.exr`` -> (``plate.*.exr``, regex with the exact digit count)."""
-    name = os.path.basename(pattern)
-    if not _TOKEN.search(name):
-        return None
-    parts: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(name):
-        parts.append(re.escape(name[pos:m.start()]))
-        tok = m.group(1)
-        if tok.startswith("#"):
-            width = len(tok) if len(tok) > 1 else 4  # a single '#' means 4 digits in Nuke
-        elif tok.startswith("%"):
-            width = int(m.group(2) or 0)
-        elif tok.startswith("$F"):
-            width = int(m.group(3) or 0)
-        else:  # '@' = one digit each (Shake), a single '@' = any padding
-            width = len(tok) if len(tok) > 1 else 0
-        parts.append(rf"-?\d{{{width},}}" if width else r"-?\d+")
-        pos = m.end()
-    parts.append(re.escape(name[pos:]))
-    regex = re.compile("^" + "".join(parts) + "$")
-    glob_name = _TOKEN.sub("*", name)
-    return os.path.join(os.path.dirname(pattern), glob_name), regex
 
 
 def _frame_number(path: str) -> int:
@@ -186,7 +159,7 @@ def _expand(spec: str, recursive: bool) -> list[str]:
             # A listed file that does not exist is kept: it is reported as unreadable
             # when decoded, so a typo in a list is seen, not silently skipped.
             files.extend(_expand(entry, recursive) if not os.path.isfile(entry) and
-                         (_TOKEN.search(os.path.basename(entry)) or glob.has_magic(entry))
+                         (has_frame_token(entry) or glob.has_magic(entry))
                          else [entry])
         return files
     if os.path.isdir(spec):
@@ -195,10 +168,12 @@ def _expand(spec: str, recursive: bool) -> list[str]:
                        and not p.name.startswith(".")), key=_sort_key)
     if os.path.isfile(spec):
         return [spec]
-    pat = _pattern_to_glob_and_regex(spec)
-    if pat is not None:
-        g, rx = pat
-        return sorted((f for f in glob.glob(g) if rx.match(os.path.basename(f))), key=_sort_key)
+    if has_frame_token(spec):
+        try:
+            pat = parse_pattern(spec)
+        except FrameRangeError as exc:
+            raise TrainingDataError(str(exc)) from None
+        return [pat.path(f) for f in pat.on_disk()]
     if glob.has_magic(spec):
         return sorted((f for f in glob.glob(spec, recursive=True)
                        if os.path.isfile(f) and _is_image(f)), key=_sort_key)

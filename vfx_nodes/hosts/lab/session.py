@@ -115,7 +115,7 @@ class Source:
         """The file of ``frame`` (the path itself for a single file)."""
         if not self.is_sequence:
             return self.path
-        from ...engine.frames import parse_pattern
+        from ...policy.frames import parse_pattern
 
         return parse_pattern(self.path).path(self.frames[0] if frame is None else frame)
 
@@ -127,26 +127,21 @@ def sequence_frames(pattern: str) -> tuple[int, ...]:
         PlateNotFoundError: the folder does not exist or holds no frame of the pattern.
         FrameRangeError: not a frame pattern.
     """
-    from ...engine.frames import parse_pattern
+    from ...policy.frames import parse_pattern
 
     pat = parse_pattern(pattern)
-    folder = pat.folder
-    try:
-        names = os.listdir(folder)
-    except OSError as exc:
-        raise PlateNotFoundError(f"cannot list {folder!r} for {pattern!r}: {exc.strerror or exc}") from None
-    frames = sorted({f for f in (pat.frame_of(os.path.join(os.path.dirname(pat.prefix), n)
-                                              if os.path.dirname(pat.prefix) else n) for n in names)
-                     if f is not None})
+    if not os.path.isdir(pat.folder):
+        raise PlateNotFoundError(f"cannot list {pat.folder!r} for {pattern!r}: no such folder")
+    frames = pat.on_disk()
     if not frames:
-        raise PlateNotFoundError(f"no frame of {pattern!r} in {folder!r}")
-    return tuple(frames)
+        raise PlateNotFoundError(f"no frame of {pattern!r} in {pat.folder!r}")
+    return frames
 
 
 def _is_pattern(path: str) -> bool:
-    from ...engine.frames import _TOKEN_RE
+    from ...policy.frames import has_frame_token
 
-    return bool(_TOKEN_RE.search(os.path.basename(path)))
+    return has_frame_token(path)
 
 
 def _stamp(path: str) -> tuple[str, int, int]:
@@ -544,7 +539,7 @@ class LabSession:
             PlateError: no sequence open; LookError: the optimize method.
             RenderCancelled: cancelled (the frames finished so far are complete files).
         """
-        from ...engine.frames import format_frames
+        from ...policy.frames import format_frames
         from ...engine.sequence import render_sequence
 
         job = job or Job()
