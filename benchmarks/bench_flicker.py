@@ -54,7 +54,8 @@ def _plate_path(arg: str | None) -> Path | None:
 def _style_path() -> Path | None:
     for root in (os.environ.get("VFX_NODES_TEST_DATA"), "/work/shared/data"):
         if root and (Path(root) / "styles").is_dir():
-            files = sorted(p for p in (Path(root) / "styles").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+            files = sorted(p for p in (Path(root) / "styles").iterdir()
+                           if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
             if files:
                 return files[0]
     return None

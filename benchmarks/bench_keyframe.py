@@ -46,10 +46,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import Yardstick, display, opaque_plate  # noqa: E402
+from bench_quality import Yardstick, display, opaque_plate
 
-import vfx_nodes as vn  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
+import vfx_nodes as vn
+from vfx_nodes.plate import Plate
 
 SRGB = "sRGB Encoded Rec.709 (sRGB)"
 
@@ -74,7 +74,8 @@ def to_source(t: int, ys: Any, xs: Any, out_hw: tuple[int, int], args: Any, src_
     return cx + (xs - w / 2) * k, cy + (ys - h / 2) * k
 
 
-def from_source(t: int, sx: Any, sy: Any, out_hw: tuple[int, int], args: Any, src_hw: tuple[int, int]) -> tuple[Any, Any]:
+def from_source(t: int, sx: Any, sy: Any, out_hw: tuple[int, int], args: Any,
+                src_hw: tuple[int, int]) -> tuple[Any, Any]:
     h, w = out_hw
     cx, cy, width = window(t, src_hw, args.frames, args.zoom, args.travel)
     k = width / w
@@ -199,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         painted = Path(tmp) / "painted.exr"
         vn.write_plate(as_plate(key), painted)
         t0 = time.perf_counter()
-        cfg = KeyframeConfig(content=[str(Path(tmp) / "shot.####.exr")], keyframes=[(str(paths[args.key]), str(painted))],
+        cfg = KeyframeConfig(content=[str(Path(tmp) / "shot.####.exr")],
+                             keyframes=[(str(paths[args.key]), str(painted))],
                              out=str(Path(tmp) / "key.safetensors"), steps=args.steps, time_limit=args.time_limit,
                              frame_height=frames[0].shape[0])
         res = train_keyframe_look(cfg, loss_network=vgg)
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"all {n - 1} pairs: {r['warp_all_pairs']:.5f}")
         print(f"| {name} | {r['ratio']:.3f} | {r['warp']:.5f} | {r['warp'] / opt_row['warp']:.2f}× | {note} |")
     print(f"\nkeyframe look style ratio / optimize's: {rows['keyframe look']['ratio'] / opt_row['ratio']:.2f}×")
-    print("\n1920×1080 stylize, median of %d (s): " % args.runs
+    print(f"\n1920×1080 stylize, median of {args.runs} (s): "
           + ", ".join(f"{k} {v:.2f}" for k, v in speed.items()))
     print(f"keyframe / bundled: scale auto {speed['keyframe scale auto'] / speed['bundled scale auto']:.2f}×, "
           f"scale 1 {speed['keyframe scale 1.0'] / speed['bundled scale 1.0']:.2f}×")

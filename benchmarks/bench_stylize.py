@@ -118,10 +118,11 @@ def section_stages(nets: list[str], sizes: list[str], repeat: int, untiled_max_p
                 ratio = prof["total"] / tiled["total"]
                 print(_fmt_row([name] + [f"{prof[k]:.2f}" for k in STAGES]
                                + ["%.2f" % (w * h / 1e6 / prof["total"]), f"{ratio:.2f}×"], widths))
-            print("   tile {} px, {} tiles, {:.2f}× pixels through the network (halo/overlap)".format(tiled.get("tile"), tiled.get("tile_count"), tiled.get("overhead", 0)))
+            print(f"   tile {tiled.get('tile')} px, {tiled.get('tile_count')} tiles, "
+                  f"{tiled.get('overhead', 0):.2f}× pixels through the network (halo/overlap)")
             if w * h > untiled_max_px:
-                print("   untiled skipped at this size (one whole-frame tile would need ~%.0f GB of activations on the CPU)"
-                      % (w * h * 1024 / 1e9))
+                print(f"   untiled skipped at this size (one whole-frame tile would need "
+                      f"~{w * h * 1024 / 1e9:.0f} GB of activations on the CPU)")
             del plate
 
 
@@ -275,7 +276,8 @@ def section_gpu(repeat: int) -> None:
             stats = gen.collect_stats(torch.nn.functional.interpolate(x, size=(270, 512), mode="area"))
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32
             net = []
-            with gen.frozen_stats(stats), torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=precision != "fp32"):
+            autocast = torch.autocast("cuda", dtype=dtype, enabled=precision != "fp32")
+            with gen.frozen_stats(stats), torch.no_grad(), autocast:
                 for _ in range(3):
                     gen(x)
                 for _ in range(repeat):
@@ -284,7 +286,7 @@ def section_gpu(repeat: int) -> None:
                     gen(x)
                     torch.cuda.synchronize()
                     net.append(time.perf_counter() - t0)
-        except Exception as exc:  # noqa: BLE001 - report and go on with the other rows
+        except Exception as exc:
             print(f"   {label}: failed: {exc}")
             continue
         f, n = statistics.median(frame), statistics.median(net)

@@ -32,10 +32,9 @@ def test_success_renames_and_failure_leaves_nothing(tmp_path):
 
 
 def test_interrupt_passes_through_and_cleans_up(tmp_path):
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_path(tmp_path / "g.bin", PlateWriteError) as tmp:
-            tmp.write_bytes(b"x")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "g.bin", PlateWriteError) as tmp:
+        tmp.write_bytes(b"x")
+        raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
 
 

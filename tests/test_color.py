@@ -358,7 +358,7 @@ def test_display_view_agrees_with_ocio_directly():
     ref = ocio_direct(x, ocio.DisplayViewTransform(src="ACEScg", display=display, view=view))
     np.testing.assert_array_equal(display_view_rgb(x, "ACEScg"), ref)
     np.testing.assert_array_equal(display_view_rgb(x, "scene_linear", display, view), ref)
-    assert 0.0 <= ref.min() and ref.max() <= 1.0 + 1e-6              # views clip to the display
+    assert ref.min() >= 0.0 and ref.max() <= 1.0 + 1e-6              # views clip to the display
 
 
 @pytest.mark.parametrize("view", [None, "Video (colorimetric)", "Un-tone-mapped"])

@@ -346,7 +346,8 @@ def test_display_view_names_are_case_insensitive():
 def test_unknown_display_or_view_lists_close_matches():
     with pytest.raises(ColorSpaceError, match=r"unknown display 'sRGB'.*'sRGB - Display'"):
         resolve_display_view("sRGB")
-    with pytest.raises(ColorSpaceError, match=r"unknown view 'Un-tonemapped' for display 'sRGB - Display'.*'Un-tone-mapped'"):
+    with pytest.raises(ColorSpaceError,
+                       match=r"unknown view 'Un-tonemapped' for display 'sRGB - Display'.*'Un-tone-mapped'"):
         resolve_display_view("sRGB - Display", "Un-tonemapped")
     with pytest.raises(ColorSpaceError):
         view_names("no display")

@@ -46,7 +46,7 @@ def test_ramp_is_a_partition_of_unity_with_its_mirror():
         r = ramp(n)
         np.testing.assert_allclose(r + r[::-1], 1.0, atol=1e-12)
         assert np.all(np.diff(r) > 0) or n == 1
-        assert 0 < r.min() and r.max() < 1
+        assert r.min() > 0 and r.max() < 1
 
 
 @pytest.mark.parametrize("n, tile, halo, overlap, align", [

@@ -154,7 +154,8 @@ def test_colour_spaces_and_model_file(graph, exported):
     _, nodes = graph
     look, files = exported
     work = look.working_colorspace
-    assert (nodes["ToWorkingSpace"].knobs["in_colorspace"], nodes["ToWorkingSpace"].knobs["out_colorspace"]) == ("scene_linear", work)
+    to_work = nodes["ToWorkingSpace"].knobs
+    assert (to_work["in_colorspace"], to_work["out_colorspace"]) == ("scene_linear", work)
     for name in ("StyledToLinear", "ClippedToLinear"):
         assert (nodes[name].knobs["in_colorspace"], nodes[name].knobs["out_colorspace"]) == (work, "scene_linear")
     cat = nodes["Inference1"].knobs["modelFile"]

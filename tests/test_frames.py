@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from vfx_nodes.errors import FrameRangeError
 from vfx_nodes.policy.frames import (
     chunk_frames,
     format_frames,
@@ -16,7 +17,6 @@ from vfx_nodes.policy.frames import (
     sample_frames,
     split_by_size,
 )
-from vfx_nodes.errors import FrameRangeError
 
 
 @pytest.mark.parametrize("text", ["plate.####.exr", "plate.@@@@.exr", "plate.%04d.exr"])

@@ -511,8 +511,8 @@ def test_chromaticities_name_the_plates_colourspace(tmp_path: Path, caplog) -> N
     assert p.colorspace == "Linear Rec.709 (sRGB)"
     # what stylize does with it equals telling it the colourspace
     look = vn.default_look_path()
-    np.testing.assert_array_equal(vn.stylize(p, look).pixels,
-                                  vn.stylize(p.replace(colorspace=None), look, colorspace="Linear Rec.709 (sRGB)").pixels)
+    told = vn.stylize(p.replace(colorspace=None), look, colorspace="Linear Rec.709 (sRGB)")
+    np.testing.assert_array_equal(vn.stylize(p, look).pixels, told.pixels)
     # an explicit colourspace attribute wins over the primaries
     write_plate(Plate(px, ("R", "G", "B"), header={"chromaticities": REC709, "colorSpace": "ACEScg"}),
                 tmp_path / "both.exr")

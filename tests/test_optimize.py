@@ -7,11 +7,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes.cli.main import main  # noqa: E402
-from vfx_nodes.errors import KnobError  # noqa: E402
-from vfx_nodes.plate import Plate  # noqa: E402
-from vfx_nodes.train.objective import StyleObjective  # noqa: E402
-from vfx_nodes.train.optimize import optimize_image, optimize_plate  # noqa: E402
+from vfx_nodes.cli.main import main
+from vfx_nodes.errors import KnobError
+from vfx_nodes.plate import Plate
+from vfx_nodes.train.objective import StyleObjective
+from vfx_nodes.train.optimize import optimize_image, optimize_plate
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -168,12 +168,12 @@ def test_optimize_plate_coarse_to_fine_reports_levels_and_work(vgg):
     plate = _plate()
     seen = []
     new, res = optimize_plate(plate, [_stripes()], loss_network=vgg, steps=8, size=None, levels=2,
-                              style_weight=10.0, device="cpu", callback=lambda p, l: seen.append(l),
+                              style_weight=10.0, device="cpu", callback=lambda p, rec: seen.append(rec),
                               **LAYERS)
     assert res.levels == [(12, 20), (24, 40)] and res.passes >= 8 + 4
-    work = [l["work"] for l in seen]
+    work = [r["work"] for r in seen]
     assert work == sorted(work) and work[-1] == pytest.approx(1.0)
-    assert {l["level"] for l in seen} == {0, 1}
+    assert {r["level"] for r in seen} == {0, 1}
     assert new.shape == plate.shape
 
 

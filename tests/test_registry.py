@@ -219,3 +219,70 @@ def test_listing_nodes_does_not_import_torch_or_ocio():
                          env={**__import__("os").environ, "VFX_NODES_PATH": ""})
     assert out.stderr.strip().splitlines()[-1] == "False False"
     assert json.loads(out.stdout)["nodes"]
+
+
+# --- a folder's manifest: declared names, loaded on first use (issue 15.5) ----------------------
+
+MANIFEST_NODES = {
+    "sharp.py": """
+from vfx_nodes.nodes import Node
+(__import__("pathlib").Path(__file__).with_suffix(".imported")).write_text("yes")
+
+class Sharp(Node):
+    '''Sharpen.'''
+    name = "Sharp"
+    inputs = ("input",)
+
+    def process(self, inputs, frame):
+        return inputs["input"]
+""",
+    "blur.py": "import vfx_nodes_dependency_that_is_not_installed\n",
+    "soft.py": """
+from vfx_nodes.nodes import Node
+
+class Softer(Node):
+    name = "Softer"
+    inputs = ("input",)
+
+    def process(self, inputs, frame):
+        return inputs["input"]
+""",
+}
+
+
+@pytest.fixture
+def declared_dir(tmp_path):
+    import json
+
+    folder = tmp_path / "declared"
+    folder.mkdir()
+    for name, text in MANIFEST_NODES.items():
+        (folder / name).write_text(text)
+    (folder / "vfx_nodes_plugins.json").write_text(json.dumps(
+        {"nodes": {"Sharp": "sharp.py", "Blur": "blur.py", "Soft": "soft.py"}}))
+    return folder
+
+
+def test_manifest_names_nodes_without_importing_and_reports_failures_by_node(declared_dir):
+    reg = Registry(path=[declared_dir], entry_points=False)
+    assert {"Sharp", "Blur", "Soft", "StyleTransfer"} <= set(reg.names())
+    assert not (declared_dir / "sharp.imported").exists()  # listing imported nothing
+    assert reg.get("Sharp").name == "Sharp" and (declared_dir / "sharp.imported").exists()
+    with pytest.raises(NodeLoadError, match=r"node 'Blur' could not be loaded .*blur\.py.*ModuleNotFoundError"):
+        reg.get("Blur")
+    with pytest.raises(NodeLoadError, match="node 'Blur' could not be loaded"):
+        reg.get("Blur")  # still the reason, not "no node called 'Blur'"
+    with pytest.raises(NodeLoadError, match="declares 'Soft' in soft.py, which defines 'Softer'"):
+        reg.get("Soft")
+    failures = {f.name: f for f in reg.failures}
+    assert set(failures) == {"Blur", "Soft"} and failures["Blur"].source.endswith("blur.py")
+    assert "Blur" not in reg.names() and "Sharp" in reg.names()
+
+
+def test_a_damaged_manifest_is_one_failure(tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "vfx_nodes_plugins.json").write_text("{not json")
+    reg = Registry(path=[folder], entry_points=False)
+    assert [f.name for f in reg.failures] == ["bad"] and "unreadable manifest" in reg.failures[0].reason
+    assert "StyleTransfer" in reg.names()

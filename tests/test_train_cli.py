@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from test_train_loop import make_data  # noqa: E402
+from test_train_loop import make_data
 
-from vfx_nodes.cli.main import main  # noqa: E402
-from vfx_nodes.train.progress import Progress, format_duration  # noqa: E402
-from vfx_nodes.train.schedule import EMA, lr_factor  # noqa: E402
+from vfx_nodes.cli.main import main
+from vfx_nodes.train.progress import Progress, format_duration
+from vfx_nodes.train.schedule import EMA, lr_factor
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -115,7 +116,7 @@ def test_lr_factor_warms_up_then_decays_to_the_floor():
     assert lr_factor(55, 100, warmup=10, min_factor=0.0) == pytest.approx(0.5)
     assert lr_factor(100, 100, warmup=10, min_factor=0.1) == pytest.approx(0.1)
     values = [lr_factor(s, 100, warmup=10) for s in range(10, 101)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_ema_follows_with_a_ramped_decay_and_leaves_the_model_alone():

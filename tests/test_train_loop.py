@@ -15,9 +15,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes.errors import KnobError, TrainingDataError  # noqa: E402
-from vfx_nodes.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint  # noqa: E402
-from vfx_nodes.train.loop import TrainConfig, discriminator_accuracy, train  # noqa: E402
+from vfx_nodes.errors import KnobError, TrainingDataError
+from vfx_nodes.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
+from vfx_nodes.train.loop import TrainConfig, discriminator_accuracy, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -20,7 +20,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes.train.loop import TrainConfig, train  # noqa: E402
+from vfx_nodes.train.loop import TrainConfig, train
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 

@@ -19,9 +19,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from test_train_loop import make_data  # noqa: E402
+from test_train_loop import make_data
 
-from vfx_nodes.train.checkpoint import latest_checkpoint, load_checkpoint  # noqa: E402
+from vfx_nodes.train.checkpoint import latest_checkpoint, load_checkpoint
 
 
 def _cmd(content: Path, style: Path, out: Path, steps: int, *extra: str) -> list[str]:
@@ -45,7 +45,7 @@ def _wait_for(path_glob: Path, proc: subprocess.Popen, timeout: float = 240.0) -
         if found:
             return found[0]
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _out, err = proc.communicate()
             pytest.fail(f"training exited early ({proc.returncode}): {err[-2000:]}")
         time.sleep(0.2)
     proc.kill()
@@ -73,7 +73,7 @@ def test_sigkill_then_resume_finishes_at_the_requested_step(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trained 10 steps" in done.stdout
-    tensors, state = load_checkpoint(latest_checkpoint(work))
+    _tensors, state = load_checkpoint(latest_checkpoint(work))
     assert state["step"] == 10
     look = load_look(out)
     assert look.metadata["training"]["steps"] in (4, 8, 10)

@@ -51,9 +51,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .io import plate_info, read_plate, write_plate
     from .looks import default_look_path
     from .model import load_look, save_look
-    from .train.instant import look_from_style
     from .nodes import Registry
     from .plate import Plate
+    from .train.instant import look_from_style
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

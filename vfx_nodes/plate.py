@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import ChannelNotFoundError, PlateError, close_matches
 
-__all__ = ["Plate", "Window", "RGB_NAMES"]
+__all__ = ["RGB_NAMES", "Plate", "Window"]
 
 Window = tuple[int, int, int, int]
 """``(xmin, ymin, xmax, ymax)``, inclusive, in EXR's pixel coordinates."""
@@ -223,11 +223,11 @@ class Plate:
 
     # --- new plates -------------------------------------------------------------------
 
-    def replace(self, **changes: Any) -> "Plate":
+    def replace(self, **changes: Any) -> Plate:
         """A new Plate with the given fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
-    def with_channels(self, values: Mapping[str, np.ndarray], pixel_type: str | None = None) -> "Plate":
+    def with_channels(self, values: Mapping[str, np.ndarray], pixel_type: str | None = None) -> Plate:
         """A new Plate with the named channels replaced (or appended, in the order given).
 
         Args:
@@ -254,7 +254,7 @@ class Plate:
         stacked = np.stack(planes, axis=-1) if planes else np.zeros((self.height, self.width, 0), np.float32)
         return self.replace(pixels=stacked, channel_names=tuple(names), pixel_types=tuple(types), exact=exact)
 
-    def without_channels(self, names: Iterable[str]) -> "Plate":
+    def without_channels(self, names: Iterable[str]) -> Plate:
         """A new Plate without the named channels."""
         drop = set(names)
         for n in drop:

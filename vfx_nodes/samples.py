@@ -23,13 +23,13 @@ import numpy as np
 
 from .plate import Plate
 
-__all__ = ["sample_plate", "SAMPLE_COLORSPACE"]
+__all__ = ["SAMPLE_COLORSPACE", "sample_plate"]
 
 #: The colourspace the sample is drawn in (a name in OCIO's built-in studio config).
 SAMPLE_COLORSPACE = "ACEScg"
 
 
-def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+def _smoothstep(e0: float | np.ndarray, e1: float | np.ndarray, x: np.ndarray) -> np.ndarray:
     t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 

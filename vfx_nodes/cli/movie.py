@@ -42,9 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the movie and print one line about it."""
     from ..engine.sequence import ProgressBar
-    from ..io.movie import movie_from_sequence
-
-    from ..io.movie import check_movie
+    from ..io.movie import check_movie, movie_from_sequence
 
     parse_pattern(args.input)
     frames = parse_frames(args.frames)

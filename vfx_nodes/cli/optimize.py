@@ -7,7 +7,8 @@ Example::
 Training-free: the plate's pixels are optimised with Gatys et al.'s recipe (VGG19 Gram
 style on relu1_1–relu5_1, content on relu4_2, L-BFGS), coarse to fine over a resolution
 pyramid, so artists can judge a style on a real plate before training, or make the
-keyframe a keyframe look carries across a shot (``vfx-style train --keyframe``).  Colour goes through OCIO into the working space and back; alpha, every other
+keyframe a keyframe look carries across a shot (``vfx-style train --keyframe``).
+Colour goes through OCIO into the working space and back; alpha, every other
 channel, the windows and the header are kept; the file is written atomically.
 """
 

@@ -24,8 +24,8 @@ import signal
 import sys
 from typing import Any
 
-from ..policy.frames import chunk_frames, format_frames, parse_frames, parse_pattern, split_by_size
 from ..errors import KnobError
+from ..policy.frames import chunk_frames, format_frames, parse_frames, split_by_size
 
 # Knobs of StyleTransfer that are not per-frame settings of stylize (files handled here).
 _NOT_FLAGS = {"look", "stats_file", "style"}

@@ -73,7 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("training")
     run.add_argument("--steps", type=int, default=None,
-                     help="optimisation steps (default: %s; 400 for keyframe looks)" % d["steps"])
+                     help=f"optimisation steps (default: {d['steps']}; 400 for keyframe looks)")
     run.add_argument("--size", type=int, default=d["size"], help="training crop size (default: %(default)s)")
     run.add_argument("--batch", type=int, default=d["batch"], help="crops per step (default: %(default)s)")
     run.add_argument("--lr", type=float, default=None,
@@ -98,7 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--time-limit", type=float, metavar="MINUTES",
                      help="stop after this many minutes with a checkpoint, keeping the best look "
                           "(a farm task's budget; --resume continues)")
-    run.add_argument("--content-layer", help="VGG19 content layer (default: %s)" % d["content_layer"])
+    run.add_argument("--content-layer", help=f"VGG19 content layer (default: {d['content_layer']})")
     run.add_argument("--style-layers", nargs="+", metavar="LAYER",
                      help="VGG19 style layers (default: relu1_1 relu2_1 relu3_1 from scratch, "
                           "up to relu4_1 fine-tuning)")

@@ -6,6 +6,7 @@ from ..policy.frames import (  # noqa: F401 - re-exports
     STILL_FRAME,
     FramePattern,
     StillPattern,
+    __all__,
     chunk_frames,
     format_frames,
     has_frame_token,
@@ -16,4 +17,3 @@ from ..policy.frames import (  # noqa: F401 - re-exports
     split_by_size,
     still_pattern,
 )
-from ..policy.frames import __all__  # noqa: F401

@@ -113,9 +113,9 @@ def frame_targets(parts: Sequence[Plate], *, part: Any = None, view: Any = None,
             elif w in names:
                 chosen.append(names.index(w))
             else:
-                have = (f"parts {', '.join(f'{i} {n!r}' for i, n in enumerate(names))}" if len(parts) > 1
-                        else "one part (0)")
-                raise ChannelNotFoundError(f"no part {w!r}: the frame has {have}")
+                listed = (f"parts {', '.join(f'{i} {n!r}' for i, n in enumerate(names))}" if len(parts) > 1
+                          else "one part (0)")
+                raise ChannelNotFoundError(f"no part {w!r}: the frame has {listed}")
     views = _names(view)
     targets: list[Target] = []
     for i in sorted(set(chosen)):

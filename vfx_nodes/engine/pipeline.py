@@ -674,9 +674,9 @@ def stylize(
         raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
     if s == 0.0:
         # Nothing to mix in: the input RGB, bit for bit (and no network run).
-        from ..io.lumachroma import luminance_only
+        from ..io.lumachroma import luminance_only as _is_luminance
 
-        if not luminance_only(plate, layer):
+        if not _is_luminance(plate, layer):
             plate.rgb_names(layer)
         clock.note(total=time.perf_counter() - t_start)
         if not colorspace:

@@ -60,27 +60,27 @@ from ..errors import (
 from ..policy.frames import (
     STILL_FRAME,
     FramePattern,
-    has_frame_token,
-    still_pattern,
     chunk_frames,
     format_frames,
+    has_frame_token,
     parse_chunk,
     parse_frames,
     parse_pattern,
     sample_frames,
+    still_pattern,
 )
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "ProgressBar",
-    "look_fingerprint",
-    "stats_provenance",
     "RenderReport",
+    "look_fingerprint",
     "remove_stale_temp_files",
     "render_sequence",
     "shot_stats",
     "stale_temp_files",
+    "stats_provenance",
     "warping_error",
 ]
 
@@ -584,7 +584,7 @@ def render_sequence(
     if int(stats_samples) < 1:
         raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
-    if isinstance(stats, str) and stats not in ("frame", "shot") or (
+    if (isinstance(stats, str) and stats not in ("frame", "shot")) or (
             stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
         shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
         raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")

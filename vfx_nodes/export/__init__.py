@@ -126,9 +126,8 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         LookError: missing or damaged look; ExportError: cannot compile or write.
     """
     from ._files import prepare_folder, write_text
-    from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
-
     from .host import _check_strength
+    from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
 
     group_strength = _check_strength(strength)
     _check_plate_space(plate_colorspace)
@@ -173,7 +172,6 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     """
     from ._files import prepare_folder
     from .flame import DEFAULT_OPSET, flame_sidecar, write_onnx, write_sidecar
-
     from .host import _check_strength
 
     _check_strength(strength)

@@ -454,7 +454,7 @@ class HostModule(_Part):
         # The channel sum is finite exactly when every channel is (to float range).
         total = x.sum(1, True)
         # x == x is the NaN test: torch.isfinite is not an operator of old TorchScript.
-        finite = (total == total) & (torch.abs(total) != float("inf"))  # noqa: PLR0124
+        finite = (total == total) & (torch.abs(total) != float("inf"))
         safe = torch.where(finite, x, torch.zeros_like(x))
         clipped = torch.clamp(safe, 0.0, 1.0)
         outputs: list[torch.Tensor] = []

@@ -108,9 +108,11 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         " tile_color 0x7f4f9fff",
         f" label {_q('[value strength]')}",
         " addUserKnob {20 vfx_style l \"VFX Style\"}",
-        " addUserKnob {7 strength l strength t \"0 = the plate, 1 = the look; mixed in scene-linear like vfx-style render\" R 0 1}",
+        " addUserKnob {7 strength l strength t "
+        "\"0 = the plate, 1 = the look; mixed in scene-linear like vfx-style render\" R 0 1}",
         f" strength {float(strength):g}",
-        " addUserKnob {6 premultiplied l \"input is premultiplied\" t \"Unpremult before and Premult after, as vfx-style render does\" +STARTLINE}",
+        " addUserKnob {6 premultiplied l \"input is premultiplied\" t "
+        "\"Unpremult before and Premult after, as vfx-style render does\" +STARTLINE}",
         " premultiplied true",
         f" addUserKnob {{26 about l \"\" +STARTLINE T {_q(info)}}}",
         "}",

@@ -17,18 +17,17 @@ from typing import Any
 
 from ..errors import PlateNotFoundError, PlateReadError, PlateWriteError
 from ..plate import Plate
-from .exr import (COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, read_exr_parts, write_exr,
-                  write_exr_parts)
+from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, read_exr_parts, write_exr, write_exr_parts
 from .lumachroma import luminance_chroma_to_rgb, luminance_only, luminance_weights
 from .raster import read_raster, sniff, write_png
 
 __all__ = [
     "COMPRESSIONS",
     "LOSSY_COMPRESSIONS",
+    "OUTPUT_FORMATS",
     "luminance_chroma_to_rgb",
     "luminance_only",
     "luminance_weights",
-    "OUTPUT_FORMATS",
     "output_format",
     "plate_info",
     "read_plate",

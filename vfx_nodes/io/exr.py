@@ -56,8 +56,8 @@ __all__ = [
     "CHROMATICITIES",
     "COLORSPACE_ATTRIBUTES",
     "COMPRESSIONS",
-    "colorspace_of_chromaticities",
     "LOSSY_COMPRESSIONS",
+    "colorspace_of_chromaticities",
     "exr_info",
     "read_exr",
     "read_exr_parts",
@@ -214,7 +214,7 @@ def _open(path: str, header_only: bool = False):  # type: ignore[no-untyped-def]
     exr = _exr()
     try:
         f = exr.File(path, separate_channels=True, header_only=header_only, num_threads=_threads())
-    except Exception as exc:  # noqa: BLE001 - the binding raises RuntimeError, UnicodeDecodeError...
+    except Exception as exc:
         raise PlateReadError(f"{path!r} is a damaged or unreadable EXR file: {exc}") from None
     if not f.parts:
         # The binding prints a warning and returns no parts when pixel data is corrupt.

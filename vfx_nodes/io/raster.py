@@ -108,7 +108,7 @@ def _read_tiff(path: str) -> np.ndarray:
             page = tif.pages[0]
             arr = page.asarray()
             photometric = getattr(page.photometric, "name", "")
-    except Exception as exc:  # noqa: BLE001 - tifffile raises many types for damaged files
+    except Exception as exc:
         raise PlateReadError(f"{path!r} is a damaged or unreadable TIFF: {exc}") from None
     if photometric == "PALETTE":
         raise PlateReadError(f"{path!r} is a palette TIFF; save it as RGB")

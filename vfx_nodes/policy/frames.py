@@ -46,15 +46,15 @@ __all__ = [
     "STILL_FRAME",
     "FramePattern",
     "StillPattern",
-    "has_frame_token",
-    "still_pattern",
     "chunk_frames",
     "format_frames",
+    "has_frame_token",
     "parse_chunk",
     "parse_frames",
     "parse_pattern",
     "sample_frames",
     "split_by_size",
+    "still_pattern",
 ]
 
 # One token in the file name: a run of '#', a run of '@', printf %d / %0Nd, Houdini $F / $FN.

@@ -62,13 +62,21 @@ __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
-    from .data import (DataReport, ImageSet, collect_files, load_image_set, load_rgb, random_crops,
-                       sequence_name, split_by_sequence)
+    from .data import (
+        DataReport,
+        ImageSet,
+        collect_files,
+        load_image_set,
+        load_rgb,
+        random_crops,
+        sequence_name,
+        split_by_sequence,
+    )
     from .distributed import DistContext, init_distributed
     from .evaluate import contact_sheet, evaluate_generator, score
+    from .keyframe import KeyframeConfig, KeyframeResult, train_keyframe_look
     from .loop import TrainConfig, TrainResult, discriminator_accuracy, train
     from .objective import StyleObjective
-    from .keyframe import KeyframeConfig, KeyframeResult, train_keyframe_look
     from .optimize import GATYS_RECIPE, OptimizeResult, optimize_image, optimize_plate
     from .progress import Progress
     from .schedule import EMA, lr_factor

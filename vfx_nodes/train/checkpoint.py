@@ -30,15 +30,15 @@ from ..errors import VfxNodesError
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
-    "save_checkpoint",
-    "load_checkpoint",
-    "latest_checkpoint",
-    "checkpoint_path",
-    "optimizer_state_to_flat",
-    "optimizer_state_from_flat",
-    "rng_state",
-    "set_rng_state",
     "atomic_write_bytes",
+    "checkpoint_path",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "optimizer_state_from_flat",
+    "optimizer_state_to_flat",
+    "rng_state",
+    "save_checkpoint",
+    "set_rng_state",
 ]
 
 CHECKPOINT_FORMAT = 1
@@ -207,7 +207,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     try:
         with safe_open(str(p), framework="pt") as fh:
             meta = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no __iter__
     except (OSError, ValueError, RuntimeError, VfxNodesError) as exc:
         raise CheckpointError(f"training checkpoint {str(p)!r} is damaged: {exc}") from exc
     except Exception as exc:  # safetensors raises its own SafetensorError

@@ -41,14 +41,14 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "DataReport",
     "ImageSet",
+    "center_crop",
     "collect_files",
+    "load_image_set",
+    "load_rgb",
+    "random_crops",
+    "resize_short_side",
     "sequence_name",
     "split_by_sequence",
-    "load_rgb",
-    "load_image_set",
-    "resize_short_side",
-    "random_crops",
-    "center_crop",
 ]
 
 log = logging.getLogger(__name__)
@@ -253,9 +253,7 @@ def load_rgb(path: str, *, working_space: str, colorspace: str | None = None,
         ColorSpaceError: an unknown colourspace.
     """
     from ..color import convert_rgb, unpremultiply
-    from ..io import read_plate
-
-    from ..io import luminance_chroma_to_rgb
+    from ..io import luminance_chroma_to_rgb, read_plate
 
     plate = read_plate(path, part, layer=layer or None)
     if plate.layer_channel(layer, "R") is None and (f"{layer}.Y" if layer else "Y") in plate.channel_names:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import DeviceError
 
-__all__ = ["DistContext", "init_distributed", "env_world_size"]
+__all__ = ["DistContext", "env_world_size", "init_distributed"]
 
 
 def env_world_size() -> int:

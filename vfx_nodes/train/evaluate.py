@@ -22,7 +22,7 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["score", "evaluate_generator", "contact_sheet"]
+__all__ = ["contact_sheet", "evaluate_generator", "score"]
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,

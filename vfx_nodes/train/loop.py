@@ -50,8 +50,7 @@ import numpy as np
 
 from ..errors import KnobError, TrainingDataError
 from . import checkpoint as ckpt
-from .data import (DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops,
-                   split_by_sequence)
+from .data import DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops, split_by_sequence
 from .distributed import DistContext, init_distributed
 from .progress import Progress
 from .schedule import EMA, lr_factor
@@ -324,13 +323,11 @@ class _StopFlag:
         self.signal: int | None = None
         self._old: dict[int, Any] = {}
 
-    def __enter__(self) -> "_StopFlag":
+    def __enter__(self) -> _StopFlag:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                try:
+                with contextlib.suppress(ValueError, OSError):  # exotic embedding: no handler
                     self._old[sig] = signal.signal(sig, self._handle)
-                except (ValueError, OSError):  # pragma: no cover - exotic embedding
-                    pass
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:

@@ -10,7 +10,8 @@ so the reference and a trained look are measured on one scale.
 Colour handling matches the renderer's: the plate's RGB (of the chosen layer) is
 unpremultiplied, converted by OCIO into the working space, optimised, converted back and
 premultiplied by the original alpha (fully transparent pixels keep their colour); every
-other channel, the windows and the header are kept.  The optimisation runs in the working space's nominal 0–1 range; the part of
+other channel, the windows and the header are kept.  The optimisation runs in the working
+space's nominal 0–1 range; the part of
 each pixel outside it (scene-linear highlights above 1 in the working encoding) is added
 back afterwards, so a stylised highlight stays a highlight; NaN/Inf pixels keep their
 original values.
@@ -376,8 +377,9 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
                                    content_layer=content_layer, style_layers=style_layers)
         init_level = None if image is None else resample(image.float(), (sh, sw)).to(device)
 
-        def on_step(p: int, losses: dict[str, float]) -> None:
-            # called during this level's optimize_image, so the loop's names are current
+        def on_step(p: int, losses: dict[str, float], done: float = done, level: int = level, n: int = n,
+                    passes: int = passes) -> None:
+            # this level's values, bound now (called during this level's optimize_image)
             if callback is not None:
                 work = (done + costs[level] * min(p, n) / n) / total_cost
                 callback(passes + p, dict(losses, level=level, work=work))

@@ -19,7 +19,7 @@ def format_duration(seconds: float) -> str:
     """``75`` → ``"1:15"``, ``3725`` → ``"1:02:05"``; unknown → ``"?"``."""
     if seconds != seconds or seconds < 0 or seconds == float("inf"):
         return "?"
-    s = int(round(seconds))
+    s = round(seconds)
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

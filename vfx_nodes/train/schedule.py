@@ -6,7 +6,7 @@ import copy
 import math
 from typing import Any
 
-__all__ = ["lr_factor", "EMA"]
+__all__ = ["EMA", "lr_factor"]
 
 
 def lr_factor(step: int, total: int, warmup: int = 0, min_factor: float = 0.1) -> float:

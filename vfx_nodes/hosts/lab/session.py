@@ -498,6 +498,7 @@ class LabSession:
         from ...train.progress import Progress
 
         job = job or Job()
+        sink_job: Job = job
         if not self.styles:
             raise LookError("fine-tuning needs the paintings: add one or more style images")
         if self.source is None:
@@ -512,8 +513,8 @@ class LabSession:
             def update(self, step: int, values: Any = None, *, force: bool = False,
                        fraction: float | None = None) -> None:
                 loss = ", ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
-                job._on_progress and job._on_progress(step / max(self.total, 1),
-                                                       f"fine-tuning, step {step}/{self.total} {loss}")
+                if sink_job._on_progress is not None:
+                    sink_job._on_progress(step / max(self.total, 1), f"fine-tuning, step {step}/{self.total} {loss}")
 
             def close(self) -> None:
                 pass
@@ -539,8 +540,8 @@ class LabSession:
             PlateError: no sequence open; LookError: the optimize method.
             RenderCancelled: cancelled (the frames finished so far are complete files).
         """
-        from ...policy.frames import format_frames
         from ...engine.sequence import render_sequence
+        from ...policy.frames import format_frames
 
         job = job or Job()
         if self.source is None or not self.source.is_sequence:

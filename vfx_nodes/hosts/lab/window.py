@@ -105,7 +105,7 @@ class Worker(QtCore.QThread):
             result = self.fn(self.job)
         except RenderCancelled:
             self.cancelled.emit()
-        except BaseException as exc:  # noqa: BLE001 - nothing may escape a thread silently
+        except BaseException as exc:
             if self.job.cancelled():
                 self.cancelled.emit()
             else:
@@ -325,7 +325,9 @@ class KnobPanel(QtWidgets.QWidget):
 
     def _make(self, knob: Knob, value: Any) -> QtWidgets.QWidget:
         kind = "choice" if knob.type == "enum" else knob.type
-        emit = lambda v, n=knob.name: self.changed.emit(n, v)
+        def emit(v: Any, n: str = knob.name) -> None:
+            self.changed.emit(n, v)
+
         if kind == "float":
             lo, hi = knob.range or (None, None)
             box = QtWidgets.QDoubleSpinBox()
@@ -342,9 +344,12 @@ class KnobPanel(QtWidgets.QWidget):
                 slider.setRange(0, 1000)
                 slider.setValue(round(1000 * (float(value) - lo) / (hi - lo)))
                 slider.valueChanged.connect(lambda i: box.setValue(lo + (hi - lo) * i / 1000.0))
-                box.valueChanged.connect(lambda v: (slider.blockSignals(True),
-                                                    slider.setValue(round(1000 * (v - lo) / (hi - lo))),
-                                                    slider.blockSignals(False)))
+                def follow(v: float, slider: QtWidgets.QSlider = slider, lo: float = lo, hi: float = hi) -> None:
+                    slider.blockSignals(True)  # the box set the slider: no echo back
+                    slider.setValue(round(1000 * (v - lo) / (hi - lo)))
+                    slider.blockSignals(False)
+
+                box.valueChanged.connect(follow)
                 box.valueChanged.connect(emit)
                 lay.addWidget(slider, 1)
                 lay.addWidget(box)
@@ -640,7 +645,7 @@ class LabWidget(QtWidgets.QWidget):
         """Run a button's action; any error becomes the window's error line."""
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - a bad file must never take the window down
+        except Exception as exc:
             self.show_error(error_text(exc), traceback.format_exc())
             return None
 
@@ -993,7 +998,7 @@ class LabWidget(QtWidgets.QWidget):
 
         try:
             names = display_names(self.session.config)
-        except Exception:  # noqa: BLE001 - a broken config shows in the error line on use
+        except Exception:
             names = []
         self.display_combo.blockSignals(True)
         self.display_combo.clear()
@@ -1006,7 +1011,7 @@ class LabWidget(QtWidgets.QWidget):
 
         try:
             views = view_names(self.display_combo.currentText() or None, self.session.config)
-        except Exception:  # noqa: BLE001
+        except Exception:
             views = []
         self.view_combo.blockSignals(True)
         self.view_combo.clear()
@@ -1032,7 +1037,8 @@ class LabWidget(QtWidgets.QWidget):
             before = to_qimage(s.display_image(s.plate, disp, view))
             after = to_qimage(s.display_image(s.result, disp, view)) if s.result is not None else None
             x0, y0 = s.plate.data_window[:2]
-            self.viewer.set_images(before, after, origin=(x0, y0), display=tuple(s.plate.display_window), fit=fit)
+            dx0, dy0, dx1, dy1 = s.plate.display_window
+            self.viewer.set_images(before, after, origin=(x0, y0), display=(dx0, dy0, dx1, dy1), fit=fit)
             self.describe_label.setText(s.describe())
         self._guard(go)
 
