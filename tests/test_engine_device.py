@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vfx_nodes.engine import device as dev
 from vfx_nodes.errors import DeviceError
+from vfx_nodes.policy import device as dev
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
@@ -123,3 +123,24 @@ def test_cuda_auto_precision_and_free_memory():
     want = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
     assert dev.resolve_precision(None, cuda) is want
     assert dev.free_memory(cuda) > 0
+
+
+# --- one policy for inference and training (issue 15) -------------------------------------------
+
+
+def test_training_uses_the_inference_precision_policy(monkeypatch):
+    """Training turned bf16 on for any CUDA device; the engine checks bf16 support."""
+    import contextlib
+
+    monkeypatch.setattr(dev, "_cuda_ok", lambda: False)
+    assert dev.training_device(None) == "cpu" and dev.training_device("auto") == "cpu"
+    with pytest.raises(DeviceError, match="CUDA is not available"):
+        dev.training_device("cuda")
+    assert dev.training_autocast("cpu", "auto") is contextlib.nullcontext
+    assert dev.training_autocast("cpu", "bf16") is contextlib.nullcontext
+    # a CUDA GPU without bf16 (pre-Ampere): auto trains in fp32, as inference runs
+    monkeypatch.setattr(dev, "resolve_precision", lambda p, d: torch.float32 if p is None else torch.bfloat16)
+    assert dev.training_autocast("cuda", "auto") is contextlib.nullcontext
+    monkeypatch.setattr(dev, "resolve_precision", lambda p, d: torch.bfloat16)
+    assert dev.training_autocast("cuda", "auto") is not contextlib.nullcontext
+    assert dev.training_autocast("cuda", "fp32") is contextlib.nullcontext

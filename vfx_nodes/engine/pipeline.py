@@ -78,7 +78,7 @@ import torch.nn.functional as F
 
 from ..errors import DeviceError, KnobError, LookError
 from ..plate import Plate
-from . import device as _dev
+from ..policy import device as _dev
 from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
 
 if TYPE_CHECKING:  # pragma: no cover

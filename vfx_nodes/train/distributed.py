@@ -98,11 +98,10 @@ def init_distributed(device: str | None = None) -> tuple[DistContext, str]:
     """
     import torch
 
+    from ..policy.device import training_device
+
     world = env_world_size()
-    if device is None or device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceError(f"device {device!r} asked for, but CUDA is not available here; use --device cpu")
+    device = training_device(device)
     if world <= 1:
         return DistContext(), device
     import torch.distributed as dist

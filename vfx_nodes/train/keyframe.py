@@ -276,7 +276,9 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     cfg.validate()
     working = cfg.working_space or DEFAULT_WORKING_SPACE
     key_plates, painted, others, shot = _prepare(cfg, working)
-    device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from ..policy.device import training_device
+
+    device = training_device(cfg.device)
     dev = torch.device(device)
     unpaired = others or key_plates  # a shot of keyframes only: they are the other frames too
 

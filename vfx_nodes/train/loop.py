@@ -341,13 +341,10 @@ class _StopFlag:
 
 
 def _autocast(device: str, precision: str) -> Callable[[], Any]:
-    import torch
+    # the project's one device/precision policy (vfx_nodes.policy.device)
+    from ..policy.device import training_autocast
 
-    if device.startswith("cuda") and precision in ("auto", "bf16"):
-        return lambda: torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    if precision == "bf16" and not device.startswith("cuda"):
-        log.info("bf16 autocast is used on CUDA only; training in float32 on %s", device)
-    return contextlib.nullcontext
+    return training_autocast(device, precision)
 
 
 class _Metrics:

@@ -316,8 +316,9 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
 
     working = working_space or DEFAULT_WORKING_SPACE
     src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    from ..policy.device import training_device
+
+    device = training_device(device)
     names = plate.rgb_names(layer)
     rgb = plate.channels(names)
     a_name = plate.alpha_name(layer)
