@@ -99,3 +99,16 @@ def test_ctrl_c_writes_a_checkpoint_before_exiting(tmp_path):
     step = int(m.group(1))
     path = latest_checkpoint(work)
     assert path is not None and load_checkpoint(path)[1]["step"] == step >= 4
+
+
+def test_the_library_raises_where_to_resume_and_does_not_print():
+    """Issue 15.3: library code printed to stderr; the CLI owns the terminal now."""
+    import inspect
+
+    import vfx_nodes.train.loop as loop
+    from vfx_nodes.errors import TrainingDivergedError, TrainingInterrupted, VfxNodesError
+
+    stop = TrainingInterrupted(12, "ckpt.safetensors")
+    assert isinstance(stop, KeyboardInterrupt) and stop.step == 12 and "ckpt" in str(stop)
+    assert issubclass(TrainingDivergedError, VfxNodesError)
+    assert "print(" not in inspect.getsource(loop)

@@ -36,6 +36,8 @@ __all__ = [
     "PlateWriteError",
     "RenderCancelled",
     "TrainingDataError",
+    "TrainingDivergedError",
+    "TrainingInterrupted",
     "UnsupportedPlateError",
     "VfxNodesError",
     "close_matches",
@@ -160,11 +162,29 @@ class RenderCancelled(VfxNodesError):
     """A sequence render was cancelled between frames by its caller."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl-C or SIGTERM after writing a checkpoint.
+
+    A :class:`KeyboardInterrupt` (callers that stop on Ctrl-C still do), carrying where to
+    resume from: ``step`` and ``checkpoint``. The library does not print; the command line
+    says it.
+    """
+
+    def __init__(self, step: int, checkpoint: object) -> None:
+        super().__init__(f"interrupted at step {step}; checkpoint {checkpoint}")
+        self.step = step
+        self.checkpoint = checkpoint
+
+
 # --- training, devices, export ----------------------------------------------------------
 
 
 class TrainingDataError(VfxNodesError, ValueError):
     """The training data set is empty or unusable."""
+
+
+class TrainingDivergedError(VfxNodesError, RuntimeError):
+    """The training losses became NaN or infinite (not a data problem: the settings)."""
 
 
 class DeviceError(VfxNodesError, RuntimeError):

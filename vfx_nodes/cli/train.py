@@ -18,6 +18,7 @@ import os
 import sys
 
 from ..color.defaults import DEFAULT_WORKING_SPACE
+from ..errors import TrainingInterrupted
 from ._args import part_arg
 
 _DEFAULTS = None
@@ -149,7 +150,13 @@ def run(args: argparse.Namespace) -> int:
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
         style_layers=list(args.style_layers) if args.style_layers else None)
-    result = train(cfg, progress=not args.quiet)
+    try:
+        result = train(cfg, progress=not args.quiet)
+    except TrainingInterrupted as stop:
+        if int(os.environ.get("RANK", "0") or 0) == 0:  # torchrun: rank 0 reports
+            print(f"interrupted at step {stop.step}; checkpoint {stop.checkpoint} (continue with --resume)",
+                  file=sys.stderr, flush=True)
+        raise
     if int(os.environ.get("RANK", "0") or 0) != 0:  # torchrun: rank 0 reports
         return 0
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.final_losses.items())

@@ -39,7 +39,6 @@ import math
 import os
 import random
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import KnobError, TrainingDataError
+from ..errors import KnobError, TrainingDataError, TrainingDivergedError, TrainingInterrupted
 from . import checkpoint as ckpt
 from .data import DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops, split_by_sequence
 from .distributed import DistContext, init_distributed
@@ -658,9 +657,9 @@ class _Run:
         out.update({k: float(v.detach()) for k, v in parts.items()})
         out["total"] = float(total.detach())
         if not math.isfinite(out["total"]):
-            raise TrainingDataError(
-                f"training diverged at step {self.step} (loss {out['total']}); lower --lr or the "
-                "loss weights, or set --grad-clip")
+            raise TrainingDivergedError(
+                f"training diverged at step {self.step} (loss {out['total']}); lower the learning "
+                "rate or the loss weights, or clip the gradients (grad_clip)")
         self.step += 1
         return out
 
@@ -796,10 +795,8 @@ class _Run:
             if last_ckpt is None or not last_ckpt.name.endswith(f"{self.step:08d}.safetensors"):
                 last_ckpt = self.save_checkpoint()
             if stop.signal is not None:
-                if self.dist.is_main:
-                    print(f"interrupted at step {self.step}; checkpoint {last_ckpt} "
-                          "(continue with --resume)", file=sys.stderr, flush=True)
-                raise KeyboardInterrupt
+                # The library does not print: the caller (the CLI) says where to resume.
+                raise TrainingInterrupted(self.step, last_ckpt)
         last = self.workdir / "last.safetensors"
         if self.dist.is_main and (not interrupted or time_up):
             self._save_look(last, losses_from(self.last_eval) or {})
@@ -862,7 +859,8 @@ def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Pro
         A :class:`TrainResult`.
 
     Raises:
-        TrainingDataError: no usable content or style images, or the run diverged.
+        TrainingDataError: no usable content or style images.
+        TrainingDivergedError: the losses became NaN or infinite.
         KnobError: a setting out of range.
         KeyboardInterrupt: after Ctrl-C or SIGTERM, once the checkpoint is written.
     """
