@@ -135,20 +135,17 @@ def test_movie_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("ext", [".txt", ".jpg", ".tif", ""])
-def test_output_formats_that_would_lose_data_are_refused_before_any_work(tmp_path, capsys, ext, monkeypatch):
+def test_output_formats_that_would_lose_data_are_refused_before_any_work(tmp_path, capsys, ext):
     """Issue 14.7/14.8: `-o x.####.txt` wrote an EXR under a .txt name; `-o ….jpg` failed
     only after rendering a frame. Now one error before the look is even loaded."""
-    import vfx_nodes.engine.sequence as seq
-
     for f in (1, 2):
         write_plate(Plate(np.full((4, 5, 3), 0.2, np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
-    loaded = []
-    monkeypatch.setattr(seq, "_load_look", lambda p: loaded.append(p))
     out = tmp_path / "out" / f"o.####{ext}"
+    # the look does not exist: an error about it would mean it was loaded before the check
     assert main(["render", "--input", str(tmp_path / "p.####.exr"), "--output", str(out),
-                 "--look", "l.safetensors", "--frames", "1-2"]) == 1
+                 "--look", str(tmp_path / "no_such_look.safetensors"), "--frames", "1-2"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "EXR and PNG only" in err and not loaded
+    assert err.count("\n") == 1 and "EXR and PNG only" in err and "no_such_look" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -258,24 +255,24 @@ def test_statistics_file_in_a_missing_or_failing_folder_is_one_error(small_shot,
     assert err.count("\n") == 1 and "No space left" in err
 
 
-def test_movie_settings_are_checked_before_the_render(tmp_path, capsys, monkeypatch):
+def test_movie_settings_are_checked_before_the_render(tmp_path, capsys):
     """Issue 14.8: `render --movie … --display Nope` rendered every frame first; `movie`
     did not create its folder."""
     pytest.importorskip("av")
-    import vfx_nodes.engine.sequence as seq
-
     for f in (1, 2):
         write_plate(Plate(np.full((4, 6, 3), 0.2, np.float32), ("R", "G", "B")), tmp_path / f"p.{f:04d}.exr")
-    calls = []
-    monkeypatch.setattr(seq, "_load_look", lambda p: calls.append(p))
+    # a look that does not exist: an error naming it would mean the render had started
     base = ["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / "o" / "o.####.exr"),
-            "--look", "l.safetensors", "--frames", "1-2", "-q"]
+            "--look", str(tmp_path / "no_such_look.safetensors"), "--frames", "1-2", "-q"]
     assert main([*base, "--movie", str(tmp_path / "m.mp4"), "--display", "Nope"]) == 1
-    assert "Nope" in capsys.readouterr().err and not calls and not (tmp_path / "o").exists()
+    err = capsys.readouterr().err
+    assert "Nope" in err and "no_such_look" not in err and not (tmp_path / "o").exists()
     assert main([*base, "--movie", str(tmp_path / "m.avi")]) == 1
-    assert "unknown extension" in capsys.readouterr().err and not calls
+    err = capsys.readouterr().err
+    assert "unknown extension" in err and "no_such_look" not in err
     assert main([*base, "--movie", str(tmp_path / "m.mp4"), "--fps", "-3"]) == 1
-    assert "frame rate" in capsys.readouterr().err and not calls
+    err = capsys.readouterr().err
+    assert "frame rate" in err and "no_such_look" not in err
     # `movie` makes its folder, as `render` does
     assert main(["movie", "--input", str(tmp_path / "p.####.exr"), "--frames", "1-2",
                  "--out", str(tmp_path / "new" / "deep" / "m.mp4"), "-q"]) == 0

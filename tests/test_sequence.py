@@ -73,15 +73,16 @@ class Rooms:
 
 
 @pytest.fixture
-def rooms(monkeypatch):
+def rooms():
+    """Fake rooms, passed to the renderer explicitly (``io=``): nothing is monkeypatched."""
+    import functools
+
     r = Rooms()
-    monkeypatch.setattr(seq, "_read_plate", r.read)
-    monkeypatch.setattr(seq, "_write_plate", r.write)
-    monkeypatch.setattr(seq, "_check_output", lambda path: "npy")
-    monkeypatch.setattr(seq, "_stylize_fn", lambda: r.stylize)
-    monkeypatch.setattr(seq, "_collect_stats_fn", lambda: r.collect_stats)
-    monkeypatch.setattr(seq, "_normstats_cls", lambda: FakeStats)
-    monkeypatch.setattr(seq, "_load_look", lambda path: ("look", str(path)))
+    r.io = seq.RenderIO(read=r.read, write=r.write, stylize=r.stylize, collect_stats=r.collect_stats,
+                        load_look=lambda path: ("look", str(path)), normstats=FakeStats,
+                        check_output=lambda path: "npy")
+    r.render = functools.partial(seq.render_sequence, io=r.io)
+    r.shot_stats = functools.partial(seq.shot_stats, io=r.io)
     return r
 
 
@@ -102,7 +103,7 @@ def outputs(folder: Path) -> list[str]:
 def test_renders_every_frame(tmp_path, rooms):
     src = make_plates(tmp_path, range(1001, 1006))
     out = str(tmp_path / "out" / "styled.%04d.npy")
-    rep = seq.render_sequence(src, out, "look.safetensors", "1001-1005", strength=2.0)
+    rep = rooms.render(src, out, "look.safetensors", "1001-1005", strength=2.0)
     assert rep.rendered == (1001, 1002, 1003, 1004, 1005)
     assert rep.complete and not rep.cancelled and rep.stats == "frame"
     assert outputs(tmp_path / "out") == [f"styled.{f}.npy" for f in range(1001, 1006)]
@@ -113,7 +114,7 @@ def test_renders_every_frame(tmp_path, rooms):
 
 def test_steps_lists_and_at_patterns(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 11), name="p_@@@.npy")
-    rep = seq.render_sequence(src, str(tmp_path / "o_@@@.npy"), "L", "1-9x4,10")
+    rep = rooms.render(src, str(tmp_path / "o_@@@.npy"), "L", "1-9x4,10")
     assert rep.rendered == (1, 5, 9, 10)
     assert sorted(n for n in outputs(tmp_path) if n.startswith("o_")) == ["o_001.npy", "o_005.npy",
                                                                         "o_009.npy", "o_010.npy"]
@@ -122,12 +123,12 @@ def test_steps_lists_and_at_patterns(tmp_path, rooms):
 def test_existing_frames_are_skipped_unless_overwrite(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 5))
     out = str(tmp_path / "o.####.npy")
-    seq.render_sequence(src, out, "L", "1-2")
-    rep = seq.render_sequence(src, out, "L", "1-4")
+    rooms.render(src, out, "L", "1-2")
+    rep = rooms.render(src, out, "L", "1-4")
     assert rep.skipped == (1, 2) and rep.rendered == (3, 4)
-    rep = seq.render_sequence(src, out, "L", "1-4", overwrite=True)
+    rep = rooms.render(src, out, "L", "1-4", overwrite=True)
     assert rep.skipped == () and rep.rendered == (1, 2, 3, 4)
-    rep = seq.render_sequence(src, out, "L", "1-4")
+    rep = rooms.render(src, out, "L", "1-4")
     assert rep.rendered == () and rep.skipped == (1, 2, 3, 4) and rep.complete
 
 
@@ -135,14 +136,14 @@ def test_missing_inputs_fail_before_anything_is_rendered(tmp_path, rooms):
     src = make_plates(tmp_path, [1, 2, 4, 6])
     out = str(tmp_path / "o.####.npy")
     with pytest.raises(MissingFrameError, match=r"2 of 6 input frames .* missing: 3,5 .*--skip-missing"):
-        seq.render_sequence(src, out, "L", "1-6")
+        rooms.render(src, out, "L", "1-6")
     assert not any(n.startswith("o.") for n in outputs(tmp_path))
     assert not any(c[0] == "stylize" for c in rooms.calls)
 
 
 def test_skip_missing_renders_what_exists_and_reports_the_rest(tmp_path, rooms):
     src = make_plates(tmp_path, [1, 2, 4, 6])
-    rep = seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1-6", skip_missing=True)
+    rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-6", skip_missing=True)
     assert rep.rendered == (1, 2, 4, 6) and rep.missing == (3, 5)
     assert not rep.complete
     assert "missing input frames: 3,5" in rep.summary()
@@ -153,7 +154,7 @@ def test_unreadable_frame_names_the_frame_and_keeps_earlier_frames(tmp_path, roo
     np.save(tmp_path / "plate.0002.npy", np.zeros((0,), np.float32))
     out = str(tmp_path / "o.####.npy")
     with pytest.raises(PlateReadError, match="frame 2: .*plate.0002.npy"):
-        seq.render_sequence(src, out, "L", "1-3")
+        rooms.render(src, out, "L", "1-3")
     assert os.path.exists(tmp_path / "o.0001.npy") and not os.path.exists(tmp_path / "o.0003.npy")
 
 
@@ -166,21 +167,21 @@ def test_unreadable_frame_names_the_frame_and_keeps_earlier_frames(tmp_path, roo
 def test_bad_ranges_and_chunks(tmp_path, rooms, frames, chunk, err):
     src = make_plates(tmp_path, [1, 2, 3])
     with pytest.raises(err):
-        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", frames, chunk=chunk)
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", frames, chunk=chunk)
 
 
 def test_bad_patterns_and_settings(tmp_path, rooms):
     src = make_plates(tmp_path, [1])
     with pytest.raises(FrameRangeError, match="no frame token"):
-        seq.render_sequence(src, str(tmp_path / "o.npy"), "L", "1")
+        rooms.render(src, str(tmp_path / "o.npy"), "L", "1")
     with pytest.raises(Exception, match="same files as the input"):
-        seq.render_sequence(src, src.replace("####", "%04d"), "L", "1")
+        rooms.render(src, src.replace("####", "%04d"), "L", "1")
     with pytest.raises(KnobError, match="unknown render setting.*tile_size.*valid settings are layer, strength"):
-        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1", tile_size=3)
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", tile_size=3)
     with pytest.raises(KnobError, match="stats must be"):
-        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1", stats="shots")
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", stats="shots")
     with pytest.raises(KnobError, match="cancel"):
-        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1", cancel=3)
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", cancel=3)
 
 
 def test_the_source_cannot_be_overwritten_through_another_name(tmp_path, rooms):
@@ -192,14 +193,14 @@ def test_the_source_cannot_be_overwritten_through_another_name(tmp_path, rooms):
     alias.symlink_to(real, target_is_directory=True)
     before = {n: (real / n).read_bytes() for n in os.listdir(real)}
     with pytest.raises(Exception, match="same files as the input"):
-        seq.render_sequence(str(alias / "plate.####.npy"), src, "L", "1-2", overwrite=True)
+        rooms.render(str(alias / "plate.####.npy"), src, "L", "1-2", overwrite=True)
     with pytest.raises(Exception, match="same files as the input"):
-        seq.render_sequence(src, str(real / ".." / "real" / "plate.%04d.npy"), "L", "1-2", overwrite=True)
+        rooms.render(src, str(real / ".." / "real" / "plate.%04d.npy"), "L", "1-2", overwrite=True)
     linked = tmp_path / "linked"
     linked.mkdir()
     os.link(real / "plate.0002.npy", linked / "out.0002.npy")
     with pytest.raises(Exception, match="same files as the input"):
-        seq.render_sequence(src, str(linked / "out.####.npy"), "L", "1-2", overwrite=True)
+        rooms.render(src, str(linked / "out.####.npy"), "L", "1-2", overwrite=True)
     assert {n: (real / n).read_bytes() for n in os.listdir(real)} == before
     assert not [c for c in rooms.calls if c[0] in ("read", "write")]  # refused before any work
 
@@ -207,9 +208,9 @@ def test_the_source_cannot_be_overwritten_through_another_name(tmp_path, rooms):
 def test_chunks_render_disjoint_parts_of_the_shot(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 11))
     out = str(tmp_path / "o.####.npy")
-    got = [seq.render_sequence(src, out, "L", "1-10", chunk=f"{k}/3").rendered for k in (1, 2, 3)]
+    got = [rooms.render(src, out, "L", "1-10", chunk=f"{k}/3").rendered for k in (1, 2, 3)]
     assert got == [(1, 2, 3, 4), (5, 6, 7), (8, 9, 10)]
-    assert seq.render_sequence(src, out, "L", "1-10", chunk=(2, 3)).chunk == (2, 3)
+    assert rooms.render(src, out, "L", "1-10", chunk=(2, 3)).chunk == (2, 3)
 
 
 def test_stale_temp_files_of_our_frames_only_are_removed(tmp_path, rooms):
@@ -222,7 +223,7 @@ def test_stale_temp_files_of_our_frames_only_are_removed(tmp_path, rooms):
     for p in (ours, other_chunk, other_seq, not_temp):
         p.write_bytes(b"half a frame")
     assert seq.stale_temp_files(out, [1, 2, 3]) == [str(ours)]
-    rep = seq.render_sequence(src, out, "L", "1-4", chunk="1/2")
+    rep = rooms.render(src, out, "L", "1-4", chunk="1/2")
     assert rep.rendered == (1, 2)
     assert not ours.exists()
     assert other_chunk.exists() and other_seq.exists() and not_temp.exists()
@@ -243,10 +244,10 @@ def test_cancel_between_frames_returns_a_cancelled_report(tmp_path, rooms):
         if done == 2:
             stop.set()
 
-    rep = seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1-6", progress=progress, cancel=stop)
+    rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-6", progress=progress, cancel=stop)
     assert rep.cancelled and rep.rendered == (1, 2) and rep.remaining == (3, 4, 5, 6)
     assert "CANCELLED with 4 frames left (3-6)" in rep.summary()
-    rep = seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1-6", cancel=lambda: False)
+    rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-6", cancel=lambda: False)
     assert rep.skipped == (1, 2) and rep.rendered == (3, 4, 5, 6)
 
 
@@ -257,33 +258,33 @@ def test_progress_may_raise_render_cancelled(tmp_path, rooms):
         if done == 1:
             raise RenderCancelled("user pressed stop")
 
-    rep = seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1-3", progress=progress)
+    rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-3", progress=progress)
     assert rep.cancelled and rep.rendered == (1,)
 
 
 def test_progress_counts_only_frames_to_render(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 5))
     out = str(tmp_path / "o.####.npy")
-    seq.render_sequence(src, out, "L", "1")
+    rooms.render(src, out, "L", "1")
     calls = []
-    seq.render_sequence(src, out, "L", "1-4", progress=lambda *a: calls.append(a))
+    rooms.render(src, out, "L", "1-4", progress=lambda *a: calls.append(a))
     assert calls == [(0, 3, None), (1, 3, 2), (2, 3, 3), (3, 3, 4)]
 
 
 def test_shot_stats_sample_the_whole_range_not_the_chunk(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 101))
     out = str(tmp_path / "o.####.npy")
-    rep = seq.render_sequence(src, out, "L", "1-100", chunk="2/10", stats="shot", stats_samples=3)
+    rep = rooms.render(src, out, "L", "1-100", chunk="2/10", stats="shot", stats_samples=3)
     assert rep.stats == "shot" and rep.stats_frames == (1, 51, 100)
     used = {c[1] for c in rooms.calls if c[0] == "stylize"}
     assert used == {np.mean([1, 51, 100])}  # one statistic for the whole chunk
-    rep2 = seq.render_sequence(src, out, "L", "1-100", chunk="7/10", stats="shot", stats_samples=3)
+    rep2 = rooms.render(src, out, "L", "1-100", chunk="7/10", stats="shot", stats_samples=3)
     assert rep2.stats_frames == rep.stats_frames
 
 
 def test_given_stats_are_used_as_they_are(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 3))
-    rep = seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1-2", stats=FakeStats(0.5))
+    rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-2", stats=FakeStats(0.5))
     assert rep.stats == "given"
     assert np.load(tmp_path / "o.0002.npy")[0, 0] == 2.5
     assert not any(c[0] == "collect" for c in rooms.calls)
@@ -292,15 +293,15 @@ def test_given_stats_are_used_as_they_are(tmp_path, rooms):
 def test_shot_stats_missing_sample_frame(tmp_path, rooms):
     src = make_plates(tmp_path, [1, 2, 3])
     with pytest.raises(MissingFrameError, match="shot statistics need input frames 5"):
-        seq.shot_stats(src, "L", "1-5", samples=2)
-    stats, picked = seq.shot_stats(src, "L", "1-5", samples=2, skip_missing=True)
+        rooms.shot_stats(src, "L", "1-5", samples=2)
+    stats, picked = rooms.shot_stats(src, "L", "1-5", samples=2, skip_missing=True)
     assert picked == (1, 3) and stats.value == 2.0
 
 
 def test_inputs_are_not_changed(tmp_path, rooms):
     src = make_plates(tmp_path, [1])
     before = (tmp_path / "plate.0001.npy").read_bytes()
-    seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "1")
+    rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1")
     assert (tmp_path / "plate.0001.npy").read_bytes() == before
 
 
@@ -332,16 +333,16 @@ def test_progress_bar_redraws_one_line_on_a_tty():
 def test_settings_are_checked_even_when_nothing_is_left_to_render(tmp_path, rooms):
     src = make_plates(tmp_path, [1])
     out = str(tmp_path / "o.####.npy")
-    seq.render_sequence(src, out, "L", "1")
+    rooms.render(src, out, "L", "1")
     with pytest.raises(KnobError, match="stats must be"):
-        seq.render_sequence(src, out, "L", "1", stats="shots")
+        rooms.render(src, out, "L", "1", stats="shots")
     with pytest.raises(KnobError, match="stats must be"):
-        seq.render_sequence(src, out, "L", "1", stats=3)
+        rooms.render(src, out, "L", "1", stats=3)
     with pytest.raises(KnobError, match="stats_file"):
-        seq.render_sequence(src, out, "L", "1", stats_file="s.safetensors")
+        rooms.render(src, out, "L", "1", stats_file="s.safetensors")
 
 
 def test_skip_missing_with_no_input_at_all_is_still_an_error(tmp_path, rooms):
     src = make_plates(tmp_path, [1])
     with pytest.raises(MissingFrameError, match="none of the 3 input frames 5-7"):
-        seq.render_sequence(src, str(tmp_path / "o.####.npy"), "L", "5-7", skip_missing=True)
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", "5-7", skip_missing=True)

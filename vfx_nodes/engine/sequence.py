@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ProgressBar",
+    "RenderIO",
     "RenderReport",
     "look_fingerprint",
     "remove_stale_temp_files",
@@ -91,7 +92,7 @@ CancelToken = threading.Event | Callable[[], bool] | None
 DEFAULT_STATS_SAMPLES = 8
 
 # stylize() keywords render_sequence itself sets (the plate, the look, the statistics).
-_OWN_KEYWORDS = {"plate", "look", "stats"}
+_OWN_KEYWORDS = {"plate", "look", "stats", "io"}
 
 
 # --- seams to the rooms below (imported when first used, so `import` stays cheap) -------
@@ -147,6 +148,39 @@ def _normstats_cls() -> Any:
     from ..model import NormStats
 
     return NormStats
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderIO:
+    """The rooms a render reaches into, passed in explicitly (tests give fakes; nothing is
+    monkeypatched). Every field defaults to the real thing.
+
+    Attributes:
+        read: ``read(path)`` → a Plate or a :class:`~vfx_nodes.engine.parts.Frame`.
+        write: ``write(result, path)``, atomic.
+        stylize: ``stylize(frame, look, *, stats, **settings)``; its signature is the list
+            of valid render settings.
+        collect_stats: ``collect_stats(frames, look, **settings)`` → statistics.
+        load_look: ``load_look(path)`` → a look.
+        normstats: the statistics class (``load``, ``read_provenance``).
+        check_output: ``check_output(path)`` → the output format; raises when it cannot be
+            written.
+    """
+
+    read: Callable[[str], Any] = _read_plate
+    write: Callable[[Any, str], None] = _write_plate
+    stylize: Callable[..., Any] | None = None
+    collect_stats: Callable[..., Any] | None = None
+    load_look: Callable[[Any], Any] = _load_look
+    normstats: Any = None
+    check_output: Callable[[str], str] = _check_output
+
+    def resolved(self) -> RenderIO:
+        """A copy with the defaults that import the engine filled in."""
+        return dataclasses.replace(
+            self, stylize=self.stylize or _stylize_fn(),
+            collect_stats=self.collect_stats or _collect_stats_fn(),
+            normstats=self.normstats if self.normstats is not None else _normstats_cls())
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -339,7 +373,8 @@ def _accepted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, An
 
 def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
                frames: str | Iterable[int], *, samples: int = DEFAULT_STATS_SAMPLES,
-               skip_missing: bool = False, **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
+               skip_missing: bool = False, io: RenderIO | None = None,
+               **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
     """Normalisation statistics of a whole shot: collected from sampled frames, merged.
 
     Args:
@@ -349,6 +384,7 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
             the same frames to get the same statistics).
         samples: at most this many frames, evenly spaced, first and last included.
         skip_missing: sample only from frames that exist instead of failing.
+        io: the rooms to read frames and collect statistics with (default: the real ones).
         **stylize_kwargs: the settings the frames will be rendered with (colourspace,
             layer, working space, device ...); those :func:`collect_stats` accepts are
             passed on, so the statistics are taken in the space the frames run in.
@@ -361,10 +397,11 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
         MissingFrameError: a sampled frame is missing (without ``skip_missing``), or no
             frame of the range exists.
     """
+    rio = (io or RenderIO()).resolved()
     pin = input if isinstance(input, FramePattern) else parse_pattern(os.fspath(input))
     shot = parse_frames(frames)
     if isinstance(look, (str, os.PathLike)):
-        look = _load_look(look)
+        look = rio.load_look(look)
     pool = shot
     if skip_missing:
         pool = tuple(f for f in shot if os.path.exists(pin.path(f)))
@@ -377,18 +414,19 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
         raise MissingFrameError(
             f"shot statistics need input frames {format_frames(absent)} ({pin.path(absent[0])} ...), "
             f"which are missing; pass skip_missing to sample only existing frames")
-    collect = _collect_stats_fn()
+    collect = rio.collect_stats
+    assert collect is not None
     kwargs = _accepted(collect, {k: v for k, v in stylize_kwargs.items() if k not in _OWN_KEYWORDS})
     # A generator: collect_stats reads one frame at a time and merges the per-frame
     # statistics itself (NormStats.merge, weighted by pixel count).
-    stats = collect((_read_frame(pin, f) for f in picked), look, **kwargs)
+    stats = collect((_read_frame(pin, f, rio.read) for f in picked), look, **kwargs)
     return stats, picked
 
 
-def _read_frame(pattern: FramePattern, frame: int) -> Any:
+def _read_frame(pattern: FramePattern, frame: int, read: Callable[[str], Any] = _read_plate) -> Any:
     path = pattern.path(frame)
     try:
-        return _read_plate(path)
+        return read(path)
     except PlateError as exc:
         # Name the frame as well as the file: the user thinks in frame numbers.
         msg = str(exc)
@@ -399,7 +437,7 @@ def _read_frame(pattern: FramePattern, frame: int) -> Any:
 
 def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
                            look: Any, shot: tuple[int, ...], samples: int, skip_missing: bool,
-                           kwargs: Mapping[str, Any]) -> tuple[Any, str, tuple[int, ...]]:
+                           kwargs: Mapping[str, Any], rio: RenderIO) -> tuple[Any, str, tuple[int, ...]]:
     if stats is None or (isinstance(stats, str) and stats == "frame"):
         if stats_file is not None:
             raise KnobError("stats_file is only used with stats='shot'")
@@ -409,10 +447,10 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
             raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
         made_from = stats_provenance(look, shot, kwargs)
         if stats_file is not None and os.path.exists(stats_file):
-            cls = _normstats_cls()
+            cls = rio.normstats
             _check_provenance(stats_file, getattr(cls, "read_provenance", lambda p: None)(stats_file), made_from)
             return cls.load(stats_file), "file", ()
-        ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, **kwargs)
+        ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, io=rio, **kwargs)
         if stats_file is not None:
             # NormStats.save is atomic (temporary name + rename): chunks racing to create
             # the file each write identical statistics, and none reads half a file.
@@ -516,6 +554,7 @@ def render_sequence(
     stats_samples: int = DEFAULT_STATS_SAMPLES,
     progress: ProgressCallback | None = None,
     cancel: CancelToken = None,
+    io: RenderIO | None = None,
     **stylize_kwargs: Any,
 ) -> RenderReport:
     """Apply a look to a frame range of plates, one atomic output file per frame.
@@ -551,6 +590,8 @@ def render_sequence(
             :class:`RenderCancelled` to stop. :class:`ProgressBar` is one.
         cancel: a :class:`threading.Event` or a callable returning ``True`` to stop;
             checked before each frame.
+        io: the rooms the render reads, stylises and writes with (:class:`RenderIO`;
+            default: the real ones) — tests pass fakes here.
         **stylize_kwargs: passed to :func:`vfx_nodes.engine.stylize` for every frame
             (``strength``, ``tile``, ``halo``, ``device``, ``precision``, ``layer``,
             ``colorspace``, ``working_colorspace``, ``preserve_alpha``,
@@ -568,6 +609,7 @@ def render_sequence(
         KnobError: an unknown or bad keyword.
     """
     t0 = time.perf_counter()
+    rio = (io or RenderIO()).resolved()
     pin, pout, shot = _plan_paths(os.fspath(input), os.fspath(output), frames)
     chunk_kn = None
     todo = shot
@@ -577,7 +619,7 @@ def render_sequence(
     if _same_files(pin, pout, todo):
         raise PlateWriteError(
             f"output pattern {pout.text!r} names the same files as the input; choose another output")
-    if todo and _check_output(pout.path(todo[0])) == "png":
+    if todo and rio.check_output(pout.path(todo[0])) == "png":
         from ..io import PNG_LOSSES
 
         log.warning("render: %s", PNG_LOSSES)
@@ -592,7 +634,8 @@ def render_sequence(
         raise KnobError("stats_file holds shot statistics; use it with stats='shot'")
     _check_stats_target(stats_file)
 
-    stylize = _stylize_fn()
+    stylize = rio.stylize
+    assert stylize is not None
     params = inspect.signature(stylize).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
@@ -637,9 +680,9 @@ def render_sequence(
         return report([], mode=mode)
 
     if isinstance(look, (str, os.PathLike)):
-        look = _load_look(look)
+        look = rio.load_look(look)
     ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, shot, int(stats_samples),
-                                              skip_missing, stylize_kwargs)
+                                              skip_missing, stylize_kwargs, rio)
     folder = pout.folder
     created = [] if os.path.isdir(folder) else _missing_folders(folder)
     try:
@@ -655,12 +698,12 @@ def render_sequence(
         for frame in pending:
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
-            plate = _read_frame(pin, frame)
+            plate = _read_frame(pin, frame, rio.read)
             if not described and (isinstance(plate, list) or stylize_kwargs.get("part")
                                   or stylize_kwargs.get("view")):
                 described = _describe(plate, stylize_kwargs)
             result = stylize(plate, look, stats=ns, **stylize_kwargs)
-            _write_plate(result, pout.path(frame))
+            rio.write(result, pout.path(frame))
             rendered.append(frame)
             if progress is not None:
                 progress(len(rendered), total, frame)
