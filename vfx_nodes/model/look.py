@@ -31,11 +31,9 @@ Loading never unpickles: only :func:`safetensors.safe_open` touches the file.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.util
 import json
 import os
 import struct
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,17 +59,11 @@ _RESERVED = ("format", "format_version", "arch", "settings", "normalization", "h
 
 
 def _default_working_space() -> str:
-    """``vfx_nodes.color.defaults.DEFAULT_WORKING_SPACE``, read without importing
-    ``vfx_nodes.color`` (whose package imports OCIO): the model room imports torch only."""
-    loaded = sys.modules.get("vfx_nodes.color.defaults")
-    if loaded is None:
-        path = Path(__file__).resolve().parent.parent / "color" / "defaults.py"
-        spec = importlib.util.spec_from_file_location("_vfx_nodes_model_color_defaults", path)
-        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with us
-            raise LookError(f"cannot read the default working colourspace from {str(path)!r}")
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)  # a module of string constants only
-    return str(loaded.DEFAULT_WORKING_SPACE)
+    """The default working colourspace (:mod:`vfx_nodes.policy.colour`: no OCIO import,
+    so the model room stays torch-only)."""
+    from ..policy.colour import DEFAULT_WORKING_SPACE
+
+    return DEFAULT_WORKING_SPACE
 
 
 def _library_version() -> str:
