@@ -17,7 +17,7 @@ import torch
 import vfx_nodes
 from vfx_nodes.color import convert_rgb
 from vfx_nodes.engine import collect_stats, pipeline, stylize
-from vfx_nodes.errors import ChannelNotFoundError, DeviceError, KnobError, LookError
+from vfx_nodes.errors import ChannelNotFoundError, DeviceError, LookError, SettingsError
 from vfx_nodes.model import Look, NormStats, build_generator, save_look
 from vfx_nodes.plate import Plate
 
@@ -323,7 +323,7 @@ def test_collect_stats_merges_frames_and_drives_stylize(look):
     a = stylize(frames[0], look, stats=merged, device="cpu")
     b = stylize(frames[0], look, stats=singles[0], device="cpu")
     assert not np.allclose(a.pixels, b.pixels)
-    with pytest.raises(KnobError, match="at least one plate"):
+    with pytest.raises(SettingsError, match="at least one plate"):
         collect_stats([], look)
 
 
@@ -402,7 +402,7 @@ def test_stats_as_a_file_or_the_looks_own(plate, look, tmp_path):
                     arch="johnson-small", stats=shot)
     c = stylize(plate, carrying, stats="look", device="cpu")
     np.testing.assert_array_equal(c.pixels, a.pixels)
-    with pytest.raises(KnobError, match="stats"):
+    with pytest.raises(SettingsError, match="stats"):
         stylize(plate, look, stats=3, device="cpu")  # type: ignore[arg-type]
 
 
@@ -464,7 +464,7 @@ def test_bad_device_or_precision_is_a_device_error(plate, look, kw, match):
 @pytest.mark.parametrize("kw", [{"strength": 1.5}, {"strength": "lots"}, {"tile": -1},
                                 {"halo": -3}, {"batch": 0}, {"tile": 2.5}])
 def test_bad_knobs_are_knob_errors(plate, look, kw):
-    with pytest.raises(KnobError):
+    with pytest.raises(SettingsError):
         stylize(plate, look, **kw)
 
 
@@ -473,7 +473,7 @@ def test_bad_look_and_plate(plate, look, tmp_path):
         stylize(plate, 42)  # type: ignore[arg-type]
     with pytest.raises(LookError):
         stylize(plate, tmp_path / "missing.safetensors")
-    with pytest.raises(KnobError, match="Plate"):
+    with pytest.raises(SettingsError, match="Plate"):
         stylize(np.zeros((4, 4, 3)), look)  # type: ignore[arg-type]
 
 

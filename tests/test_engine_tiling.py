@@ -14,7 +14,7 @@ from vfx_nodes.engine.tiling import (
     ramp,
     reflect_indices,
 )
-from vfx_nodes.errors import KnobError
+from vfx_nodes.errors import SettingsError
 
 
 def test_reflect_indices_match_numpy_reflect_padding():
@@ -104,7 +104,7 @@ def test_blend_of_identical_tiles_reproduces_the_frame():
 
 @pytest.mark.parametrize("kw", [{"tile": -1, "halo": 4}, {"tile": 16, "halo": -2}])
 def test_bad_geometry_raises_knob_error(kw):
-    with pytest.raises(KnobError):
+    with pytest.raises(SettingsError):
         TileGrid.make(10, 10, **kw)
-    with pytest.raises(KnobError, match="empty frame"):
+    with pytest.raises(SettingsError, match="empty frame"):
         TileGrid.make(0, 10, 16, 4)

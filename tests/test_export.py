@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 
-from vfx_nodes.errors import ExportError, KnobError, LookError, LookNotFoundError
+from vfx_nodes.errors import ExportError, LookError, LookNotFoundError, SettingsError
 from vfx_nodes.export import TARGETS, TORCHSCRIPT_OPERATORS, build_host_module, export_look
 from vfx_nodes.export.flame import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME
 from vfx_nodes.export.host import THUMBNAIL
@@ -254,7 +254,7 @@ def test_stats_look_without_stored_statistics(look, tmp_path):
 
 
 def test_stats_of_a_wrong_type(look, tmp_path):
-    with pytest.raises(KnobError, match="stats must be"):
+    with pytest.raises(SettingsError, match="stats must be"):
         export_look(look, "nuke", tmp_path, stats=3)
 
 

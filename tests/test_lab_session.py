@@ -18,11 +18,11 @@ import pytest
 import vfx_nodes as vn
 from vfx_nodes.errors import (
     ChannelNotFoundError,
-    KnobError,
     LookError,
     PlateError,
     PlateNotFoundError,
     RenderCancelled,
+    SettingsError,
 )
 from vfx_nodes.hosts.lab.session import LAB_KNOBS, Job, LabSession, error_text, sequence_frames
 from vfx_nodes.nodes.builtin import StyleTransfer
@@ -144,9 +144,9 @@ def test_paintings_and_looks_are_checked_when_chosen(files, tmp_path):
     with pytest.raises(LookError):
         lab.open_look(tmp_path / "missing.safetensors")
     assert lab.method == "instant" and lab.look_path is None
-    with pytest.raises(KnobError, match="unknown method"):
+    with pytest.raises(SettingsError, match="unknown method"):
         lab.set_method("magic")
-    with pytest.raises(KnobError):
+    with pytest.raises(SettingsError):
         lab.set_knob("strength", 3.0)
 
 

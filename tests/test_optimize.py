@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from vfx_nodes.cli.main import main
-from vfx_nodes.errors import KnobError
+from vfx_nodes.errors import SettingsError
 from vfx_nodes.plate import Plate
 from vfx_nodes.train.objective import StyleObjective
 from vfx_nodes.train.optimize import optimize_image, optimize_plate
@@ -62,7 +62,7 @@ def test_lbfgs_also_converges(vgg):
 @pytest.mark.parametrize("kw", [dict(steps=0), dict(optimizer="sgd"), dict(lr=-1.0)])
 def test_bad_settings(vgg, kw):
     obj = StyleObjective(vgg, [_stripes()], **LAYERS)
-    with pytest.raises(KnobError):
+    with pytest.raises(SettingsError):
         optimize_image(_smooth()[None], obj, **kw)
 
 
@@ -160,7 +160,7 @@ def test_pyramid_and_level_budget():
     cost = lambda sizes: sum(n * h * w for n, (h, w) in zip(level_steps(200, len(sizes)), sizes))  # noqa: E731
     assert cost(pyramid(1080, 2048)) < 5 * cost(pyramid(270, 512))
     for bad in (0, -1, True, 1.5):
-        with pytest.raises(KnobError, match="levels"):
+        with pytest.raises(SettingsError, match="levels"):
             pyramid(100, 100, levels=bad)
 
 
@@ -191,9 +191,9 @@ def test_optimize_plate_starts_from_the_instant_look(tmp_path, vgg):
                                 init="instant", device="cpu", **LAYERS)
     # one pass cannot move far: the instant start is what makes the results differ
     assert not torch.allclose(plain.image, instant.image, atol=1e-3)
-    with pytest.raises(KnobError, match="init"):
+    with pytest.raises(SettingsError, match="init"):
         optimize_plate(plate, [str(style)], loss_network=vgg, steps=1, init="noise", device="cpu", **LAYERS)
-    with pytest.raises(KnobError, match="as files"):
+    with pytest.raises(SettingsError, match="as files"):
         optimize_plate(plate, [_stripes()], loss_network=vgg, steps=1, init="instant", device="cpu", **LAYERS)
 
 

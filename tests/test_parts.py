@@ -15,7 +15,7 @@ import pytest
 import vfx_nodes as vn
 from vfx_nodes.cli.main import main
 from vfx_nodes.engine.parts import Frame, describe_targets, frame_targets, stylize_frame
-from vfx_nodes.errors import ChannelNotFoundError, KnobError, PlateWriteError
+from vfx_nodes.errors import ChannelNotFoundError, PlateWriteError, SettingsError
 from vfx_nodes.io import read_plate_parts, write_plate_parts
 from vfx_nodes.plate import Plate
 
@@ -91,7 +91,7 @@ def test_choosing_parts_views_and_layers():
         frame_targets(parts, part="depth")
     with pytest.raises(ChannelNotFoundError, match="view='centre'"):
         frame_targets(mv, view="centre")
-    with pytest.raises(KnobError, match="not both"):
+    with pytest.raises(SettingsError, match="not both"):
         frame_targets(mv, view="left", layer="diffuse")
 
 

@@ -19,10 +19,10 @@ import pytest
 from vfx_nodes.engine import sequence as seq
 from vfx_nodes.errors import (
     FrameRangeError,
-    KnobError,
     MissingFrameError,
     PlateReadError,
     RenderCancelled,
+    SettingsError,
 )
 
 
@@ -176,11 +176,11 @@ def test_bad_patterns_and_settings(tmp_path, rooms):
         rooms.render(src, str(tmp_path / "o.npy"), "L", "1")
     with pytest.raises(Exception, match="same files as the input"):
         rooms.render(src, src.replace("####", "%04d"), "L", "1")
-    with pytest.raises(KnobError, match="unknown render setting.*tile_size.*valid settings are layer, strength"):
+    with pytest.raises(SettingsError, match="unknown render setting.*tile_size.*valid settings are layer, strength"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", tile_size=3)
-    with pytest.raises(KnobError, match="stats must be"):
+    with pytest.raises(SettingsError, match="stats must be"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", stats="shots")
-    with pytest.raises(KnobError, match="cancel"):
+    with pytest.raises(SettingsError, match="cancel"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", cancel=3)
 
 
@@ -334,11 +334,11 @@ def test_settings_are_checked_even_when_nothing_is_left_to_render(tmp_path, room
     src = make_plates(tmp_path, [1])
     out = str(tmp_path / "o.####.npy")
     rooms.render(src, out, "L", "1")
-    with pytest.raises(KnobError, match="stats must be"):
+    with pytest.raises(SettingsError, match="stats must be"):
         rooms.render(src, out, "L", "1", stats="shots")
-    with pytest.raises(KnobError, match="stats must be"):
+    with pytest.raises(SettingsError, match="stats must be"):
         rooms.render(src, out, "L", "1", stats=3)
-    with pytest.raises(KnobError, match="stats_file"):
+    with pytest.raises(SettingsError, match="stats_file"):
         rooms.render(src, out, "L", "1", stats_file="s.safetensors")
 
 

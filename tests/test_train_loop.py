@@ -15,7 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vfx_nodes.errors import KnobError, TrainingDataError
+from vfx_nodes.errors import SettingsError, TrainingDataError
 from vfx_nodes.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
 from vfx_nodes.train.loop import TrainConfig, discriminator_accuracy, train
 
@@ -185,7 +185,7 @@ def test_resume_without_checkpoint_starts_at_zero(tmp_path, data, vgg, caplog):
                                           ("arch", "resnet"), ("d_beta1", 1.0), ("precision", "fp16"),
                                           ("batch", 1.5)])
 def test_bad_settings_are_knob_errors(tmp_path, data, field, value):
-    with pytest.raises(KnobError, match=field if field != "arch" else "unknown architecture"):
+    with pytest.raises(SettingsError, match=field if field != "arch" else "unknown architecture"):
         train(config(tmp_path, data, **{field: value}), progress=False)
 
 
@@ -217,11 +217,11 @@ def test_recipe_follows_the_start():
 
 
 def test_arbitrary_init_needs_the_arbitrary_architecture(tmp_path, data):
-    with pytest.raises(KnobError, match="init 'arbitrary'.*arch 'arbitrary'"):
+    with pytest.raises(SettingsError, match="init 'arbitrary'.*arch 'arbitrary'"):
         train(config(tmp_path, data, arch="johnson-small", init="arbitrary"), progress=False)
-    with pytest.raises(KnobError, match="init must be one of"):
+    with pytest.raises(SettingsError, match="init must be one of"):
         train(config(tmp_path, data, init="magic"), progress=False)
-    with pytest.raises(KnobError, match="time_limit"):
+    with pytest.raises(SettingsError, match="time_limit"):
         train(config(tmp_path, data, time_limit=0), progress=False)
 
 

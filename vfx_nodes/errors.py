@@ -35,6 +35,7 @@ __all__ = [
     "PlateReadError",
     "PlateWriteError",
     "RenderCancelled",
+    "SettingsError",
     "TrainingDataError",
     "TrainingDivergedError",
     "TrainingInterrupted",
@@ -135,8 +136,14 @@ class ModelError(VfxNodesError, ValueError):
 # --- nodes and hosts --------------------------------------------------------------------
 
 
-class KnobError(VfxNodesError, ValueError):
-    """A knob value is of the wrong type or outside its range."""
+class SettingsError(VfxNodesError, ValueError):
+    """A setting (a keyword argument, a command-line flag, a config field) is of the wrong
+    type, outside its range, or contradicts another."""
+
+
+class KnobError(SettingsError):
+    """A node's knob value is of the wrong type or outside its range (a
+    :class:`SettingsError` of a node)."""
 
 
 class NodeError(VfxNodesError, ValueError):

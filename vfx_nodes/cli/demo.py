@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import KnobError, PlateWriteError, VfxNodesError
+from ..errors import PlateWriteError, SettingsError, VfxNodesError
 from ..plate import Plate
 
 __all__ = [
@@ -262,7 +262,7 @@ def run_demo(out: str | os.PathLike[str] = "vfx_style_demo", *,
     Raises:
         PlateWriteError: ``out`` is a file, or cannot be created.
         LookError / LookNotFoundError: the look is damaged or missing.
-        KnobError: a bad size.
+        SettingsError: a bad size.
     """
     from ..color import resolve_display_view
     from ..engine import stylize
@@ -275,7 +275,7 @@ def run_demo(out: str | os.PathLike[str] = "vfx_style_demo", *,
     seconds: dict[str, float] = {}
     w, h = size
     if not (isinstance(w, int) and isinstance(h, int) and 16 <= w <= 8192 and 16 <= h <= 8192):
-        raise KnobError(f"demo size must be two integers in 16–8192, got {size!r}")
+        raise SettingsError(f"demo size must be two integers in 16–8192, got {size!r}")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise PlateWriteError(f"demo output {str(folder)!r} is a file; give a folder with --out")

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from ..errors import KnobError
+    from ..errors import SettingsError
     from ..io import read_plate, write_plate
     from ..model import load_vgg19
     from ..train.optimize import optimize_plate, plan
@@ -80,13 +80,13 @@ def run(args: argparse.Namespace) -> int:
     # Checks before the work: the output folder and format, the style files.
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not args.out.lower().endswith((".exr", ".png")):
-        raise KnobError(f"--out {args.out!r}: write an .exr (every channel kept) or a .png")
+        raise SettingsError(f"--out {args.out!r}: write an .exr (every channel kept) or a .png")
     if args.steps < 1:
-        raise KnobError(f"--steps must be a positive integer, got {args.steps}")
+        raise SettingsError(f"--steps must be a positive integer, got {args.steps}")
     plate = read_plate(args.content, args.part)
     missing = [s for s in args.style if not os.path.isfile(s)]
     if missing:
-        raise KnobError(f"style image {missing[0]!r} does not exist")
+        raise SettingsError(f"style image {missing[0]!r} does not exist")
     torch.manual_seed(args.seed)
     os.makedirs(out_dir, exist_ok=True)
     _, budget = plan(*plate.shape[:2], size=args.size or None, levels=args.levels, steps=args.steps)

@@ -24,7 +24,7 @@ import signal
 import sys
 from typing import Any
 
-from ..errors import KnobError
+from ..errors import SettingsError
 from ..policy.frames import chunk_frames, format_frames, parse_frames, split_by_size
 
 # Knobs of StyleTransfer that are not per-frame settings of stylize (files handled here).
@@ -222,11 +222,11 @@ def run(args: argparse.Namespace) -> int:
         kwargs["view"] = args.views
     stats = args.stats or ("shot" if args.stats_file else "frame")
     if args.stats_file and stats != "shot":
-        raise KnobError("--stats-file holds shot statistics; it cannot be used with --stats frame")
+        raise SettingsError("--stats-file holds shot statistics; it cannot be used with --stats frame")
     if args.stats_only and not args.stats_file:
-        raise KnobError("--stats-only computes shot statistics into --stats-file; give --stats-file PATH")
+        raise SettingsError("--stats-only computes shot statistics into --stats-file; give --stats-file PATH")
     if args.chunk and args.movie:
-        raise KnobError("--movie with --chunk would show one chunk only; make the movie once every "
+        raise SettingsError("--movie with --chunk would show one chunk only; make the movie once every "
                         "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
     # Check the patterns and the range before anything is loaded.
     from ..engine.sequence import _plan_paths
@@ -234,14 +234,14 @@ def run(args: argparse.Namespace) -> int:
     _, _, shot = _plan_paths(args.input, args.output, args.frames)
     still = not args.frames
     if still and (args.movie or args.chunk or args.openjd_template or args.stats_only):
-        raise KnobError("--movie, --chunk, --openjd-template and --stats-only apply to sequences; "
+        raise SettingsError("--movie, --chunk, --openjd-template and --stats-only apply to sequences; "
                         "a single image (no frame token) is rendered as it is")
     if args.chunk:
         chunk_frames(shot, args.chunk)
 
     if args.openjd_template:
         if args.chunk:
-            raise KnobError("--openjd-template makes the chunks itself; leave out --chunk")
+            raise SettingsError("--openjd-template makes the chunks itself; leave out --chunk")
         template = openjd_template(args.input, args.output, args.look, args.frames, chunk_size=args.chunk_size,
                                    stats_file=args.stats_file, extra_args=_extra_args(args))
         json.dump(template, sys.stdout, indent=2)

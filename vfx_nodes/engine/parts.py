@@ -24,7 +24,7 @@ import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import ChannelNotFoundError, KnobError
+from ..errors import ChannelNotFoundError, SettingsError
 from ..plate import Plate
 
 __all__ = ["Frame", "Target", "collect_frame_stats", "describe_targets", "frame_targets", "stylize_frame"]
@@ -98,10 +98,10 @@ def frame_targets(parts: Sequence[Plate], *, part: Any = None, view: Any = None,
     Raises:
         ChannelNotFoundError: an unknown part, or nothing with R, G, B chosen (the message
             lists what the frame has).
-        KnobError: ``view`` together with ``layer``.
+        SettingsError: ``view`` together with ``layer``.
     """
     if view is not None and layer not in (None, ""):
-        raise KnobError("choose views (view=) or a layer (layer=), not both")
+        raise SettingsError("choose views (view=) or a layer (layer=), not both")
     names = [_part_name(p, i) for i, p in enumerate(parts)]
     wanted = _names(part)
     chosen = list(range(len(parts)))

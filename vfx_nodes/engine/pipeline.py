@@ -76,7 +76,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import DeviceError, KnobError, LookError
+from ..errors import DeviceError, LookError, SettingsError
 from ..plate import Plate
 from ..policy import device as _dev
 from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
@@ -312,7 +312,7 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
     from ..color import unpremultiply
 
     if not isinstance(plate, Plate):
-        raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
+        raise SettingsError(f"stylize needs a Plate, got {type(plate).__name__}")
     names = plate.rgb_names(layer)
     alpha_name = plate.alpha_name(layer) if preserve_alpha else None
     alpha = plate.channel(alpha_name) if alpha_name else None
@@ -484,7 +484,7 @@ def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
         plate: the plate (its display window height drives ``"auto"``).
 
     Raises:
-        KnobError: not "auto" and not a number in range.
+        SettingsError: not "auto" and not a number in range.
     """
     if scale is None or (isinstance(scale, str) and scale.strip().lower() in ("", "auto")):
         made_for = (getattr(look, "metadata", None) or {}).get("frame_height")
@@ -499,10 +499,10 @@ def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
             raise TypeError("a bool is not a scale")
         value = float(scale)
     except (TypeError, ValueError):
-        raise KnobError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
+        raise SettingsError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
                         f"{SCALE_RANGE[1]:g}, got {scale!r}") from None
     if not (SCALE_RANGE[0] <= value <= SCALE_RANGE[1]):
-        raise KnobError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
+        raise SettingsError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
                         f"{SCALE_RANGE[1]:g}, got {scale!r}")
     return value
 
@@ -544,9 +544,9 @@ def _check_strength(strength: float) -> float:
     try:
         s = float(strength)
     except (TypeError, ValueError):
-        raise KnobError(f"strength must be a number from 0 to 1, got {strength!r}") from None
+        raise SettingsError(f"strength must be a number from 0 to 1, got {strength!r}") from None
     if not (0.0 <= s <= 1.0):
-        raise KnobError(f"strength must be from 0 to 1, got {strength!r}")
+        raise SettingsError(f"strength must be from 0 to 1, got {strength!r}")
     return s
 
 
@@ -555,7 +555,7 @@ def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
         lo = "0 (untiled)" if allow_zero else "1"
-        raise KnobError(f"{name} must be an integer ≥ {lo} or None (automatic), got {value!r}")
+        raise SettingsError(f"{name} must be an integer ≥ {lo} or None (automatic), got {value!r}")
     return int(value)
 
 
@@ -572,7 +572,7 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
         return stats
     if isinstance(stats, (str, os.PathLike)):
         return NormStats.load(stats)
-    raise KnobError(f"stats must be NormStats, a statistics file path, 'look' or None, "
+    raise SettingsError(f"stats must be NormStats, a statistics file path, 'look' or None, "
                     f"got {type(stats).__name__}")
 
 
@@ -651,7 +651,7 @@ def stylize(
         (as the config names it) when that override was given.
 
     Raises:
-        KnobError: a bad strength, tile, halo, batch, thumbnail or scale.
+        SettingsError: a bad strength, tile, halo, batch, thumbnail or scale.
         ChannelNotFoundError: ``layer`` has no R, G, B.
         ColorSpaceError: an unknown colourspace.
         LookError: ``look`` is not a look.
@@ -671,7 +671,7 @@ def stylize(
     clock = _Clock(profile, dev)
     clock.note(device=str(dev), precision=_dev.precision_name(dtype))
     if not isinstance(plate, Plate):
-        raise KnobError(f"stylize needs a Plate, got {type(plate).__name__}")
+        raise SettingsError(f"stylize needs a Plate, got {type(plate).__name__}")
     if s == 0.0:
         # Nothing to mix in: the input RGB, bit for bit (and no network run).
         from ..io.lumachroma import luminance_only as _is_luminance
@@ -803,7 +803,7 @@ def collect_stats(
         NormStats on the CPU.
 
     Raises:
-        KnobError: no plates, or something other than Plates.
+        SettingsError: no plates, or something other than Plates.
     """
     from ..model import NormStats
 
@@ -816,7 +816,7 @@ def collect_stats(
     clock = _Clock(None)
     for i, plate in enumerate(items):
         if not isinstance(plate, Plate):
-            raise KnobError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
+            raise SettingsError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
         plate = _as_rgb_plate(plate, layer)
         frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
@@ -829,5 +829,5 @@ def collect_stats(
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, thumb).to("cpu"))
     if not collected:
-        raise KnobError("collect_stats needs at least one plate, got none")
+        raise SettingsError("collect_stats needs at least one plate, got none")
     return collected[0] if len(collected) == 1 else NormStats.merge(collected)

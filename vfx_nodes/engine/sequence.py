@@ -51,11 +51,11 @@ from typing import IO, Any, Literal
 from .._atomic import target_of_temporary
 from ..errors import (
     FrameRangeError,
-    KnobError,
     MissingFrameError,
     PlateError,
     PlateWriteError,
     RenderCancelled,
+    SettingsError,
 )
 from ..policy.frames import (
     STILL_FRAME,
@@ -440,11 +440,11 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
                            kwargs: Mapping[str, Any], rio: RenderIO) -> tuple[Any, str, tuple[int, ...]]:
     if stats is None or (isinstance(stats, str) and stats == "frame"):
         if stats_file is not None:
-            raise KnobError("stats_file is only used with stats='shot'")
+            raise SettingsError("stats_file is only used with stats='shot'")
         return None, "frame", ()
     if isinstance(stats, str):
         if stats != "shot":
-            raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
+            raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
         made_from = stats_provenance(look, shot, kwargs)
         if stats_file is not None and os.path.exists(stats_file):
             cls = rio.normstats
@@ -457,7 +457,7 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
             _save_stats(ns, stats_file, made_from)
         return ns, "shot", picked
     if not hasattr(stats, "layers"):
-        raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {type(stats).__name__}")
+        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {type(stats).__name__}")
     return stats, "given", ()
 
 
@@ -503,7 +503,7 @@ def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mappin
     if keys:
         what = {"look": "another look", "frames": "another frame range", "settings": "other settings"}
         diffs = [f"{k} {recorded.get(k)!r} (this render: {now[k]!r})" for k in keys]
-        raise KnobError(f"statistics file {os.fspath(path)!r} was made for "
+        raise SettingsError(f"statistics file {os.fspath(path)!r} was made for "
                         f"{' and '.join(what[k] for k in keys)}: {'; '.join(diffs)}. "
                         "Delete it to collect the shot statistics again")
 
@@ -522,9 +522,9 @@ def _check_stats_target(stats_file: Any) -> None:
         return
     folder = os.path.dirname(os.path.abspath(os.fspath(stats_file)))
     if not os.path.isdir(folder):
-        raise KnobError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder does not exist")
+        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder does not exist")
     if not os.access(folder, os.W_OK):
-        raise KnobError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder is not writable")
+        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder is not writable")
 
 
 def _is_cancelled(cancel: CancelToken) -> bool:
@@ -534,7 +534,7 @@ def _is_cancelled(cancel: CancelToken) -> bool:
         return cancel.is_set()
     if callable(cancel):
         return bool(cancel())
-    raise KnobError(f"cancel must be a threading.Event or a callable, got {type(cancel).__name__}")
+    raise SettingsError(f"cancel must be a threading.Event or a callable, got {type(cancel).__name__}")
 
 
 # --- the render -----------------------------------------------------------------------------------
@@ -581,7 +581,7 @@ def render_sequence(
         stats_file: with ``stats="shot"``, a safetensors file to load the shot
             statistics from if it exists, else to save them to; give every chunk of a
             farm job the same file. It records the look, range and settings it was
-            made from; a file made from others is refused (``KnobError``) before
+            made from; a file made from others is refused (``SettingsError``) before
             any work, and its folder is checked before the shot is read.
         stats_samples: how many frames shot statistics sample (evenly spaced).
         progress: ``callback(done, total, frame)``, called with ``(0, total, None)``
@@ -606,7 +606,7 @@ def render_sequence(
             them exists (even with it); raised before any frame is rendered, listing them.
         PlateReadError: an input frame could not be read (the message names the frame);
             frames rendered before it are kept, so a re-run resumes there.
-        KnobError: an unknown or bad keyword.
+        SettingsError: an unknown or bad keyword.
     """
     t0 = time.perf_counter()
     rio = (io or RenderIO()).resolved()
@@ -624,14 +624,14 @@ def render_sequence(
 
         log.warning("render: %s", PNG_LOSSES)
     if int(stats_samples) < 1:
-        raise KnobError(f"stats_samples must be ≥ 1, got {stats_samples}")
+        raise SettingsError(f"stats_samples must be ≥ 1, got {stats_samples}")
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
     if (isinstance(stats, str) and stats not in ("frame", "shot")) or (
             stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
         shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
-        raise KnobError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
+        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
     if stats_file is not None and stats != "shot":
-        raise KnobError("stats_file holds shot statistics; use it with stats='shot'")
+        raise SettingsError("stats_file holds shot statistics; use it with stats='shot'")
     _check_stats_target(stats_file)
 
     stylize = rio.stylize
@@ -641,10 +641,11 @@ def render_sequence(
         valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
         unknown = sorted(k for k in stylize_kwargs if k not in valid)
         if unknown:
-            raise KnobError(f"unknown render setting(s) {', '.join(unknown)}; valid settings are {', '.join(valid)}")
+            raise SettingsError(f"unknown render setting(s) {', '.join(unknown)}; "
+                                f"valid settings are {', '.join(valid)}")
     bad_own = sorted(_OWN_KEYWORDS & set(stylize_kwargs))
     if bad_own:
-        raise KnobError(f"{', '.join(bad_own)} cannot be passed as a render setting")
+        raise SettingsError(f"{', '.join(bad_own)} cannot be passed as a render setting")
 
     # Orphans of a killed attempt at *these* frames; other chunks' files are not ours.
     remove_stale_temp_files(pout, todo)
@@ -803,19 +804,19 @@ def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
         The mean over frame pairs of the masked mean squared difference.
 
     Raises:
-        KnobError: fewer than two frames, shapes differ, or no overlap.
+        SettingsError: fewer than two frames, shapes differ, or no overlap.
     """
     import numpy as np
 
     arrs = [np.asarray(f, dtype=np.float64) for f in frames]
     if len(arrs) < 2:
-        raise KnobError(f"warping error needs at least 2 frames, got {len(arrs)}")
+        raise SettingsError(f"warping error needs at least 2 frames, got {len(arrs)}")
     if any(a.shape != arrs[0].shape for a in arrs):
-        raise KnobError(f"warping error: frames differ in shape ({sorted({a.shape for a in arrs})})")
+        raise SettingsError(f"warping error: frames differ in shape ({sorted({a.shape for a in arrs})})")
     dx, dy = (int(v) for v in shift)
     h, w = arrs[0].shape[:2]
     if abs(dx) >= w or abs(dy) >= h:
-        raise KnobError(f"warping error: a shift of ({dx}, {dy}) leaves no overlap in a {w}×{h} frame")
+        raise SettingsError(f"warping error: a shift of ({dx}, {dy}) leaves no overlap in a {w}×{h} frame")
     # Overlap in frame t coordinates: 0 ≤ y+dy < h and 0 ≤ x+dx < w.
     ys, xs = slice(max(0, -dy), min(h, h - dy)), slice(max(0, -dx), min(w, w - dx))
     ys_prev, xs_prev = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)

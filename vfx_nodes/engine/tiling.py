@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..errors import KnobError
+from ..errors import SettingsError
 
 __all__ = [
     "FEATHER",
@@ -218,16 +218,16 @@ class TileGrid:
             align: the network's total stride (power of two); 16 suits stride 2–16.
 
         Raises:
-            KnobError: a negative tile or halo, or an empty frame.
+            SettingsError: a negative tile or halo, or an empty frame.
         """
         if height < 1 or width < 1:
-            raise KnobError(f"cannot tile an empty frame of {width}×{height} pixels")
+            raise SettingsError(f"cannot tile an empty frame of {width}×{height} pixels")
         if tile < 0:
-            raise KnobError(f"tile must be ≥ 0 pixels (0 = untiled), got {tile}")
+            raise SettingsError(f"tile must be ≥ 0 pixels (0 = untiled), got {tile}")
         if halo < 0:
-            raise KnobError(f"halo must be ≥ 0 pixels, got {halo}")
+            raise SettingsError(f"halo must be ≥ 0 pixels, got {halo}")
         if align < 1:
-            raise KnobError(f"align must be ≥ 1, got {align}")
+            raise SettingsError(f"align must be ≥ 1, got {align}")
         if tile == 0:
             return cls.whole(height, width, halo, align)
         tile = max(tile, 2 * align)

@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExportError, KnobError, LookError
+from ..errors import ExportError, LookError, SettingsError
 from .host import TORCHSCRIPT_OPERATORS, HostModule, build_host_module
 
 __all__ = [
@@ -69,7 +69,7 @@ def _stats(stats: Any, look: Any) -> tuple[Any, str]:
         return stats, "frozen (given statistics)"
     if isinstance(stats, (str, os.PathLike)):
         return NormStats.load(stats), f"frozen (from {Path(stats).name})"
-    raise KnobError(f"stats must be None, 'look', NormStats or a statistics file path, got {type(stats).__name__}")
+    raise SettingsError(f"stats must be None, 'look', NormStats or a statistics file path, got {type(stats).__name__}")
 
 
 def _name(name: str | None, look: Any) -> str:

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import KnobError, TrainingDataError, TrainingDivergedError, TrainingInterrupted
+from ..errors import SettingsError, TrainingDataError, TrainingDivergedError, TrainingInterrupted
 from . import checkpoint as ckpt
 from .data import DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops, split_by_sequence
 from .distributed import DistContext, init_distributed
@@ -194,51 +194,51 @@ class TrainConfig:
         return dataclasses.replace(self, **fill)
 
     def validate(self) -> None:
-        """Raise :class:`KnobError` for values that cannot train."""
+        """Raise :class:`SettingsError` for values that cannot train."""
         def positive(name: str, value: float) -> None:
             if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-                raise KnobError(f"{name} must be a positive number, got {value!r}")
+                raise SettingsError(f"{name} must be a positive number, got {value!r}")
 
         for name in ("steps", "size", "batch", "eval_every", "checkpoint_every", "log_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise KnobError(f"{name} must be a positive integer, got {v!r}")
+                raise SettingsError(f"{name} must be a positive integer, got {v!r}")
         if self.size < 16:
-            raise KnobError(f"size must be at least 16 pixels, got {self.size}")
+            raise SettingsError(f"size must be at least 16 pixels, got {self.size}")
         for name in ("lr", "d_lr"):
             positive(name, getattr(self, name))
         for name in ("content_weight", "style_weight", "tv_weight", "adv_weight"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
-                raise KnobError(f"{name} must be a number ≥ 0, got {v!r}")
+                raise SettingsError(f"{name} must be a number ≥ 0, got {v!r}")
         if not 0.0 <= self.d_beta1 < 1.0:
-            raise KnobError(f"d_beta1 must be in [0, 1), got {self.d_beta1}")
+            raise SettingsError(f"d_beta1 must be in [0, 1), got {self.d_beta1}")
         if not 0.0 <= self.ema_decay < 1.0:
-            raise KnobError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+            raise SettingsError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.arch not in ARCH_CHOICES:
             from ..errors import close_matches
-            raise KnobError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
+            raise SettingsError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
         if self.init not in INIT_CHOICES:
-            raise KnobError(f"init must be one of {', '.join(INIT_CHOICES)}, got {self.init!r}")
+            raise SettingsError(f"init must be one of {', '.join(INIT_CHOICES)}, got {self.init!r}")
         if self.init == "arbitrary" and self.arch != "arbitrary":
-            raise KnobError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
+            raise SettingsError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
                             f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
         if self.time_limit is not None:
             positive("time_limit", self.time_limit)
         if self.adv_mode not in ("lsgan", "hinge", "bce"):
-            raise KnobError(f"adv_mode must be lsgan, hinge or bce, got {self.adv_mode!r}")
+            raise SettingsError(f"adv_mode must be lsgan, hinge or bce, got {self.adv_mode!r}")
         for name in ("d_width", "d_layers"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise KnobError(f"{name} must be a positive integer, got {v!r}")
+                raise SettingsError(f"{name} must be a positive integer, got {v!r}")
         if self.precision not in ("auto", "bf16", "fp32"):
-            raise KnobError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+            raise SettingsError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
         if self.grad_clip is not None:
             positive("grad_clip", self.grad_clip)
         if self.warmup is not None and self.warmup < 0:
-            raise KnobError(f"warmup must be ≥ 0, got {self.warmup}")
+            raise SettingsError(f"warmup must be ≥ 0, got {self.warmup}")
         if not 0.0 <= self.min_lr_factor <= 1.0:
-            raise KnobError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
+            raise SettingsError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
         if not self.style:
             raise TrainingDataError("no style image given: pass at least one --style IMAGE")
         if not self.content:
@@ -836,7 +836,7 @@ def score_from(losses: dict[str, float], cfg: TrainConfig) -> float:
 
 def _filled(value: Any, name: str) -> Any:
     if value is None:  # pragma: no cover - TrainConfig.resolved() fills every recipe field
-        raise KnobError(f"{name} was left unset")
+        raise SettingsError(f"{name} was left unset")
     return value
 
 
@@ -861,7 +861,7 @@ def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Pro
     Raises:
         TrainingDataError: no usable content or style images.
         TrainingDivergedError: the losses became NaN or infinite.
-        KnobError: a setting out of range.
+        SettingsError: a setting out of range.
         KeyboardInterrupt: after Ctrl-C or SIGTERM, once the checkpoint is written.
     """
     run = _Run(config, loss_network=loss_network, progress=progress)

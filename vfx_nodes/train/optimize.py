@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import KnobError
+from ..errors import SettingsError
 
 __all__ = ["GATYS_RECIPE", "INITS", "OPTIMIZERS", "OptimizeResult", "level_steps", "optimize_image",
            "optimize_plate", "plan", "pyramid"]
@@ -81,11 +81,11 @@ class _Diverged(Exception):
 
 def _check(steps: int, optimizer: str, lr: float) -> None:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise KnobError(f"steps must be a positive integer, got {steps!r}")
+        raise SettingsError(f"steps must be a positive integer, got {steps!r}")
     if optimizer not in OPTIMIZERS:
-        raise KnobError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        raise SettingsError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     if not (lr > 0 and math.isfinite(lr)):
-        raise KnobError(f"lr must be a positive number, got {lr!r}")
+        raise SettingsError(f"lr must be a positive number, got {lr!r}")
 
 
 def optimize_image(content: Any, objective: Any, *, steps: int = 300, optimizer: str = "adam",
@@ -203,7 +203,7 @@ def pyramid(height: int, width: int, levels: int | None = None,
         ``[(h, w), ...]`` coarse to fine; the last is ``(height, width)``.
     """
     if levels is not None and (isinstance(levels, bool) or not isinstance(levels, int) or levels < 1):
-        raise KnobError(f"levels must be a positive integer, got {levels!r}")
+        raise SettingsError(f"levels must be a positive integer, got {levels!r}")
     sizes = [(int(height), int(width))]
     while True:
         h, w = sizes[0]
@@ -310,9 +310,9 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     lr = (1.0 if optimizer == "lbfgs" else 0.02) if lr is None else float(lr)
     _check(steps, optimizer, lr)
     if not (isinstance(init, str) and init in INITS) and not isinstance(init, torch.Tensor):
-        raise KnobError(f"init must be one of {', '.join(INITS)} or a tensor, got {init!r}")
+        raise SettingsError(f"init must be one of {', '.join(INITS)} or a tensor, got {init!r}")
     if isinstance(init, str) and init == "instant" and any(isinstance(s, torch.Tensor) for s in style):
-        raise KnobError("init='instant' needs the style images as files")
+        raise SettingsError("init='instant' needs the style images as files")
 
     working = working_space or DEFAULT_WORKING_SPACE
     src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE

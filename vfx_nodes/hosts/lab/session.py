@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from ...errors import (
-    KnobError,
     LookError,
     PlateError,
     PlateNotFoundError,
     RenderCancelled,
+    SettingsError,
     VfxNodesError,
 )
 from ...nodes.builtin import StyleTransfer
@@ -272,7 +272,7 @@ class LabSession:
     def set_method(self, method: str) -> None:
         """``instant``, ``optimize`` or ``look`` (see :data:`METHODS`)."""
         if method not in METHODS:
-            raise KnobError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+            raise SettingsError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
         self.method = method
 
     def set_knob(self, name: str, value: Any) -> Any:
@@ -341,7 +341,7 @@ class LabSession:
 
         Raises:
             PlateError: no plate open.
-            LookError, KnobError, ColorSpaceError: what :func:`vfx_nodes.stylize` raises.
+            LookError, SettingsError, ColorSpaceError: what :func:`vfx_nodes.stylize` raises.
             RenderCancelled: the job was cancelled.
         """
         job = job or Job()
@@ -507,7 +507,7 @@ class LabSession:
         if not target.parent.is_dir():
             raise LookError(f"cannot write the look to {target}: its folder does not exist")
         if not (minutes > 0):
-            raise KnobError(f"time limit must be > 0 minutes, got {minutes!r}")
+            raise SettingsError(f"time limit must be > 0 minutes, got {minutes!r}")
 
         class _Sink(Progress):
             def update(self, step: int, values: Any = None, *, force: bool = False,
