@@ -42,7 +42,6 @@ import inspect
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -69,6 +68,7 @@ from ..policy.frames import (
     sample_frames,
     still_pattern,
 )
+from ..policy.progress import ProgressLine, format_duration
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ class RenderReport:
         fps = len(self.rendered) / self.seconds if self.seconds > 0 and self.rendered else 0.0
         text = (f"rendered {len(self.rendered)}, skipped {len(self.skipped)} (already done), "
                 f"missing {len(self.missing)} of {len(self.frames)} frames in "
-                f"{_clock(self.seconds)} ({fps:.2f} fps), {self.stats} statistics")
+                f"{format_duration(self.seconds)} ({fps:.2f} fps), {self.stats} statistics")
         if self.chunk:
             text += f", chunk {self.chunk[0]}/{self.chunk[1]}"
         if self.missing:
@@ -251,18 +251,12 @@ class RenderReport:
         return text
 
 
-def _clock(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 # --- progress -------------------------------------------------------------------------------
 
 
-class ProgressBar:
-    """A small progress printer for :func:`render_sequence`'s ``progress`` callback.
+class ProgressBar(ProgressLine):
+    """The render's progress line for :func:`render_sequence`'s ``progress`` callback,
+    printed by the project's one printer (:class:`vfx_nodes.policy.progress.ProgressLine`).
 
     On a terminal it redraws one line with ``\\r``; elsewhere (farm logs, pipes) it prints
     one plain line per frame, which log collectors keep. No third-party dependency.
@@ -280,13 +274,10 @@ class ProgressBar:
 
     def __init__(self, stream: IO[str] | None = None, *, label: str = "render",
                  tty: bool | None = None, width: int = 24):
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        self.tty = bool(isatty and isatty()) if tty is None else bool(tty)
+        super().__init__(stream, tty=tty)  # every frame is shown: no rate limit
         self.label = label
         self.width = int(width)
         self._start: float | None = None
-        self._drawn = False
 
     def line(self, done: int, total: int, frame: int | None) -> str:
         """The text shown for this state (without ``\\r`` or newline)."""
@@ -295,32 +286,21 @@ class ProgressBar:
             self._start = now
         elapsed = now - self._start
         rate = done / elapsed if done and elapsed > 0 else 0.0
-        eta = _clock((total - done) / rate) if rate > 0 else "--:--"
+        eta = format_duration((total - done) / rate) if rate > 0 else "--:--"
         filled = self.width * done // total if total else self.width
         bar = "#" * filled + "." * (self.width - filled)
         where = f" frame {frame}" if frame is not None else ""
         return (f"{self.label} [{bar}] {done}/{total}{where}  {rate:.2f} fps  "
-                f"elapsed {_clock(elapsed)}  ETA {eta}")
+                f"elapsed {format_duration(elapsed)}  ETA {eta}")
 
     def __call__(self, done: int, total: int, frame: int | None) -> None:
         if done == 0:
             self._start = time.perf_counter()
         text = self.line(done, total, frame)
-        if self.tty:
-            self.stream.write("\r" + text + "\x1b[K")
-            self._drawn = True
-            if done >= total:
-                self.close()
-        elif done > 0:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the terminal line (call once at the end; harmless twice)."""
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        if self.tty or done > 0:  # a log gets no line for the start
+            self.show(text, force=True)
+        if self.tty and done >= total:
+            self.close()
 
 
 # --- temporary files --------------------------------------------------------------------------

@@ -1,31 +1,20 @@
-"""A one-line progress printer (no tqdm dependency).
-
-On a terminal it redraws one line with ``\\r`` (step, losses, it/s, ETA) at most a few
-times a second; when the stream is not a terminal (a farm log, a pipe) it stays quiet
-except for one full line every ``log_every_s`` seconds, so logs stay readable.
+"""Training's progress line: step, losses, it/s, ETA — printed by the project's one
+printer, :class:`vfx_nodes.policy.progress.ProgressLine` (a few redraws a second on a
+terminal; one full line every ``log_every_s`` seconds in a farm log).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Mapping
 from typing import TextIO
 
+from ..policy.progress import ProgressLine, format_duration
+
 __all__ = ["Progress", "format_duration"]
 
 
-def format_duration(seconds: float) -> str:
-    """``75`` → ``"1:15"``, ``3725`` → ``"1:02:05"``; unknown → ``"?"``."""
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        return "?"
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-class Progress:
+class Progress(ProgressLine):
     """Prints ``step N/T  loss=… it/s ETA`` as training goes.
 
     Args:
@@ -40,19 +29,11 @@ class Progress:
     def __init__(self, total: int, start: int = 0, *, stream: TextIO | None = None,
                  tty: bool | None = None, log_every_s: float = 30.0, min_redraw_s: float = 0.2,
                  enabled: bool = True, clock=time.monotonic) -> None:
+        super().__init__(stream, tty=tty, log_every_s=log_every_s, min_redraw_s=min_redraw_s,
+                         enabled=enabled, clock=clock)
         self.total = int(total)
         self.start = int(start)
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", None)
-        self.tty = bool(isatty()) if tty is None and callable(isatty) else bool(tty)
-        self.log_every_s = log_every_s
-        self.min_redraw_s = min_redraw_s
-        self.enabled = enabled
-        self._clock = clock
         self._t0 = clock()
-        self._last = -float("inf")
-        self._width = 0
-        self.lines = 0
 
     def rate(self, step: int) -> float:
         """Steps per second since start."""
@@ -79,38 +60,7 @@ class Progress:
 
     def update(self, step: int, values: Mapping[str, float] | None = None, *, force: bool = False,
                fraction: float | None = None) -> None:
-        """Show progress at ``step``; rate-limited unless ``force`` (``fraction``: see :meth:`line`)."""
-        if not self.enabled:
-            return
-        now = self._clock()
-        wait = self.min_redraw_s if self.tty else self.log_every_s
-        if not force and now - self._last < wait and step < self.total:
-            return
-        self._last = now
-        text = self.line(step, values, fraction)
-        if self.tty:
-            pad = max(0, self._width - len(text))
-            self.stream.write("\r" + text + " " * pad)
-            self._width = len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.lines += 1
-        self.stream.flush()
-
-    def message(self, text: str) -> None:
-        """Print a full line (an evaluation result) without breaking the progress line."""
-        if not self.enabled:
-            return
-        if self.tty and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self._width = 0
-            self._last = -float("inf")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the progress line."""
-        if self.enabled and self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
+        """Show progress at ``step``; rate-limited unless ``force`` or the last step
+        (``fraction``: see :meth:`line`)."""
+        if self.enabled:
+            self.show(self.line(step, values, fraction), force=force or step >= self.total)
