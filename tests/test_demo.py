@@ -20,6 +20,7 @@ import pytest
 
 from vfx_nodes.cli import demo
 from vfx_nodes.cli.main import main
+from vfx_nodes.color import review
 from vfx_nodes.errors import LookNotFoundError
 from vfx_nodes.io import read_plate
 from vfx_nodes.looks import (
@@ -176,14 +177,14 @@ def test_demo_png_geometry_and_compositing(demo_run: tuple[Path, str]) -> None:
     assert clear.any()
     for c in ("R", "G", "B"):
         np.testing.assert_array_equal(after.channel(c)[clear], before.channel(c)[clear])
-    bg = np.full(3, demo._CHECKER_GREYS[0], np.float32)
+    bg = np.full(3, review.CHECKER_GREYS[0], np.float32)
     for panel, plate in ((left, before), (right, after)):
         rgb = plate.channels(("R", "G", "B"))[0, 0]  # EXR stores channels sorted
         want = np.clip(display_view_rgb((rgb + bg)[None], "ACEScg"), 0, 1)[0]
         np.testing.assert_allclose(panel[0, 0], want, atol=0.5 / 255 + 1e-6)
     # The display window's outline is drawn one pixel outside it.
     ox, oy = -x0 - 1, -y0 - 1
-    assert np.allclose(left[oy, ox:ox + SIZE[0] + 2], round(demo._OUTLINE * 255) / 255)
+    assert np.allclose(left[oy, ox:ox + SIZE[0] + 2], round(review.OUTLINE * 255) / 255)
 
 
 def test_before_after_composites_over_the_checkerboard_through_the_view() -> None:
@@ -199,7 +200,7 @@ def test_before_after_composites_over_the_checkerboard_through_the_view() -> Non
                  data_window=(-1, -1, 2, 2), display_window=(0, 0, 1, 1), colorspace="ACEScg")
     img = demo.before_after(wide, wide, labels=None)
     assert img.shape == (4, 4 + demo.PANEL_GAP + 4, 3)
-    bg = demo._CHECKER_GREYS[0]  # one 4-px square covers the whole 4×4 panel
+    bg = review.CHECKER_GREYS[0]  # one 4-px square covers the whole 4×4 panel
     inner = img[1:3, 1:3]
     expect = np.stack([
         [np.full(3, bg, np.float32), np.array([4.0, 0, 0], np.float32)],
@@ -209,7 +210,7 @@ def test_before_after_composites_over_the_checkerboard_through_the_view() -> Non
     np.testing.assert_allclose(inner, want, atol=1e-6)
     np.testing.assert_array_equal(img[:, :4], img[:, 4 + demo.PANEL_GAP:])
     assert np.all(img[:, 4:4 + demo.PANEL_GAP] == np.float32(0.08))
-    assert np.all(img[0, :4] == np.float32(demo._OUTLINE))  # outline in the overscan row
+    assert np.all(img[0, :4] == np.float32(review.OUTLINE))  # outline in the overscan row
 
 
 def test_demo_with_another_look_and_input_untouched(tmp_path: Path, small_look: Path,

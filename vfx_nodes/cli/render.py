@@ -24,8 +24,9 @@ import signal
 import sys
 from typing import Any
 
+from ..engine.farm import openjd_template
 from ..errors import SettingsError
-from ..policy.frames import chunk_frames, format_frames, parse_frames, split_by_size
+from ..policy.frames import chunk_frames, format_frames
 
 # Knobs of StyleTransfer that are not per-frame settings of stylize (files handled here).
 _NOT_FLAGS = {"look", "stats_file", "style"}
@@ -122,58 +123,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="print an Open Job Description job template for this render and exit")
     farm.add_argument("--chunk-size", type=int, default=10, metavar="FRAMES",
                       help="frames per farm task for --openjd-template (default: 10)")
-
-
-def openjd_template(input: str, output: str, look: str, frames: str, *, chunk_size: int = 10,
-                    stats_file: str | None = None, extra_args: list[str] | tuple[str, ...] = (),
-                    name: str | None = None) -> dict[str, Any]:
-    """An Open Job Description job template rendering ``frames`` in chunks.
-
-    One task per chunk (``--chunk K/N``, ``N = ceil(len(frames) / chunk_size)``; chunks
-    differ in length by at most one frame). With ``stats_file`` a first step computes the
-    shot statistics (``--stats-only``) and the render step depends on it, so every task
-    reads the same statistics.
-
-    Args:
-        input, output, look: as for ``vfx-style render`` (paths as the farm sees them).
-        frames: the whole shot's frame range.
-        chunk_size: frames per task (at most).
-        stats_file: shot statistics file shared by every task (``None`` = per-frame stats).
-        extra_args: more ``vfx-style render`` arguments (knob flags) for every task.
-        name: job name (default: from the output pattern).
-
-    Returns:
-        The template as a dict (``specificationVersion: jobtemplate-2023-09``); dump it
-        as JSON or YAML and submit it (e.g. ``openjd run`` or AWS Deadline Cloud).
-
-    Raises:
-        FrameRangeError: bad frame range or chunk size.
-    """
-    shot = parse_frames(frames)
-    n = len(split_by_size(shot, int(chunk_size)))
-    text = format_frames(shot)
-    common = ["render", "--input", input, "--output", output, "--look", look, "--frames", text,
-              *extra_args]
-    steps: list[dict[str, Any]] = []
-    render_args = common + ["--chunk", f"{{{{Task.Param.Chunk}}}}/{n}"]
-    if stats_file:
-        render_args += ["--stats", "shot", "--stats-file", stats_file]
-        steps.append({
-            "name": "ShotStatistics",
-            "script": {"actions": {"onRun": {
-                "command": "vfx-style",
-                "args": common + ["--stats", "shot", "--stats-file", stats_file, "--stats-only"]}}},
-        })
-    render_step: dict[str, Any] = {
-        "name": "Render",
-        "parameterSpace": {"taskParameterDefinitions": [{"name": "Chunk", "type": "INT", "range": f"1-{n}"}]},
-        "script": {"actions": {"onRun": {"command": "vfx-style", "args": render_args}}},
-    }
-    if stats_file:
-        render_step["dependencies"] = [{"dependsOn": "ShotStatistics"}]
-    steps.append(render_step)
-    job_name = name or f"vfx-style render {os.path.basename(output)} {text}"
-    return {"specificationVersion": "jobtemplate-2023-09", "name": job_name[:128], "steps": steps}
 
 
 def _extra_args(argv: argparse.Namespace) -> list[str]:
