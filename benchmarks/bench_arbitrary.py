@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from vfx_nodes.train.data import load_rgb
 
     srgb = "sRGB Encoded Rec.709 (sRGB)"
-    emb = arb.StylePredictor().embed(load_rgb(str(style), working_space=srgb))
+    emb = arb.StylePredictor().embed(load_rgb(str(style), working_colorspace=srgb))
     look = vn.look_from_style([str(style)])
     _predict, transform = arb.magenta_model_paths()
     h, w = args.height, args.width
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from test_model_arbitrary import _float_graph, _run_graph  # the test's graph surgery
 
-    plate = load_rgb(str(root / "exr" / "ScanLines" / "Cannon.exr"), working_space=srgb)
+    plate = load_rgb(str(root / "exr" / "ScanLines" / "Cannon.exr"), working_colorspace=srgb)
     t = torch.from_numpy(plate).permute(2, 0, 1)[None]
     content = np.ascontiguousarray(
         torch.nn.functional.interpolate(t, size=(384, 384), mode="area")[0].permute(1, 2, 0).numpy())

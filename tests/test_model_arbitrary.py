@@ -107,8 +107,8 @@ def test_difference_to_the_int8_graph_is_quantisation_noise(style_corpus, exr_co
     from vfx_nodes.train.data import load_rgb
 
     srgb = "sRGB Encoded Rec.709 (sRGB)"
-    embedding = arb.StylePredictor().embed(load_rgb(str(style_corpus / "shipwreck.jpg"), working_space=srgb))
-    plate = load_rgb(str(exr_corpus / "ScanLines" / "Cannon.exr"), working_space=srgb)
+    embedding = arb.StylePredictor().embed(load_rgb(str(style_corpus / "shipwreck.jpg"), working_colorspace=srgb))
+    plate = load_rgb(str(exr_corpus / "ScanLines" / "Cannon.exr"), working_colorspace=srgb)
     x = torch.from_numpy(plate).permute(2, 0, 1)[None]
     content = torch.nn.functional.interpolate(x, size=(384, 384), mode="area")[0].permute(1, 2, 0).numpy()
     content = np.ascontiguousarray(content)

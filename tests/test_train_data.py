@@ -152,10 +152,10 @@ def test_png_decodes_to_working_space_and_short_side(tmp_path):
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (40, 60, 3))
     p = _png(tmp_path / "a.png", rgb)
-    out = load_rgb(str(p), working_space=SRGB)
+    out = load_rgb(str(p), working_colorspace=SRGB)
     assert out.dtype == np.float32 and out.shape == (40, 60, 3)
     np.testing.assert_allclose(out, rgb / 255.0, atol=1e-5)  # sRGB → sRGB is the identity
-    s = load_image_set([str(p)], size=20, working_space=SRGB)
+    s = load_image_set([str(p)], size=20, working_colorspace=SRGB)
     assert tuple(s.images[0].shape) == (3, 20, 30)
     assert float(s.images[0].min()) >= 0 and float(s.images[0].max()) <= 1
 
@@ -182,7 +182,7 @@ def test_exr_goes_through_ocio_is_clamped_and_keeps_the_data_window(tmp_path):
     from vfx_nodes.color import convert_rgb
 
     path, rgb = _exr_plate(tmp_path)
-    out = load_rgb(str(path), working_space=SRGB, colorspace="ACEScg")
+    out = load_rgb(str(path), working_colorspace=SRGB, colorspace="ACEScg")
     assert out.shape == (6, 10, 3)  # the data window's pixels, not the display window
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
     # NaN/Inf → 0 before the transform; the negative value goes through OCIO as it is
@@ -197,7 +197,7 @@ def test_exr_layer_selection(tmp_path):
     from vfx_nodes.color import convert_rgb
 
     path, _ = _exr_plate(tmp_path)
-    out = load_rgb(str(path), working_space=SRGB, colorspace="ACEScg", layer="left")
+    out = load_rgb(str(path), working_colorspace=SRGB, colorspace="ACEScg", layer="left")
     ref = convert_rgb(np.full((1, 1, 3), 0.25, np.float32), "ACEScg", SRGB)[0, 0]
     np.testing.assert_allclose(out, np.broadcast_to(ref, out.shape), atol=1e-5)
 
@@ -208,7 +208,7 @@ def test_unreadable_files_are_reported_by_name_not_dropped(tmp_path, caplog):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     missing = tmp_path / "missing.png"
     report = DataReport()
-    s = load_image_set([str(good), str(bad), str(missing)], size=8, working_space=SRGB, report=report)
+    s = load_image_set([str(good), str(bad), str(missing)], size=8, working_colorspace=SRGB, report=report)
     assert s.names == [str(good)]
     assert [p for p, _ in report.unreadable] == [str(bad), str(missing)]
     assert all(reason for _, reason in report.unreadable)
@@ -220,7 +220,7 @@ def test_empty_set_is_an_error(tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
     with pytest.raises(TrainingDataError, match="no usable style images.*bad.jpg"):
-        load_image_set([str(bad)], size=8, working_space=SRGB, what="style")
+        load_image_set([str(bad)], size=8, working_colorspace=SRGB, what="style")
 
 
 # --- crops and flips --------------------------------------------------------------------------
@@ -251,6 +251,30 @@ def test_real_sequence_pattern_and_damaged_files(exr_corpus):
     assert len({sequence_name(p) for p in frames}) == 1
     files = sorted(str(p) for p in (exr_corpus / "Damaged").iterdir())[:4]
     report = DataReport()
-    s = load_image_set(frames[:1] + files, size=16, working_space=SRGB, report=report)
+    s = load_image_set(frames[:1] + files, size=16, working_colorspace=SRGB, report=report)
     assert len(s) == 1 and len(report.unreadable) == len(files)
     assert {p for p, _ in report.unreadable} == set(files)
+
+
+def test_the_old_working_space_spelling_still_works_with_a_warning(tmp_path):
+    """Issue 15.4: one vocabulary (working_colorspace); the old keyword is kept one release."""
+    import warnings
+
+    from PIL import Image
+
+    from vfx_nodes.train.loop import TrainConfig
+
+    p = tmp_path / "a.png"
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(p)
+    with pytest.warns(DeprecationWarning, match="working_space is deprecated; use working_colorspace"):
+        old = load_rgb(str(p), working_space=SRGB)
+    np.testing.assert_array_equal(old, load_rgb(str(p), working_colorspace=SRGB))
+    with pytest.warns(DeprecationWarning):
+        cfg = TrainConfig(content=["x"], style=["y"], out="o.safetensors", working_space="ACEScg")
+    assert cfg.working_colorspace == "ACEScg" and "working_space" not in cfg.to_json()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert TrainConfig(content=["x"], style=["y"], out="o.safetensors",
+                           working_colorspace="ACEScg").working_colorspace == "ACEScg"
+    with pytest.raises(TypeError, match="not both"), pytest.warns(DeprecationWarning):
+        TrainConfig(content=["x"], style=["y"], out="o.safetensors", working_space="a", working_colorspace="b")

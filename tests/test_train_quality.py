@@ -80,8 +80,8 @@ def test_short_run_learns_the_style_on_held_out_plates(tmp_path, style_corpus):
     #    stylising moves them a lot; the layout survives (see the contact sheets).
     srgb = "sRGB Encoded Rec.709 (sRGB)"
     _, test_files = split_by_sequence(collect_files(str(content)), cfg.test_fraction, cfg.seed)
-    held = load_image_set(test_files, size=128, working_space=srgb)
-    style_img = load_image_set([str(style)], size=128, working_space=srgb).images[0]
+    held = load_image_set(test_files, size=128, working_colorspace=srgb)
+    style_img = load_image_set([str(style)], size=128, working_colorspace=srgb).images[0]
     objective = StyleObjective(vgg, [style_img], content_layer="relu2_2", style_layers=["relu1_1", "relu2_1"])
     x = torch.stack([center_crop(t, 128) for t in held.images])
     ignore_plate = center_crop(style_img, 128)[None].expand_as(x).contiguous()

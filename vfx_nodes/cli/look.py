@@ -29,7 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="painting(s): EXR, PNG, JPEG or TIFF; several blend by weight "
                              "(e.g. oil.jpg watercolour.png:0.3; default weight 1)")
     parser.add_argument("--out", required=True, metavar="LOOK.safetensors", help="the look file to write")
-    parser.add_argument("--working-space", default=DEFAULT_WORKING_SPACE, metavar="NAME",
+    parser.add_argument("--working-colorspace", "--working-space", dest="working_colorspace",
+                        default=DEFAULT_WORKING_SPACE, metavar="NAME",
                         help="the look's working colourspace; the network expects display-encoded "
                              "images (default: %(default)s)")
     parser.add_argument("--style-colorspace", metavar="NAME",
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    look = look_from_style(args.style, working_colorspace=args.working_space,
+    look = look_from_style(args.style, working_colorspace=args.working_colorspace,
                            colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)
     styles = look.metadata["arbitrary"]["styles"]
     total = sum(s["weight"] for s in styles)

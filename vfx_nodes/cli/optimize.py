@@ -28,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="OUT.exr", help="output file (EXR or PNG)")
     parser.add_argument("--part", type=part_arg, help="EXR part name or index")
     parser.add_argument("--layer", default="", help="layer to stylise (default: main RGB)")
-    parser.add_argument("--working-space", default=DEFAULT_WORKING_SPACE, metavar="NAME",
+    parser.add_argument("--working-colorspace", "--working-space", dest="working_colorspace",
+                        default=DEFAULT_WORKING_SPACE, metavar="NAME",
                         help="colourspace the optimisation runs in (default: %(default)s)")
     parser.add_argument("--in-colorspace", metavar="NAME",
                         help="the plate's colourspace (default: what the file says)")
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                         fraction=losses.get("work"))
 
     new, result = optimize_plate(
-        plate, args.style, working_space=args.working_space, colorspace=args.in_colorspace,
+        plate, args.style, working_colorspace=args.working_colorspace, colorspace=args.in_colorspace,
         style_colorspace=args.style_colorspace, layer=args.layer, size=args.size or None,
         steps=args.steps, optimizer=args.optimizer, lr=args.lr, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, style_size=args.style_size,

@@ -59,7 +59,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="where the best look (by held-out score) is written")
     data.add_argument("--workdir", metavar="DIR",
                       help="checkpoints, metrics.jsonl, contact sheets (default: <out>.train)")
-    data.add_argument("--working-space", default=DEFAULT_WORKING_SPACE, metavar="NAME",
+    data.add_argument("--working-colorspace", "--working-space", dest="working_colorspace",
+                      default=DEFAULT_WORKING_SPACE, metavar="NAME",
                       help="the look's working colourspace (default: %(default)s)")
     data.add_argument("--in-colorspace", metavar="NAME",
                       help="colourspace of the content plates (default: what each file says)")
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch, lr=args.lr, d_lr=args.d_lr, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, adv_weight=args.adv_weight,
         adv_mode=args.adv_mode, arch=args.arch, init=args.init, time_limit=args.time_limit,
-        working_space=args.working_space,
+        working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, style_colorspace=args.style_colorspace,
         layer=args.layer, part=args.part, style_size=args.style_size,
         test_fraction=args.test_fraction, eval_every=args.eval_every,
@@ -185,7 +186,7 @@ def _run_keyframes(args: argparse.Namespace) -> int:
     cfg = KeyframeConfig(
         content=args.content, keyframes=[parse_keyframe(k) for k in args.keyframe], out=args.out,
         steps=400 if args.steps is None else args.steps, time_limit=args.time_limit,
-        frame_height=args.frame_height, working_space=args.working_space,
+        frame_height=args.frame_height, working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, painted_colorspace=args.painted_colorspace,
         layer=args.layer, part=args.part, seed=args.seed, device=args.device,
         **({"lr": args.lr} if args.lr is not None else {}))

@@ -262,7 +262,7 @@ class _Frame:
     residual: np.ndarray | None    # len(over)×3 mixing-space residual
     plate_space: str
     mix_space: str
-    working_space: str
+    working_colorspace: str
 
 
 def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace: str | None,
@@ -732,7 +732,7 @@ def stylize(
             dy = (styled - frame.net_in) @ LUMA_WEIGHTS
             styled = frame.net_in + dy[..., None]
         frame.net_in = _RELEASED
-        out = _convert(styled, frame.working_space, frame.mix_space, config)
+        out = _convert(styled, frame.working_colorspace, frame.mix_space, config)
         del styled
         if frame.over is not None:
             flat = out.reshape(-1, 3)

@@ -58,7 +58,7 @@ _STATS_PREFIX = "stats/"
 _RESERVED = ("format", "format_version", "arch", "settings", "normalization", "has_stats", "stats_count")
 
 
-def _default_working_space() -> str:
+def _default_working_colorspace() -> str:
     """The default working colourspace (:mod:`vfx_nodes.policy.colour`: no OCIO import,
     so the model room stays torch-only)."""
     from ..policy.colour import DEFAULT_WORKING_SPACE
@@ -112,7 +112,7 @@ def _document(generator: Generator, metadata: dict[str, Any] | None, stats: Norm
         "format_version": FORMAT_VERSION,
         "arch": generator.arch,
         "settings": dict(generator.settings),
-        "working_colorspace": _default_working_space(),
+        "working_colorspace": _default_working_colorspace(),
         "normalization": "instance",
         "has_stats": stats is not None,
         "library_version": _library_version(),

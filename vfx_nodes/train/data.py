@@ -237,21 +237,28 @@ def split_by_sequence(paths: Sequence[str], test_fraction: float = 0.2, seed: in
     return train, test
 
 
-def load_rgb(path: str, *, working_space: str, colorspace: str | None = None,
+def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: str | None = None,
              layer: str = "", part: int | str | None = None,
-             config: Any = None) -> np.ndarray:
+             config: Any = None, working_space: str | None = None) -> np.ndarray:
     """Decode one image into the working space: ``H×W×3`` float32 clamped to 0–1.
 
     The plate's RGB of ``layer`` is taken over its data window (overscan is real image;
     the black outside the data window is not), unpremultiplied by its alpha when it has
     one (OCIO transforms expect straight colour), converted by OCIO from ``colorspace``
     (default: what the file says, see :func:`vfx_nodes.io.read_plate`) to
-    ``working_space``, then NaN/Inf → 0 and clamped to the nominal 0–1.
+    ``working_colorspace``, then NaN/Inf → 0 and clamped to the nominal 0–1.
+
+    ``working_space`` is the deprecated spelling of ``working_colorspace``.
 
     Raises:
         PlateError and subclasses: the file cannot be read or lacks the layer.
         ColorSpaceError: an unknown colourspace.
     """
+    from ..policy.colour import DEFAULT_WORKING_SPACE
+    from ..policy.names import deprecated_alias
+
+    working_colorspace = deprecated_alias("working_colorspace", working_colorspace,
+                                          "working_space", working_space) or DEFAULT_WORKING_SPACE
     from ..color import convert_rgb, unpremultiply
     from ..io import luminance_chroma_to_rgb, read_plate
 
@@ -267,7 +274,7 @@ def load_rgb(path: str, *, working_space: str, colorspace: str | None = None,
     if src is None:
         from ..color.defaults import DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE
         src = DEFAULT_PLATE_SPACE if path.lower().endswith(".exr") else DEFAULT_RASTER_SPACE
-    out = convert_rgb(rgb, src, working_space, config=config)
+    out = convert_rgb(rgb, src, working_colorspace, config=config)
     out = np.nan_to_num(np.asarray(out, np.float32), nan=0.0, posinf=1.0, neginf=0.0)
     return np.clip(out, 0.0, 1.0)
 
@@ -308,10 +315,10 @@ class ImageSet:
         return sum(int(t.numel()) * 4 for t in self.images)
 
 
-def load_image_set(paths: Sequence[str], *, size: int, working_space: str,
+def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str | None = None,
                    colorspace: str | None = None, layer: str = "",
                    part: int | str | None = None, report: DataReport | None = None,
-                   what: str = "content", config: Any = None) -> ImageSet:
+                   what: str = "content", config: Any = None, working_space: str | None = None) -> ImageSet:
     """Decode every path once, convert, rescale and keep the tensors in memory.
 
     A file that cannot be decoded is logged by name with the reason and recorded in
@@ -322,6 +329,9 @@ def load_image_set(paths: Sequence[str], *, size: int, working_space: str,
     Raises:
         TrainingDataError: no file could be decoded (the message lists why each failed).
     """
+    from ..policy.names import deprecated_alias
+
+    working_colorspace = deprecated_alias("working_colorspace", working_colorspace, "working_space", working_space)
     import torch
 
     report = report if report is not None else DataReport()
@@ -329,7 +339,7 @@ def load_image_set(paths: Sequence[str], *, size: int, working_space: str,
     for p in paths:
         report.found.append(p)
         try:
-            rgb = load_rgb(p, working_space=working_space, colorspace=colorspace, layer=layer,
+            rgb = load_rgb(p, working_colorspace=working_colorspace, colorspace=colorspace, layer=layer,
                            part=part, config=config)
         except (VfxNodesError, OSError, ValueError) as exc:
             reason = str(exc) or type(exc).__name__

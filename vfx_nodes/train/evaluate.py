@@ -72,7 +72,7 @@ def evaluate_generator(generator: Any, images: Sequence[Any], objective: Any, *,
             "after": torch.cat(outs)}
 
 
-def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working_space: str,
+def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working_colorspace: str,
                   *, max_rows: int = 4, gap: int = 4) -> Path:
     """A before/after PNG: one row per image, the plate on the left, the look on the right.
 
@@ -83,7 +83,7 @@ def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working
     Args:
         before, after: N×3×S×S working-space tensors.
         path: the ``.png`` to write.
-        working_space: the colourspace of the tensors.
+        working_colorspace: the colourspace of the tensors.
         max_rows: rows shown.
         gap: grey gutter in pixels.
     """
@@ -101,7 +101,7 @@ def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working
         for c, t in enumerate((before[r], after[r])):
             x0 = gap + c * (s_w + gap)
             rgb = t.detach().float().cpu().numpy().transpose(1, 2, 0)
-            disp = display_view_rgb(np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0), working_space)
+            disp = display_view_rgb(np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0), working_colorspace)
             sheet[y0:y0 + s_h, x0:x0 + s_w] = np.clip(disp, 0.0, 1.0)
     plate = Plate(sheet, ("R", "G", "B"), pixel_types=("uint8",) * 3)
     out = Path(path)

@@ -133,7 +133,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
             if not os.path.isfile(path):
                 from ..errors import PlateNotFoundError
                 raise PlateNotFoundError(f"style image {path!r} does not exist")
-            arr = load_rgb(path, working_space=working, colorspace=colorspace, config=config)
+            arr = load_rgb(path, working_colorspace=working, colorspace=colorspace, config=config)
             name, digest = os.path.basename(path), file_sha256(path)
         try:
             embeddings.append(predictor.embed(arr))

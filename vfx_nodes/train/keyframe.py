@@ -88,7 +88,8 @@ class KeyframeConfig:
             style + content objective and the adversarial term.
         perceptual_layers: VGG19 layers of the perceptual loss.
         ema_decay: decay of the generator weight average the look is taken from.
-        working_space: the look's working colourspace (default: the project's).
+        working_colorspace: the look's working colourspace (default: the project's;
+            ``working_space`` is the deprecated spelling, kept for one release).
         in_colorspace: the plates' colourspace (default: what each file says).
         painted_colorspace: the painted frames' colourspace (default: what each says).
         layer, part: EXR layer and part of the plates.
@@ -110,13 +111,22 @@ class KeyframeConfig:
     adv_weight: float = 0.1
     perceptual_layers: Sequence[str] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     ema_decay: float = 0.95
-    working_space: str | None = None
+    working_colorspace: str | None = None
     in_colorspace: str | None = None
     painted_colorspace: str | None = None
     layer: str = ""
     part: int | str | None = None
     seed: int = 0
     device: str | None = None
+    #: deprecated spelling of ``working_colorspace`` (one release)
+    working_space: str | None = None
+
+    def __post_init__(self) -> None:
+        from ..policy.names import deprecated_alias
+
+        self.working_colorspace = deprecated_alias("working_colorspace", self.working_colorspace,
+                                                   "working_space", self.working_space)
+        self.working_space = None
 
     def validate(self) -> None:
         """Raise :class:`~vfx_nodes.errors.TrainingDataError` for settings that cannot train."""
@@ -210,9 +220,9 @@ def _prepare(cfg: KeyframeConfig, working: str) -> tuple[list[Any], list[Any], l
                 f"from --content {' '.join(map(str, cfg.content))})")
         if not os.path.isfile(painted_path):
             raise TrainingDataError(f"painted keyframe {painted_path!r} does not exist")
-        p = _load(shot[idx], "keyframe plate", working_space=working, colorspace=cfg.in_colorspace,
+        p = _load(shot[idx], "keyframe plate", working_colorspace=working, colorspace=cfg.in_colorspace,
                   layer=cfg.layer, part=cfg.part)
-        s = _load(painted_path, "painted keyframe", working_space=working,
+        s = _load(painted_path, "painted keyframe", working_colorspace=working,
                   colorspace=cfg.painted_colorspace)
         if tuple(p.shape[-2:]) != tuple(s.shape[-2:]):
             raise TrainingDataError(
@@ -228,7 +238,7 @@ def _prepare(cfg: KeyframeConfig, working: str) -> tuple[list[Any], list[Any], l
         if i in key_idx:
             continue
         try:
-            t = _fit_height(_load(f, "shot frame", working_space=working, colorspace=cfg.in_colorspace,
+            t = _fit_height(_load(f, "shot frame", working_colorspace=working, colorspace=cfg.in_colorspace,
                                   layer=cfg.layer, part=cfg.part), cfg.frame_height)
         except TrainingDataError as exc:
             log.warning("skipping %s", exc)
@@ -274,7 +284,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     from .schedule import EMA, lr_factor
 
     cfg.validate()
-    working = cfg.working_space or DEFAULT_WORKING_SPACE
+    working = cfg.working_colorspace or DEFAULT_WORKING_SPACE
     key_plates, painted, others, shot = _prepare(cfg, working)
     from ..policy.device import training_device
 
@@ -402,6 +412,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
             "final_losses": {k: v for k, v in last.items() if math.isfinite(v)},
             "normalisers": {**norm, "gatys": gatys_start},
             "recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
+                       if k != "working_space"
                        if k not in ("content", "keyframes", "out", "device")},
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "library_version": __version__,

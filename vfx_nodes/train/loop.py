@@ -110,7 +110,8 @@ class TrainConfig:
         time_limit: stop after this many minutes of this session's training, with a
             checkpoint, an evaluation and the best look kept (a farm task's time budget;
             ``resume`` continues).  ``None``: no limit.
-        working_space: the look's working colourspace.
+        working_colorspace: the look's working colourspace (``working_space``: the
+            deprecated spelling, kept for one release).
         in_colorspace: colourspace of the content plates (default: what each file says).
         style_colorspace: colourspace of the style images (default: what each file says).
         layer: EXR layer of the content plates (``""`` = main RGB).
@@ -159,7 +160,7 @@ class TrainConfig:
     arch: str = "arbitrary"
     init: str = "auto"
     time_limit: float | None = None
-    working_space: str | None = None
+    working_colorspace: str | None = None
     in_colorspace: str | None = None
     style_colorspace: str | None = None
     layer: str = ""
@@ -183,6 +184,8 @@ class TrainConfig:
     vgg_path: str | None = None
     content_layer: str | None = "relu2_2"
     style_layers: Sequence[str] | None = None
+    #: deprecated spelling of ``working_colorspace`` (one release)
+    working_space: str | None = None
 
     def resolved(self) -> TrainConfig:
         """A copy with ``init`` resolved and every ``None`` recipe field (``lr``,
@@ -192,6 +195,13 @@ class TrainConfig:
         recipe = FINE_TUNE_RECIPE if init == "arbitrary" else SCRATCH_RECIPE
         fill = {k: v for k, v in recipe.items() if getattr(self, k) is None}
         return dataclasses.replace(self, **fill)
+
+    def __post_init__(self) -> None:
+        from ..policy.names import deprecated_alias
+
+        self.working_colorspace = deprecated_alias("working_colorspace", self.working_colorspace,
+                                                   "working_space", self.working_space)
+        self.working_space = None
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for values that cannot train."""
@@ -260,6 +270,7 @@ class TrainConfig:
     def to_json(self) -> dict[str, Any]:
         """The configuration as JSON-able values."""
         d = dataclasses.asdict(self)
+        d.pop("working_space", None)  # the deprecated spelling, folded into working_colorspace
         for k, v in d.items():
             if isinstance(v, tuple):
                 d[k] = list(v)
@@ -395,7 +406,7 @@ class _Run:
         self.lr = float(_filled(config.lr, "lr"))
         self.style_weight = float(_filled(config.style_weight, "style_weight"))
         self.warmup = int(_filled(config.warmup, "warmup"))
-        self.working_space = config.working_space or DEFAULT_WORKING_SPACE
+        self.working_colorspace = config.working_colorspace or DEFAULT_WORKING_SPACE
         if dist is None:
             dist, device = init_distributed(config.device)
         self.dist = dist
@@ -421,14 +432,14 @@ class _Run:
         train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
         style_files = collect_files(config.style)
         self.train_set = load_image_set(
-            train_files, size=config.size, working_space=self.working_space,
+            train_files, size=config.size, working_colorspace=self.working_colorspace,
             colorspace=config.in_colorspace, layer=config.layer, part=config.part,
             report=self.report, what="content")
         if test_files:
             try:
                 self.test_set: ImageSet = load_image_set(
                     test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
-                    size=config.size, working_space=self.working_space,
+                    size=config.size, working_colorspace=self.working_colorspace,
                     colorspace=config.in_colorspace, layer=config.layer, part=config.part,
                     report=self.report, what="held-out content")
             except TrainingDataError:
@@ -441,7 +452,7 @@ class _Run:
         self.held_out = self.test_set is not self.train_set
         style_report = DataReport()
         self.style_set = load_image_set(
-            style_files, size=config.style_size or config.size, working_space=self.working_space,
+            style_files, size=config.style_size or config.size, working_colorspace=self.working_colorspace,
             colorspace=config.style_colorspace, report=style_report, what="style")
         self.report.unreadable.extend(style_report.unreadable)
         self.style_files = style_files
@@ -494,7 +505,7 @@ class _Run:
         from ..model.arbitrary import magenta_network
         from .instant import style_embedding
 
-        emb, styles = style_embedding(list(style_files), working_colorspace=self.working_space,
+        emb, styles = style_embedding(list(style_files), working_colorspace=self.working_colorspace,
                                       colorspace=self.cfg.style_colorspace)
         self.embedding = [float(x) for x in emb]
         self.embedded_styles = styles
@@ -518,7 +529,7 @@ class _Run:
             "config": self.cfg.to_json(),
             "arch": self.cfg.arch,
             "settings": dict(self.gen.settings),
-            "working_colorspace": self.working_space,
+            "working_colorspace": self.working_colorspace,
             "ema_updates": self.ema.updates,
             "opt_g": jg,
             "opt_d": jd,
@@ -554,10 +565,10 @@ class _Run:
                 f"checkpoint {str(path)!r} is of a {state.get('arch')!r} generator with settings "
                 f"{state.get('settings')}; this run asks for {self.cfg.arch!r} {dict(self.gen.settings)} — "
                 "resume with the same --arch or use another --workdir")
-        if state.get("working_colorspace") != self.working_space:
+        if state.get("working_colorspace") != self.working_colorspace:
             raise ckpt.CheckpointError(
                 f"checkpoint {str(path)!r} was trained in {state.get('working_colorspace')!r}, "
-                f"this run asks for {self.working_space!r}")
+                f"this run asks for {self.working_colorspace!r}")
 
         def part(prefix: str) -> dict[str, Any]:
             n = len(prefix) + 1
@@ -691,7 +702,7 @@ class _Run:
                 self._save_look(self.out, res["losses"])
                 record["best"] = True
             sheet = self.workdir / "sheets" / f"step-{self.step:08d}.png"
-            contact_sheet(res["before"], res["after"], sheet, self.working_space)
+            contact_sheet(res["before"], res["after"], sheet, self.working_colorspace)
             record["sheet"] = str(sheet)
             self.metrics.write(record)
             self.last_eval = record
@@ -728,7 +739,7 @@ class _Run:
         training["init"] = self.init
         # Strokes are sized for the frames the crops came from: images are rescaled to a
         # short side of `size` before cropping (data.load_image_set).
-        meta: dict[str, Any] = {"working_colorspace": self.working_space, "training": training,
+        meta: dict[str, Any] = {"working_colorspace": self.working_colorspace, "training": training,
                                 "frame_height": int(cfg.size)}
         if self.embedding is not None:
             from ..model.arbitrary import PROVENANCE

@@ -242,7 +242,7 @@ def plan(height: int, width: int, *, size: int | None, levels: int | None,
     return sizes, level_steps(steps, len(sizes))
 
 
-def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | None = None,
+def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str | None = None,
                    colorspace: str | None = None, style_colorspace: str | None = None,
                    layer: str = "", size: int | None = 512, steps: int = 200,
                    optimizer: str | None = None, lr: float | None = None,
@@ -251,8 +251,8 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
                    loss_network: Any = None, content_layer: str | None = None,
                    style_layers: Sequence[str] | None = None, device: str | None = None,
                    config: Any = None, levels: int | None = None, init: Any = "plate",
-                   callback: Callable[[int, dict[str, float]], None] | None = None
-                   ) -> tuple[Any, OptimizeResult]:
+                   callback: Callable[[int, dict[str, float]], None] | None = None,
+                   working_space: str | None = None) -> tuple[Any, OptimizeResult]:
     """Reference render of one plate by optimisation (Gatys et al. 2016); returns a new Plate.
 
     Coarse to fine: the image is optimised at each level of a pyramid (:func:`pyramid`),
@@ -263,7 +263,8 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     Args:
         plate: a :class:`~vfx_nodes.plate.Plate` (never modified).
         style: style image paths, or ``3×H×W`` working-space tensors.
-        working_space: colourspace the optimisation runs in (default
+        working_colorspace: colourspace the optimisation runs in (``working_space``: the
+            deprecated spelling, kept for one release; default
             :data:`~vfx_nodes.color.defaults.DEFAULT_WORKING_SPACE`).
         colorspace: the plate's colourspace (default ``plate.colorspace``).
         style_colorspace: colourspace of style files (default: what each file says).
@@ -314,7 +315,10 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
     if isinstance(init, str) and init == "instant" and any(isinstance(s, torch.Tensor) for s in style):
         raise SettingsError("init='instant' needs the style images as files")
 
-    working = working_space or DEFAULT_WORKING_SPACE
+    from ..policy.names import deprecated_alias
+
+    working = deprecated_alias("working_colorspace", working_colorspace, "working_space",
+                               working_space) or DEFAULT_WORKING_SPACE
     src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
     from ..policy.device import training_device
 
@@ -343,7 +347,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_space: str | Non
             raw.append(s.float() if s.ndim == 3 else s.float()[0])
         else:
             raw.append(torch.from_numpy(np.ascontiguousarray(
-                load_rgb(str(s), working_space=working, colorspace=style_colorspace,
+                load_rgb(str(s), working_colorspace=working, colorspace=style_colorspace,
                          config=config).transpose(2, 0, 1))))
     if loss_network is None:
         from ..model import load_vgg19
