@@ -3,7 +3,7 @@
 Temporal stability is measured with the warping error of Lai et al. (2018), "Learning
 Blind Video Temporal Consistency" (ECCV): frame t-1 of the *stylised* sequence is warped
 to frame t and compared with it where the warp is valid, averaged over the shot
-(:func:`vfx_nodes.engine.sequence.warping_error`). The shot is a synthetic camera move: a
+(:func:`vfx_nodes.engine.metrics.warping_error`). The shot is a synthetic camera move: a
 crop window sliding ``--shift`` pixels per frame across a real plate (OpenEXR's
 ``ScanLines/Cannon.exr`` from ``$VFX_NODES_TEST_DATA``, else ``/work/shared/data``, else
 the built-in procedural sample plate), so the motion is an exact integer shift and the
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import vfx_nodes
     from vfx_nodes.color import display_view_rgb
-    from vfx_nodes.engine.sequence import warping_error
+    from vfx_nodes.engine.metrics import warping_error
     from vfx_nodes.io import read_plate, write_plate
     from vfx_nodes.model import build_generator, load_look, save_look
 

@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from vfx_nodes.engine import collect_stats, stylize
-from vfx_nodes.engine.sequence import warping_error
+from vfx_nodes.engine.metrics import warping_error
 from vfx_nodes.model import build_generator, load_look, save_look
 from vfx_nodes.plate import Plate
 

@@ -23,7 +23,8 @@ torch = pytest.importorskip("torch")
 
 from vfx_nodes import render_sequence
 from vfx_nodes.cli.main import main
-from vfx_nodes.engine.sequence import shot_stats, warping_error
+from vfx_nodes.engine.metrics import warping_error
+from vfx_nodes.engine.sequence import shot_stats
 from vfx_nodes.io import read_plate, write_plate
 from vfx_nodes.model import NormStats, build_generator, save_look
 from vfx_nodes.plate import Plate

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import itertools
 import logging
 import os
 import threading
@@ -418,13 +417,10 @@ def _read_frame(pattern: FramePattern, frame: int, read: Callable[[str], Any] = 
 def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
                            look: Any, shot: tuple[int, ...], samples: int, skip_missing: bool,
                            kwargs: Mapping[str, Any], rio: RenderIO) -> tuple[Any, str, tuple[int, ...]]:
-    if stats is None or (isinstance(stats, str) and stats == "frame"):
-        if stats_file is not None:
-            raise SettingsError("stats_file is only used with stats='shot'")
+    """The statistics to render with (settings already checked by :func:`_check_stats`)."""
+    if stats is None or stats == "frame":
         return None, "frame", ()
-    if isinstance(stats, str):
-        if stats != "shot":
-            raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {stats!r}")
+    if isinstance(stats, str):  # "shot"
         made_from = stats_provenance(look, shot, kwargs)
         if stats_file is not None and os.path.exists(stats_file):
             cls = rio.normstats
@@ -436,9 +432,20 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
             # the file each write identical statistics, and none reads half a file.
             _save_stats(ns, stats_file, made_from)
         return ns, "shot", picked
-    if not hasattr(stats, "layers"):
-        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {type(stats).__name__}")
     return stats, "given", ()
+
+
+def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
+    """The statistics settings, checked once before any work."""
+    if int(samples) < 1:
+        raise SettingsError(f"stats_samples must be ≥ 1, got {samples}")
+    if (isinstance(stats, str) and stats not in ("frame", "shot")) or (
+            stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
+        shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
+        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
+    if stats_file is not None and stats != "shot":
+        raise SettingsError("stats_file holds shot statistics; use it with stats='shot'")
+    _check_stats_target(stats_file)
 
 
 #: settings that change the statistics (recorded in a statistics file and compared)
@@ -603,16 +610,8 @@ def render_sequence(
         from ..io import PNG_LOSSES
 
         log.warning("render: %s", PNG_LOSSES)
-    if int(stats_samples) < 1:
-        raise SettingsError(f"stats_samples must be ≥ 1, got {stats_samples}")
+    _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
-    if (isinstance(stats, str) and stats not in ("frame", "shot")) or (
-            stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
-        shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
-        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
-    if stats_file is not None and stats != "shot":
-        raise SettingsError("stats_file holds shot statistics; use it with stats='shot'")
-    _check_stats_target(stats_file)
 
     stylize = rio.stylize
     assert stylize is not None
@@ -718,7 +717,7 @@ def _remove_empty(folders: Sequence[str]) -> None:
             return
 
 
-# --- measuring flicker ------------------------------------------------------------------------------
+# --- helpers of the render ------------------------------------------------------------------------
 
 
 def _describe(frame: Any, kwargs: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -765,41 +764,5 @@ def _same_files(pin: Any, pout: Any, frames: Sequence[int]) -> bool:
     return False
 
 
-def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
-    """Warping error of a sequence whose motion is a known integer shift per frame.
-
-    Lai et al. (2018), "Learning Blind Video Temporal Consistency" (ECCV), measure
-    temporal stability as ``E_warp = 1/(T-1) Σ_t  Σ_p M_t(p) ‖V_t(p) − Ŵ(V_{t-1})(p)‖² /
-    Σ_p M_t(p)``: frame t-1 warped to frame t by the motion, compared where the warp is
-    valid (here: averaged over channels too). With a synthetic camera move — a crop
-    window sliding ``(dx, dy)`` pixels per frame over a still plate, so that
-    ``V_t(y, x)`` shows what ``V_{t-1}(y + dy, x + dx)`` showed — the warp is an exact
-    shift and the mask ``M_t`` is the overlap of the two windows; no optical flow needed.
-
-    Args:
-        frames: ``T ≥ 2`` arrays ``H×W`` or ``H×W×C`` of equal shape.
-        shift: ``(dx, dy)``, the window's movement per frame in pixels (integers).
-
-    Returns:
-        The mean over frame pairs of the masked mean squared difference.
-
-    Raises:
-        SettingsError: fewer than two frames, shapes differ, or no overlap.
-    """
-    import numpy as np
-
-    arrs = [np.asarray(f, dtype=np.float64) for f in frames]
-    if len(arrs) < 2:
-        raise SettingsError(f"warping error needs at least 2 frames, got {len(arrs)}")
-    if any(a.shape != arrs[0].shape for a in arrs):
-        raise SettingsError(f"warping error: frames differ in shape ({sorted({a.shape for a in arrs})})")
-    dx, dy = (int(v) for v in shift)
-    h, w = arrs[0].shape[:2]
-    if abs(dx) >= w or abs(dy) >= h:
-        raise SettingsError(f"warping error: a shift of ({dx}, {dy}) leaves no overlap in a {w}×{h} frame")
-    # Overlap in frame t coordinates: 0 ≤ y+dy < h and 0 ≤ x+dx < w.
-    ys, xs = slice(max(0, -dy), min(h, h - dy)), slice(max(0, -dx), min(w, w - dx))
-    ys_prev, xs_prev = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
-    errors = [float(np.mean((cur[ys, xs] - prev[ys_prev, xs_prev]) ** 2))
-              for prev, cur in itertools.pairwise(arrs)]
-    return float(np.mean(errors))
+# kept importable from here: the flicker measure moved to vfx_nodes.engine.metrics
+from .metrics import warping_error  # noqa: E402
