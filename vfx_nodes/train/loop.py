@@ -250,9 +250,10 @@ class TrainConfig:
         if not 0.0 <= self.min_lr_factor <= 1.0:
             raise SettingsError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
         if not self.style:
-            raise TrainingDataError("no style image given: pass at least one --style IMAGE")
+            raise TrainingDataError("no style image given: `style` needs at least one painting")
         if not self.content:
-            raise TrainingDataError("no content given: pass --content FOLDER|LIST|PATTERN")
+            raise TrainingDataError("no content given: `content` needs folders, file lists or frame "
+                                    "patterns of the show's plates")
 
     def resolved_init(self) -> str:
         """``arbitrary`` or ``scratch`` (``auto`` resolved by the architecture)."""
@@ -417,7 +418,7 @@ class _Run:
             self.workdir.mkdir(parents=True, exist_ok=True)
             (self.workdir / "sheets").mkdir(exist_ok=True)
             if not self.out.parent.is_dir():
-                raise TrainingDataError(f"folder of --out {str(self.out)!r} does not exist")
+                raise TrainingDataError(f"the folder of the look file {str(self.out)!r} does not exist")
         dist.barrier()
         self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
 
