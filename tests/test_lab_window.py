@@ -71,7 +71,12 @@ def files(tmp_path_factory):
     vn.write_plate(_plate(h=360, w=640, seed=5), big)
     look = root / "oil.safetensors"
     vn.look_from_style([paint], out=look)
-    return {"paint": str(paint), "paint2": str(paint2), "shot": str(shot / "plate.####.exr"),
+    stereo = root / "stereo.exr"
+    base = _plate(seed=7)
+    left = _plate(seed=8)
+    vn.write_plate(base.with_channels({f"left.{c}": left.channel(c) for c in "RGBA"})
+                   .replace(header={"multiView": ["right", "left"]}), stereo)
+    return {"stereo": str(stereo), "paint": str(paint), "paint2": str(paint2), "shot": str(shot / "plate.####.exr"),
             "still": str(still), "big": str(big), "look": str(look), "root": root}
 
 
@@ -148,6 +153,20 @@ def test_knob_controls_are_the_nodes_own(lab):
     lab.knobs.set_value("scale", "huge")
     lab.stylize_button.setEnabled(True)
     assert lab.session.node["scale"] in ("0.5", "huge") or lab.last_error
+
+
+def test_layer_box_lists_the_stereo_views_and_stylises_the_chosen_one(lab, files, qtbot):
+    lab.open_plate(files["stereo"])
+    items = [lab.layer_combo.itemText(i) for i in range(lab.layer_combo.count())]
+    assert items == ["(main RGB)", "left"]
+    lab.open_look(files["look"])
+    lab.set_layer("left")
+    assert lab.session.source.layer == "left" and lab.layer() == "left"
+    _run(qtbot, lab, lab.stylize)
+    before, after = lab.session.plate, lab.session.result
+    for c in before.channel_names:
+        changed = not np.array_equal(before.channel(c), after.channel(c))
+        assert changed == (c in ("left.R", "left.G", "left.B")), c
 
 
 # --- stylize and the worker -----------------------------------------------------------------

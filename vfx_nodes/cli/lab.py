@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.look:
         lab.open_look(args.look)
     lab.part_edit.setText(args.part)
-    lab.layer_edit.setText(args.layer)
+    lab.layer_combo.setCurrentText(args.layer)
     if args.plate:
         lab.open_plate(args.plate, args.frame)
     if args.strength is not None:

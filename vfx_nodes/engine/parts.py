@@ -27,7 +27,8 @@ from typing import Any
 from ..errors import ChannelNotFoundError, SettingsError
 from ..plate import Plate
 
-__all__ = ["Frame", "Target", "collect_frame_stats", "describe_targets", "frame_targets", "stylize_frame"]
+__all__ = ["Frame", "Target", "collect_frame_stats", "describe_targets", "frame_targets", "rgb_layers",
+           "stylize_frame"]
 
 
 class Frame(list):  # type: ignore[type-arg]  # list[Plate]
@@ -76,7 +77,8 @@ def _has_rgb(plate: Plate, layer: str) -> bool:
     return True
 
 
-def _rgb_layers(plate: Plate) -> list[str]:
+def rgb_layers(plate: Plate) -> list[str]:
+    """The layers of ``plate`` a look can stylise: those with R, G, B (or luminance)."""
     return [lay for lay in plate.layers if _has_rgb(plate, lay)]
 
 
@@ -137,7 +139,7 @@ def frame_targets(parts: Sequence[Plate], *, part: Any = None, view: Any = None,
     if not targets:
         have = []
         for i, p in enumerate(parts):
-            rgb = _rgb_layers(p)
+            rgb = rgb_layers(p)
             view_note = f" view {p.header.get('view')}" if p.header.get("view") else ""
             have.append(f"{i} {names[i]!r}{view_note}: " + (", ".join(repr(x) if x else "main" for x in rgb)
                                                               if rgb else "no RGB"))
@@ -160,7 +162,7 @@ def describe_targets(parts: Sequence[Plate], targets: Sequence[Target]) -> tuple
             n = len(p.channel_names)
             carried.append(f"{prefix} ({n} channel{'s' if n != 1 else ''})")
             continue
-        rgb = [lay for lay in _rgb_layers(p) if (i, lay) not in chosen]
+        rgb = [lay for lay in rgb_layers(p) if (i, lay) not in chosen]
         if rgb:
             carried.append(f"{prefix}: RGB of " + ", ".join(repr(x) if x else "the main layer" for x in rgb))
     return [t.label for t in targets], carried

@@ -36,6 +36,8 @@ __all__ = ["ImageViewer", "KnobPanel", "LabWidget", "LabWindow", "Worker", "to_q
 
 #: Debounce of live knob changes before the frame is stylised again (ms).
 LIVE_DELAY_MS = 300
+#: How the layer box shows the main (unprefixed) R, G, B.
+MAIN_LAYER = "(main RGB)"
 
 
 def to_qimage(rgb: np.ndarray) -> QtGui.QImage:
@@ -465,13 +467,18 @@ class LabWidget(QtWidgets.QWidget):
         self.part_edit = QtWidgets.QLineEdit()
         self.part_edit.setPlaceholderText("first part")
         self.part_edit.setToolTip("EXR part to read, by name or index (every channel of it is kept)")
-        self.layer_edit = QtWidgets.QLineEdit()
-        self.layer_edit.setPlaceholderText("main RGB")
-        self.layer_edit.setToolTip("layer to stylise (e.g. 'left' or 'diffuse'); the others pass through")
+        self.layer_combo = QtWidgets.QComboBox()
+        self.layer_combo.setEditable(True)
+        self.layer_combo.setObjectName("layer_combo")
+        self.layer_combo.setToolTip("layer to stylise and show: the plate's layers with R, G, B (a stereo "
+                                    "view such as 'left', an AOV); the others pass through")
         form.addRow("part", self.part_edit)
-        form.addRow("layer", self.layer_edit)
+        form.addRow("layer", self.layer_combo)
         self.part_edit.editingFinished.connect(self._reopen)
-        self.layer_edit.editingFinished.connect(self._reopen)
+        self.layer_combo.activated.connect(lambda _i: self._reopen())
+        line = self.layer_combo.lineEdit()
+        if line is not None:  # an editable combo box always has one
+            line.editingFinished.connect(self._reopen)
         self.frame_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.frame_slider.setObjectName("frame_slider")
         self.frame_label = QtWidgets.QLabel("")
@@ -676,7 +683,7 @@ class LabWidget(QtWidgets.QWidget):
     def open_plate(self, path: str, frame: int | None = None) -> bool:
         """Open a plate or a frame pattern; returns whether it opened (errors → the error line)."""
         def go() -> bool:
-            self.session.open_plate(path, frame, part=self.part_edit.text(), layer=self.layer_edit.text())
+            self.session.open_plate(path, frame, part=self.part_edit.text(), layer=self.layer())
             self.plate_edit.setText(path)
             self.clear_error()
             src = self.session.source
@@ -687,10 +694,36 @@ class LabWidget(QtWidgets.QWidget):
             self.frame_slider.blockSignals(False)
             self.frame_slider.setEnabled(len(frames) > 1)
             self.frame_label.setText(self._frame_text(self.frame_slider.value()))
+            self._fill_layers()
             self._show(fit=True)
             self._refresh()
             return True
         return bool(self._guard(go))
+
+    def layer(self) -> str:
+        """The layer chosen in the layer box (``""``: the main R, G, B)."""
+        text = self.layer_combo.currentText().strip()
+        return "" if text in ("", MAIN_LAYER) else text
+
+    def set_layer(self, layer: str) -> None:
+        """Choose the layer to stylise and show (as the user would) and reload the plate."""
+        self.layer_combo.setCurrentText(layer or MAIN_LAYER)
+        self._reopen()
+
+    def _fill_layers(self) -> None:
+        """The plate's layers that have R, G, B (or luminance), main first."""
+        from ...engine.parts import rgb_layers
+
+        plate = self.session.plate
+        if plate is None:
+            return
+        current = self.layer()
+        layers = [lay or MAIN_LAYER for lay in sorted(rgb_layers(plate), key=lambda x: (x != "", x))]
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems(layers)
+        self.layer_combo.setCurrentText(current or MAIN_LAYER)
+        self.layer_combo.blockSignals(False)
 
     def _reopen(self) -> None:
         if self.session.source is not None:
