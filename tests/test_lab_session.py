@@ -152,7 +152,7 @@ def test_paintings_and_looks_are_checked_when_chosen(files, tmp_path):
 
 def test_the_lab_shows_every_stylize_knob_but_the_files_it_chooses():
     names = [k.name for k in LAB_KNOBS]
-    assert names == [k.name for k in StyleTransfer.knobs if k.name not in ("look", "style", "stats_file")]
+    assert names == [k.name for k in StyleTransfer.knobs if k.name not in ("look", "style", "layer", "stats_file")]
     assert "strength" in names and "scale" in names and "luminance_only" in names
 
 

@@ -40,10 +40,10 @@ __all__ = ["LAB_KNOBS", "METHODS", "Job", "LabSession", "Source", "error_text", 
 #: optimisation reference (Gatys et al. 2016), or a look file (trained or saved earlier).
 METHODS = ("instant", "optimize", "look")
 
-#: The StyleTransfer knobs the Lab shows as live controls: every knob but the two files
-#: the Lab's own "In" section chooses (``look``, ``style``) and the statistics file (the
-#: Lab's frame/shot switch makes or picks the statistics).
-LAB_KNOBS = tuple(k for k in StyleTransfer.knobs if k.name not in ("look", "style", "stats_file"))
+#: The StyleTransfer knobs the Lab shows as live controls: every knob but those the Lab's
+#: own "In" section chooses (``look``, ``style``, and ``layer``: the plate's layer box) and
+#: the statistics file (the Lab's frame/shot switch makes or picks the statistics).
+LAB_KNOBS = tuple(k for k in StyleTransfer.knobs if k.name not in ("look", "style", "layer", "stats_file"))
 
 #: Images the Lab opens as plates and as paintings.
 IMAGE_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
