@@ -6,6 +6,7 @@ import io
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -133,3 +134,32 @@ def test_ema_follows_with_a_ramped_decay_and_leaves_the_model_alone():
         ema.update(model)
     assert math.isclose(float(ema.module.weight[0, 0]), 1.0, abs_tol=1e-6)
     assert ema.current_decay() == 0.9
+
+
+def test_dry_run_prints_the_plan_and_trains_nothing(tmp_path, capsys):
+    """Issue 15.3: a plan step — every check and the file list — before any work."""
+    from PIL import Image
+
+    from vfx_nodes.cli.main import main
+    from vfx_nodes.train import TrainConfig, plan_training
+
+    shots = tmp_path / "shots"
+    for seq in ("a", "b"):
+        (shots / seq).mkdir(parents=True)
+        for f in (1, 2, 3):
+            Image.fromarray(np.full((40, 40, 3), 40 * f, np.uint8)).save(shots / seq / f"p.{f:04d}.png")
+    style = tmp_path / "oil.png"
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(style)
+    out = tmp_path / "look.safetensors"
+    assert main(["train", "--content", str(shots / "a"), str(shots / "b"), "--style", str(style), "--out", str(out),
+                 "--dry-run", "--steps", "5", "--test-fraction", "0.5"]) == 0
+    printed = capsys.readouterr().out
+    assert "oil.png" in printed and "held-out" in printed and "5 steps" in printed
+    assert not out.exists() and not (tmp_path / "look.train").exists()  # nothing made
+    content = [str(shots / "a"), str(shots / "b")]
+    plan = plan_training(TrainConfig(content=content, style=[str(style)], out=str(out), test_fraction=0.5))
+    assert len(plan.train_files) + len(plan.test_files) == 6 and plan.style_files == (str(style),)
+    assert plan.lr > 0 and plan.init in ("arbitrary", "scratch")
+    with pytest.raises(Exception, match="does not exist"):
+        plan_training(TrainConfig(content=content, style=[str(style)], out=str(tmp_path / "no" / "x.safetensors"),
+                                  workdir=str(tmp_path / "work")))

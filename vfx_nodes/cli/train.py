@@ -120,12 +120,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="write a checkpoint every N steps (default: %(default)s)")
     run.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --workdir")
     run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.add_argument("--dry-run", action="store_true",
+                     help="check the settings, list the files and print the plan; train nothing")
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and print the summary; returns 0."""
     from ..errors import TrainingDataError
-    from ..train.loop import TrainConfig, train
+    from ..train.loop import TrainConfig, plan_training, train
     from ..train.progress import format_duration
 
     d = _defaults()
@@ -151,8 +153,12 @@ def run(args: argparse.Namespace) -> int:
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
         style_layers=list(args.style_layers) if args.style_layers else None)
+    plan = plan_training(cfg)  # every check before the first step
+    if args.dry_run:
+        print(plan.summary())
+        return 0
     try:
-        result = train(cfg, progress=not args.quiet)
+        result = train(plan, progress=not args.quiet)
     except TrainingInterrupted as stop:
         if int(os.environ.get("RANK", "0") or 0) == 0:  # torchrun: rank 0 reports
             print(f"interrupted at step {stop.step}; checkpoint {stop.checkpoint} (continue with --resume)",

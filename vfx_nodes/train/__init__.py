@@ -25,6 +25,8 @@ from .._lazy import lazy_attributes
 
 _LAZY = {
     "TrainConfig": ".loop",
+    "TrainPlan": ".loop",
+    "plan_training": ".loop",
     "TrainResult": ".loop",
     "train": ".loop",
     "discriminator_accuracy": ".loop",
@@ -75,7 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .distributed import DistContext, init_distributed
     from .evaluate import contact_sheet, evaluate_generator, score
     from .keyframe import KeyframeConfig, KeyframeResult, train_keyframe_look
-    from .loop import TrainConfig, TrainResult, discriminator_accuracy, train
+    from .loop import TrainConfig, TrainPlan, TrainResult, discriminator_accuracy, plan_training, train
     from .objective import StyleObjective
     from .optimize import GATYS_RECIPE, OptimizeResult, optimize_image, optimize_plate
     from .progress import Progress

@@ -389,36 +389,103 @@ class _Metrics:
 # --- the run ---------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainPlan:
+    """What a training run will do, decided and checked before any work (the only I/O is
+    listing the content and style files): the plan step of ``train``.
+
+    Attributes:
+        config: the configuration, resolved (recipe defaults filled) and validated.
+        lr, style_weight, warmup: the recipe's values (never ``None``).
+        working_colorspace: the look's working colourspace.
+        init: where the generator starts (``arbitrary`` or ``scratch``).
+        workdir, out: the run's folder and the look file.
+        train_files, test_files, style_files: the files, split by sequence.
+    """
+
+    config: TrainConfig
+    lr: float
+    style_weight: float
+    warmup: int
+    working_colorspace: str
+    init: str
+    workdir: Path
+    out: Path
+    train_files: tuple[str, ...]
+    test_files: tuple[str, ...]
+    style_files: tuple[str, ...]
+
+    def summary(self) -> str:
+        """A few lines: what will be trained on, where it goes, with which recipe."""
+        c = self.config
+        return "\n".join([
+            f"look:      {self.out} (work folder {self.workdir})",
+            f"content:   {len(self.train_files)} training + {len(self.test_files)} held-out files",
+            f"style:     {', '.join(os.path.basename(s) for s in self.style_files)}",
+            f"recipe:    {c.arch}, start {self.init}, {c.steps} steps at {c.size}², batch {c.batch}, "
+            f"lr {self.lr:g}, style weight {self.style_weight:g}, working space {self.working_colorspace}"
+            + (f", at most {c.time_limit:g} min" if c.time_limit else ""),
+        ])
+
+
+def plan_training(config: TrainConfig) -> TrainPlan:
+    """Resolve and check ``config`` and list its files — everything before any work.
+
+    Raises:
+        SettingsError: a setting out of range.
+        TrainingDataError: no content or style files, or the look's folder is missing.
+    """
+    from ..color.defaults import DEFAULT_WORKING_SPACE
+
+    config = config.resolved()
+    config.validate()
+    out = Path(config.out)
+    workdir = config.resolved_workdir()
+    # The work folder is made with its parents; when the look goes beside it (the default,
+    # <out>.train), that makes the look's folder too.
+    made = [workdir.resolve(), *workdir.resolve().parents]
+    if not out.parent.is_dir() and out.parent.resolve() not in made:
+        raise TrainingDataError(f"the folder of the look file {str(out)!r} does not exist")
+    files = collect_files(config.content)
+    train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
+    return TrainPlan(
+        config=config, lr=float(_filled(config.lr, "lr")),
+        style_weight=float(_filled(config.style_weight, "style_weight")),
+        warmup=int(_filled(config.warmup, "warmup")),
+        working_colorspace=config.working_colorspace or DEFAULT_WORKING_SPACE,
+        init=config.resolved_init(), workdir=workdir, out=out,
+        train_files=tuple(train_files), test_files=tuple(test_files),
+        style_files=tuple(collect_files(config.style)))
+
+
 class _Run:
     """State of one training run (kept together so checkpointing sees all of it)."""
 
-    def __init__(self, config: TrainConfig, *, loss_network: Any = None,
+    def __init__(self, config: TrainConfig | TrainPlan, *, loss_network: Any = None,
                  progress: bool | Progress = True, dist: DistContext | None = None,
                  device: str | None = None) -> None:
         import torch
 
-        from ..color.defaults import DEFAULT_WORKING_SPACE
         from ..model import PatchDiscriminator, build_generator
 
-        config = config.resolved()
-        config.validate()
+        plan = config if isinstance(config, TrainPlan) else plan_training(config)
+        config = plan.config
         self.cfg = config
+        self.plan = plan
         # The recipe as resolved (never None from here on).
-        self.lr = float(_filled(config.lr, "lr"))
-        self.style_weight = float(_filled(config.style_weight, "style_weight"))
-        self.warmup = int(_filled(config.warmup, "warmup"))
-        self.working_colorspace = config.working_colorspace or DEFAULT_WORKING_SPACE
+        self.lr = plan.lr
+        self.style_weight = plan.style_weight
+        self.warmup = plan.warmup
+        self.working_colorspace = plan.working_colorspace
         if dist is None:
             dist, device = init_distributed(config.device)
         self.dist = dist
         self.device = device or "cpu"
-        self.workdir = config.resolved_workdir()
-        self.out = Path(config.out)
+        self.workdir = plan.workdir
+        self.out = plan.out
         if dist.is_main:
             self.workdir.mkdir(parents=True, exist_ok=True)
             (self.workdir / "sheets").mkdir(exist_ok=True)
-            if not self.out.parent.is_dir():
-                raise TrainingDataError(f"the folder of the look file {str(self.out)!r} does not exist")
         dist.barrier()
         self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
 
@@ -429,9 +496,8 @@ class _Run:
 
         # -- data -------------------------------------------------------------------
         self.report = DataReport()
-        files = collect_files(config.content)
-        train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
-        style_files = collect_files(config.style)
+        train_files, test_files = list(plan.train_files), list(plan.test_files)
+        style_files = list(plan.style_files)
         self.train_set = load_image_set(
             train_files, size=config.size, working_colorspace=self.working_colorspace,
             colorspace=config.in_colorspace, layer=config.layer, part=config.part,
@@ -461,7 +527,7 @@ class _Run:
 
         # -- models -----------------------------------------------------------------
         dev = torch.device(self.device)
-        self.init = config.resolved_init()
+        self.init = plan.init
         self.embedding: list[float] | None = None
         self.embedded_styles: list[dict[str, Any]] = []
         gen = build_generator(config.arch)
@@ -852,12 +918,13 @@ def _filled(value: Any, name: str) -> Any:
     return value
 
 
-def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Progress = True,
+def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress: bool | Progress = True,
           stop_at: int | None = None, cancel: Any = None) -> TrainResult:
     """Train a look.
 
     Args:
-        config: the run (see :class:`TrainConfig`).
+        config: the run (see :class:`TrainConfig`), or its :class:`TrainPlan` from
+            :func:`plan_training` (everything checked before any work).
         loss_network: a ready :class:`vfx_nodes.model.VGG19Features` (default: loaded from
             the bundled weights, or ``config.vgg_path``).
         progress: show the progress line (or a :class:`Progress` to use).
@@ -878,7 +945,7 @@ def train(config: TrainConfig, *, loss_network: Any = None, progress: bool | Pro
     """
     run = _Run(config, loss_network=loss_network, progress=progress)
     try:
-        if config.resume:
+        if run.cfg.resume:
             latest = ckpt.latest_checkpoint(run.workdir)
             if latest is None:
                 log.warning("--resume: no checkpoint in %s; starting from step 0", run.workdir)
