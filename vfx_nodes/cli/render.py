@@ -178,9 +178,9 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError("--movie with --chunk would show one chunk only; make the movie once every "
                         "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
     # Check the patterns and the range before anything is loaded.
-    from ..engine.sequence import _plan_paths
+    from ..engine.sequence import plan_paths
 
-    _, _, shot = _plan_paths(args.input, args.output, args.frames)
+    _, _, shot = plan_paths(args.input, args.output, args.frames)
     still = not args.frames
     if still and (args.movie or args.chunk or args.openjd_template or args.stats_only):
         raise SettingsError("--movie, --chunk, --openjd-template and --stats-only apply to sequences; "
@@ -201,9 +201,9 @@ def run(args: argparse.Namespace) -> int:
         if os.path.exists(args.stats_file):
             print(f"shot statistics {args.stats_file} exist; delete the file to collect them again")
             return 0
-        from ..engine.sequence import _check_stats_target, stats_provenance
+        from ..engine.sequence import check_stats_file, stats_provenance
 
-        _check_stats_target(args.stats_file)
+        check_stats_file(args.stats_file)
         ns, picked = shot_stats(args.input, args.look, shot, samples=args.stats_samples,
                                 skip_missing=args.skip_missing, **kwargs)
         ns.save(args.stats_file, stats_provenance(args.look, shot, kwargs))

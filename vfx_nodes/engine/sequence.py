@@ -75,7 +75,9 @@ __all__ = [
     "ProgressBar",
     "RenderIO",
     "RenderReport",
+    "check_stats_file",
     "look_fingerprint",
+    "plan_paths",
     "remove_stale_temp_files",
     "render_sequence",
     "shot_stats",
@@ -421,16 +423,18 @@ def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None
     if stats is None or stats == "frame":
         return None, "frame", ()
     if isinstance(stats, str):  # "shot"
-        made_from = stats_provenance(look, shot, kwargs)
+        # what a statistics file records and is checked against (only with a file: it
+        # hashes the look)
+        made_from = stats_provenance(look, shot, kwargs) if stats_file is not None else {}
         if stats_file is not None and os.path.exists(stats_file):
             cls = rio.normstats
-            _check_provenance(stats_file, getattr(cls, "read_provenance", lambda p: None)(stats_file), made_from)
+            _check_provenance(stats_file, cls.read_provenance(stats_file), made_from)
             return cls.load(stats_file), "file", ()
         ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, io=rio, **kwargs)
         if stats_file is not None:
             # NormStats.save is atomic (temporary name + rename): chunks racing to create
             # the file each write identical statistics, and none reads half a file.
-            _save_stats(ns, stats_file, made_from)
+            ns.save(stats_file, made_from)
         return ns, "shot", picked
     return stats, "given", ()
 
@@ -445,7 +449,7 @@ def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
         raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
     if stats_file is not None and stats != "shot":
         raise SettingsError("stats_file holds shot statistics; use it with stats='shot'")
-    _check_stats_target(stats_file)
+    check_stats_file(stats_file)
 
 
 #: settings that change the statistics (recorded in a statistics file and compared)
@@ -495,16 +499,13 @@ def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mappin
                         "Delete it to collect the shot statistics again")
 
 
-def _save_stats(ns: Any, path: Any, provenance: Mapping[str, Any]) -> None:
-    if len(inspect.signature(ns.save).parameters) >= 2:
-        ns.save(path, provenance)
-    else:  # a NormStats-like object that records no provenance
-        ns.save(path)
-
-
-def _check_stats_target(stats_file: Any) -> None:
+def check_stats_file(stats_file: Any) -> None:
     """A statistics file to be written: its folder must exist and be writable — said
-    before the shot is read, not after."""
+    before the shot is read, not after.
+
+    Raises:
+        SettingsError: the folder is missing or not writable.
+    """
     if stats_file is None or os.path.exists(stats_file):
         return
     folder = os.path.dirname(os.path.abspath(os.fspath(stats_file)))
@@ -597,7 +598,7 @@ def render_sequence(
     """
     t0 = time.perf_counter()
     rio = (io or RenderIO()).resolved()
-    pin, pout, shot = _plan_paths(os.fspath(input), os.fspath(output), frames)
+    pin, pout, shot = plan_paths(os.fspath(input), os.fspath(output), frames)
     chunk_kn = None
     todo = shot
     if chunk is not None:
@@ -731,9 +732,13 @@ def _describe(frame: Any, kwargs: Mapping[str, Any]) -> tuple[tuple[str, ...], t
     return tuple(done), tuple(carried)
 
 
-def _plan_paths(input: str, output: str, frames: Any) -> tuple[FramePattern, FramePattern, tuple[int, ...]]:
+def plan_paths(input: str, output: str, frames: Any) -> tuple[FramePattern, FramePattern, tuple[int, ...]]:
     """Input and output patterns and the frames: a sequence (a frame token in both names
-    and a frame range), or a single still (no token in either, no range)."""
+    and a frame range), or a single still (no token in either, no range).
+
+    Raises:
+        FrameRangeError: a still with a range or a pattern output, a sequence without one.
+    """
     if not has_frame_token(input):
         if has_frame_token(output):
             raise FrameRangeError(f"input {input!r} is a single image but output {output!r} is a frame "

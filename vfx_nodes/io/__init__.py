@@ -126,17 +126,19 @@ def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> N
     if not isinstance(plate, Plate):
         raise PlateWriteError(f"write_plate needs a Plate, got {type(plate).__name__}")
     if output_format(path) == "png":
-        allowed = {"bit_depth"}
-        writer: Any = write_png
+        _check_options(path, options, {"bit_depth"})
+        write_png(plate, path, **options)
     else:
-        allowed = {"compression", "pixel_type", "part", "keep_lossy"}
-        writer = write_exr
+        _check_options(path, options, {"compression", "pixel_type", "part", "keep_lossy"})
+        write_exr(plate, path, **options)
+
+
+def _check_options(path: str | os.PathLike[str], options: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise PlateWriteError(
             f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}"
         )
-    writer(plate, path, **options)
 
 
 def read_plate_parts(path: str | os.PathLike[str]) -> list[Plate]:
@@ -167,10 +169,7 @@ def write_plate_parts(plates: list[Plate], path: str | os.PathLike[str], **optio
     if output_format(path) != "exr":
         raise PlateWriteError(f"cannot write {len(plates)} parts to {os.fspath(path)!r}: only EXR holds "
                               "several parts (write .exr)")
-    allowed = {"compression", "pixel_type", "keep_lossy"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise PlateWriteError(f"unknown write option(s) {unknown} for {os.fspath(path)!r}; valid: {sorted(allowed)}")
+    _check_options(path, options, {"compression", "pixel_type", "keep_lossy"})
     write_exr_parts(plates, path, **options)
 
 

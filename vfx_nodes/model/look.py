@@ -55,7 +55,8 @@ METADATA_KEY = "vfx_nodes.look"
 _FORMAT = "vfx_nodes.look"
 _STATS_PREFIX = "stats/"
 # Keys save_look computes itself; a caller's metadata cannot override them.
-_RESERVED = ("format", "format_version", "arch", "settings", "normalization", "has_stats", "stats_count")
+#: metadata keys save_look computes itself; a caller's metadata cannot set them
+RESERVED_METADATA = ("format", "format_version", "arch", "settings", "normalization", "has_stats", "stats_count")
 
 
 def _default_working_colorspace() -> str:
@@ -104,7 +105,7 @@ def _document(generator: Generator, metadata: dict[str, Any] | None, stats: Norm
     if not isinstance(generator, Generator) or generator.arch not in ARCHITECTURES:
         raise LookError(f"save_look needs a generator from build_generator(), got {type(generator).__name__}")
     meta_in = dict(metadata or {})
-    clash = [k for k in _RESERVED if k in meta_in]
+    clash = [k for k in RESERVED_METADATA if k in meta_in]
     if clash:
         raise LookError(f"save_look: metadata keys {clash} are set from the generator; remove them")
     doc: dict[str, Any] = {

@@ -65,9 +65,9 @@ def _widget_class() -> type:
             if found is None:
                 return False
             path, frame = found
-            from .session import _is_pattern
+            from ...policy.frames import has_frame_token
 
-            return self.open_plate(path, frame if _is_pattern(path) else None)
+            return self.open_plate(path, frame if has_frame_token(path) else None)
 
     return LabPanel
 

@@ -138,12 +138,6 @@ def sequence_frames(pattern: str) -> tuple[int, ...]:
     return frames
 
 
-def _is_pattern(path: str) -> bool:
-    from ...policy.frames import has_frame_token
-
-    return has_frame_token(path)
-
-
 def _stamp(path: str) -> tuple[str, int, int]:
     try:
         st = os.stat(path)
@@ -207,7 +201,9 @@ class LabSession:
         if isinstance(part, str):
             part = part.strip()
             part = (int(part) if part.lstrip("-").isdigit() else part) or None
-        frames = sequence_frames(text) if _is_pattern(text) else ()
+        from ...policy.frames import has_frame_token
+
+        frames = sequence_frames(text) if has_frame_token(text) else ()
         source = Source(text, frames, part, layer.strip())
         if frames and frame is not None and int(frame) not in frames:
             raise PlateNotFoundError(f"frame {frame} of {text!r} is not on disk "
@@ -466,9 +462,9 @@ class LabSession:
 
                 atomic_write(target, lambda tmp: shutil.copyfile(look.path, tmp), LookError)
             return target
-        from ...model.look import _RESERVED
+        from ...model.look import RESERVED_METADATA
 
-        meta = {k: v for k, v in look.metadata.items() if k not in _RESERVED
+        meta = {k: v for k, v in look.metadata.items() if k not in RESERVED_METADATA
                 and k not in ("library_version", "created")}
         save_look(target, look.generator, meta, stats=look.stats)
         return target

@@ -440,7 +440,6 @@ class LabWidget(QtWidgets.QWidget):
         self._workers: set[Worker] = set()  # kept alive until their thread ends
         self._details = ""
         self.last_error = ""
-        self._before_key: Any = None
         self._live = QtCore.QTimer(self)
         self._live.setSingleShot(True)
         self._live.setInterval(LIVE_DELAY_MS)
@@ -1090,7 +1089,7 @@ class LabWidget(QtWidgets.QWidget):
         """Enable what can be done now."""
         s = self.session
         running = self.worker is not None
-        stylize_running = running and self.worker is not None and self.worker.name == "stylize"
+        stylize_running = self.worker is not None and self.worker.name == "stylize"
         self.stylize_button.setEnabled(self._can_stylize() and (not running or stylize_running))
         self.cancel_button.setEnabled(running)
         has_look = s.method != "optimize" and (bool(s.styles) if s.method == "instant" else bool(s.look_path))
