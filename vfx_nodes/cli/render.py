@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError("--stats-only computes shot statistics into --stats-file; give --stats-file PATH")
     if args.chunk and args.movie:
         raise SettingsError("--movie with --chunk would show one chunk only; make the movie once every "
-                        "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
+                            "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
     # Check the patterns and the range before anything is loaded.
     from ..engine.sequence import plan_paths
 
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     still = not args.frames
     if still and (args.movie or args.chunk or args.openjd_template or args.stats_only):
         raise SettingsError("--movie, --chunk, --openjd-template and --stats-only apply to sequences; "
-                        "a single image (no frame token) is rendered as it is")
+                            "a single image (no frame token) is rendered as it is")
     if args.chunk:
         chunk_frames(shot, args.chunk)
 

@@ -438,13 +438,14 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
     retries = 0
     while True:
         grid = TileGrid.make(h, w, tile, halo, align=align)
-        whole = TileGrid.make(h, w, 0, halo, align=align).overhead
-        if retries == 0 and grid.overhead > MAX_QUIET_OVERHEAD * whole:
+        if retries == 0 and grid.tile:
             # Tiles much smaller than their halo spend the time on context, not output
             # (tile 8 with a 40 px halo: ~35× slower). Say so rather than be slow silently.
-            log.warning("stylize: %d px tiles with a %d px halo make the network compute %.0f× the "
-                        "pixels of one whole-frame tile; use a larger tile (or 0 / automatic)",
-                        grid.tile or max(h, w), halo, grid.overhead / whole)
+            whole = TileGrid.make(h, w, 0, halo, align=align).overhead
+            if grid.overhead > MAX_QUIET_OVERHEAD * whole:
+                log.warning("stylize: %d px tiles with a %d px halo make the network compute %.0f× the "
+                            "pixels of one whole-frame tile; use a larger tile (or 0 / automatic)",
+                            grid.tile, halo, grid.overhead / whole)
         n = batch or _dev.batch_size_for(device, dtype, grid.input_pixels)
         log.debug("stylize: %d×%d frame, %s, batch %d on %s", w, h, grid.describe(), n, device)
         try:
@@ -500,10 +501,10 @@ def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
         value = float(scale)
     except (TypeError, ValueError):
         raise SettingsError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
-                        f"{SCALE_RANGE[1]:g}, got {scale!r}") from None
+                            f"{SCALE_RANGE[1]:g}, got {scale!r}") from None
     if not (SCALE_RANGE[0] <= value <= SCALE_RANGE[1]):
         raise SettingsError(f"scale must be 'auto' or a number from {SCALE_RANGE[0]:g} to "
-                        f"{SCALE_RANGE[1]:g}, got {scale!r}")
+                            f"{SCALE_RANGE[1]:g}, got {scale!r}")
     return value
 
 
@@ -573,7 +574,7 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
     if isinstance(stats, (str, os.PathLike)):
         return NormStats.load(stats)
     raise SettingsError(f"stats must be NormStats, a statistics file path, 'look' or None, "
-                    f"got {type(stats).__name__}")
+                        f"got {type(stats).__name__}")
 
 
 def stylize(

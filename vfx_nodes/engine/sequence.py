@@ -495,8 +495,8 @@ def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mappin
         what = {"look": "another look", "frames": "another frame range", "settings": "other settings"}
         diffs = [f"{k} {recorded.get(k)!r} (this render: {now[k]!r})" for k in keys]
         raise SettingsError(f"statistics file {os.fspath(path)!r} was made for "
-                        f"{' and '.join(what[k] for k in keys)}: {'; '.join(diffs)}. "
-                        "Delete it to collect the shot statistics again")
+                            f"{' and '.join(what[k] for k in keys)}: {'; '.join(diffs)}. "
+                            "Delete it to collect the shot statistics again")
 
 
 def check_stats_file(stats_file: Any) -> None:

@@ -232,7 +232,7 @@ class TrainConfig:
             raise SettingsError(f"init must be one of {', '.join(INIT_CHOICES)}, got {self.init!r}")
         if self.init == "arbitrary" and self.arch != "arbitrary":
             raise SettingsError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
-                            f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
+                                f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
         if self.time_limit is not None:
             positive("time_limit", self.time_limit)
         if self.adv_mode not in ("lsgan", "hinge", "bce"):
