@@ -286,7 +286,8 @@ def test_flame_export_bakes_strength(look, tmp_path):
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "much", 5.0, -0.5])
 @pytest.mark.parametrize("target", ["nuke", "flame"])
 def test_strength_must_be_a_number_from_0_to_1(look, tmp_path, bad, target):
-    with pytest.raises(ExportError, match="strength"):
+    # One strength check for stylize and the exports (model.ops.check_strength), one class.
+    with pytest.raises(SettingsError, match="strength must be .*from 0"):
         export_look(look, target, tmp_path / "out", strength=bad)
     assert not (tmp_path / "out").exists()  # refused before any work
 
@@ -397,9 +398,10 @@ def _operators(module) -> set[str]:
             for sub in node.blocks():
                 walk(sub)
 
-    for m in module.modules():
-        for name in m._c._method_names():
-            walk(m._c._get_method(name).graph)
+    # Inlined graphs: the layers' arithmetic lives in free functions (model.ops) that the
+    # methods call, and an operator used only there must be counted too.
+    for name in module._c._method_names():
+        walk(getattr(module, name).inlined_graph)
     return kinds
 
 

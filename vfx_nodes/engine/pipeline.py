@@ -77,6 +77,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DeviceError, LookError, SettingsError
+from ..model import ops
+from ..model.ops import THUMBNAIL
 from ..plate import Plate
 from ..policy import device as _dev
 from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
@@ -90,11 +92,6 @@ __all__ = ["LUMA_WEIGHTS", "SCALE_RANGE", "THUMBNAIL", "LookLike", "collect_stat
 log = logging.getLogger("vfx_nodes.engine")
 
 LookLike = Union["Look", str, "os.PathLike[str]"]
-
-#: Long side of the statistics thumbnail.  URST (Chen et al. 2022) collects the
-#: normalisation statistics on a downscaled thumbnail of the whole image; a few hundred
-#: pixels on the long side keep that pass cheap next to the tiles.
-THUMBNAIL = 512
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -217,8 +214,7 @@ def _lock(module: torch.nn.Module) -> Any:
 
 def _alignment(generator: Any) -> int:
     """Stride alignment for tile origins: a power of two ≥ the network's total stride."""
-    a = int(getattr(generator, "alignment", 0) or 16)
-    return 1 << max(0, (a - 1).bit_length())
+    return ops.tile_alignment(int(getattr(generator, "alignment", 0) or 16))
 
 
 def _memory_scale(generator: Any) -> float:
@@ -356,10 +352,9 @@ def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
     """1×3×h×w area-averaged thumbnail (long side ≤ ``size``) of an H×W×3 frame (CPU)."""
     h, w = frame.shape[:2]
     x = torch.from_numpy(frame).permute(2, 0, 1)[None]  # a view, no copy
-    scale = size / max(h, w)
-    if scale >= 1:
+    th, tw = ops.thumbnail_size(h, w, size)
+    if (th, tw) == (h, w):
         return x.contiguous()
-    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
     # Area averaging (box filter) is the anti-aliased reduction that keeps means exact.
     return F.adaptive_avg_pool2d(x, (th, tw)).contiguous()
 
@@ -541,16 +536,6 @@ def _as_rgb_plate(plate: Plate, layer: str) -> Plate:
     return plate
 
 
-def _check_strength(strength: float) -> float:
-    try:
-        s = float(strength)
-    except (TypeError, ValueError):
-        raise SettingsError(f"strength must be a number from 0 to 1, got {strength!r}") from None
-    if not (0.0 <= s <= 1.0):
-        raise SettingsError(f"strength must be from 0 to 1, got {strength!r}")
-    return s
-
-
 def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
     if value is None:
         return None
@@ -660,7 +645,7 @@ def stylize(
             the smallest tile.
     """
     t_start = time.perf_counter()
-    s = _check_strength(strength)
+    s = ops.check_strength(strength)
     tile_ = _check_size("tile", tile, allow_zero=True)
     halo_ = _check_size("halo", halo, allow_zero=True)
     batch_ = _check_size("batch", batch, allow_zero=False)

@@ -70,12 +70,12 @@ def reflect_indices(start: int, stop: int, n: int) -> np.ndarray:
     Works for any distance outside the axis (repeated mirroring), unlike ``np.pad`` with
     one pass or :class:`torch.nn.ReflectionPad2d`, which need the pad smaller than ``n``.
     """
-    i = np.arange(start, stop, dtype=np.int64)
-    if n == 1:
-        return np.zeros_like(i)
-    period = 2 * (n - 1)
-    m = np.mod(i, period)
-    return np.where(m >= n, period - m, m)
+    import torch
+
+    from ..model.ops import mirror_index
+
+    # One definition of the mirror, shared with the host exports' untiled pass.
+    return mirror_index(start, stop, n, torch.device("cpu")).numpy()
 
 
 def gather_reflect(frame: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:

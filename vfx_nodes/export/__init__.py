@@ -14,9 +14,9 @@ One call per host turns a look file into what the host's own ML node loads::
 * **flame**: ``<name>.onnx`` (opset 17, dynamic height and width) and ``<name>.json``
   (the Inference node's sidecar, with the colour conversions to place around it).
 
-The network inside both is :func:`build_host_module`: the look's generator rebuilt from
-host-safe operators, with per-image normalisation statistics (or baked ones) and the
-engine's value treatments.  See docs/EXPORT.md for each host's steps and limits.
+The network inside both is :func:`build_host_module`: the look's generator layers wrapped
+in scriptable modules that call the same arithmetic (:mod:`vfx_nodes.model.ops`), with
+per-image normalisation statistics (or baked ones) and the engine's value treatments.  See docs/EXPORT.md for each host's steps and limits.
 
 This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
 :mod:`vfx_nodes.color` (for colourspace names), never a host module.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError, LookError, SettingsError
+from ..model.ops import check_strength
 from .host import TORCHSCRIPT_OPERATORS, HostModule, build_host_module
 
 __all__ = [
@@ -123,13 +124,13 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
 
     Raises:
-        LookError: missing or damaged look; ExportError: cannot compile or write.
+        LookError: missing or damaged look; SettingsError: a strength outside 0–1;
+        ExportError: cannot compile or write.
     """
     from ._files import prepare_folder, write_text
-    from .host import _check_strength
     from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
 
-    group_strength = _check_strength(strength)
+    group_strength = check_strength(strength)
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, _ = _stats(stats, lk)
@@ -168,13 +169,13 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
         ``{"onnx": .onnx, "sidecar": .json}``.
 
     Raises:
-        LookError: missing or damaged look; ExportError: cannot export or write.
+        LookError: missing or damaged look; SettingsError: a strength outside 0–1;
+        ExportError: cannot export or write.
     """
     from ._files import prepare_folder
     from .flame import DEFAULT_OPSET, flame_sidecar, write_onnx, write_sidecar
-    from .host import _check_strength
 
-    _check_strength(strength)
+    check_strength(strength)
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, phrase = _stats(stats, lk)

@@ -1,14 +1,17 @@
-"""The host network: a look's generator, and the engine's frame recipe, in plain tensor ops.
+"""The host network: a look's generator and the engine's frame recipe, as one scriptable module.
 
 A host (Nuke's Inference node, Flame's Inference node) runs a network without
 vfx_nodes: Nuke loads TorchScript converted to a ``.cat`` by CatFileCreator, Flame loads
-ONNX.  The training-side :class:`~vfx_nodes.model.Generator` cannot go there as it is:
-its statistics API (collect, freeze, context managers), its input checks that raise
-vfx_nodes errors and :func:`torch.nn.functional.pad` are Python that TorchScript either
-cannot compile or compiles to operators older hosts lack.  :func:`build_host_module`
-walks the generator and rebuilds the *same arithmetic* from small scriptable modules
-that share its weights, and wraps it in what :func:`vfx_nodes.engine.stylize` does to a
-frame in the working space, so the host's result is render's result:
+ONNX.  The arithmetic of every layer is written once, in :mod:`vfx_nodes.model.ops`, in
+operators both accept; the training-side layers and the small host layers below call the
+same functions.  What the host layers add is the *plumbing* TorchScript can compile:
+the generator passes normalisation statistics through Python state (collect, freeze,
+context managers: :mod:`vfx_nodes.model.norm`), which TorchScript cannot compile, so
+here each layer has ``run(x, stats, collect)`` and the statistics travel as an explicit
+list.  :func:`build_host_module` wraps the generator's layers one by one (same weights,
+no other arithmetic) and adds what :func:`vfx_nodes.engine.stylize` does to a frame in
+the working space, with the recipe's geometry from :mod:`vfx_nodes.model.ops`, so the
+host's result is render's result (tests compare them):
 
 1. **Value treatments.**  A pixel with a NaN or ±Inf channel is fed to the network as
    black and comes back unchanged (one bad pixel cannot poison the statistics); the
@@ -16,15 +19,17 @@ frame in the working space, so the host's result is render's result:
    removed is added back afterwards (the engine adds it back in scene-linear; the Nuke
    Group does too, around this module).
 2. **Statistics pass** (URST, Chen et al. AAAI 2022): instance-normalisation statistics
-   of the frame, collected on an area-averaged thumbnail whose long side is at most
-   512 px (the engine's ``THUMBNAIL``), per image — hosts render whole frames.  The
+   of the frame, collected on an area-averaged thumbnail of
+   :func:`~vfx_nodes.model.ops.thumbnail_size` (long side at most
+   :data:`~vfx_nodes.model.ops.THUMBNAIL`), per image — hosts render whole frames.  The
    thumbnail is two matrix products with exact area-averaging matrices (adaptive
    pooling to a size known only at run time has no ONNX form).  Frozen statistics (a
    shot's) can be baked in instead.
 3. **Styled pass**: the frame mirrored at its edges by the generator's ``halo``
-   ("reflect", edge pixel not repeated) and up to a multiple of the stride, exactly the
-   engine's untiled input (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the
-   generator with the statistics frozen, cropped back.  Any H×W works.
+   (:func:`~vfx_nodes.model.ops.mirror_index`, the tiler's mirror) and up to the tile
+   alignment, exactly the engine's untiled input
+   (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the generator with the
+   statistics frozen, cropped back.  Any H×W works.
 4. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
    space* (the host's colour conversions sit outside the network; the Nuke Group keeps
    it at 1 and mixes in scene-linear like render).
@@ -32,34 +37,28 @@ frame in the working space, so the host's result is render's result:
 Operator choice follows Foundry's .cat File Creation Reference ("Full And Half
 Precision", "Device Assignment": every tensor made in ``forward`` follows the input's
 dtype and device) and keeps to operators that exist in old TorchScript runtimes
-(Nuke 13 ships torch 1.6): ``aten::reflection_pad2d`` rather than the newer generic
-``aten::pad``, ``narrow`` rather than slices with open ends, ``upsample_nearest2d``
-with an explicit size, no tensor division (which would raise the archive's file-format
-version to 4).  A test checks the saved archive's version and the operator list.
+(Nuke 13 ships torch 1.6; see :mod:`vfx_nodes.model.ops`), ``narrow`` rather than slices
+with open ends.  A test checks the saved archive's file-format version and the
+operator list of the inlined graphs.
 
 The module takes and returns one ``1×3×H×W`` tensor (CatFileCreator's rule); a batch
 works too, each image with its own statistics.
 """
 
-# mypy: disable-error-code="attr-defined,operator,call-arg,arg-type,assignment,call-overload"
-# (TorchScript reads "# type:" comments inside scripted methods, so the private aten
-# calls and ModuleList dispatch below cannot carry per-line ignores.)
 # No "from __future__ import annotations": TorchScript reads the class attribute
 # annotations below at run time and needs them as real types, not strings.
 
-import math
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from ..errors import ExportError
+from ..model import ops
+from ..model.ops import THUMBNAIL
 
 __all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module"]
-
-#: Long side of the statistics thumbnail; equals :data:`vfx_nodes.engine.pipeline.THUMBNAIL`
-#: (a test checks), kept here so the export does not import the engine.
-THUMBNAIL = 512
 
 #: Every operator the scripted host module calls (a test compares the compiled graphs
 #: with this list).  All of them exist in torch 1.6's TorchScript runtime, the oldest
@@ -67,16 +66,16 @@ THUMBNAIL = 512
 #: avoided.
 TORCHSCRIPT_OPERATORS = frozenset({
     "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::abs", "aten::add",
-    "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d", "aten::eq",
+    "aten::addcmul", "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d", "aten::eq",
     "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
     "aten::le", "aten::len", "aten::lt", "aten::matmul", "aten::mul", "aten::narrow",
     "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::reciprocal",
     "aten::reflection_pad2d", "aten::relu", "aten::remainder", "aten::replication_pad2d",
-    "aten::reshape", "aten::rsqrt", "aten::size", "aten::sub", "aten::sum", "aten::to",
+    "aten::reshape", "aten::rsqrt", "aten::sigmoid", "aten::size", "aten::sub", "aten::sum", "aten::to",
     "aten::transpose", "aten::upsample_nearest2d", "aten::var_mean", "aten::where",
     "aten::zeros_like", "prim::CallFunction", "prim::CallMethod", "prim::Constant",
-    "prim::GetAttr", "prim::If", "prim::ListConstruct", "prim::Loop", "prim::Uninitialized",
-    "prim::device", "prim::dtype", "prim::max",
+    "prim::GetAttr", "prim::If", "prim::ListConstruct", "prim::Loop", "prim::TupleConstruct",
+    "prim::TupleUnpack", "prim::Uninitialized", "prim::device", "prim::dtype", "prim::max",
 })
 
 
@@ -89,9 +88,15 @@ class _Part(nn.Module):
 
     __jit_ignored_attributes__ = ("_is_full_backward_hook",)
 
+    if TYPE_CHECKING:  # what every host layer has; TorchScript compiles each subclass's own
+        def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor: ...
+
 
 class _Layers(nn.ModuleList):
     __jit_ignored_attributes__ = ("_is_full_backward_hook",)
+
+    if TYPE_CHECKING:
+        def __iter__(self) -> Iterator[_Part]: ...
 
 
 def _frozen_param(t: torch.Tensor) -> nn.Parameter:
@@ -123,17 +128,19 @@ class _Conv(_Part):
         self.pad = int(layer.pad)
 
     def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
-        if self.pad > 0:
-            x = torch._C._nn.reflection_pad2d(x, [self.pad, self.pad, self.pad, self.pad])
+        x = ops.reflect_pad(x, self.pad)
         return torch.conv2d(x, self.weight, self.bias, [self.stride, self.stride], [0, 0], [1, 1], 1)
 
 
 class _Norm(_Part):
-    """Affine instance normalisation (same arithmetic as ``StatsInstanceNorm2d``:
-    statistics in float32 for half inputs, normalisation and affine folded)."""
+    """Affine instance normalisation: ``StatsInstanceNorm2d``'s arithmetic
+    (:func:`vfx_nodes.model.ops.normalize`) with its statistics passed explicitly."""
 
     eps: float
     baked: bool
+    if TYPE_CHECKING:  # buffers (TorchScript infers their type from the registered tensor)
+        mean: torch.Tensor
+        var: torch.Tensor
 
     def __init__(self, norm: Any, stats: tuple[torch.Tensor, torch.Tensor] | None):
         super().__init__()
@@ -151,26 +158,16 @@ class _Norm(_Part):
 
     def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
         if self.baked:
-            mean: torch.Tensor = self.mean
-            var: torch.Tensor = self.var
+            mean = self.mean
+            var = self.var
         elif collect:
-            xs = x
-            if x.dtype == torch.float16 or x.dtype == torch.bfloat16:
-                xs = x.float()  # sums over a 2K frame lose digits in half precision
-            var, mean = torch.var_mean(xs, [2, 3], False, True)
+            mean, var = ops.channel_stats(x)
             stats.append(mean)
             stats.append(var)
         else:
             mean = stats.pop(0)
             var = stats.pop(0)
-        v32 = var.float()
-        gate = v32 * torch.reciprocal(v32 + 1e-12)  # model.norm.dead_channel_gate
-        mean = mean.to(x.dtype)
-        var = var.to(x.dtype)
-        scale = (self.weight.to(x.dtype).reshape(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
-                 * gate.to(x.dtype))
-        shift = self.bias.to(x.dtype).reshape(1, -1, 1, 1) - mean * scale
-        return x * scale + shift
+        return ops.normalize(x, self.weight, self.bias, mean, var, self.eps)
 
 
 class _ConvNormAct(_Part):
@@ -227,10 +224,7 @@ class _UpConv(_Part):
         self.block = _ConvNormAct(up.block, stats, f"{path}.block")
 
     def upsample(self, x: torch.Tensor) -> torch.Tensor:
-        # Explicit output size and scales: the overload every TorchScript runtime since
-        # torch 1.5 has; nearest ×2 reads input pixel floor(o / 2), as F.interpolate does.
-        size = [x.shape[2] * 2, x.shape[3] * 2]
-        return torch._C._nn.upsample_nearest2d(x, size, 2.0, 2.0)
+        return ops.upsample2x(x)
 
     def run(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
         return self.block.run(self.upsample(x), stats, collect)
@@ -238,7 +232,8 @@ class _UpConv(_Part):
 
 class _UpConvOnnx(_UpConv):
     """The same upsampling by scale factor: one ONNX ``Resize`` valid for every size
-    (the explicit-size overload traces to the example's size)."""
+    (:func:`~vfx_nodes.model.ops.upsample2x`'s explicit size would trace to the
+    example's size).  Nearest ×2 either way: output pixel ``o`` reads ``floor(o / 2)``."""
 
     def upsample(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
@@ -257,7 +252,7 @@ class _Residual(_Part):
 class _Chain(_Part):
     """Layers run one after the other (a model ``nn.Sequential``)."""
 
-    def __init__(self, layers: list[nn.Module]):
+    def __init__(self, layers: list[_Part]):
         super().__init__()
         self.layers = _Layers(layers)
 
@@ -281,7 +276,7 @@ class _UNetLevel(_Part):
         return self.merge.run(torch.cat([x, y], 1), stats, collect)
 
 
-def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -> nn.Module:
+def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -> _Part:
     """Rebuild one generator sub-module from host-safe modules (same weights)."""
     from ..model import generator as g
 
@@ -307,15 +302,6 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
 
 
 # --- the frame recipe ------------------------------------------------------------------
-
-
-def _round_half_even(num: int, den: int) -> int:
-    """``round(num / den)`` as Python rounds (half to even), in integers."""
-    q = num // den
-    r = num - q * den
-    if 2 * r > den or (2 * r == den and q % 2 == 1):
-        q = q + 1
-    return q
 
 
 class HostModule(_Part):
@@ -351,7 +337,7 @@ class HostModule(_Part):
     thumbnail: int
     for_onnx: bool
 
-    def __init__(self, body: nn.Module, head: nn.Module, *, alignment: int, min_size: int,
+    def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
                  residual: bool, halo: int, align: int, baked: bool, strength: float = 1.0,
                  for_onnx: bool = False, thumbnail: int = THUMBNAIL):
         super().__init__()
@@ -369,27 +355,10 @@ class HostModule(_Part):
 
     # -- the generator's forward ------------------------------------------------------
 
-    def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        """Bottom/right to a multiple of ``alignment`` (and ≥ ``min_size``), as the
-        generator pads; reflection, or edge replication when the pad is not smaller
-        than the image (TorchScript variant only)."""
-        h = x.shape[2]
-        w = x.shape[3]
-        m = self.alignment
-        th = ((h + m - 1) // m) * m
-        tw = ((w + m - 1) // m) * m
-        if not self.for_onnx:
-            th = max(th, self.min_size)
-            tw = max(tw, self.min_size)
-            if th - h >= h or tw - w >= w:
-                return torch._C._nn.replication_pad2d(x, [0, tw - w, 0, th - h])
-        # Pad even by zero pixels: a traced graph must not depend on the example size.
-        return torch._C._nn.reflection_pad2d(x, [0, tw - w, 0, th - h])
-
     def _generator(self, x: torch.Tensor, stats: list[torch.Tensor], collect: bool) -> torch.Tensor:
         h = x.shape[2]
         w = x.shape[3]
-        padded = self._pad(x)
+        padded = ops.pad_to(x, self.alignment, self.min_size, self.for_onnx)
         y = self.head.run(self.body.run(padded, stats, collect), stats, collect)
         if self.residual:
             y = padded + y
@@ -413,27 +382,13 @@ class HostModule(_Part):
         """The engine's statistics thumbnail: long side ≤ ``thumbnail``, area-averaged."""
         h = x.shape[2]
         w = x.shape[3]
-        long = max(w, h)
-        if long <= self.thumbnail:
+        th, tw = ops.thumbnail_size(h, w, self.thumbnail)
+        if th == h and tw == w:
             return x
-        th = _round_half_even(h * self.thumbnail, long)
-        tw = _round_half_even(w * self.thumbnail, long)
-        th = max(th, 1)
-        tw = max(tw, 1)
         xs = x.float()
         rows = self._area_matrix(h, th, xs)
         cols = self._area_matrix(w, tw, xs)
         return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
-
-    def _mirror_index(self, start: int, stop: int, n: int, like: torch.Tensor) -> torch.Tensor:
-        """Indices of positions ``start … stop-1`` of the axis's infinite mirror
-        extension (``… 2 1 | 0 1 … n-1 | n-2 …``), as the engine's tiler reads them."""
-        i = torch.arange(start, stop, device=like.device)
-        if not self.for_onnx and n == 1:
-            return torch.zeros_like(i)
-        period = 2 * (n - 1)
-        m = torch.remainder(i, period)
-        return torch.where(m >= n, period - m, m)
 
     def _styled(self, x: torch.Tensor, stats: list[torch.Tensor]) -> torch.Tensor:
         """The engine's untiled pass: mirror-extend by ``halo`` (and up to ``align``),
@@ -443,8 +398,8 @@ class HostModule(_Part):
         a = self.align
         in_h = ((h + 2 * self.halo + a - 1) // a) * a
         in_w = ((w + 2 * self.halo + a - 1) // a) * a
-        rows = self._mirror_index(-self.halo, in_h - self.halo, h, x)
-        cols = self._mirror_index(-self.halo, in_w - self.halo, w, x)
+        rows = ops.mirror_index(-self.halo, in_h - self.halo, h, x.device)
+        cols = ops.mirror_index(-self.halo, in_w - self.halo, w, x.device)
         extended = torch.index_select(torch.index_select(x, 2, rows), 3, cols)
         y = self._generator(extended, stats, False)
         return torch.narrow(torch.narrow(y, 2, self.halo, h), 3, self.halo, w)
@@ -493,7 +448,8 @@ class OnnxHostModule(HostModule):
 
 
 def _round_half_even_t(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    """:func:`_round_half_even` on integer tensors (non-negative)."""
+    """:func:`vfx_nodes.model.ops.round_half_even` on integer tensors (non-negative): the
+    ONNX graph computes the thumbnail size from the input's shape at run time."""
     q = torch.div(num, den, rounding_mode="floor")
     r = num - q * den
     up = (2 * r > den) | ((2 * r == den) & (torch.remainder(q, 2) == 1))
@@ -501,9 +457,10 @@ def _round_half_even_t(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
 
 
 def _area_matrix_t(n: torch.Tensor, m: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """:meth:`HostModule._area_matrix` with the sizes as tensors."""
-    i = torch.arange(m, device=like.device).reshape(-1, 1)
-    j = torch.arange(n, device=like.device).reshape(1, -1)
+    """:meth:`HostModule._area_matrix` with the sizes as 0-d tensors (traced for ONNX,
+    never scripted, so a per-line type comment is safe here)."""
+    i = torch.arange(m, device=like.device).reshape(-1, 1)  # type: ignore[call-overload]
+    j = torch.arange(n, device=like.device).reshape(1, -1)  # type: ignore[call-overload]
     start = torch.div(i * n, m, rounding_mode="floor")
     stop = torch.div((i + 1) * n + m - 1, m, rounding_mode="floor")
     inside = (j >= start) & (j < stop)
@@ -527,10 +484,11 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         The host module; ``torch.jit.script`` compiles the default variant.
 
     Raises:
-        ExportError: an architecture or layer with no host equivalent, statistics that do
-            not fit the generator, or a strength that is not a finite number.
+        ExportError: an architecture or layer with no host equivalent, or statistics that
+            do not fit the generator.
+        SettingsError: a strength that is not a number from 0 to 1.
     """
-    s = _check_strength(strength)
+    s = ops.check_strength(strength)
     from ..model import generator as g
 
     if not isinstance(generator, g.Generator):
@@ -561,19 +519,6 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         body, head, alignment=alignment, min_size=int(generator.min_size),
         residual=bool(generator.residual), halo=int(generator.halo if halo is None else halo),
         # The engine's tile alignment: a power of two ≥ the generator's stride.
-        align=1 << max(0, (alignment - 1).bit_length()),
+        align=ops.tile_alignment(alignment),
         baked=layer_stats is not None, strength=s, for_onnx=for_onnx)
     return host.eval()
-
-
-def _check_strength(strength: Any) -> float:
-    try:
-        s = float(strength)
-    except (TypeError, ValueError):
-        raise ExportError(f"strength must be a number (0 = input unchanged, 1 = the look), got {strength!r}") from None
-    if not math.isfinite(s):
-        raise ExportError(f"strength must be a finite number, got {strength!r}")
-    if not 0.0 <= s <= 1.0:
-        # the StyleTransfer node's range: beyond 1 the mix extrapolates past the look
-        raise ExportError(f"strength must be from 0 (input unchanged) to 1 (the look), got {strength!r}")
-    return s

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelError, close_matches
+from . import ops
 from .norm import NormStats, StatsInstanceNorm2d
 
 __all__ = [
@@ -73,9 +73,7 @@ class ConvLayer(nn.Module):
         self.conv = nn.Conv2d(cin, cout, kernel, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pad:
-            x = F.pad(x, (self.pad,) * 4, mode="reflect")
-        return self.conv(x)
+        return self.conv(ops.reflect_pad(x, self.pad))
 
     def rf_map(self, lo: int, hi: int) -> tuple[int, int]:
         return lo * self.stride - self.pad, hi * self.stride - self.pad + self.kernel - 1
@@ -114,7 +112,7 @@ class UpConv(nn.Module):
         self.block = ConvNormAct(cin, cout, kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return self.block(ops.upsample2x(x))
 
     def rf_map(self, lo: int, hi: int) -> tuple[int, int]:
         lo, hi = self.block.rf_map(lo, hi)
@@ -195,7 +193,7 @@ class Generator(nn.Module):
         h, w = int(x.shape[-2]), int(x.shape[-1])
         if h < 1 or w < 1:
             raise ModelError(f"generator input must be at least 1×1 pixels, got {h}×{w}")
-        body_in = _pad_to(x, self.alignment, self.min_size)
+        body_in = ops.pad_to(x, self.alignment, self.min_size)
         y = self.head(self.features_forward(body_in))
         if self.residual:
             y = body_in + y
@@ -360,19 +358,6 @@ class Generator(nn.Module):
 
     def extra_repr(self) -> str:
         return f"arch={self.arch!r}, settings={self.settings}"
-
-
-def _pad_to(x: torch.Tensor, multiple: int, min_size: int) -> torch.Tensor:
-    """Pad bottom/right to a multiple of ``multiple`` (and at least ``min_size``)."""
-    h, w = int(x.shape[-2]), int(x.shape[-1])
-    th = max(math.ceil(h / multiple) * multiple, min_size)
-    tw = max(math.ceil(w / multiple) * multiple, min_size)
-    ph, pw = th - h, tw - w
-    if ph == 0 and pw == 0:
-        return x
-    # Reflection needs pad < size; tiny inputs fall back to edge replication.
-    mode = "reflect" if ph < h and pw < w else "replicate"
-    return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
 def _init_head(conv: nn.Conv2d, scale: float = 0.1) -> None:

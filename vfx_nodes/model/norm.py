@@ -30,9 +30,11 @@ import torch
 from torch import nn
 
 from ..errors import LookError, LookNotFoundError, ModelError
+from . import ops
 from ._files import atomic_write
+from .ops import DEAD_VAR, dead_channel_gate
 
-__all__ = ["NormStats", "StatsInstanceNorm2d"]
+__all__ = ["DEAD_VAR", "NormStats", "StatsInstanceNorm2d", "dead_channel_gate"]
 
 _STATS_FORMAT = "vfx_nodes.normstats"
 _STATS_VERSION = 1
@@ -285,27 +287,6 @@ class NormStats:
             raise LookError(f"{str(path)!r}: {exc}") from None
 
 
-#: A channel whose variance is below this is *dead* (constant) where the statistics were
-#: taken; see :func:`dead_channel_gate`.
-DEAD_VAR = 1e-12
-
-
-def dead_channel_gate(var: torch.Tensor) -> torch.Tensor:
-    """``var / (var + DEAD_VAR)``, in float32: ≈1 for any channel with real variance
-    (1 − 1e-4 at a variance of 1e-8), 0 for a channel that was constant.
-
-    Why: with frozen statistics (a thumbnail's, a shot's) a channel that was constant
-    there has ``var ≈ 0``, so the normalisation multiplies whatever the frame differs by —
-    padding, rounding — by ``γ/√eps`` (≈316), and a dozen layers of that turn a flat
-    plate (a slate, a colour card, black) into Inf.  Per-image instance normalisation maps
-    a constant channel to ``β``; the gate makes frozen statistics do the same.  Written
-    with ``reciprocal`` (not ``div``) so the host exports' TorchScript keeps to its
-    operator set, and in float32 (``1e-12`` underflows in half precision).
-    """
-    v = var.float()
-    return v * torch.reciprocal(v + DEAD_VAR)
-
-
 class StatsInstanceNorm2d(nn.Module):
     """Affine instance normalisation with per-image, collecting and frozen modes.
 
@@ -357,21 +338,14 @@ class StatsInstanceNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.frozen_mean is not None and self.frozen_var is not None and not self.collecting:
-            mean32 = self.frozen_mean[None, :, None, None]
-            var32 = self.frozen_var[None, :, None, None]
+            mean32 = self.frozen_mean.reshape(1, -1, 1, 1)
+            var32 = self.frozen_var.reshape(1, -1, 1, 1)
         else:
-            # Statistics in float32 at least: bf16/fp16 sums over a 1080p map lose digits.
-            xs = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-            var32, mean32 = torch.var_mean(xs, dim=(2, 3), unbiased=False, keepdim=True)
+            mean32, var32 = ops.channel_stats(x)
             if self.collecting:
                 self.collected = (mean32.detach().flatten(1), var32.detach().flatten(1))
-        mean, var = mean32.to(x.dtype), var32.to(x.dtype)
-        # Fold normalisation and affine into one scale and shift per channel, applied in
-        # one fused pass (addcmul: shift + x·scale) — half the memory traffic of x·s + b.
-        scale = (self.weight.to(x.dtype)[None, :, None, None] * torch.rsqrt(var + self.eps)
-                 * dead_channel_gate(var32).to(x.dtype))
-        shift = self.bias.to(x.dtype)[None, :, None, None] - mean * scale
-        return torch.addcmul(shift, x, scale)
+        # One definition of the arithmetic, shared with the host exports (model.ops).
+        return ops.normalize(x, self.weight, self.bias, mean32, var32, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.channels}, eps={self.eps}, frozen={self.frozen}"
