@@ -45,3 +45,28 @@ def test_library_errors_become_one_line(capsys, tmp_path):
     assert main(["info", str(missing)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("vfx-style info: error:") and "nope.exr" in err[0]
+
+
+def test_keywords_in_messages_become_flags():
+    from vfx_nodes.policy.names import FLAGS, as_flags
+
+    assert as_flags("Check frames=, or pass skip_missing=True to render") == \
+        "Check --frames, or pass --skip-missing to render"
+    assert as_flags("resume with the same arch= or use another workdir=") == \
+        "resume with the same --arch or use another --workdir"
+    # other text is left alone: values, attribute paths, other keywords, PLATE=PAINTED
+    for text in ("stats='look'", "gen.arch=3", "PLATE=PAINTED", "tile_size=3", "frames"):
+        assert as_flags(text) == text
+    assert all(flag.startswith("--") for flag in FLAGS.values())
+
+
+def test_library_warnings_are_printed_with_flags():
+    """A library warning naming a keyword (``resume=True``) reads as a flag in the shell."""
+    import logging
+
+    from vfx_nodes.cli.main import _FlagFormatter
+
+    record = logging.LogRecord("vfx_nodes.train.loop", logging.WARNING, __file__, 1,
+                               "resume=True: no checkpoint in %s; starting from step 0", ("w",), None)
+    text = _FlagFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert text == "WARNING vfx_nodes.train.loop: --resume: no checkpoint in w; starting from step 0"

@@ -109,6 +109,8 @@ def test_missing_input_frames_are_listed(tmp_path, capsys):
                  "--look", "l.safetensors", "--frames", "1-3,7"]) == 1
     err = capsys.readouterr().err
     assert "4 of 4 input frames" in err and "1-3,7" in err and "p.0001.exr" in err
+    # the library names keywords (skip_missing=True); the shell user reads the flags
+    assert "Check --frames, or pass --skip-missing" in err and "skip_missing" not in err
 
 
 def test_movie_command(tmp_path, capsys):
@@ -127,7 +129,8 @@ def test_movie_command(tmp_path, capsys):
         assert abs(float(s.average_rate) - 23.976) < 1e-3
     assert main(["movie", "--input", str(tmp_path / "s.####.exr"), "--frames", "1001-1004",
                  "--out", str(tmp_path / "x.mp4"), "--quiet"]) == 1
-    assert "missing: 1004" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "missing: 1004" in err and "pass --skip-missing to leave them out" in err
     assert main(["movie", "--input", str(tmp_path / "s.####.exr"), "--frames", "1001-1003",
                  "--out", str(tmp_path / "x.mp4"), "--display", "No Such Display", "--quiet"]) == 1
     assert "No Such Display" in capsys.readouterr().err

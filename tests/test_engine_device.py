@@ -12,13 +12,13 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 
 
 def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
-    monkeypatch.setattr(dev, "_cuda_ok", lambda: False)
-    monkeypatch.setattr(dev, "_mps_ok", lambda: False)
+    monkeypatch.setattr(dev, "cuda_available", lambda: False)
+    monkeypatch.setattr(dev, "mps_available", lambda: False)
     assert dev.resolve_device(None) == torch.device("cpu")
     assert dev.resolve_device("auto") == torch.device("cpu")
-    monkeypatch.setattr(dev, "_mps_ok", lambda: True)
+    monkeypatch.setattr(dev, "mps_available", lambda: True)
     assert dev.resolve_device(None) == torch.device("mps")
-    monkeypatch.setattr(dev, "_cuda_ok", lambda: True)
+    monkeypatch.setattr(dev, "cuda_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     assert dev.resolve_device(None) == torch.device("cuda", 0)
 
@@ -40,8 +40,8 @@ def test_unknown_device_names_are_device_errors(name):
 
 
 def test_unavailable_devices_are_device_errors(monkeypatch):
-    monkeypatch.setattr(dev, "_cuda_ok", lambda: False)
-    monkeypatch.setattr(dev, "_mps_ok", lambda: False)
+    monkeypatch.setattr(dev, "cuda_available", lambda: False)
+    monkeypatch.setattr(dev, "mps_available", lambda: False)
     with pytest.raises(DeviceError, match="CUDA is not available"):
         dev.resolve_device("cuda")
     with pytest.raises(DeviceError, match="MPS is not available"):
@@ -132,7 +132,7 @@ def test_training_uses_the_inference_precision_policy(monkeypatch):
     """Training turned bf16 on for any CUDA device; the engine checks bf16 support."""
     import contextlib
 
-    monkeypatch.setattr(dev, "_cuda_ok", lambda: False)
+    monkeypatch.setattr(dev, "cuda_available", lambda: False)
     assert dev.training_device(None) == "cpu" and dev.training_device("auto") == "cpu"
     with pytest.raises(DeviceError, match="CUDA is not available"):
         dev.training_device("cuda")

@@ -409,44 +409,55 @@ def test_stats_as_a_file_or_the_looks_own(plate, look, tmp_path):
 # --- out of memory, devices, bad input -----------------------------------------------------
 
 
-def test_out_of_memory_halves_the_tile_and_retries(plate, look, monkeypatch, caplog):
-    real = pipeline._forward
+def _failing_look(look: Look, fail) -> Look:
+    """``look`` with a generator whose tiled pass calls ``fail(x)`` first, as a device
+    that runs out of memory would (the statistics pass, with its own statistics, runs)."""
+    base = type(look.generator)
+
+    class Failing(base):  # type: ignore[misc, valid-type]
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.stats_frozen:
+                fail(x)
+            return super().forward(x)
+
+    gen = Failing(**look.generator.settings, arch=look.generator.arch)
+    gen.load_state_dict(look.generator.state_dict())
+    return Look(generator=gen.eval(), metadata={}, working_colorspace=look.working_colorspace,
+                arch=look.arch)
+
+
+def test_out_of_memory_halves_the_tile_and_retries(plate, look, caplog):
     seen = []
 
-    def fake(gen, x):
+    def too_wide(x):
         seen.append(int(x.shape[-1]))
         if x.shape[-1] > 100:
             raise torch.OutOfMemoryError("CUDA out of memory (fake)")
-        return real(gen, x)
 
     plate = _plate(60, 70, seed=12)   # untiled input 120 px wide: "too big"
-    monkeypatch.setattr(pipeline, "_forward", fake)
     prof: dict = {}
     with caplog.at_level(logging.WARNING, logger="vfx_nodes.engine"):
-        out = stylize(plate, look, tile=0, device="cpu", profile=prof)
+        out = stylize(plate, _failing_look(look, too_wide), tile=0, device="cpu", profile=prof)
     assert prof["retries"] == 1 and prof["tile"] == 35 and max(seen) > 100
     assert any("out of memory" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records)
-    monkeypatch.setattr(pipeline, "_forward", real)
     ref = stylize(plate, look, tile=0, device="cpu")
     np.testing.assert_allclose(out.pixels, ref.pixels, atol=1e-4)
 
 
-def test_out_of_memory_at_the_smallest_tile_is_a_device_error(plate, look, monkeypatch):
-    def always(gen, x):
+def test_out_of_memory_at_the_smallest_tile_is_a_device_error(plate, look):
+    def always(x):
         raise torch.OutOfMemoryError("CUDA out of memory (fake)")
 
-    monkeypatch.setattr(pipeline, "_forward", always)
     with pytest.raises(DeviceError, match="out of memory"):
-        stylize(plate, look, device="cpu")
+        stylize(plate, _failing_look(look, always), device="cpu")
 
 
-def test_other_errors_are_not_retried(plate, look, monkeypatch):
-    def broken(gen, x):
+def test_other_errors_are_not_retried(plate, look):
+    def broken(x):
         raise RuntimeError("something else")
 
-    monkeypatch.setattr(pipeline, "_forward", broken)
     with pytest.raises(RuntimeError, match="something else"):
-        stylize(plate, look, device="cpu")
+        stylize(plate, _failing_look(look, broken), device="cpu")
 
 
 @pytest.mark.parametrize("kw, match", [

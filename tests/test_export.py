@@ -545,7 +545,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(look, tmp_path, monke
 
 
 def test_name_without_letters(look, tmp_path):
-    with pytest.raises(ExportError, match="--name"):
+    with pytest.raises(ExportError, match="give name="):
         export_look(look, "nuke", tmp_path, name="???")
 
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 import pytest
 
-import vfx_nodes.io.exr as exr_mod
 from vfx_nodes import read_plate, write_plate
 from vfx_nodes.errors import PlateWriteError
 from vfx_nodes.io._atomic import temporary_path
@@ -32,12 +32,13 @@ def test_temporary_name_is_hidden_from_frame_globs(tmp_path: Path) -> None:
 def test_failure_mid_write_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
+    # The OpenEXR binding's own File.write fails part-way (a full disk, a killed encoder).
     def half_write(f: object, tmp: str) -> None:
         seen.append(tmp)
         Path(tmp).write_bytes(b"v/1\x01 half a frame")  # the encoder got this far
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exr_mod, "_encode", half_write)
+    monkeypatch.setattr(OpenEXR.File, "write", half_write)
     with pytest.raises(PlateWriteError, match="shot.1001.exr.*disk full"):
         write_plate(plate(), tmp_path / "shot.1001.exr")
     assert seen and Path(seen[0]).parent == tmp_path  # the temp file was in the target folder
@@ -55,7 +56,7 @@ def test_failure_keeps_existing_target_untouched(
         Path(tmp).write_bytes(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(exr_mod, "_encode", boom)
+    monkeypatch.setattr(OpenEXR.File, "write", boom)
     with pytest.raises(PlateWriteError):
         write_plate(plate(0.75), target)
     assert target.read_bytes() == before

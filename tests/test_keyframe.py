@@ -132,7 +132,7 @@ def test_bad_keyframes_fail_before_training(shot, tmp_path, vgg19):
         (dict(keyframes=[(str(shot / "plate.1001.exr"), str(small))]), "registered pixel to pixel"),
         (dict(keyframes=[(str(shot / "plate.1001.exr"), str(broken))]), "cannot be read"),
         (dict(keyframes=[(str(shot / "plate.1001.exr"), str(tmp_path / "nope.png"))]), "does not exist"),
-        (dict(keyframes=[]), "at least one --keyframe"),
+        (dict(keyframes=[]), "needs keyframes="),
         (dict(out=str(tmp_path / "missing" / "x.safetensors")), "does not exist"),
         (dict(steps=0), "steps"),
     ]

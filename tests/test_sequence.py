@@ -135,7 +135,7 @@ def test_existing_frames_are_skipped_unless_overwrite(tmp_path, rooms):
 def test_missing_inputs_fail_before_anything_is_rendered(tmp_path, rooms):
     src = make_plates(tmp_path, [1, 2, 4, 6])
     out = str(tmp_path / "o.####.npy")
-    with pytest.raises(MissingFrameError, match=r"2 of 6 input frames .* missing: 3,5 .*--skip-missing"):
+    with pytest.raises(MissingFrameError, match=r"2 of 6 input frames .* missing: 3,5 .*skip_missing=True"):
         rooms.render(src, out, "L", "1-6")
     assert not any(n.startswith("o.") for n in outputs(tmp_path))
     assert not any(c[0] == "stylize" for c in rooms.calls)

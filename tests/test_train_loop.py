@@ -172,7 +172,7 @@ def test_discriminator_accuracy():
 
 def test_resume_refuses_another_architecture(tmp_path, data, vgg):
     train(config(tmp_path, data, steps=2), loss_network=vgg, progress=False)
-    with pytest.raises(CheckpointError, match="johnson-small.*unet|resume with the same --arch"):
+    with pytest.raises(CheckpointError, match="johnson-small.*unet|resume with the same arch="):
         train(config(tmp_path, data, steps=4, arch="unet", resume=True), loss_network=vgg, progress=False)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import VfxNodesError
+from ..policy.names import as_flags
 
 # name -> (module, one-line help). Keep in the order a newcomer meets them.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -81,6 +82,13 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+class _FlagFormatter(logging.Formatter):
+    """Library warnings as a shell user reads them: keywords written as flags."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return as_flags(super().format(record))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vfx-style``; returns the process exit status."""
     argv = _attach_negative_values(list(sys.argv[1:] if argv is None else argv))
@@ -90,14 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_FlagFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), handlers=[handler])
     try:
         return int(_load(COMMANDS[args.command][0]).run(args) or 0)
     except VfxNodesError as exc:
-        print(f"vfx-style {args.command}: error: {exc}", file=sys.stderr)
+        # The library names settings by keyword; in a shell they are flags.
+        print(f"vfx-style {args.command}: error: {as_flags(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"vfx-style {args.command}: interrupted", file=sys.stderr)

@@ -1,7 +1,6 @@
 """Device and precision choice — re-exported from :mod:`vfx_nodes.policy.device`, the one
 policy the engine, training and optimize share (kept at this path for existing imports)."""
 
-from ..policy import device as _policy
 from ..policy.device import (  # noqa: F401 - re-exports
     CPU_TILE,
     PRECISIONS,
@@ -10,16 +9,13 @@ from ..policy.device import (  # noqa: F401 - re-exports
     available_devices,
     batch_size_for,
     bytes_per_pixel,
+    cuda_available,
     default_tile,
     empty_cache,
     free_memory,
     is_out_of_memory,
+    mps_available,
     precision_name,
     resolve_device,
     resolve_precision,
 )
-
-
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    # private helpers (tests patch _cuda_ok / _mps_ok on the policy module through here)
-    return getattr(_policy, name)

@@ -343,11 +343,6 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
 # --- the network side --------------------------------------------------------------------
 
 
-def _forward(generator: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """One batch through the generator (a seam for tests that inject failures)."""
-    return generator(x)
-
-
 def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
     """1×3×h×w area-averaged thumbnail (long side ≤ ``size``) of an H×W×3 frame (CPU)."""
     h, w = frame.shape[:2]
@@ -400,7 +395,7 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
             x = torch.from_numpy(host).permute(0, 3, 1, 2)
             x = x.to(device, non_blocking=device.type == "cuda")
             with torch.no_grad(), _dev.autocast(device, dtype):
-                y = _forward(gen, x)
+                y = gen(x)
             results = []
             for t, yk in zip(chunk, y):
                 oy, ox = t.y0 - t.in_y, t.x0 - t.in_x

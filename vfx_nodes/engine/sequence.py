@@ -637,13 +637,13 @@ def render_sequence(
         raise MissingFrameError(
             f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
             f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
-            f"Check --frames, or pass --skip-missing (skip_missing=True) to render the frames that exist")
+            f"Check frames=, or pass skip_missing=True to render the frames that exist")
     if missing and len(missing) == len(todo):
         # skip_missing is for holes in a shot; a range with no input at all is a mistake
         # (wrong pattern or range), and a farm task must not "succeed" rendering nothing.
         raise MissingFrameError(
             f"none of the {len(todo)} input frames {format_frames(todo)} of {pin.text} exist "
-            f"(first: {pin.path(todo[0])}); check --input and --frames")
+            f"(first: {pin.path(todo[0])}); check input= and frames=")
     pending = [f for f in pending if f not in set(missing)]
 
     described: tuple[tuple[str, ...], tuple[str, ...]] | None = None

@@ -16,7 +16,8 @@ One call per host turns a look file into what the host's own ML node loads::
 
 The network inside both is :func:`build_host_module`: the look's generator layers wrapped
 in scriptable modules that call the same arithmetic (:mod:`vfx_nodes.model.ops`), with
-per-image normalisation statistics (or baked ones) and the engine's value treatments.  See docs/EXPORT.md for each host's steps and limits.
+per-image normalisation statistics (or baked ones) and the engine's value treatments.
+See docs/EXPORT.md for each host's steps and limits.
 
 This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
 :mod:`vfx_nodes.color` (for colourspace names), never a host module.
@@ -207,7 +208,7 @@ def export_look(look: Any, target: str, out_dir: str | os.PathLike[str], **optio
     """
     if target == "nuke":
         if "opset" in options:
-            raise ExportError("--opset applies to the flame target only (ONNX)")
+            raise ExportError("opset= applies to the flame target only (ONNX)")
         return export_nuke(look, out_dir, **options)
     if target == "flame":
         return export_flame(look, out_dir, **options)

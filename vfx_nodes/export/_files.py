@@ -48,7 +48,7 @@ def safe_name(name: str) -> str:
     """``name`` reduced to letters, digits and ``_`` (Nuke node names, file names)."""
     cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
     if not cleaned:
-        raise ExportError(f"export name {name!r} has no letters or digits; give --name")
+        raise ExportError(f"export name {name!r} has no letters or digits; give name=")
     if cleaned[0].isdigit():
         cleaned = "look_" + cleaned
     return cleaned

@@ -610,7 +610,7 @@ def write_exr(
                 if own_name:
                     header["name"] = own_name
                 f = exr.File(header, channels, num_threads=_threads())
-            _encode(f, str(tmp))
+            f.write(str(tmp))
         except PlateWriteError:
             raise
         except Exception as exc:
@@ -658,16 +658,11 @@ def write_exr_parts(
     with atomic_target(target) as tmp:
         try:
             f = exr.File([exr.Part(h, c, n) for n, h, c in parts], num_threads=_threads())
-            _encode(f, str(tmp))
+            f.write(str(tmp))
         except PlateWriteError:
             raise
         except Exception as exc:
             raise PlateWriteError(f"could not write {str(target)!r}: {exc}") from exc
-
-
-def _encode(f: Any, tmp: str) -> None:
-    """Encode the binding File to ``tmp`` (a seam the atomic-write tests break on purpose)."""
-    f.write(tmp)
 
 
 # --- information ------------------------------------------------------------------------

@@ -333,7 +333,7 @@ def movie_from_sequence(pattern: str | os.PathLike[str], frames: str | Iterable[
     if missing and not skip_missing:
         raise MissingFrameError(
             f"{len(missing)} of {len(fs)} frames of {pat.text} are missing: {format_frames(missing)} "
-            f"(first: {pat.path(missing[0])}); pass --skip-missing to leave them out of the movie")
+            f"(first: {pat.path(missing[0])}); pass skip_missing=True to leave them out of the movie")
     present = [f for f in fs if f not in set(missing)]
     if not present:
         raise MissingFrameError(f"no frame of {pat.text} {format_frames(fs)} exists")

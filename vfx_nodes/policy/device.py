@@ -34,10 +34,12 @@ __all__ = [
     "available_devices",
     "batch_size_for",
     "bytes_per_pixel",
+    "cuda_available",
     "default_tile",
     "empty_cache",
     "free_memory",
     "is_out_of_memory",
+    "mps_available",
     "precision_name",
     "resolve_device",
     "resolve_precision",
@@ -76,11 +78,14 @@ _BYTES_PER_PIXEL = {4: 1024, 2: 1024}
 _MEMORY_SHARE = 0.5
 
 
-def _cuda_ok() -> bool:
+def cuda_available() -> bool:
+    """True when torch can use a CUDA device here (every device choice asks this one
+    function, so a test can stand in another machine by replacing it)."""
     return bool(torch.cuda.is_available())
 
 
-def _mps_ok() -> bool:
+def mps_available() -> bool:
+    """True when torch can use Apple's Metal (MPS) device here."""
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
 
@@ -88,10 +93,10 @@ def _mps_ok() -> bool:
 def available_devices() -> list[str]:
     """Device names this machine can run on, best first (e.g. ``["cuda", "cuda:0", "cpu"]``)."""
     names: list[str] = []
-    if _cuda_ok():
+    if cuda_available():
         names.append("cuda")
         names += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if _mps_ok():
+    if mps_available():
         names.append("mps")
     names.append("cpu")
     return names
@@ -112,9 +117,9 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
             message lists the devices it has).
     """
     if device is None or (isinstance(device, str) and device.strip().lower() in ("", "auto")):
-        if _cuda_ok():
+        if cuda_available():
             return torch.device("cuda", torch.cuda.current_device())
-        if _mps_ok():
+        if mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     have = ", ".join(repr(n) for n in available_devices())
@@ -125,7 +130,7 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if dev.type == "cpu":
         return torch.device("cpu")
     if dev.type == "cuda":
-        if not _cuda_ok():
+        if not cuda_available():
             raise DeviceError(f"device {str(device)!r} asked for, but CUDA is not available "
                               f"on this machine; it has {have}")
         index = 0 if dev.index is None else dev.index
@@ -134,7 +139,7 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
                               f"{torch.cuda.device_count()} CUDA device(s); valid: {have}")
         return torch.device("cuda", index)
     if dev.type == "mps":
-        if not _mps_ok():
+        if not mps_available():
             raise DeviceError(f"device {str(device)!r} asked for, but Apple MPS is not available "
                               f"on this machine; it has {have}")
         return torch.device("mps")
@@ -151,7 +156,7 @@ def training_device(device: str | None = None) -> str:
     machine has).
     """
     if device is None or str(device).strip().lower() in ("", "auto"):
-        return "cuda" if _cuda_ok() else "cpu"
+        return "cuda" if cuda_available() else "cpu"
     resolve_device(device)  # checks the name and that this machine has it
     return str(device).strip().lower()
 

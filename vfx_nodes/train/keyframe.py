@@ -147,9 +147,9 @@ class KeyframeConfig:
         if not 0 <= self.ema_decay < 1:
             raise TrainingDataError(f"ema decay must be in [0, 1), got {self.ema_decay!r}")
         if not self.keyframes:
-            raise TrainingDataError("a keyframe look needs at least one --keyframe PLATE=PAINTED")
+            raise TrainingDataError("a keyframe look needs keyframes= (at least one PLATE=PAINTED pair)")
         if not Path(self.out).parent.is_dir():
-            raise TrainingDataError(f"folder of --out {str(self.out)!r} does not exist")
+            raise TrainingDataError(f"the folder of out= {str(self.out)!r} does not exist")
 
 
 @dataclasses.dataclass
@@ -217,7 +217,7 @@ def _prepare(cfg: KeyframeConfig, working: str) -> tuple[list[Any], list[Any], l
         if idx is None:
             raise TrainingDataError(
                 f"keyframe plate {plate_path!r} is not a frame of the shot ({len(shot)} frame(s) "
-                f"from --content {' '.join(map(str, cfg.content))})")
+                f"from content= {' '.join(map(str, cfg.content))})")
         if not os.path.isfile(painted_path):
             raise TrainingDataError(f"painted keyframe {painted_path!r} does not exist")
         p = _load(shot[idx], "keyframe plate", working_colorspace=working, colorspace=cfg.in_colorspace,

@@ -53,6 +53,7 @@ from .data import DataReport, ImageSet, collect_files, file_sha256, load_image_s
 from .distributed import DistContext, init_distributed
 from .progress import Progress
 from .schedule import EMA, lr_factor
+from .state import LoopSchedule, TrainState, json_number, training_loop
 
 __all__ = ["ARCH_CHOICES", "INIT_CHOICES", "TrainConfig", "TrainResult", "discriminator_accuracy", "train"]
 
@@ -321,10 +322,6 @@ def _step_seed(seed: int, rank: int, step: int, stream: int) -> int:
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
 class _StopFlag:
     """Turns SIGINT/SIGTERM into a flag checked between steps (a step is never cut in
     half, so the checkpoint written on the way out is consistent); a second Ctrl-C
@@ -383,7 +380,7 @@ class _Metrics:
         if not self.enabled:
             return
         with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, allow_nan=False, default=_finite) + "\n")
+            fh.write(json.dumps(record, allow_nan=False, default=json_number) + "\n")
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -556,12 +553,9 @@ class _Run:
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(config.d_beta1, 0.999))
         self.autocast = _autocast(self.device, config.precision)
 
-        self.step = 0
-        self.best_score = float("inf")
-        self.best_step = -1
-        self.last_eval: dict[str, Any] = {}
+        #: what the checkpoints record of the run's progress
+        self.state = TrainState()
         self.history: list[dict[str, Any]] = []
-        self.elapsed_before = 0.0
         if isinstance(progress, Progress):
             self.progress = progress
         else:
@@ -592,7 +586,7 @@ class _Run:
         tensors.update(td)
         tensors.update(tr)
         state = {
-            "step": self.step,
+            **self.state.to_json(elapsed_now=self._elapsed()),
             "config": self.cfg.to_json(),
             "arch": self.cfg.arch,
             "settings": dict(self.gen.settings),
@@ -601,10 +595,6 @@ class _Run:
             "opt_g": jg,
             "opt_d": jd,
             "rng": jr,
-            "best_score": _finite(self.best_score),
-            "best_step": self.best_step,
-            "last_eval": self.last_eval,
-            "elapsed": self.elapsed_before + self._elapsed(),
             "split": self.split,
             "world_size": self.dist.world_size,
         }
@@ -615,7 +605,7 @@ class _Run:
         path = None
         if self.dist.is_main:
             tensors, state = self._checkpoint_state()
-            path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.step), tensors, state)
+            path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.state.step), tensors, state)
             # Keep the newest two: the one just written and the one before, in case the
             # newest is on a disk that lies about fsync.
             olds = sorted(p for p in self.workdir.glob("checkpoint-*.safetensors") if p != path)
@@ -631,7 +621,7 @@ class _Run:
             raise ckpt.CheckpointError(
                 f"checkpoint {str(path)!r} is of a {state.get('arch')!r} generator with settings "
                 f"{state.get('settings')}; this run asks for {self.cfg.arch!r} {dict(self.gen.settings)} — "
-                "resume with the same --arch or use another --workdir")
+                "resume with the same arch= or use another workdir=")
         if state.get("working_colorspace") != self.working_colorspace:
             raise ckpt.CheckpointError(
                 f"checkpoint {str(path)!r} was trained in {state.get('working_colorspace')!r}, "
@@ -650,14 +640,10 @@ class _Run:
         except (RuntimeError, KeyError, ValueError) as exc:
             raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
         ckpt.set_rng_state(tensors, state.get("rng", {}))
-        self.step = int(state["step"])
-        self.best_score = float(state["best_score"]) if state.get("best_score") is not None else float("inf")
-        self.best_step = int(state.get("best_step", -1))
-        self.last_eval = dict(state.get("last_eval") or {})
-        self.elapsed_before = float(state.get("elapsed", 0.0))
-        self.metrics.truncate_after(self.step)
+        self.state = TrainState.from_json(state)
+        self.metrics.truncate_after(self.state.step)
         if self.dist.is_main:
-            log.info("resumed from %s at step %d", path, self.step)
+            log.info("resumed from %s at step %d", path, self.state.step)
 
     # -- one step -------------------------------------------------------------------
 
@@ -687,8 +673,8 @@ class _Run:
         cfg = self.cfg
         self.gen_train.train()
         self.disc_train.train()
-        factor = self._set_lr(self.step)
-        content, style = self._batch(self.step)
+        factor = self._set_lr(self.state.step)
+        content, style = self._batch(self.state.step)
         out: dict[str, float] = {"lr": self.lr * factor}
 
         with self.autocast():
@@ -736,9 +722,9 @@ class _Run:
         out["total"] = float(total.detach())
         if not math.isfinite(out["total"]):
             raise TrainingDivergedError(
-                f"training diverged at step {self.step} (loss {out['total']}); lower the learning "
+                f"training diverged at step {self.state.step} (loss {out['total']}); lower the learning "
                 "rate or the loss weights, or clip the gradients (grad_clip)")
-        self.step += 1
+        self.state.step += 1
         return out
 
     # -- evaluation -----------------------------------------------------------------
@@ -758,24 +744,25 @@ class _Run:
             res = evaluate_generator(self.ema.module, images, self.objective, size=cfg.size,
                                      device=self.device)
             s = score(res["losses"], cfg.content_weight, self.style_weight, cfg.tv_weight)
-            record = {"kind": "eval", "step": self.step, "held_out": self.held_out,
-                      **{k: _finite(v) for k, v in res["losses"].items()}, "score": _finite(s)}
+            st = self.state
+            record = {"kind": "eval", "step": st.step, "held_out": self.held_out,
+                      **{k: json_number(v) for k, v in res["losses"].items()}, "score": json_number(s)}
             if baseline:
                 record["baseline"] = True
             # An arbitrary-style start is already a look (the instant one): if fine-tuning
             # never beats it, it is the one kept.
-            if (not baseline or self.init == "arbitrary") and s < self.best_score:
-                self.best_score, self.best_step = s, self.step
+            if (not baseline or self.init == "arbitrary") and s < st.best_score:
+                st.best_score, st.best_step = s, st.step
                 self._save_look(self.out, res["losses"])
                 record["best"] = True
-            sheet = self.workdir / "sheets" / f"step-{self.step:08d}.png"
+            sheet = self.workdir / "sheets" / f"step-{st.step:08d}.png"
             contact_sheet(res["before"], res["after"], sheet, self.working_colorspace)
             record["sheet"] = str(sheet)
             self.metrics.write(record)
-            self.last_eval = record
+            st.last_eval = record
             self.history.append(record)
             self.progress.message(
-                f"eval step {self.step}: content={res['losses']['content']:.4g} "
+                f"eval step {st.step}: content={res['losses']['content']:.4g} "
                 f"style={res['losses']['style']:.4g} tv={res['losses']['tv']:.4g} score={s:.4g}"
                 + ("  (best)" if record.get("best") else ""))
         self.dist.barrier()
@@ -790,10 +777,10 @@ class _Run:
             "styles": [{"name": os.path.basename(p), "sha256": file_sha256(p)} for p in self.style_set.names],
             "content": {"train_images": len(self.train_set), "test_images": len(self.test_set),
                         "held_out": self.held_out, "unreadable": len(self.report.unreadable)},
-            "steps": self.step,
-            "final_losses": {k: _finite(v) for k, v in losses.items()},
-            "score": _finite(score_from(losses, cfg)),
-            "best_step": self.best_step,
+            "steps": self.state.step,
+            "final_losses": {k: json_number(v) for k, v in losses.items()},
+            "score": json_number(score_from(losses, cfg)),
+            "best_step": self.state.best_step,
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "library_version": __version__,
             "recipe": {k: cfg.to_json()[k] for k in (
@@ -812,7 +799,7 @@ class _Run:
             from ..model.arbitrary import PROVENANCE
 
             meta["arbitrary"] = {"embedding": self.embedding, "styles": self.embedded_styles,
-                                 "fine_tuned": self.step > 0, **PROVENANCE}
+                                 "fine_tuned": self.state.step > 0, **PROVENANCE}
         save_look(path, self.ema.module, meta)
 
     def _elapsed(self) -> float:
@@ -821,70 +808,59 @@ class _Run:
     # -- the loop -------------------------------------------------------------------
 
     def run(self, stop_at: int | None = None, cancel: Callable[[], bool] | None = None) -> TrainResult:
+        """The loop (:func:`~vfx_nodes.train.state.training_loop`) with this run's step,
+        evaluation and checkpoints, then the last look; see :func:`train`."""
         cfg = self.cfg
+        st = self.state
         self._t0 = time.monotonic()
-        self.progress.start = self.step
+        self.progress.start = st.step
         self.progress.total = cfg.steps
-        last_ckpt: Path | None = None
-        interrupted = False
-        time_up = False
-        losses: dict[str, float] = {}
-        if self.step == 0 and cfg.eval_at_start:
+        if st.step == 0 and cfg.eval_at_start:
             self.evaluate(baseline=True)
-        with _StopFlag() as stop:
+
+        def stop_here(step: int) -> bool:
+            # A caller's Cancel (the Look Lab) stops like stop_at: checkpoint, no raise.
+            return (stop_at is not None and step >= stop_at) or (cancel is not None and bool(cancel()))
+
+        def agree(stop: bool) -> bool:
+            # Every rank stops at the same step (rank clocks differ slightly).
+            return self.dist.all_reduce_mean(float(stop)) > 0 if self.dist.enabled else stop
+
+        with _StopFlag() as flag:
             try:
-                while self.step < cfg.steps:
-                    losses = self.train_step()
-                    if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                        self.metrics.write({"kind": "train", "step": self.step,
-                                            **{k: _finite(v) for k, v in losses.items()}})
-                    shown: dict[str, float] = {k: losses[k] for k in ("content", "style", "adv", "d_acc")
-                                               if k in losses}
-                    self.progress.update(self.step, shown)
-                    if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
-                        self.evaluate()
-                    if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                        last_ckpt = self.save_checkpoint()
-                    out_of_time = (cfg.time_limit is not None
-                                   and self._elapsed() >= 60.0 * cfg.time_limit)
-                    # A caller's Cancel (the Look Lab) stops like stop_at: checkpoint, no raise.
-                    at_stop_step = ((stop_at is not None and self.step >= stop_at)
-                                    or (cancel is not None and bool(cancel())))
-                    stop_now = stop.signal is not None or at_stop_step or out_of_time
-                    if self.dist.enabled:
-                        # Every rank stops at the same step (rank clocks differ slightly).
-                        stop_now = self.dist.all_reduce_mean(float(stop_now)) > 0
-                    if stop_now and self.step < cfg.steps:
-                        interrupted = True
-                        time_up = stop.signal is None and not at_stop_step
-                        break
+                outcome = training_loop(
+                    st, LoopSchedule.of(cfg), step=self.train_step, evaluate=self.evaluate,
+                    checkpoint=self.save_checkpoint, record=self.metrics.write, show=self.progress.update,
+                    elapsed=self._elapsed, signalled=lambda: flag.signal is not None,
+                    stop_here=stop_here, agree=agree)
             except KeyboardInterrupt:
                 # A second Ctrl-C: stop without waiting; the last checkpoint stays.
                 self.progress.close()
                 raise
         self.progress.close()
-        if time_up:
+        last_ckpt = outcome.checkpoint
+        if outcome.time_up:
             # Out of time: judge the weights reached so the best look is up to date.
-            if self.last_eval.get("step") != self.step:
+            if st.last_eval.get("step") != st.step:
                 self.evaluate()
             if self.dist.is_main:
-                log.info("time limit of %g min reached at step %d", cfg.time_limit, self.step)
-        if interrupted:
-            if last_ckpt is None or not last_ckpt.name.endswith(f"{self.step:08d}.safetensors"):
+                log.info("time limit of %g min reached at step %d", cfg.time_limit, st.step)
+        if outcome.interrupted:
+            if last_ckpt is None or not last_ckpt.name.endswith(f"{st.step:08d}.safetensors"):
                 last_ckpt = self.save_checkpoint()
-            if stop.signal is not None:
+            if flag.signal is not None:
                 # The library does not print: the caller (the CLI) says where to resume.
-                raise TrainingInterrupted(self.step, last_ckpt)
+                raise TrainingInterrupted(st.step, last_ckpt)
         last = self.workdir / "last.safetensors"
-        if self.dist.is_main and (not interrupted or time_up):
-            self._save_look(last, losses_from(self.last_eval) or {})
+        if self.dist.is_main and (not outcome.interrupted or outcome.time_up):
+            self._save_look(last, losses_from(st.last_eval) or {})
         self.dist.barrier()
         return TrainResult(
-            look=self.out, last_look=last, workdir=self.workdir, steps=self.step,
-            seconds=self._elapsed(), best_score=self.best_score, best_step=self.best_step,
-            final_losses=losses_from(self.last_eval), metrics=self.metrics.path,
-            unreadable=list(self.report.unreadable), interrupted=interrupted,
-            checkpoint=last_ckpt, history=self.history, time_limited=time_up)
+            look=self.out, last_look=last, workdir=self.workdir, steps=st.step,
+            seconds=self._elapsed(), best_score=st.best_score, best_step=st.best_step,
+            final_losses=losses_from(st.last_eval), metrics=self.metrics.path,
+            unreadable=list(self.report.unreadable), interrupted=outcome.interrupted,
+            checkpoint=last_ckpt, history=self.history, time_limited=outcome.time_up)
 
 
 def discriminator_accuracy(real_logits: Any, fake_logits: Any, mode: str = "lsgan") -> float:
@@ -948,7 +924,7 @@ def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress
         if run.cfg.resume:
             latest = ckpt.latest_checkpoint(run.workdir)
             if latest is None:
-                log.warning("--resume: no checkpoint in %s; starting from step 0", run.workdir)
+                log.warning("resume=True: no checkpoint in %s; starting from step 0", run.workdir)
             else:
                 run.restore(latest)
         is_set = getattr(cancel, "is_set", None)

@@ -1,0 +1,97 @@
+"""The rooms of docs/ARCHITECTURE.md, checked on the source: arrows only point down, and
+tests pass fakes in rather than patching another module's private names."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import vfx_nodes
+
+PACKAGE = Path(vfx_nodes.__file__).parent
+TESTS = Path(__file__).parent
+
+#: first component under ``vfx_nodes`` → room (docs/ARCHITECTURE.md, "Rooms")
+ROOMS = {
+    "cli": "cli", "__main__": "cli", "hosts": "hosts", "nodes": "nodes", "train": "train",
+    "engine": "engine", "export": "export", "model": "model", "plate": "base", "io": "base",
+    "color": "base", "samples": "base", "policy": "policy", "errors": "errors",
+    "_atomic": "files", "looks": "looks", "_lazy": "package", "__init__": "package",
+}
+
+#: room → the rooms it may import (besides itself); the table in docs/ARCHITECTURE.md
+BELOW = {
+    "files": set(),
+    "errors": set(),
+    "policy": {"errors", "files"},
+    "base": {"policy", "errors", "files"},
+    "model": {"policy", "errors", "files", "package"},
+    "export": {"model", "base", "policy", "errors", "files", "package"},
+    "engine": {"model", "base", "policy", "errors", "files", "package"},
+    "train": {"model", "base", "policy", "errors", "files", "package"},
+    "nodes": {"engine", "train", "model", "base", "policy", "errors", "files", "package"},
+    "looks": {"model", "errors", "package"},
+}
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return "package" if len(parts) == 1 else ROOMS.get(parts[1], "package")
+
+
+def _imports() -> list[tuple[str, str]]:
+    """``(importer, imported)`` module names for every vfx_nodes import, at any depth
+    (imports inside functions count: they are the same dependency, made later)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("").parts
+        module = ".".join(("vfx_nodes", *rel)).removesuffix(".__init__")
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                    names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+                elif node.module and node.module.split(".")[0] == "vfx_nodes":
+                    names = [node.module]
+                else:
+                    continue
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.split(".")[0] == "vfx_nodes"]
+            else:
+                continue
+            found += [(module, name) for name in names]
+    return found
+
+
+def test_the_scan_sees_the_imports():
+    edges = _imports()
+    assert ("vfx_nodes.engine.pipeline", "vfx_nodes.model.ops") in edges
+    assert ("vfx_nodes.export.host", "vfx_nodes.model.ops") in edges
+    assert len(edges) > 200
+
+
+def test_rooms_import_only_the_rooms_below_them():
+    wrong = sorted(f"{a} imports {b}" for a, b in _imports()
+                   if _room(a) in BELOW and _room(b) != _room(a) and _room(b) not in BELOW[_room(a)])
+    assert not wrong, "\n".join(wrong)
+
+
+def test_training_never_imports_the_engine():
+    assert not [a for a, b in _imports() if _room(a) == "train" and _room(b) == "engine"]
+
+
+_PATCH = re.compile(r"monkeypatch\.setattr\(\s*(?:[\w.]+\s*,\s*)?[\"']([\w.]+)[\"']")
+
+
+def test_no_test_patches_a_private_name_of_another_module():
+    """Seams are passed in (``RenderIO``, a failing generator, the OpenEXR binding's own
+    ``File.write``), not made by replacing private functions."""
+    offenders = []
+    for path in sorted(TESTS.glob("test_*.py")):
+        for match in _PATCH.finditer(path.read_text(encoding="utf-8")):
+            if match.group(1).rpartition(".")[2].startswith("_"):
+                offenders.append(f"{path.name}: {match.group(0)}")
+    assert not offenders, offenders
