@@ -120,6 +120,29 @@ def test_steps_lists_and_at_patterns(tmp_path, rooms):
                                                                         "o_009.npy", "o_010.npy"]
 
 
+def test_the_plan_decides_everything_before_any_work(tmp_path, rooms):
+    """plan_render: the frames done, missing and pending, and every check, with nothing
+    read, written, created or loaded."""
+    src = make_plates(tmp_path, [1, 2, 3, 5, 6])
+    out = tmp_path / "out"
+    out.mkdir()
+    np.save(out / "o.0002.npy", np.zeros(1))
+    plan = seq.plan_render(src, str(out / "o.####.npy"), "1-6", chunk="1/1", skip_missing=True, io=rooms.io,
+                           strength=0.5)
+    assert plan.shot == plan.frames == (1, 2, 3, 4, 5, 6) and plan.chunk == (1, 1)
+    assert plan.skipped == (2,) and plan.missing == (4,) and plan.pending == (1, 3, 5, 6)
+    assert plan.output_format == "npy"
+    half = seq.plan_render(src, str(out / "o.####.npy"), "1-6", chunk="2/2", skip_missing=True, io=rooms.io)
+    assert half.shot == (1, 2, 3, 4, 5, 6) and half.frames == (4, 5, 6) and half.pending == (5, 6)
+    assert rooms.calls == [] and outputs(out) == ["o.0002.npy"]
+    with pytest.raises(MissingFrameError, match="skip_missing=True"):
+        seq.plan_render(src, str(out / "o.####.npy"), "1-6", io=rooms.io)
+    with pytest.raises(SettingsError, match="unknown render setting"):
+        seq.plan_render(src, str(out / "o.####.npy"), "1-3", io=rooms.io, tile_size=3)
+    with pytest.raises(FrameRangeError):
+        seq.plan_render(src, str(out / "o.####.npy"), "6-1", io=rooms.io)
+
+
 def test_existing_frames_are_skipped_unless_overwrite(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 5))
     out = str(tmp_path / "o.####.npy")

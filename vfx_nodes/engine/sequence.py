@@ -74,10 +74,12 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ProgressBar",
     "RenderIO",
+    "RenderPlan",
     "RenderReport",
     "check_stats_file",
     "look_fingerprint",
     "plan_paths",
+    "plan_render",
     "remove_stale_temp_files",
     "render_sequence",
     "shot_stats",
@@ -598,71 +600,33 @@ def render_sequence(
     """
     t0 = time.perf_counter()
     rio = (io or RenderIO()).resolved()
-    pin, pout, shot = plan_paths(os.fspath(input), os.fspath(output), frames)
-    chunk_kn = None
-    todo = shot
-    if chunk is not None:
-        todo = chunk_frames(shot, chunk)
-        chunk_kn = parse_chunk(chunk)
-    if _same_files(pin, pout, todo):
-        raise PlateWriteError(
-            f"output pattern {pout.text!r} names the same files as the input; choose another output")
-    if todo and rio.check_output(pout.path(todo[0])) == "png":
+    plan = plan_render(input, output, frames, chunk=chunk, overwrite=overwrite, skip_missing=skip_missing,
+                       stats=stats, stats_file=stats_file, stats_samples=stats_samples, cancel=cancel,
+                       io=rio, **stylize_kwargs)
+    if plan.output_format == "png":
         from ..io import PNG_LOSSES
 
         log.warning("render: %s", PNG_LOSSES)
-    _check_stats(stats, stats_file, stats_samples)
-    _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
-
-    stylize = rio.stylize
-    assert stylize is not None
-    params = inspect.signature(stylize).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
-        unknown = sorted(k for k in stylize_kwargs if k not in valid)
-        if unknown:
-            raise SettingsError(f"unknown render setting(s) {', '.join(unknown)}; "
-                                f"valid settings are {', '.join(valid)}")
-    bad_own = sorted(_OWN_KEYWORDS & set(stylize_kwargs))
-    if bad_own:
-        raise SettingsError(f"{', '.join(bad_own)} cannot be passed as a render setting")
-
     # Orphans of a killed attempt at *these* frames; other chunks' files are not ours.
-    remove_stale_temp_files(pout, todo)
-
-    skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
-    pending = [f for f in todo if f not in set(skipped)]
-    missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
-    if missing and not skip_missing:
-        raise MissingFrameError(
-            f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
-            f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
-            f"Check frames=, or pass skip_missing=True to render the frames that exist")
-    if missing and len(missing) == len(todo):
-        # skip_missing is for holes in a shot; a range with no input at all is a mistake
-        # (wrong pattern or range), and a farm task must not "succeed" rendering nothing.
-        raise MissingFrameError(
-            f"none of the {len(todo)} input frames {format_frames(todo)} of {pin.text} exist "
-            f"(first: {pin.path(todo[0])}); check input= and frames=")
-    pending = [f for f in pending if f not in set(missing)]
-
+    remove_stale_temp_files(plan.output, plan.frames)
+    pin, pout = plan.input, plan.output
     described: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     def report(rendered: list[int], cancelled: bool = False, mode: str = "frame",
                picked: tuple[int, ...] = ()) -> RenderReport:
-        return RenderReport(input=pin.text, output=pout.text, frames=todo, rendered=tuple(rendered),
-                            skipped=skipped, missing=missing, cancelled=cancelled,
+        return RenderReport(input=pin.text, output=pout.text, frames=plan.frames, rendered=tuple(rendered),
+                            skipped=plan.skipped, missing=plan.missing, cancelled=cancelled,
                             seconds=time.perf_counter() - t0, stats=mode, stats_frames=picked,
-                            chunk=chunk_kn, stylised=described[0] if described else (),
+                            chunk=plan.chunk, stylised=described[0] if described else (),
                             carried=described[1] if described else ())
 
-    if not pending:
+    if not plan.pending:
         mode = "frame" if stats in (None, "frame") else ("given" if not isinstance(stats, str) else "shot")
         return report([], mode=mode)
 
     if isinstance(look, (str, os.PathLike)):
         look = rio.load_look(look)
-    ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, shot, int(stats_samples),
+    ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, plan.shot, int(stats_samples),
                                               skip_missing, stylize_kwargs, rio)
     folder = pout.folder
     created = [] if os.path.isdir(folder) else _missing_folders(folder)
@@ -671,12 +635,15 @@ def render_sequence(
     except OSError as exc:
         raise PlateWriteError(f"cannot create output folder {folder!r}: {exc}") from exc
 
+    # The loop: read, stylise, write each pending frame through the given rooms.
+    stylize = rio.stylize
+    assert stylize is not None
     rendered: list[int] = []
-    total = len(pending)
+    total = len(plan.pending)
     try:
         if progress is not None:
             progress(0, total, None)
-        for frame in pending:
+        for frame in plan.pending:
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
             plate = _read_frame(pin, frame, rio.read)
@@ -695,6 +662,104 @@ def render_sequence(
             _remove_empty(created)  # a failed first frame leaves no empty folders behind
         raise
     return report(rendered, False, mode, picked)
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderPlan:
+    """What :func:`render_sequence` will do, decided and checked before any work (the
+    only I/O is looking at which files exist).
+
+    Attributes:
+        input, output: the patterns.
+        shot: the whole range (shot statistics sample it).
+        frames: the frames this call is responsible for (the chunk, or the shot).
+        chunk: ``(K, N)`` when a chunk was asked for.
+        skipped: frames whose output exists (resume; empty with ``overwrite``).
+        missing: frames whose input does not exist (only with ``skip_missing``).
+        pending: the frames to render, in order.
+        output_format: ``"exr"`` or ``"png"``.
+    """
+
+    input: FramePattern
+    output: FramePattern
+    shot: tuple[int, ...]
+    frames: tuple[int, ...]
+    chunk: tuple[int, int] | None
+    skipped: tuple[int, ...]
+    missing: tuple[int, ...]
+    pending: tuple[int, ...]
+    output_format: str | None
+
+
+def plan_render(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    frames: str | int | Iterable[int] | None = None,
+    *,
+    chunk: str | tuple[int, int] | None = None,
+    overwrite: bool = False,
+    skip_missing: bool = False,
+    stats: Literal["frame", "shot"] | Any = "frame",
+    stats_file: str | os.PathLike[str] | None = None,
+    stats_samples: int = DEFAULT_STATS_SAMPLES,
+    cancel: CancelToken = None,
+    io: RenderIO | None = None,
+    **stylize_kwargs: Any,
+) -> RenderPlan:
+    """The plan step of :func:`render_sequence` (same arguments, no look): patterns,
+    range, chunk, output format, settings, and which frames are done, missing or to
+    render — every check that can fail, before a look is loaded or a frame read.
+
+    Raises:
+        the errors :func:`render_sequence` raises before its first frame.
+    """
+    rio = (io or RenderIO()).resolved()
+    pin, pout, shot = plan_paths(os.fspath(input), os.fspath(output), frames)
+    chunk_kn = None
+    todo = shot
+    if chunk is not None:
+        todo = chunk_frames(shot, chunk)
+        chunk_kn = parse_chunk(chunk)
+    if _same_files(pin, pout, todo):
+        raise PlateWriteError(
+            f"output pattern {pout.text!r} names the same files as the input; choose another output")
+    output_format = rio.check_output(pout.path(todo[0])) if todo else None
+    _check_stats(stats, stats_file, stats_samples)
+    _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
+    _check_settings(rio, stylize_kwargs)
+
+    skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
+    pending = [f for f in todo if f not in set(skipped)]
+    missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
+    if missing and not skip_missing:
+        raise MissingFrameError(
+            f"{len(missing)} of {len(todo)} input frames of {pin.text} are missing: "
+            f"{format_frames(missing)} (first: {pin.path(missing[0])}); nothing was rendered. "
+            f"Check frames=, or pass skip_missing=True to render the frames that exist")
+    if missing and len(missing) == len(todo):
+        # skip_missing is for holes in a shot; a range with no input at all is a mistake
+        # (wrong pattern or range), and a farm task must not "succeed" rendering nothing.
+        raise MissingFrameError(
+            f"none of the {len(todo)} input frames {format_frames(todo)} of {pin.text} exist "
+            f"(first: {pin.path(todo[0])}); check input= and frames=")
+    return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
+                      missing=missing, pending=tuple(f for f in pending if f not in set(missing)),
+                      output_format=output_format)
+
+
+def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:
+    """The render settings are keywords of the stylise room (its signature lists them)."""
+    assert rio.stylize is not None
+    params = inspect.signature(rio.stylize).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
+        unknown = sorted(k for k in settings if k not in valid)
+        if unknown:
+            raise SettingsError(f"unknown render setting(s) {', '.join(unknown)}; "
+                                f"valid settings are {', '.join(valid)}")
+    bad_own = sorted(_OWN_KEYWORDS & set(settings))
+    if bad_own:
+        raise SettingsError(f"{', '.join(bad_own)} cannot be passed as a render setting")
 
 
 def _missing_folders(folder: str) -> list[str]:
