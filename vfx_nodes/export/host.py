@@ -290,7 +290,7 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
         return (_UpConvOnnx if for_onnx else _UpConv)(module, stats, path)
     if isinstance(module, g.ResidualBlock):
         return _Residual(module, stats, path)
-    if isinstance(module, g._UNetLevel):
+    if isinstance(module, g.UNetLevel):
         return _UNetLevel(module, stats, path, for_onnx)
     if isinstance(module, nn.Sequential):  # includes the U-Net's _Chain
         return _Chain([_convert(m, stats, f"{path}.{i}" if path else str(i), for_onnx)

@@ -465,7 +465,7 @@ class ArbitraryGenerator(JohnsonGenerator):
 # --- U-Net ------------------------------------------------------------------------------
 
 
-class _UNetLevel(nn.Module):
+class UNetLevel(nn.Module):
     """One U-Net level: down (stride 2) → inner → up (resize-conv) → concat skip → conv."""
 
     def __init__(self, channels: int, inner_channels: int, inner: nn.Module):
@@ -524,7 +524,7 @@ class UNetGenerator(Generator):
         chans = [min(width * 2**i, max_width) for i in range(depth + 1)]
         inner: nn.Module = _Chain(*[ResidualBlock(chans[-1]) for _ in range(blocks)])
         for i in reversed(range(depth)):
-            inner = _UNetLevel(chans[i], chans[i + 1], inner)
+            inner = UNetLevel(chans[i], chans[i + 1], inner)
         self.stem = ConvNormAct(3, width, 3)
         self.body = inner
         self.head = ConvLayer(width, 3, 3)
