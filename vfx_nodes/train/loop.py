@@ -459,7 +459,7 @@ class _Run:
     """State of one training run (kept together so checkpointing sees all of it)."""
 
     def __init__(self, config: TrainConfig | TrainPlan, *, loss_network: Any = None,
-                 progress: bool | Progress = True, dist: DistContext | None = None,
+                 progress: bool | Progress = False, dist: DistContext | None = None,
                  device: str | None = None) -> None:
         import torch
 
@@ -894,7 +894,7 @@ def _filled(value: Any, name: str) -> Any:
     return value
 
 
-def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress: bool | Progress = True,
+def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress: bool | Progress = False,
           stop_at: int | None = None, cancel: Any = None) -> TrainResult:
     """Train a look.
 
@@ -903,7 +903,9 @@ def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress
             :func:`plan_training` (everything checked before any work).
         loss_network: a ready :class:`vfx_nodes.model.VGG19Features` (default: loaded from
             the bundled weights, or ``config.vgg_path``).
-        progress: show the progress line (or a :class:`Progress` to use).
+        progress: ``True`` prints the progress line to stderr (or give a :class:`Progress`
+            to use); default quiet — the library does not print unless asked, the CLI
+            asks.
         stop_at: stop (with a checkpoint) once this step is reached, as a time-limited
             farm task would; ``resume=True`` continues.
         cancel: a :class:`threading.Event` or a callable returning ``True`` to stop after
