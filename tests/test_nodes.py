@@ -285,7 +285,8 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
     kw = StyleTransfer.stylize_kwargs({})
     assert kw == {"strength": 1.0, "colorspace": None, "working_colorspace": None, "layer": "",
                   "tile": None, "halo": None, "device": None, "precision": None,
-                  "preserve_alpha": True, "luminance_only": False, "scale": "auto", "config": None}
+                  "preserve_alpha": True, "luminance_only": False, "highlights": "carry", "scale": "auto",
+                  "config": None}
     kw = StyleTransfer.stylize_kwargs({"strength": "0.5", "tile": 64, "device": "cuda:1",
                                        "precision": "FP16", "colorspace": "ACEScg", "layer": "diffuse",
                                        "ocio_config": "/c.ocio", "luminance_only": "true"})

@@ -369,3 +369,12 @@ def test_skip_missing_with_no_input_at_all_is_still_an_error(tmp_path, rooms):
     src = make_plates(tmp_path, [1])
     with pytest.raises(MissingFrameError, match="none of the 3 input frames 5-7"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "5-7", skip_missing=True)
+
+
+def test_shot_statistics_record_painted_highlights():
+    """Statistics taken for highlights="paint" are of another network input: a file made
+    for one mode is refused for the other; "carry" (the default) is not recorded, so
+    files made before the setting existed stay valid."""
+    carry = seq.stats_provenance("no-look", (1, 2, 3), {"highlights": "carry", "layer": ""})
+    paint = seq.stats_provenance("no-look", (1, 2, 3), {"highlights": "paint"})
+    assert carry["settings"] == {} and paint["settings"] == {"highlights": "paint"}

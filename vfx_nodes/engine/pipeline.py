@@ -25,6 +25,17 @@ Documented value treatments (the design notes ask for one for each):
   A sun at 40.0 comes out near 40 (its in-range part stylised), never clipped to 1; a
   slightly negative out-of-gamut value keeps its negative part.  Pixels inside the
   nominal range have a residual of exactly 0.
+* **Highlights painted** (``highlights="paint"``).  Carried, a lit window at 50× white
+  keeps its light but the network only ever saw flat 1.0 there, so the painting stops
+  at its frame.  Painted, working-space values above :data:`HIGHLIGHT_KNEE` are
+  compressed with a logarithmic shoulder (continuous in value and slope, 1 at
+  :data:`HIGHLIGHT_CEILING`), so the network sees the texture inside bright areas, and
+  each output value goes back up by its own compression ratio, ``x·(s/e)^γ``: an
+  unchanged pixel is exactly ``x``, strokes become changes of exposure, nothing turns
+  negative or explodes (an exponential inverse of the shoulder turned the network's
+  near-white noise into speckles many stops apart).  Only negatives ride around the
+  network as a residual, scaled by the pixel's change.  The default stays ``"carry"``:
+  highlights exactly as shot.
 * **NaN and ±Inf.**  A pixel with any non-finite R, G or B is set to 0 before anything
   else, so it can reach neither a tile, nor the colour processors, nor the statistics;
   in the output the pixel gets its original R, G, B back bit-for-bit (NaN stays NaN).
@@ -64,6 +75,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import math
 import os
 import threading
 import time
@@ -86,8 +98,20 @@ from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look, NormStats
 
-__all__ = ["LUMA_WEIGHTS", "SCALE_RANGE", "THUMBNAIL", "LookLike", "collect_stats", "resolve_scale",
-           "stylize"]
+__all__ = [
+    "HIGHLIGHTS",
+    "HIGHLIGHT_CEILING",
+    "HIGHLIGHT_CONTRAST",
+    "HIGHLIGHT_KNEE",
+    "LUMA_WEIGHTS",
+    "SCALE_RANGE",
+    "THUMBNAIL",
+    "LookLike",
+    "collect_stats",
+    "compress_highlights",
+    "resolve_scale",
+    "stylize",
+]
 
 log = logging.getLogger("vfx_nodes.engine")
 
@@ -259,6 +283,76 @@ class _Frame:
     plate_space: str
     mix_space: str
     working_colorspace: str
+    base: np.ndarray | None = None  # highlights="paint": working-space values ≥ 0, unclipped
+
+
+# --- highlights -------------------------------------------------------------------------
+
+#: How over-range light meets the network: ``"carry"`` (clip to 0–1, add what the clip
+#: removed back afterwards: highlights keep their values, the network paints their
+#: in-range part) or ``"paint"`` (compress 0–∞ into 0–1 above :data:`HIGHLIGHT_KNEE` with
+#: a logarithmic shoulder, stylise, expand back: the network sees and paints the texture
+#: inside bright areas — a lit window, a sky — and its strokes there become changes of
+#: exposure).
+HIGHLIGHTS = ("carry", "paint")
+
+#: ``"paint"``: working-space values up to the knee go to the network unchanged; above
+#: it, ``E(x) = k + a·ln(1 + (x − k)/a)`` — continuous in value and slope at the knee,
+#: reaching 1 at :data:`HIGHLIGHT_CEILING` (8 in an sRGB-encoded working space is about
+#: 150× diffuse white; brighter values are clipped for the network, not for the output).
+HIGHLIGHT_KNEE = 0.75
+HIGHLIGHT_CEILING = 8.0
+
+
+def _shoulder_scale(knee: float, ceiling: float) -> float:
+    """The ``a`` with ``E(ceiling) = 1``: ``a·(exp((1 − k)/a) − 1) = ceiling − k``,
+    solved by bisection (the left side grows as ``a`` shrinks)."""
+    lo, hi = 1e-4, 10.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid * math.expm1((1.0 - knee) / mid) > ceiling - knee:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+_SHOULDER = _shoulder_scale(HIGHLIGHT_KNEE, HIGHLIGHT_CEILING)
+
+#: ``"paint"``: how strongly a stroke's ratio shows in a highlight (see
+#: :func:`_expand_painted`); 2 paints a lit window visibly under an SDR view without
+#: the speckle steeper settings show (benchmarks/RESULTS.md, "Highlights").
+HIGHLIGHT_CONTRAST = 2.0
+
+
+def compress_highlights(x: np.ndarray) -> np.ndarray:
+    """``E(x)`` for ``x ≥ 0`` (a new float32 array; unbounded above, ≤ 1 up to the ceiling)."""
+    k, a = np.float32(HIGHLIGHT_KNEE), np.float32(_SHOULDER)
+    y = np.array(x, dtype=np.float32, copy=True)
+    hi = y > k
+    y[hi] = k + a * np.log1p((y[hi] - k) / a)
+    return y
+
+
+def _expand_painted(styled: np.ndarray, base: np.ndarray, net_in: np.ndarray) -> None:
+    """``highlights="paint"``, in place: where the input was compressed (``x`` above the
+    knee, network input ``e``), the network's output ``s`` comes back as
+    ``x · (s / e)^γ`` with ``γ`` rising from 1 at the knee to
+    :data:`HIGHLIGHT_CONTRAST` at the top of the shoulder.
+
+    Ratios, not differences: an unchanged pixel is exactly ``x``, a stroke that halves a
+    bright value lowers the highlight by one stop or more, and no output goes negative
+    or explodes (an exponential inverse of the shoulder turns the network's small
+    near-white variations into speckles of many stops).  ``γ`` > 1 because a highlight
+    far above 1 sits on the shoulder of every display transform, where a ratio shows
+    compressed; ``γ = 1`` at the knee keeps the result continuous there.
+    """
+    k = np.float32(HIGHLIGHT_KNEE)
+    hi = base > k
+    e = net_in[hi]
+    ratio = np.maximum(styled[hi], 0.0) / e
+    gamma = 1.0 + (np.float32(HIGHLIGHT_CONTRAST) - 1.0) * np.clip((e - k) / (1.0 - k), 0.0, 1.0)
+    styled[hi] = base[hi] * ratio ** gamma
 
 
 def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace: str | None,
@@ -304,7 +398,7 @@ def _convert(rgb: np.ndarray, src: str, dst: str, config: Any) -> np.ndarray:
 
 def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
              working_colorspace: str | None, preserve_alpha: bool, config: Any,
-             clock: _Clock) -> _Frame:
+             clock: _Clock, highlights: str = "carry") -> _Frame:
     from ..color import unpremultiply
 
     if not isinstance(plate, Plate):
@@ -326,18 +420,26 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
             rgb = unpremultiply(rgb, alpha)
         lin = _convert(rgb, plate_space, mix_space, config) if plate_space != mix_space else rgb
         work = _convert(lin, mix_space, working, config)
+        paint = highlights == "paint"
         with np.errstate(invalid="ignore"):
-            out_of_range = ~((work >= 0) & (work <= 1)).all(axis=-1)  # NaN counts as out
-        np.nan_to_num(work, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
-        np.clip(work, 0.0, 1.0, out=work)
+            # NaN counts as out of range; with "paint" only what is below 0 rides around
+            inside = (work >= 0) if paint else ((work >= 0) & (work <= 1))
+            out_of_range = ~inside.all(axis=-1)
+        np.nan_to_num(work, copy=False, nan=0.0, posinf=1e6 if paint else 1.0, neginf=0.0)
+        base = None
+        if paint:
+            np.maximum(work, 0.0, out=work)
+            base, work = work, np.minimum(compress_highlights(work), np.float32(1.0))
+        else:
+            np.clip(work, 0.0, 1.0, out=work)
         over = residual = None
         if out_of_range.any():
             over = np.flatnonzero(out_of_range)
-            clipped = work.reshape(-1, 3)[over][:, None, :]
+            clipped = (work if base is None else base).reshape(-1, 3)[over][:, None, :]
             back = _convert(clipped, working, mix_space, config)[:, 0, :]
             residual = lin.reshape(-1, 3)[over] - back
     return _Frame(names, alpha, bad, bad_values, lin, work, over, residual,
-                  plate_space, mix_space, working)
+                  plate_space, mix_space, working, base)
 
 
 # --- the network side --------------------------------------------------------------------
@@ -531,6 +633,12 @@ def _as_rgb_plate(plate: Plate, layer: str) -> Plate:
     return plate
 
 
+def _check_highlights(value: Any) -> str:
+    if value not in HIGHLIGHTS:
+        raise SettingsError(f"highlights must be one of {', '.join(map(repr, HIGHLIGHTS))}, got {value!r}")
+    return str(value)
+
+
 def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
     if value is None:
         return None
@@ -572,6 +680,7 @@ def stylize(
     working_colorspace: str | None = None,
     preserve_alpha: bool = True,
     luminance_only: bool = False,
+    highlights: str = "carry",
     config: Any = None,
     batch: int | None = None,
     thumbnail: int = THUMBNAIL,
@@ -608,6 +717,11 @@ def stylize(
             after; ``False`` stylises the RGB as it stands.
         luminance_only: keep the plate's colour, transfer luminance only (YIQ, Gatys et
             al. 2016).
+        highlights: ``"carry"`` (default: the network sees the working space clipped to
+            0–1 and over-range light rides around it unchanged) or ``"paint"`` (light
+            above :data:`HIGHLIGHT_KNEE` is compressed into the network's range with a
+            log shoulder and expanded back: bright areas are painted too, their strokes
+            becoming changes of exposure); see the module notes.
         config: OCIO config (object, path or ``ocio://`` URI); default ``$OCIO``, else
             the built-in studio config.
         batch: tiles per device batch; ``None`` chooses from free memory (1 on the CPU).
@@ -632,7 +746,7 @@ def stylize(
         (as the config names it) when that override was given.
 
     Raises:
-        SettingsError: a bad strength, tile, halo, batch, thumbnail or scale.
+        SettingsError: a bad strength, tile, halo, batch, thumbnail, scale or highlights.
         ChannelNotFoundError: ``layer`` has no R, G, B.
         ColorSpaceError: an unknown colourspace.
         LookError: ``look`` is not a look.
@@ -641,6 +755,7 @@ def stylize(
     """
     t_start = time.perf_counter()
     s = ops.check_strength(strength)
+    _check_highlights(highlights)
     tile_ = _check_size("tile", tile, allow_zero=True)
     halo_ = _check_size("halo", halo, allow_zero=True)
     batch_ = _check_size("batch", batch, allow_zero=False)
@@ -671,7 +786,7 @@ def stylize(
     clock.note(scale_used=stroke)
     frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                      working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
-                     config=config, clock=clock)
+                     config=config, clock=clock, highlights=highlights)
     full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
     net_size = _scaled_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
@@ -712,12 +827,24 @@ def stylize(
         if luminance_only:
             dy = (styled - frame.net_in) @ LUMA_WEIGHTS
             styled = frame.net_in + dy[..., None]
+        painted = frame.base is not None
+        if frame.base is not None:
+            _expand_painted(styled, frame.base, frame.net_in)
+            frame.base = None
         frame.net_in = _RELEASED
         out = _convert(styled, frame.working_colorspace, frame.mix_space, config)
         del styled
         if frame.over is not None:
             flat = out.reshape(-1, 3)
-            flat[frame.over] += frame.residual
+            if painted:
+                # What the working space could not hold (a saturated highlight's negative
+                # channel there) follows the pixel's change of exposure: added unscaled
+                # beside a darkened pixel it would turn the light negative.
+                held = frame.lin.reshape(-1, 3)[frame.over] - frame.residual
+                gain = flat[frame.over].sum(axis=1) / np.maximum(held.sum(axis=1), np.float32(1e-6))
+                flat[frame.over] += frame.residual * np.maximum(gain, np.float32(0.0))[:, None]
+            else:
+                flat[frame.over] += frame.residual
     with clock("mix"):
         if s != 1.0:
             # (1 − s)·original + s·stylised, in the scene-linear mixing space.
@@ -759,6 +886,7 @@ def collect_stats(
     config: Any = None,
     thumbnail: int = THUMBNAIL,
     scale: float | str | None = "auto",
+    highlights: str = "carry",
 ) -> NormStats:
     """Normalisation statistics of a shot: one thumbnail pass per plate, merged.
 
@@ -779,6 +907,7 @@ def collect_stats(
         thumbnail: long side of each thumbnail.
         scale: the stroke scale the frames will be rendered at (as in :func:`stylize`):
             statistics are taken on the frame the network will see.
+        highlights: as in :func:`stylize` (the network's input differs between the two).
 
     Returns:
         NormStats on the CPU.
@@ -789,6 +918,7 @@ def collect_stats(
     from ..model import NormStats
 
     thumb = _check_size("thumbnail", thumbnail, allow_zero=False) or THUMBNAIL
+    _check_highlights(highlights)
     dev = _dev.resolve_device(device)
     look_ = _load(look)
     gen = _device_copy(look_.generator, dev, False)
@@ -801,7 +931,7 @@ def collect_stats(
         plate = _as_rgb_plate(plate, layer)
         frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
                          working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
-                         config=config, clock=clock)
+                         config=config, clock=clock, highlights=highlights)
         stroke = resolve_scale(scale, look_, plate)
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
         net_size = _scaled_size(full[0], full[1], stroke)

@@ -455,7 +455,10 @@ def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
 
 
 #: settings that change the statistics (recorded in a statistics file and compared)
-_STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha")
+_STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
+                   "highlights")
+#: settings whose default is not recorded (files made before the setting existed stay valid)
+_STATS_DEFAULTS = {"highlights": "carry"}
 
 
 def look_fingerprint(look: Any) -> str:
@@ -484,7 +487,8 @@ def stats_provenance(look: Any, shot: Sequence[int], settings: Mapping[str, Any]
     """What shot statistics are made from: the look, the frame range, the settings that
     change them. Recorded in a statistics file; a file made from anything else is refused."""
     return {"look": look_fingerprint(look), "frames": format_frames(shot),
-            "settings": {k: str(settings[k]) for k in _STATS_SETTINGS if settings.get(k) not in (None, "")}}
+            "settings": {k: str(settings[k]) for k in _STATS_SETTINGS
+                         if settings.get(k) not in (None, "", _STATS_DEFAULTS.get(k))}}
 
 
 def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mapping[str, Any]) -> None:

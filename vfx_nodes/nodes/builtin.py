@@ -146,6 +146,7 @@ STYLIZE_KNOBS: dict[str, str] = {
     "precision": "precision",
     "preserve_alpha": "preserve_alpha",
     "luminance_only": "luminance_only",
+    "highlights": "highlights",
     "scale": "scale",
     "ocio_config": "config",
 }
@@ -183,6 +184,10 @@ class StyleTransfer(Node):
              "styled colour by it"),
         Knob("luminance_only", "bool", False, help="transfer only the look's luminance and keep "
              "the plate's own colours"),
+        Knob("highlights", "choice", "carry", choices=("carry", "paint"),
+             help="light above the look's range: carry = kept exactly, only its in-range part "
+             "painted; paint = compressed into the network's range and painted too (a lit "
+             "window, a sky), strokes becoming changes of exposure"),
         Knob("stats_file", "file", "", help="shot normalisation statistics (.safetensors) "
              "shared by every frame against flicker; empty = each frame's own statistics"),
         Knob("ocio_config", "file", "", help="OCIO config; empty = $OCIO, else the built-in studio config"),
