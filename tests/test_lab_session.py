@@ -194,6 +194,12 @@ def test_shot_statistics_are_the_renderers(files):
     stats, _ = shot_stats(files["shot"], look, (1001, 1002, 1003))
     ref = vn.stylize(lab.plate, look, stats=stats)
     np.testing.assert_array_equal(result.pixels, ref.pixels)
+    # painted highlights take their own shot statistics (another network input)
+    lab.set_knob("highlights", "paint")
+    painted = lab.stylize()
+    stats, _ = shot_stats(files["shot"], look, (1001, 1002, 1003), highlights="paint")
+    ref = vn.stylize(lab.plate, look, stats=stats, highlights="paint")
+    np.testing.assert_array_equal(painted.pixels, ref.pixels)
     lab.open_plate(files["still"])
     with pytest.raises(PlateError, match="sequence"):
         lab.stylize()

@@ -370,7 +370,7 @@ class LabSession:
             raise PlateError("shot statistics need a sequence: open a frame pattern (plate.####.exr)")
         from ...engine.sequence import shot_stats
 
-        keys = ("colorspace", "working_colorspace", "layer", "config", "scale", "device")
+        keys = ("colorspace", "working_colorspace", "layer", "config", "scale", "device", "highlights")
         key = (id(look), self.source, tuple(str(kwargs.get(k)) for k in keys))
         if self._shot_stats is not None and self._shot_stats[0] == key:
             return self._shot_stats[1]
