@@ -429,7 +429,8 @@ def _prepare(plate: Plate, look: Look, *, layer: str, colorspace: str | None,
         base = None
         if paint:
             np.maximum(work, 0.0, out=work)
-            base, work = work, np.minimum(compress_highlights(work), np.float32(1.0))
+            base, work = work, compress_highlights(work)
+            np.minimum(work, np.float32(1.0), out=work)
         else:
             np.clip(work, 0.0, 1.0, out=work)
         over = residual = None

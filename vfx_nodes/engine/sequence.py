@@ -72,6 +72,7 @@ from ..policy.progress import ProgressLine, format_duration
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "STATS_SETTINGS",
     "ProgressBar",
     "RenderIO",
     "RenderPlan",
@@ -454,9 +455,10 @@ def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
     check_stats_file(stats_file)
 
 
-#: settings that change the statistics (recorded in a statistics file and compared)
-_STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
-                   "highlights")
+#: settings that change the statistics (recorded in a statistics file and compared; the
+#: Look Lab keys its shot-statistics cache on them too)
+STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
+                  "highlights")
 #: settings whose default is not recorded (files made before the setting existed stay valid)
 _STATS_DEFAULTS = {"highlights": "carry"}
 
@@ -487,7 +489,7 @@ def stats_provenance(look: Any, shot: Sequence[int], settings: Mapping[str, Any]
     """What shot statistics are made from: the look, the frame range, the settings that
     change them. Recorded in a statistics file; a file made from anything else is refused."""
     return {"look": look_fingerprint(look), "frames": format_frames(shot),
-            "settings": {k: str(settings[k]) for k in _STATS_SETTINGS
+            "settings": {k: str(settings[k]) for k in STATS_SETTINGS
                          if settings.get(k) not in (None, "", _STATS_DEFAULTS.get(k))}}
 
 
@@ -733,7 +735,8 @@ def plan_render(
     _check_settings(rio, stylize_kwargs)
 
     skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
-    pending = [f for f in todo if f not in set(skipped)]
+    done = set(skipped)
+    pending = [f for f in todo if f not in done]
     missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
     if missing and not skip_missing:
         raise MissingFrameError(
@@ -746,8 +749,9 @@ def plan_render(
         raise MissingFrameError(
             f"none of the {len(todo)} input frames {format_frames(todo)} of {pin.text} exist "
             f"(first: {pin.path(todo[0])}); check input= and frames=")
+    set_missing = set(missing)
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
-                      missing=missing, pending=tuple(f for f in pending if f not in set(missing)),
+                      missing=missing, pending=tuple(f for f in pending if f not in set_missing),
                       output_format=output_format)
 
 

@@ -368,9 +368,10 @@ class LabSession:
         """Shot statistics over the open sequence (cached per look, shot and settings)."""
         if self.source is None or not self.source.is_sequence:
             raise PlateError("shot statistics need a sequence: open a frame pattern (plate.####.exr)")
-        from ...engine.sequence import shot_stats
+        from ...engine.sequence import STATS_SETTINGS, shot_stats
 
-        keys = ("colorspace", "working_colorspace", "layer", "config", "scale", "device", "highlights")
+        # what changes the statistics (the renderer's list), and where they are computed
+        keys = (*STATS_SETTINGS, "config", "device")
         key = (id(look), self.source, tuple(str(kwargs.get(k)) for k in keys))
         if self._shot_stats is not None and self._shot_stats[0] == key:
             return self._shot_stats[1]
