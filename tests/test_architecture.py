@@ -16,7 +16,7 @@ TESTS = Path(__file__).parent
 ROOMS = {
     "cli": "cli", "__main__": "cli", "hosts": "hosts", "nodes": "nodes", "train": "train",
     "engine": "engine", "export": "export", "model": "model", "plate": "base", "io": "base",
-    "color": "base", "samples": "base", "policy": "policy", "errors": "errors",
+    "color": "base", "samples": "base", "shots": "base", "policy": "policy", "errors": "errors",
     "_atomic": "files", "looks": "looks", "_lazy": "package", "__init__": "package",
 }
 

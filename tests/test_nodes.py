@@ -297,8 +297,14 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
         StyleTransfer.stylize_kwargs({"strength": 2})
     with pytest.raises(KnobError, match="has no knob"):
         StyleTransfer.stylize_kwargs({"tiles": 2})
-    # every knob but the three files is a stylize keyword, and every keyword it names exists
-    assert set(STYLIZE_KNOBS) | {"look", "stats_file", "style"} == {k.name for k in StyleTransfer.knobs}
+    # every knob but the three files and the temporal ones is a stylize keyword, and every
+    # keyword it names exists; the temporal ones are render_sequence keywords
+    from vfx_nodes.nodes.builtin import TEMPORAL_KNOBS
+
+    assert set(STYLIZE_KNOBS) | {"look", "stats_file", "style"} | set(TEMPORAL_KNOBS) == {
+        k.name for k in StyleTransfer.knobs}
+    render = pytest.importorskip("vfx_nodes.engine.sequence").render_sequence
+    assert set(TEMPORAL_KNOBS) <= set(inspect.signature(render).parameters)
     stylize = pytest.importorskip("vfx_nodes.engine").stylize
     params = inspect.signature(stylize).parameters
     assert all(params[kw].kind is inspect.Parameter.KEYWORD_ONLY for kw in STYLIZE_KNOBS.values())

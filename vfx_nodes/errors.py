@@ -28,6 +28,7 @@ __all__ = [
     "LookNotFoundError",
     "MissingFrameError",
     "ModelError",
+    "MotionError",
     "NodeError",
     "NodeLoadError",
     "PlateError",
@@ -101,6 +102,11 @@ class ChannelNotFoundError(PlateError, KeyError):
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class MotionError(PlateError, ValueError):
+    """Motion between frames cannot be had: vectors missing, of another size, non-finite,
+    or optical flow unavailable (``opencv-python-headless`` not installed)."""
 
 
 # --- colour -----------------------------------------------------------------------------

@@ -60,13 +60,28 @@ def add_knob_arguments(parser: argparse.ArgumentParser) -> None:
             group.add_argument(flag, metavar="NAME" if knob.type == "str" else "PATH", **kwargs)
 
 
+def _knob_values(args: argparse.Namespace) -> dict[str, Any]:
+    from ..nodes.builtin import StyleTransfer
+
+    return {k.name: getattr(args, f"knob_{k.name}") for k in StyleTransfer.knobs
+            if k.name not in _NOT_FLAGS and getattr(args, f"knob_{k.name}", None) is not None}
+
+
 def stylize_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The stylize keyword arguments for the knob flags given (through the node's mapping)."""
     from ..nodes.builtin import StyleTransfer
 
-    values = {k.name: getattr(args, f"knob_{k.name}") for k in StyleTransfer.knobs
-              if k.name not in _NOT_FLAGS and getattr(args, f"knob_{k.name}", None) is not None}
-    return StyleTransfer.stylize_kwargs(values)
+    return StyleTransfer.stylize_kwargs(_knob_values(args))
+
+
+def temporal_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The render's temporal keywords for the knob flags given (``--temporal`` ...), plus
+    ``--preroll``."""
+    from ..nodes.builtin import StyleTransfer
+
+    out = StyleTransfer.temporal_kwargs(_knob_values(args))
+    out["preroll"] = getattr(args, "preroll", None)
+    return out
 
 
 def add_movie_arguments(parser: argparse.ArgumentParser, *, flag: str) -> None:
@@ -121,6 +136,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     farm = parser.add_argument_group("farm")
     farm.add_argument("--openjd-template", action="store_true",
                       help="print an Open Job Description job template for this render and exit")
+    farm.add_argument("--preroll", type=int, default=None, metavar="FRAMES",
+                      help="with --temporal: frames a chunk renders and discards before its first frame "
+                           "when the frame before has no output yet (default: 16)")
     farm.add_argument("--chunk-size", type=int, default=10, metavar="FRAMES",
                       help="frames per farm task for --openjd-template (default: 10)")
 
@@ -151,6 +169,8 @@ def _extra_args(argv: argparse.Namespace) -> list[str]:
         out += ["--stats", "shot"]
     if argv.stats_samples != 8:
         out += ["--stats-samples", str(argv.stats_samples)]
+    if getattr(argv, "preroll", None) is not None:
+        out += ["--preroll", str(argv.preroll)]
     return out
 
 
@@ -165,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.sequence import ProgressBar, render_sequence, shot_stats
 
     kwargs = stylize_kwargs_from_args(args)
+    steady = temporal_kwargs_from_args(args)
     if args.part:
         kwargs["part"] = args.part
     if args.views:
@@ -206,7 +227,9 @@ def run(args: argparse.Namespace) -> int:
         check_stats_file(args.stats_file)
         ns, picked = shot_stats(args.input, args.look, shot, samples=args.stats_samples,
                                 skip_missing=args.skip_missing, **kwargs)
-        ns.save(args.stats_file, stats_provenance(args.look, shot, kwargs))
+        from ..engine.temporal import settings_from
+
+        ns.save(args.stats_file, stats_provenance(args.look, shot, {**kwargs, **settings_from(steady).record()}))
         print(f"shot statistics from frames {format_frames(picked)} written to {args.stats_file}")
         return 0
 
@@ -222,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
         report = render_sequence(args.input, args.output, args.look, None if still else shot, chunk=args.chunk,
                                  overwrite=args.overwrite, skip_missing=args.skip_missing, stats=stats,
                                  stats_file=args.stats_file, stats_samples=args.stats_samples,
-                                 progress=bar, **kwargs)
+                                 progress=bar, **steady, **kwargs)
     finally:
         if bar is not None:
             bar.close()

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import SettingsError
 
-__all__ = ["warping_error"]
+__all__ = ["warping_error", "warping_error_along"]
 
 
 def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
@@ -53,4 +53,37 @@ def warping_error(frames: Sequence[Any], shift: tuple[int, int]) -> float:
     ys_prev, xs_prev = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
     errors = [float(np.mean((cur[ys, xs] - prev[ys_prev, xs_prev]) ** 2))
               for prev, cur in itertools.pairwise(arrs)]
+    return float(np.mean(errors))
+
+
+def warping_error_along(frames: Sequence[Any], backward: Sequence[Any], valid: Sequence[Any]) -> float:
+    """Warping error of a sequence along given motion (Lai et al. 2018, as
+    :func:`warping_error`): frame t−1 warped to frame t by ``backward[t]`` (``H×W×2``
+    displacement to where each pixel of frame t was in frame t−1, y down; bilinear), the
+    squared difference averaged over channels and over the pixels where ``valid[t]`` is
+    true (visible in both frames: occluded and disoccluded pixels left out).
+
+    Args:
+        frames: ``T ≥ 2`` arrays ``H×W×C`` (display-encoded, as a viewer sees them).
+        backward: per frame, the motion to the previous frame (``backward[0]`` unused).
+        valid: per frame, an ``H×W`` mask (``valid[0]`` unused).
+
+    Raises:
+        SettingsError: fewer than two frames, mismatched lengths or shapes, or no valid pixel.
+    """
+    from .motion import warp
+
+    arrs = [np.asarray(f, dtype=np.float32) for f in frames]
+    if len(arrs) < 2 or len(backward) != len(arrs) or len(valid) != len(arrs):
+        raise SettingsError(f"warping error needs ≥ 2 frames with one motion field and mask each, got "
+                            f"{len(arrs)} frames, {len(backward)} fields, {len(valid)} masks")
+    errors = []
+    for t in range(1, len(arrs)):
+        if arrs[t].shape != arrs[0].shape or np.shape(backward[t])[:2] != arrs[t].shape[:2]:
+            raise SettingsError(f"warping error: frame {t} or its motion differs in shape")
+        warped, inside = warp(arrs[t - 1], np.asarray(backward[t], np.float32))
+        mask = np.asarray(valid[t], bool) & (inside > 0)
+        if not mask.any():
+            raise SettingsError(f"warping error: frame {t} has no pixel visible in frame {t - 1}")
+        errors.append(float(np.mean((warped[mask] - arrs[t][mask]) ** 2)))
     return float(np.mean(errors))

@@ -210,6 +210,9 @@ class RenderReport:
         stylised: what was stylised in each frame of a multi-part or multi-view shot
             (one line per part/view; empty for ordinary plates: their main RGB).
         carried: what was carried through unchanged in such a shot.
+        temporal: the temporal settings used (``{"temporal": "vectors", ...}``; empty = off).
+        prerolled: frames rendered and thrown away to lead into this call's first frame
+            (a chunk's pre-roll with ``temporal``).
     """
 
     input: str
@@ -225,6 +228,8 @@ class RenderReport:
     chunk: tuple[int, int] | None = None
     stylised: tuple[str, ...] = ()
     carried: tuple[str, ...] = ()
+    temporal: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    prerolled: tuple[int, ...] = ()
 
     @property
     def remaining(self) -> tuple[int, ...]:
@@ -245,6 +250,10 @@ class RenderReport:
                 f"{format_duration(self.seconds)} ({fps:.2f} fps), {self.stats} statistics")
         if self.chunk:
             text += f", chunk {self.chunk[0]}/{self.chunk[1]}"
+        if self.temporal:
+            text += f", temporal {self.temporal['temporal']} (weight {self.temporal['temporal_weight']})"
+            if self.prerolled:
+                text += f" after a pre-roll of {len(self.prerolled)} frames"
         if self.missing:
             text += f"; missing input frames: {format_frames(self.missing)}"
         if self.cancelled:
@@ -459,6 +468,9 @@ def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
 #: Look Lab keys its shot-statistics cache on them too)
 STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
                   "highlights")
+#: temporal settings a statistics file records too (only when temporal is on: every farm
+#: chunk sharing the file must blend frames the same way, or the chunk boundaries show)
+_TEMPORAL_RECORD = ("temporal", "temporal_weight", "motion_layer")
 #: settings whose default is not recorded (files made before the setting existed stay valid)
 _STATS_DEFAULTS = {"highlights": "carry"}
 
@@ -489,7 +501,7 @@ def stats_provenance(look: Any, shot: Sequence[int], settings: Mapping[str, Any]
     """What shot statistics are made from: the look, the frame range, the settings that
     change them. Recorded in a statistics file; a file made from anything else is refused."""
     return {"look": look_fingerprint(look), "frames": format_frames(shot),
-            "settings": {k: str(settings[k]) for k in STATS_SETTINGS
+            "settings": {k: str(settings[k]) for k in (*STATS_SETTINGS, *_TEMPORAL_RECORD)
                          if settings.get(k) not in (None, "", _STATS_DEFAULTS.get(k))}}
 
 
@@ -551,6 +563,10 @@ def render_sequence(
     progress: ProgressCallback | None = None,
     cancel: CancelToken = None,
     io: RenderIO | None = None,
+    temporal: str = "off",
+    temporal_weight: float | None = None,
+    motion_layer: str | None = None,
+    preroll: int | None = None,
     **stylize_kwargs: Any,
 ) -> RenderReport:
     """Apply a look to a frame range of plates, one atomic output file per frame.
@@ -588,6 +604,17 @@ def render_sequence(
             checked before each frame.
         io: the rooms the render reads, stylises and writes with (:class:`RenderIO`;
             default: the real ones) — tests pass fakes here.
+        temporal: ``"off"`` (each frame on its own), ``"vectors"`` (each styled frame
+            blended with the previous one carried along the plate's motion vectors),
+            ``"flow"`` (along optical flow), ``"auto"`` (vectors when the plate has them,
+            else flow); see :mod:`vfx_nodes.engine.temporal` and ``docs/TEMPORAL.md``.
+        temporal_weight: how much of the previous frame's strokes is carried (0–<1,
+            default ``DEFAULT_TEMPORAL_WEIGHT``).
+        motion_layer: the vectors' layer, ``"LAYER"`` or ``"LAYER:CONVENTION"``
+            (default: found by name; :data:`vfx_nodes.engine.motion.CONVENTIONS`).
+        preroll: with ``temporal``, frames rendered and discarded before a chunk's first
+            frame when the frame before it has no output yet (default ``DEFAULT_PREROLL``);
+            when it has one (a resume), that output is the previous frame instead.
         **stylize_kwargs: passed to :func:`vfx_nodes.engine.stylize` for every frame
             (``strength``, ``tile``, ``halo``, ``device``, ``precision``, ``layer``,
             ``colorspace``, ``working_colorspace``, ``preserve_alpha``,
@@ -608,7 +635,8 @@ def render_sequence(
     rio = (io or RenderIO()).resolved()
     plan = plan_render(input, output, frames, chunk=chunk, overwrite=overwrite, skip_missing=skip_missing,
                        stats=stats, stats_file=stats_file, stats_samples=stats_samples, cancel=cancel,
-                       io=rio, **stylize_kwargs)
+                       io=rio, temporal=temporal, temporal_weight=temporal_weight, motion_layer=motion_layer,
+                       preroll=preroll, **stylize_kwargs)
     if plan.output_format == "png":
         from ..io import PNG_LOSSES
 
@@ -624,8 +652,10 @@ def render_sequence(
                             skipped=plan.skipped, missing=plan.missing, cancelled=cancelled,
                             seconds=time.perf_counter() - t0, stats=mode, stats_frames=picked,
                             chunk=plan.chunk, stylised=described[0] if described else (),
-                            carried=described[1] if described else ())
+                            carried=described[1] if described else (), temporal=plan.temporal.record(),
+                            prerolled=tuple(lead.prerolled) if lead is not None else ())
 
+    lead = None
     if not plan.pending:
         mode = "frame" if stats in (None, "frame") else ("given" if not isinstance(stats, str) else "shot")
         return report([], mode=mode)
@@ -633,7 +663,7 @@ def render_sequence(
     if isinstance(look, (str, os.PathLike)):
         look = rio.load_look(look)
     ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, plan.shot, int(stats_samples),
-                                              skip_missing, stylize_kwargs, rio)
+                                              skip_missing, {**stylize_kwargs, **plan.temporal.record()}, rio)
     folder = pout.folder
     created = [] if os.path.isdir(folder) else _missing_folders(folder)
     try:
@@ -644,6 +674,8 @@ def render_sequence(
     # The loop: read, stylise, write each pending frame through the given rooms.
     stylize = rio.stylize
     assert stylize is not None
+    lead = _lead_in(plan, rio, lambda src: stylize(src, look, stats=ns, **stylize_kwargs), overwrite,
+                    stylize_kwargs)
     rendered: list[int] = []
     total = len(plan.pending)
     try:
@@ -656,7 +688,13 @@ def render_sequence(
             if not described and (isinstance(plate, list) or stylize_kwargs.get("part")
                                   or stylize_kwargs.get("view")):
                 described = _describe(plate, stylize_kwargs)
+            if lead is not None:
+                if not rendered:
+                    lead.steady.check(plate)  # no vectors: say so before the first frame is styled
+                lead.before(frame)
             result = stylize(plate, look, stats=ns, **stylize_kwargs)
+            if lead is not None:
+                result = lead(frame, plate, result)
             rio.write(result, pout.path(frame))
             rendered.append(frame)
             if progress is not None:
@@ -684,6 +722,7 @@ class RenderPlan:
         missing: frames whose input does not exist (only with ``skip_missing``).
         pending: the frames to render, in order.
         output_format: ``"exr"`` or ``"png"``.
+        temporal: the checked temporal settings (:class:`~vfx_nodes.engine.temporal.TemporalSettings`).
     """
 
     input: FramePattern
@@ -695,6 +734,7 @@ class RenderPlan:
     missing: tuple[int, ...]
     pending: tuple[int, ...]
     output_format: str | None
+    temporal: Any = None
 
 
 def plan_render(
@@ -710,6 +750,10 @@ def plan_render(
     stats_samples: int = DEFAULT_STATS_SAMPLES,
     cancel: CancelToken = None,
     io: RenderIO | None = None,
+    temporal: str = "off",
+    temporal_weight: float | None = None,
+    motion_layer: str | None = None,
+    preroll: int | None = None,
     **stylize_kwargs: Any,
 ) -> RenderPlan:
     """The plan step of :func:`render_sequence` (same arguments, no look): patterns,
@@ -733,6 +777,7 @@ def plan_render(
     _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
     _check_settings(rio, stylize_kwargs)
+    steady = _temporal_settings(temporal, temporal_weight, motion_layer, preroll)
 
     skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
     done = set(skipped)
@@ -752,7 +797,34 @@ def plan_render(
     set_missing = set(missing)
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
                       missing=missing, pending=tuple(f for f in pending if f not in set_missing),
-                      output_format=output_format)
+                      output_format=output_format, temporal=steady)
+
+
+def _temporal_settings(temporal: Any, weight: Any, motion_layer: Any, preroll: Any) -> Any:
+    """The checked temporal settings; optical flow's library checked before any work."""
+    from .temporal import TemporalSettings
+
+    settings = TemporalSettings.make(temporal, weight, motion_layer, preroll)
+    if settings.mode == "flow" and settings.on:
+        from ..errors import MotionError
+        from .motion import flow_available
+
+        if not flow_available():
+            raise MotionError("temporal='flow' needs OpenCV for optical flow: pip install opencv-python-headless")
+    return settings
+
+
+def _lead_in(plan: RenderPlan, rio: RenderIO, render: Callable[[Any], Any], overwrite: bool,
+             kwargs: Mapping[str, Any]) -> Any:
+    """The temporal lead-in of a render (``None`` when temporal is off)."""
+    if plan.temporal is None or not plan.temporal.on:
+        return None
+    from .temporal import LeadIn, Steadier
+
+    steady = Steadier(plan.temporal, colorspace=kwargs.get("colorspace"), config=kwargs.get("config"),
+                      part=kwargs.get("part"), view=kwargs.get("view"), layer=kwargs.get("layer"))
+    return LeadIn(steady, plan.shot, plan.input.path, plan.output.path,
+                  read=lambda path: rio.read(path), render=render, overwrite=overwrite)
 
 
 def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:

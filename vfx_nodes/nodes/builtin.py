@@ -26,7 +26,8 @@ from .node import Inputs, Node
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look
 
-__all__ = ["BUILTIN_NODES", "STYLIZE_KNOBS", "ColorSpace", "Read", "StyleTransfer", "Write", "frame_path"]
+__all__ = ["BUILTIN_NODES", "STYLIZE_KNOBS", "TEMPORAL_KNOBS", "ColorSpace", "Read", "StyleTransfer", "Write",
+           "frame_path"]
 
 #: OpenEXR compressions offered by Write ("" keeps the source plate's).  The same names as
 #: :data:`vfx_nodes.io.exr.COMPRESSIONS` (a test keeps them equal); repeated here so that
@@ -152,6 +153,11 @@ STYLIZE_KNOBS: dict[str, str] = {
 }
 
 
+#: StyleTransfer knobs that steady a shot: keywords of :func:`vfx_nodes.render_sequence`
+#: (a frame depends on the one before), not of ``stylize``.
+TEMPORAL_KNOBS = ("temporal", "temporal_weight", "motion_layer")
+
+
 class StyleTransfer(Node):
     """Apply a look (neural style transfer) — a look file or a painting — to one layer of the plate."""
 
@@ -188,6 +194,14 @@ class StyleTransfer(Node):
              help="light above the look's range: carry = kept exactly, only its in-range part "
              "painted; paint = compressed into the network's range and painted too (a lit "
              "window, a sky), strokes becoming changes of exposure"),
+        Knob("temporal", "choice", "off", choices=("off", "vectors", "flow", "auto"),
+             help="steady shots: blend each styled frame with the previous one carried along the "
+             "motion — the plate's motion vectors, optical flow, or auto (vectors when the plate has "
+             "them); frames must be rendered in order (docs/TEMPORAL.md)"),
+        Knob("temporal_weight", "float", 0.9, range=(0.0, 0.99),
+             help="how much of the previous frame's strokes is carried: 0 = none, higher = steadier"),
+        Knob("motion_layer", "str", "", help="layer of the motion vectors, optionally with its "
+             "convention (forward, backward:nuke-backward, Vector:blender); empty = found by name"),
         Knob("stats_file", "file", "", help="shot normalisation statistics (.safetensors) "
              "shared by every frame against flicker; empty = each frame's own statistics"),
         Knob("ocio_config", "file", "", help="OCIO config; empty = $OCIO, else the built-in studio config"),
@@ -199,6 +213,9 @@ class StyleTransfer(Node):
         # sequence render loads the network once (a host keeps one node per frame range).
         self._looks: dict[str, tuple[tuple[int, int], Any]] = {}
         self._stats: dict[str, tuple[tuple[int, int], Any]] = {}
+        # temporal: the steadier and the frame it last steadied (a host renders in order)
+        self._steady: Any = None
+        self._steady_frame: int | None = None
 
     @classmethod
     def stylize_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,6 +256,18 @@ class StyleTransfer(Node):
                     value = resolve_scale(value, None, None)  # type: ignore[arg-type]  # checks it
             out[kw] = value
         return out
+
+    @classmethod
+    def temporal_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
+        """Keyword arguments of :func:`vfx_nodes.render_sequence` for the temporal knobs
+        (``temporal``, ``temporal_weight``, ``motion_layer``; empty = ``None``) — the one
+        place that maps them, for the node, ``vfx-style render`` and the Look Lab.
+
+        Raises:
+            KnobError: an unknown knob or an invalid value.
+        """
+        v = cls.validate_values(knob_values)
+        return {k: (v[k] or None) if k == "motion_layer" else v[k] for k in TEMPORAL_KNOBS}
 
     def look(self) -> Look:
         """The loaded look of the ``look`` knob (cached per path while the file is unchanged)."""
@@ -284,7 +313,27 @@ class StyleTransfer(Node):
         from ..engine import stylize
 
         kwargs = self.stylize_kwargs(self.values)
-        return stylize(inputs["input"], self.look(), stats=self.stats(), **kwargs)
+        styled = stylize(inputs["input"], self.look(), stats=self.stats(), **kwargs)
+        return self._steadied(inputs["input"], styled, frame, kwargs)
+
+    def _steadied(self, plate: Plate, styled: Plate, frame: int | None, kwargs: Mapping[str, Any]) -> Plate:
+        """With the ``temporal`` knob on: ``styled`` blended with the previous frame's result
+        when that was frame − 1 (frames rendered in order, as a host's render does);
+        otherwise the frame starts the chain on its own (a jump, the first frame)."""
+        from ..engine.temporal import Steadier, settings_from
+
+        settings = settings_from(self.temporal_kwargs(self.values))
+        if not settings.on or frame is None:
+            self._steady, self._steady_frame = None, None
+            return styled
+        if self._steady is None or self._steady.settings != settings:
+            self._steady = Steadier(settings, colorspace=kwargs.get("colorspace"), config=kwargs.get("config"),
+                                    layer=kwargs.get("layer"))
+        if self._steady_frame is None or frame != self._steady_frame + 1:
+            self._steady.reset()
+        out: Plate = self._steady(plate, styled)
+        self._steady_frame = frame
+        return out
 
 
 #: The built-ins, in the order ``vfx-style nodes`` lists them.
