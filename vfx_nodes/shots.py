@@ -111,7 +111,7 @@ def moving_shot(kind: str = "pan", frames: int = 12, width: int = 160, height: i
         kind: ``"pan"``, ``"rotate"`` or ``"parallax"`` (see the module).
         frames: how many frames (≥ 2).
         width, height: frame size.
-        world: ``H×W×3`` scene-linear image to film (at least 1.6× the frame each way);
+        world: ``H×W×3`` scene-linear image to film (≥ 1.35× the frame plus the motion);
             default :func:`procedural_world`.
         speed: scales the motion (1 = 1.37, 0.61 px/frame for the pan, 0.35°/frame roll).
         colorspace: the frames' colourspace tag.
@@ -123,7 +123,8 @@ def moving_shot(kind: str = "pan", frames: int = 12, width: int = 160, height: i
         raise SettingsError(f"shot kind {kind!r}: choose one of {', '.join(SHOT_KINDS)}")
     if frames < 2:
         raise SettingsError(f"a shot needs at least 2 frames, got {frames}")
-    need_w, need_h = int(width * 1.5 + 2.5 * speed * frames), int(height * 1.5 + speed * frames)
+    need_w = int(1.35 * width + 2.4 * speed * frames) + 2
+    need_h = int(1.35 * height + 0.65 * speed * frames) + 2
     if world is None:
         world = procedural_world(need_w, need_h)
     if world.shape[0] < need_h or world.shape[1] < need_w:

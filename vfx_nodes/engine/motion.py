@@ -389,12 +389,6 @@ def _offset(cur: Plate, prev: Plate) -> tuple[float, float]:
     return (float(cur.data_window[0] - prev.data_window[0]), float(cur.data_window[1] - prev.data_window[1]))
 
 
-def _check_size(field: np.ndarray, plate: Plate, what: str) -> None:
-    if field.shape[:2] != plate.pixels.shape[:2]:
-        raise MotionError(f"{what} of{_from(plate)} is {field.shape[1]}×{field.shape[0]}, the frame "
-                          f"{plate.pixels.shape[1]}×{plate.pixels.shape[0]}")
-
-
 def _from_vectors(cur: Plate, prev: Plate, motion_layer: str | None, layer: str,
                   ) -> tuple[np.ndarray, np.ndarray | None, str] | None:
     """``(backward, forward of t−1 or None, description)`` from the plates' vectors."""
@@ -405,8 +399,6 @@ def _from_vectors(cur: Plate, prev: Plate, motion_layer: str | None, layer: str,
     prev_vec = find_vectors(prev, motion_layer=motion_layer, layer=layer) if vec else None
     fwd_prev = vector_fields(prev, prev_vec)[0] if prev_vec is not None and prev_vec.forward else None
     offset = _offset(cur, prev)
-    if fwd_prev is not None:
-        _check_size(fwd_prev, prev, f"forward vectors {prev_vec.layer if prev_vec else ''!r}")
     if bwd is None:
         if fwd_prev is None:
             raise MotionError(f"motion layer {vec.layer!r} ({vec.convention.name}) only points forward and the "
@@ -429,7 +421,7 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
         layer: the stylised layer (its view's vectors are used).
 
     Raises:
-        MotionError: no vectors with ``source="vectors"``; vectors of another size or
+        MotionError: no vectors with ``source="vectors"``; vectors that are
             non-finite; optical flow without OpenCV; an unknown ``source``.
     """
     if source not in MOTION_SOURCES:
@@ -442,7 +434,6 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
                           "motion_layer=, or use temporal='flow' for optical flow")
     if got is not None:
         bwd, fwd_prev, what = got
-        _check_size(bwd, cur, "backward vectors")
     else:
         g_cur = grey8(display_cur)
         g_prev = _on_grid(grey8(display_prev), prev, cur)
