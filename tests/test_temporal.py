@@ -84,12 +84,14 @@ def test_nothing_is_carried_when_the_look_changes_nothing():
 
 
 def test_a_hundred_frames_build_up_no_blur_or_ghost():
-    """A look whose strokes stick to the surfaces (texture moving with the world) plus
-    fresh grain: after 100 frames the held strokes are as crisp as the look's own and
+    """A look whose strokes (a few px wide) stick to the surfaces, moving with the world,
+    plus fresh grain: after 100 frames the held strokes are as crisp as the look's own and
     the shot is still far steadier than per-frame."""
     shot = moving_shot("pan", 100, 64, 40, speed=0.6)
-    world_tex = moving_shot("pan", 100, 64, 40, speed=0.6, world=np.random.default_rng(1).random(
-        (120, 300, 3)).astype(np.float32) * 0.3)
+    import cv2
+
+    strokes = cv2.GaussianBlur(np.random.default_rng(1).random((120, 300, 3)).astype(np.float32), (0, 0), 1.5)
+    world_tex = moving_shot("pan", 100, 64, 40, speed=0.6, world=(strokes - strokes.mean()) * 3.0 + 0.15)
 
     textures = {id(f): t for f, t in zip(shot.frames, world_tex.frames)}
 
@@ -104,18 +106,19 @@ def test_a_hundred_frames_build_up_no_blur_or_ghost():
         d = _display(p)
         return float(np.mean((d[1:, 1:] - d[:-1, :-1]) ** 2))
 
-    late = slice(90, 100)
-    ratio = np.mean([detail(s) for s in steady[late]]) / np.mean([detail(s) for s in styled[late]])
-    assert ratio > 0.75, ratio  # no blur building up
-    first = np.mean([detail(s) for s in steady[10:20]])
-    assert np.mean([detail(s) for s in steady[late]]) > 0.9 * first  # and none over time
+    late, early = slice(90, 100), slice(10, 20)
+
+    def kept(frames: slice) -> float:  # the held shot's fine detail over the look's own
+        return float(np.mean([detail(s) for s in steady[frames]]) / np.mean([detail(s) for s in styled[frames]]))
+
+    assert kept(late) > 0.85, kept(late)  # as crisp as the look's own frames
+    assert kept(late) > 0.9 * kept(early)  # and no blur building up over the shot
     sub = lambda xs, r: list(xs[r])  # noqa: E731
     e_styled = warping_error_along([_display(f) for f in sub(styled, late)], sub(shot.backward, late),
                                    sub(shot.valid, late))
     e_steady = warping_error_along([_display(f) for f in sub(steady, late)], sub(shot.backward, late),
                                    sub(shot.valid, late))
     assert e_steady < 0.5 * e_styled  # fine grain is carried weakly on purpose (temporal.carry)
-    early = slice(10, 20)
     e_early = warping_error_along([_display(f) for f in sub(steady, early)], sub(shot.backward, early),
                                   sub(shot.valid, early))
     assert e_steady < 1.2 * e_early  # and it does not drift over the shot
@@ -186,7 +189,7 @@ def test_render_temporal_is_steadier_and_says_so(plates):
     off = _render(root, "off")
     on = _render(root, "vec", temporal="vectors")
     assert off.temporal == {} and on.temporal["temporal"] == "vectors"
-    assert "temporal vectors (weight 0.9)" in on.summary()
+    assert "temporal vectors (weight 0.92)" in on.summary()
     e_off, e_on = _e(_outputs(root, "off"), shot), _e(_outputs(root, "vec"), shot)
     assert e_on < 0.3 * e_off
 

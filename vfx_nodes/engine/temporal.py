@@ -18,7 +18,7 @@ light change or a wrong vector can never ghost the picture — at worst the stro
 are this frame's own. Why a weight below 1: each frame still contributes ``1 − w`` of
 its own strokes, so what is carried is an exponential average along the motion path and
 its resampling blur stays bounded instead of building up over a long shot (with
-``w = 0.9`` a frame 30 frames back weighs 0.9³⁰ ≈ 4 %); the warps are bicubic. The finest
+``w = 0.92`` a frame 30 frames back weighs 0.92³⁰ ≈ 8 %); the warps are bicubic. The finest
 grain of the strokes is carried more weakly than the strokes (:func:`carry`).
 
 :class:`Steadier` keeps this state across a shot for every stylised target (each part
@@ -45,14 +45,14 @@ __all__ = ["DEFAULT_PREROLL", "DEFAULT_TEMPORAL_WEIGHT", "TEMPORAL_MODES", "Lead
 #: vectors), flow (optical flow from the plates), auto (vectors when present, else flow)
 TEMPORAL_MODES = ("off", *MOTION_SOURCES)
 #: how much of the previous frame's strokes is carried (0 = none, < 1)
-DEFAULT_TEMPORAL_WEIGHT = 0.9
-#: the finest grain of the strokes (Gaussian sigma, px) and the share of the weight it is
-#: carried with (see :func:`carry`)
+DEFAULT_TEMPORAL_WEIGHT = 0.92
+#: the finest grain of the strokes (Gaussian sigma, px), and the share of the weight it is
+#: carried with where it disagrees with this frame's (see :func:`carry`)
 GRAIN_SIGMA = 1.0
-GRAIN_SHARE = 0.4
-#: frames a farm chunk renders before its first frame and discards (0.9¹⁶ ≈ 19 % of the
-#: strokes of the pre-roll's first frame are left at the chunk's first frame, and they are
-#: already steady; see docs/TEMPORAL.md for the boundary measure)
+GRAIN_FLOOR = 0.22
+#: frames a farm chunk renders before its first frame and discards (0.92¹⁶ ≈ 26 % of the
+#: pre-roll's first frame is left in the chunk's first frame, and that is steady already;
+#: docs/TEMPORAL.md measures the boundaries)
 DEFAULT_PREROLL = 16
 
 
@@ -273,21 +273,28 @@ def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def carry(own: np.ndarray, carried: np.ndarray, trust: np.ndarray, weight: float) -> np.ndarray:
-    """This frame's strokes ``own`` pulled toward the ``carried`` ones by ``weight·trust``:
-    the strokes at full weight, their finest grain (below ``GRAIN_SIGMA`` px) at
-    ``GRAIN_SHARE`` of it.
+    """This frame's strokes ``own`` pulled toward the ``carried`` ones by ``weight·trust``
+    — the strokes at full weight, their finest grain (detail below ``GRAIN_SIGMA`` px) at
+    a weight that follows how well the two grains agree.
 
-    Why two bands: a feed-forward look's finest grain (a 2–4 px hatching tied to the
-    network's stride-4 grid) is re-drawn at another phase whenever the picture moves by
-    a fraction of the stride. Averaging grain drawn at two phases cancels it and the
-    strokes go soft and dull (measured: at weight 0.7 the style loss of a panned shot
-    doubles); carrying it only weakly keeps it crisp while the strokes themselves hold
-    still. ``benchmarks/bench_temporal.py`` measures both sides of the trade.
+    Why: a feed-forward look's finest grain (a 2–4 px hatching tied to the network's
+    stride-4 grid) is re-drawn at another phase whenever the picture moves by a fraction
+    of the stride. Averaging two grains drawn at different phases cancels them and the
+    strokes go soft and dull (measured: at weight 0.7 for everything, the style loss of a
+    panned shot doubles). So the grain is carried at ``GRAIN_FLOOR`` of the weight where it
+    disagrees with this frame's, rising to the full weight where the two are in phase
+    (their local correlation ρ, over ``2·GRAIN_SIGMA``… ``3`` px): a slow move keeps its
+    grain still, a fast one keeps it crisp. ``benchmarks/bench_temporal.py`` measures both
+    sides of the trade (warping error and style loss).
     """
     m = (weight * trust)[..., None]
     strokes = own + m * (carried - own)
-    grain = own + GRAIN_SHARE * m * (carried - own)
-    return (_blur(strokes, GRAIN_SIGMA) + grain - _blur(grain, GRAIN_SIGMA)).astype(np.float32)
+    g_own, g_carried = own - _blur(own, GRAIN_SIGMA), carried - _blur(carried, GRAIN_SIGMA)
+    cross = _blur((g_own * g_carried).sum(-1), 3.0)
+    norm = np.sqrt(_blur((g_own ** 2).sum(-1), 3.0) * _blur((g_carried ** 2).sum(-1), 3.0)) + 1e-12
+    rho = np.clip(cross / norm, 0.0, 1.0)[..., None]
+    grain = g_own + m * (GRAIN_FLOOR + (1.0 - GRAIN_FLOOR) * rho) * (g_carried - g_own)
+    return (_blur(strokes, GRAIN_SIGMA) + grain).astype(np.float32)
 
 
 def settings_from(kwargs: Mapping[str, Any]) -> TemporalSettings:

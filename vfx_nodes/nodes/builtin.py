@@ -198,7 +198,7 @@ class StyleTransfer(Node):
              help="steady shots: blend each styled frame with the previous one carried along the "
              "motion — the plate's motion vectors, optical flow, or auto (vectors when the plate has "
              "them); frames must be rendered in order (docs/TEMPORAL.md)"),
-        Knob("temporal_weight", "float", 0.9, range=(0.0, 0.99),
+        Knob("temporal_weight", "float", 0.92, range=(0.0, 0.99),
              help="how much of the previous frame's strokes is carried: 0 = none, higher = steadier"),
         Knob("motion_layer", "str", "", help="layer of the motion vectors, optionally with its "
              "convention (forward, backward:nuke-backward, Vector:blender); empty = found by name"),
