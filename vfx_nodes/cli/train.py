@@ -88,6 +88,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--tv-weight", type=float, default=d["tv_weight"], help="(default: %(default)s)")
     run.add_argument("--adv-weight", type=float, default=d["adv_weight"],
                      help="adversarial weight; 0 turns the discriminator off (default: %(default)s)")
+    run.add_argument("--temporal", nargs="?", type=float, const=-1.0, default=None, metavar="WEIGHT",
+                     help="train a look that holds still on moving plates: a crop and the same crop "
+                          "under a small random motion must give outputs that differ by that motion "
+                          "(ReReVST); WEIGHT defaults to 2e7 (docs/TEMPORAL.md)")
     run.add_argument("--adv-mode", choices=("lsgan", "hinge", "bce"), default=d["adv_mode"],
                      help="adversarial loss (default: %(default)s)")
     run.add_argument("--arch", choices=("arbitrary", "johnson", "johnson-small", "unet"), default=d["arch"],
@@ -143,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         steps=d["steps"] if args.steps is None else args.steps, size=args.size,
         batch=args.batch, lr=args.lr, d_lr=args.d_lr, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight, adv_weight=args.adv_weight,
-        adv_mode=args.adv_mode, arch=args.arch, init=args.init, time_limit=args.time_limit,
+        temporal_weight=_temporal_weight(args.temporal), adv_mode=args.adv_mode, arch=args.arch, init=args.init, time_limit=args.time_limit,
         working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, style_colorspace=args.style_colorspace,
         layer=args.layer, part=args.part, style_size=args.style_size,
@@ -182,6 +186,17 @@ def run(args: argparse.Namespace) -> int:
         lines += [f"  {p}: {why}" for p, why in result.unreadable]
     print("\n".join(lines), file=sys.stdout)
     return 0
+
+
+def _temporal_weight(flag: float | None) -> float:
+    """``--temporal`` alone → the default weight; ``--temporal W`` → W; absent → 0."""
+    if flag is None:
+        return 0.0
+    if flag == -1.0:
+        from ..train.temporal import TEMPORAL_TRAIN_WEIGHT
+
+        return TEMPORAL_TRAIN_WEIGHT
+    return flag
 
 
 def _run_keyframes(args: argparse.Namespace) -> int:

@@ -26,10 +26,14 @@ __all__ = ["contact_sheet", "evaluate_generator", "score"]
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,
-          tv_weight: float) -> float:
-    """The combined evaluation score (see the module notes); lower is better."""
-    return (content_weight * float(losses["content"]) + style_weight * float(losses["style"])
-            + tv_weight * float(losses["tv"]))
+          tv_weight: float, temporal_weight: float = 0.0) -> float:
+    """The combined evaluation score (see the module notes); lower is better. The
+    temporal term counts when its weight is > 0 (``TrainConfig.temporal_weight``)."""
+    total = (content_weight * float(losses["content"]) + style_weight * float(losses["style"])
+             + tv_weight * float(losses["tv"]))
+    if temporal_weight > 0:
+        total += temporal_weight * float(losses.get("temporal", 0.0))
+    return total
 
 
 def evaluate_generator(generator: Any, images: Sequence[Any], objective: Any, *, size: int,

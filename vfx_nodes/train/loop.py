@@ -96,6 +96,9 @@ class TrainConfig:
             are on the Caffe VGG19 scale (0–255 inputs), hence the large ratios; see
             docs/TRAINING.md for the recipe.  ``style_weight=None``: the recipe's (100
             from scratch, 5 fine-tuning).
+        temporal_weight: weight of the temporal objective (:mod:`vfx_nodes.train.temporal`:
+            a crop and the same crop under a small random motion must give outputs that
+            differ by that motion); 0 = off. It also joins the held-out score.
         adv_mode: ``lsgan`` (Mao et al. 2017), ``hinge`` or ``bce``.
         d_width, d_layers, d_spectral_norm: PatchGAN width, stride-2 layers (3 gives
             70×70 patches) and spectral normalisation (Miyato et al. 2018), which keeps
@@ -154,6 +157,7 @@ class TrainConfig:
     style_weight: float | None = None
     tv_weight: float = 1e4
     adv_weight: float = 1e5
+    temporal_weight: float = 0.0
     adv_mode: str = "lsgan"
     d_width: int = 64
     d_layers: int = 3
@@ -218,7 +222,7 @@ class TrainConfig:
             raise SettingsError(f"size must be at least 16 pixels, got {self.size}")
         for name in ("lr", "d_lr"):
             positive(name, getattr(self, name))
-        for name in ("content_weight", "style_weight", "tv_weight", "adv_weight"):
+        for name in ("content_weight", "style_weight", "tv_weight", "adv_weight", "temporal_weight"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
                 raise SettingsError(f"{name} must be a number ≥ 0, got {v!r}")
@@ -656,6 +660,18 @@ class _Run:
         style = random_crops(self.style_set.images, cfg.batch, cfg.size, g)
         return content.to(self.device, non_blocking=True), style.to(self.device, non_blocking=True)
 
+    def _temporal(self, content: Any, fake: Any, out: dict[str, float]) -> Any:
+        """The temporal objective on this step's batch (its own seeded random motions)."""
+        import torch
+
+        from .temporal import random_motion, temporal_loss
+
+        g = torch.Generator().manual_seed(_step_seed(self.cfg.seed, self.dist.rank, self.state.step, 1))
+        grid = random_motion(content.shape[0], content.shape[-2], content.shape[-1], g, content.device)
+        loss = temporal_loss(self.gen_train, content, fake, grid, self.autocast)
+        out["temporal"] = float(loss.detach())
+        return loss
+
     def _set_lr(self, step: int) -> float:
         f = lr_factor(step, self.cfg.steps, self.warmup, self.cfg.min_lr_factor)
         for group in self.opt_g.param_groups:
@@ -702,6 +718,8 @@ class _Run:
             parts = self.objective(fake, targets)
         total = (cfg.content_weight * parts["content"] + self.style_weight * parts["style"]
                  + cfg.tv_weight * parts["tv"])
+        if cfg.temporal_weight > 0:
+            total = total + cfg.temporal_weight * self._temporal(content, fake, out)
         if adversarial:
             # The generator is judged by the *updated* discriminator, whose weights do
             # not move in this half-step (and, unwrapped, trigger no DDP reduction).
@@ -735,6 +753,8 @@ class _Run:
         ``baseline=True`` evaluates the untrained generator (step 0): it is logged (the
         reference the trained look is compared with) but never kept as the best look.
         """
+        import torch
+
         from .evaluate import contact_sheet, evaluate_generator, score
 
         cfg = self.cfg
@@ -743,7 +763,13 @@ class _Run:
             images = self.test_set.images[: cfg.max_eval_images]
             res = evaluate_generator(self.ema.module, images, self.objective, size=cfg.size,
                                      device=self.device)
-            s = score(res["losses"], cfg.content_weight, self.style_weight, cfg.tv_weight)
+            if cfg.temporal_weight > 0:
+                from .data import center_crop
+                from .temporal import held_out_temporal
+
+                crops = torch.stack([center_crop(t, cfg.size) for t in images]).float().to(self.device)
+                res["losses"]["temporal"] = held_out_temporal(self.ema.module, crops, seed=cfg.seed)
+            s = score(res["losses"], cfg.content_weight, self.style_weight, cfg.tv_weight, cfg.temporal_weight)
             st = self.state
             record = {"kind": "eval", "step": st.step, "held_out": self.held_out,
                       **{k: json_number(v) for k, v in res["losses"].items()}, "score": json_number(s)}
@@ -785,7 +811,7 @@ class _Run:
             "library_version": __version__,
             "recipe": {k: cfg.to_json()[k] for k in (
                 "size", "batch", "lr", "d_lr", "d_beta1", "content_weight", "style_weight",
-                "tv_weight", "adv_weight", "seed", "warmup", "min_lr_factor", "grad_clip",
+                "tv_weight", "adv_weight", "temporal_weight", "seed", "warmup", "min_lr_factor", "grad_clip",
                 "ema_decay", "style_size", "content_layer", "style_layers", "adv_mode", "arch",
                 "init", "time_limit")},
             "world_size": self.dist.world_size,
@@ -878,14 +904,15 @@ def discriminator_accuracy(real_logits: Any, fake_logits: Any, mode: str = "lsga
 
 def losses_from(record: dict[str, Any]) -> dict[str, float]:
     """The content/style/tv losses of an evaluation record."""
-    return {k: float(record[k]) for k in ("content", "style", "tv") if record.get(k) is not None}
+    return {k: float(record[k]) for k in ("content", "style", "tv", "temporal") if record.get(k) is not None}
 
 
 def score_from(losses: dict[str, float], cfg: TrainConfig) -> float:
     """The documented combined score of ``losses`` under ``cfg``'s weights."""
     from .evaluate import score
     weight = cfg.resolved().style_weight
-    return score(losses, cfg.content_weight, float(_filled(weight, "style_weight")), cfg.tv_weight)
+    return score(losses, cfg.content_weight, float(_filled(weight, "style_weight")), cfg.tv_weight,
+                 cfg.temporal_weight)
 
 
 def _filled(value: Any, name: str) -> Any:
