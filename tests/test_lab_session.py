@@ -369,3 +369,36 @@ def test_error_text_is_one_line():
     assert error_text(LookError("bad look")) == "bad look"
     assert error_text(FileNotFoundError(2, "No such file", "/x")) == "/x: No such file"
     assert error_text(ValueError("boom")) == "ValueError: boom"
+
+
+def test_play_flips_frames_steadied_by_the_temporal_knob(files, tmp_path):
+    """Play styles frames in order; with the temporal knob on, each frame is held to the
+    one before along the motion (here a pan with exact vectors), so the flips change less."""
+    pytest.importorskip("cv2")
+    from vfx_nodes.color import display_view_rgb
+    from vfx_nodes.engine.metrics import warping_error_along
+    from vfx_nodes.shots import moving_shot
+
+    shot = moving_shot("pan", 5, 96, 64)
+    folder = tmp_path / "pan"
+    folder.mkdir()
+    for i, f in enumerate(shot.frames):
+        vn.write_plate(f.replace(pixel_types=("float",) * len(f.channel_names)), folder / f"plate.{1001 + i}.exr")
+    lab = LabSession()
+    lab.open_plate(str(folder / "plate.####.exr"))
+    lab.open_look(files["look"])
+
+    def e(flips) -> float:
+        disp = [np.clip(display_view_rgb(r.channels(("R", "G", "B")), "ACEScg"), 0, 1) for _f, _p, r in flips]
+        return warping_error_along(disp, shot.backward, shot.valid)
+
+    off = lab.play(5)
+    assert [f for f, _p, _r in off] == [1001, 1002, 1003, 1004, 1005]
+    lab.set_knob("temporal", "vectors")
+    on = lab.play(5)
+    assert e(on) < 0.6 * e(off)
+    frame, plate, result = lab.flip(2)
+    assert frame == 1003 and lab.plate is plate and lab.result is result
+    lab.open_plate(files["still"])
+    with pytest.raises(PlateError, match="sequence"):
+        lab.play()

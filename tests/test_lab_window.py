@@ -534,3 +534,18 @@ def test_snapshot_mode(files, tmp_path, qtbot, capsys):
     assert "needs --plate" in capsys.readouterr().err
     assert main(["lab", "--plate", files["still"], "--style", files["paint"], "--snapshot",
                  str(tmp_path / "nope" / "x.png")]) == 1
+
+
+def test_play_button_flips_through_the_frames(lab, files, qtbot, tmp_path):
+    pytest.importorskip("cv2")
+    lab.open_plate(files["shot"])
+    lab.open_look(files["look"])
+    assert lab.out_buttons["play"].isEnabled()
+    lab.knobs.set_value("temporal", "flow")
+    qtbot.waitUntil(lambda: lab.worker is None or not lab.worker.isRunning(), timeout=JOB_TIMEOUT_MS)
+    _run(qtbot, lab, lambda: _click(qtbot, lab, "play"))
+    assert [f for f, _p, _r in lab.session.flips] == [1, 2, 3]
+    qtbot.waitUntil(lambda: lab._flip_at >= 2, timeout=5000)
+    assert "playing frame" in lab.info_label.text() and "temporal flow" in lab.info_label.text()
+    assert lab.viewer.after is not None
+    lab.grab().save(os.environ.get("VFX_NODES_LAB_GRAB", str(tmp_path / "play.png")))

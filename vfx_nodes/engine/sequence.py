@@ -674,8 +674,13 @@ def render_sequence(
     # The loop: read, stylise, write each pending frame through the given rooms.
     stylize = rio.stylize
     assert stylize is not None
-    lead = _lead_in(plan, rio, lambda src: stylize(src, look, stats=ns, **stylize_kwargs), overwrite,
-                    stylize_kwargs)
+    lead = None
+    if plan.temporal is not None and plan.temporal.on:
+        from .temporal import lead_in
+
+        lead = lead_in(plan.temporal, plan.shot, plan.input.path, plan.output.path, read=rio.read,
+                       render=lambda src: stylize(src, look, stats=ns, **stylize_kwargs), overwrite=overwrite,
+                       stylize_settings=stylize_kwargs)
     rendered: list[int] = []
     total = len(plan.pending)
     try:
@@ -777,7 +782,9 @@ def plan_render(
     _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
     _check_settings(rio, stylize_kwargs)
-    steady = _temporal_settings(temporal, temporal_weight, motion_layer, preroll)
+    from .temporal import checked_settings
+
+    steady = checked_settings(temporal, temporal_weight, motion_layer, preroll)
 
     skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
     done = set(skipped)
@@ -798,33 +805,6 @@ def plan_render(
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
                       missing=missing, pending=tuple(f for f in pending if f not in set_missing),
                       output_format=output_format, temporal=steady)
-
-
-def _temporal_settings(temporal: Any, weight: Any, motion_layer: Any, preroll: Any) -> Any:
-    """The checked temporal settings; optical flow's library checked before any work."""
-    from .temporal import TemporalSettings
-
-    settings = TemporalSettings.make(temporal, weight, motion_layer, preroll)
-    if settings.mode == "flow" and settings.on:
-        from ..errors import MotionError
-        from .motion import flow_available
-
-        if not flow_available():
-            raise MotionError("temporal='flow' needs OpenCV for optical flow: pip install opencv-python-headless")
-    return settings
-
-
-def _lead_in(plan: RenderPlan, rio: RenderIO, render: Callable[[Any], Any], overwrite: bool,
-             kwargs: Mapping[str, Any]) -> Any:
-    """The temporal lead-in of a render (``None`` when temporal is off)."""
-    if plan.temporal is None or not plan.temporal.on:
-        return None
-    from .temporal import LeadIn, Steadier
-
-    steady = Steadier(plan.temporal, colorspace=kwargs.get("colorspace"), config=kwargs.get("config"),
-                      part=kwargs.get("part"), view=kwargs.get("view"), layer=kwargs.get("layer"))
-    return LeadIn(steady, plan.shot, plan.input.path, plan.output.path,
-                  read=lambda path: rio.read(path), render=render, overwrite=overwrite)
 
 
 def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:

@@ -39,7 +39,7 @@ from ..plate import Plate
 from .motion import MOTION_SOURCES, Motion, motion_between, warp
 
 __all__ = ["DEFAULT_PREROLL", "DEFAULT_TEMPORAL_WEIGHT", "TEMPORAL_MODES", "LeadIn", "Steadier", "TemporalSettings",
-           "carry", "settings_from"]
+           "carry", "checked_settings", "lead_in", "settings_from"]
 
 #: ``temporal=`` values: off (each frame on its own), vectors (the plate's motion
 #: vectors), flow (optical flow from the plates), auto (vectors when present, else flow)
@@ -295,6 +295,33 @@ def carry(own: np.ndarray, carried: np.ndarray, trust: np.ndarray, weight: float
     rho = np.clip(cross / norm, 0.0, 1.0)[..., None]
     grain = g_own + m * (GRAIN_FLOOR + (1.0 - GRAIN_FLOOR) * rho) * (g_carried - g_own)
     return (_blur(strokes, GRAIN_SIGMA) + grain).astype(np.float32)
+
+
+def checked_settings(temporal: Any, weight: Any, motion_layer: Any, preroll: Any) -> TemporalSettings:
+    """:meth:`TemporalSettings.make`, with optical flow's library checked before any work.
+
+    Raises:
+        SettingsError: bad settings; MotionError: ``temporal="flow"`` without OpenCV.
+    """
+    settings = TemporalSettings.make(temporal, weight, motion_layer, preroll)
+    if settings.mode == "flow" and settings.on:
+        from ..errors import MotionError
+        from .motion import flow_available
+
+        if not flow_available():
+            raise MotionError("temporal='flow' needs OpenCV for optical flow: pip install opencv-python-headless")
+    return settings
+
+
+def lead_in(settings: TemporalSettings, shot: Sequence[int], source: Callable[[int], str],
+            output: Callable[[int], str], *, read: Callable[[str], Any], render: Callable[[Any], Any],
+            overwrite: bool, stylize_settings: Mapping[str, Any]) -> LeadIn:
+    """The renderer's :class:`LeadIn` for a shot: a :class:`Steadier` for what the render
+    stylises (``part``, ``view``, ``layer``, ``colorspace``, ``config`` of its settings)."""
+    given = stylize_settings
+    steady = Steadier(settings, colorspace=given.get("colorspace"), config=given.get("config"),
+                      part=given.get("part"), view=given.get("view"), layer=given.get("layer"))
+    return LeadIn(steady, shot, source, output, read=read, render=render, overwrite=overwrite)
 
 
 def settings_from(kwargs: Mapping[str, Any]) -> TemporalSettings:

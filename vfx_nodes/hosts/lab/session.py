@@ -184,6 +184,8 @@ class LabSession:
         self._shot_stats: tuple[tuple[Any, ...], Any] | None = None
         self._predictor: Any = None
         self._lock = threading.Lock()
+        #: the frames of the last :meth:`play`: ``(frame, plate, result)`` in order
+        self.flips: list[tuple[int, Plate, Plate]] = []
 
     # -- in ------------------------------------------------------------------------------
 
@@ -364,6 +366,57 @@ class LabSession:
                 self.result, self.result_look = result, look
         return result
 
+    def play(self, count: int = 6, job: Job | None = None) -> list[tuple[int, Plate, Plate]]:
+        """Stylise ``count`` frames of the sequence from the current one, in order, with
+        the knobs — the ``temporal`` knob holds each frame to the one before, as a render
+        would — and keep them in :attr:`flips` to flip through (:meth:`flip`).
+
+        Raises:
+            PlateError: no sequence open; LookError: the optimize method.
+            MotionError: ``temporal="vectors"`` on plates without vectors.
+        """
+        from ...engine import stylize
+        from ...engine.temporal import Steadier, settings_from
+
+        job = job or Job()
+        if self.source is None or not self.source.is_sequence or self.frame is None:
+            raise PlateError("Play needs a sequence: open a frame pattern (plate.####.exr)")
+        if self.method == "optimize":
+            raise LookError("optimize styles one frame at a time: use instant or a look file to play frames")
+        frames = [f for f in self.source.frames if f >= self.frame][:max(1, int(count))]
+        look = self.current_look(job)
+        kwargs = self.node.stylize_kwargs(self.node.values)
+        kwargs["layer"] = self.source.layer
+        if self.config is not None and kwargs.get("config") is None:
+            kwargs["config"] = self.config
+        stats = self._stats(look, kwargs, job) if self.stats_mode == "shot" else None
+        settings = settings_from(self.node.temporal_kwargs(self.node.values))
+        steady = Steadier(settings, colorspace=kwargs.get("colorspace"), config=kwargs.get("config"),
+                          layer=kwargs["layer"]) if settings.on else None
+        flips: list[tuple[int, Plate, Plate]] = []
+        for i, f in enumerate(frames):
+            job.check()
+            job.report(i / len(frames), f"playing frame {f}")
+            plate = self._read(self.source, f)
+            result = stylize(plate, look, stats=stats, **kwargs)
+            if steady is not None:
+                if i == 0:
+                    steady.check(plate)
+                result = steady(plate, result)
+            flips.append((f, plate, result))
+        with self._lock:
+            self.flips = flips
+        return flips
+
+    def flip(self, index: int) -> tuple[int, Plate, Plate]:
+        """Show frame ``index`` of the last :meth:`play` (plate and result)."""
+        if not self.flips:
+            raise PlateError("nothing played yet: press Play first")
+        frame, plate, result = self.flips[index % len(self.flips)]
+        with self._lock:
+            self.frame, self.plate, self.result = frame, plate, result
+        return frame, plate, result
+
     def _stats(self, look: Any, kwargs: dict[str, Any], job: Job) -> Any:
         """Shot statistics over the open sequence (cached per look, shot and settings)."""
         if self.source is None or not self.source.is_sequence:
@@ -481,10 +534,11 @@ class LabSession:
         return export_look(look, target, out_dir, strength=float(self.node["strength"]))
 
     def fine_tune(self, out: str | os.PathLike[str], job: Job | None = None, *, minutes: float = 10.0,
-                  steps: int = 2000, resume: bool = False, size: int = 256) -> Any:
+                  steps: int = 2000, resume: bool = False, size: int = 256, temporal: bool = False) -> Any:
         """Fine-tune the instant look on the open shot's frames (``vfx-style train --init
         arbitrary``) for at most ``minutes``; Cancel stops at the next step with a
-        checkpoint, and ``resume=True`` continues from it.  Returns the
+        checkpoint, and ``resume=True`` continues from it; ``temporal=True`` adds the
+        temporal objective (a look that holds still by itself).  Returns the
         :class:`~vfx_nodes.train.loop.TrainResult`; the best look becomes the open look.
 
         Raises:
@@ -493,6 +547,7 @@ class LabSession:
         """
         from ...train.loop import TrainConfig, train
         from ...train.progress import Progress
+        from ...train.temporal import TEMPORAL_TRAIN_WEIGHT
 
         job = job or Job()
         sink_job: Job = job
@@ -519,6 +574,7 @@ class LabSession:
         content = [self.source.path]
         cfg = TrainConfig(content=content, style=[p for p, _ in self.styles], out=os.fspath(target),
                           steps=steps, size=size, init="arbitrary", time_limit=minutes, resume=resume,
+                          temporal_weight=TEMPORAL_TRAIN_WEIGHT if temporal else 0.0,
                           layer=self.source.layer, part=self.source.part,
                           eval_every=max(1, min(200, steps // 4)), checkpoint_every=max(1, min(200, steps // 4)))
         job.report(0.0, "fine-tuning: loading")
@@ -557,7 +613,7 @@ class LabSession:
 
         report = render_sequence(self.source.path, output, look, frames or format_frames(self.source.frames),
                                  overwrite=overwrite, stats=self.stats_mode, progress=progress,
-                                 cancel=job.cancelled, **kwargs)
+                                 cancel=job.cancelled, **self.node.temporal_kwargs(self.node.values), **kwargs)
         if report.cancelled:
             # every finished frame is complete on disk; a rerun skips them (resume)
             raise RenderCancelled(f"render cancelled after {len(report.rendered)} frames")

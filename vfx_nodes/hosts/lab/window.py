@@ -558,6 +558,7 @@ class LabWidget(QtWidgets.QWidget):
             "export_flame": self._button("Export for Flame…", lambda: self.export("flame"), "export_flame"),
             "fine_tune": self._button("Fine-tune on this shot…", lambda: self.fine_tune(), "fine_tune"),
             "render_shot": self._button("Render shot…", lambda: self.render_shot(), "render_shot"),
+            "play": self._button("Play 6 frames", lambda: self.play(), "play"),
         }
         for i, b in enumerate(self.out_buttons.values()):
             grid.addWidget(b, i // 2, i % 2)
@@ -567,8 +568,16 @@ class LabWidget(QtWidgets.QWidget):
         self.minutes_spin.setValue(10.0)
         self.minutes_spin.setSuffix(" min")
         self.minutes_spin.setToolTip("fine-tuning time limit (the best look so far is kept)")
-        grid.addWidget(self.resume_check, 3, 0)
-        grid.addWidget(self.minutes_spin, 3, 1)
+        self.steady_check = QtWidgets.QCheckBox("steady look (temporal)")
+        self.steady_check.setToolTip("fine-tune with the temporal objective: a look that holds still "
+                                     "on moving plates by itself")
+        grid.addWidget(self.resume_check, 4, 0)
+        grid.addWidget(self.minutes_spin, 4, 1)
+        grid.addWidget(self.steady_check, 5, 0, 1, 2)
+        self._flipper = QtCore.QTimer(self)
+        self._flipper.setInterval(1000 // 6)  # 6 frames a second: strokes that boil are plain to see
+        self._flipper.timeout.connect(self._next_flip)
+        self._flip_at = 0
         col.addWidget(box)
 
         # the viewer
@@ -993,6 +1002,7 @@ class LabWidget(QtWidgets.QWidget):
             return None
         minutes = float(self.minutes_spin.value() if minutes is None else minutes)
         resume = self.resume_check.isChecked()
+        steady = self.steady_check.isChecked()
 
         def done(result: Any) -> None:
             self.look_edit.setText(str(result.look))
@@ -1003,7 +1013,35 @@ class LabWidget(QtWidgets.QWidget):
                        f"fine-tuned look: {result.look} ({result.steps} steps)")
         return self._guard(lambda: self._start(
             "fine_tune", lambda job: self.session.fine_tune(out, job, minutes=minutes, steps=steps,
-                                                             resume=resume, size=size), done))
+                                                             resume=resume, size=size, temporal=steady), done))
+
+    def play(self, count: int = 6) -> Worker | None:
+        """Stylise ``count`` frames from this one (the temporal knob as set) and flip
+        through them in the viewer, three times round."""
+        self._flipper.stop()
+
+        def done(_flips: Any) -> None:
+            self._flip_at = 0
+            self._next_flip()
+            self._flipper.start()
+        return self._guard(lambda: self._start("play", lambda job: self.session.play(count, job), done))
+
+    def _next_flip(self) -> None:
+        flips = self.session.flips
+        if not flips or self._flip_at >= 3 * len(flips):
+            self._flipper.stop()
+            return
+        frame, _plate, _result = self.session.flip(self._flip_at)
+        self._flip_at += 1
+        src = self.session.source
+        if src is not None and frame in src.frames:  # the slider follows, without reading the frame again
+            self.frame_slider.blockSignals(True)
+            self.frame_slider.setValue(src.frames.index(frame))
+            self.frame_slider.blockSignals(False)
+            self.frame_label.setText(self._frame_text(self.frame_slider.value()))
+        self._show()
+        self._note(f"playing frame {frame} ({self._flip_at % len(flips) or len(flips)}/{len(flips)}), "
+                   f"temporal {self.session.node['temporal']}")
 
     def render_shot(self, output: str | None = None) -> Worker | None:
         """Render the open shot to an output pattern (``styled.####.exr``) on a worker."""
@@ -1100,6 +1138,7 @@ class LabWidget(QtWidgets.QWidget):
         self.out_buttons["export_flame"].setEnabled(has_look and not running)
         self.out_buttons["fine_tune"].setEnabled(bool(s.styles) and s.source is not None and not running)
         self.out_buttons["render_shot"].setEnabled(sequence and has_look and not running)
+        self.out_buttons["play"].setEnabled(sequence and has_look and not running)
         self.stats_combo.setEnabled(sequence)
         if not sequence and self.stats_combo.currentText() != "frame":
             self.stats_combo.setCurrentText("frame")
