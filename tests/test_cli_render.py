@@ -320,3 +320,15 @@ def test_a_failed_render_leaves_no_empty_output_folders(tmp_path, capsys):
                  "--look", str(default_look_path()), "--frames", "1", "-q"]) == 1
     assert "frame 1" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+def test_openjd_template_carries_the_temporal_settings_to_every_step(capsys):
+    assert main(["render", *BASE, "--openjd-template", "--chunk-size", "3", "--temporal", "vectors",
+                 "--temporal-weight", "0.8", "--preroll", "5", "--stats-file", "/show/s.safetensors"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for step in printed["steps"]:  # the statistics step records them, the chunks are checked against them
+        args = step["script"]["actions"]["onRun"]["args"]
+        assert args[args.index("--temporal") + 1] == "vectors"
+        assert args[args.index("--temporal-weight") + 1] == "0.8"
+    render = printed["steps"][-1]["script"]["actions"]["onRun"]["args"]
+    assert render[render.index("--preroll") + 1] == "5"
