@@ -143,6 +143,9 @@ def run_shot(kind: str, n: int, size: tuple[int, int], speed: float, args: argpa
     for name, other in args.other_looks:
         out = render(pattern, tmp / kind / name.replace(" ", "_"), frames, other)
         rows.append(measure(f"look {name}, per-frame", [display(p, space) for p in out], shot, yard))
+        if name != "instant":  # a steady look and the motion-guided render together
+            out = render(pattern, tmp / kind / f"{name}_vectors", frames, other, temporal="vectors")
+            rows.append(measure(f"look {name}, vectors", [display(p, space) for p in out], shot, yard))
     if args.peer and args.style:
         for name, disp in peer_rows(shot, space, args.style).items():
             rows.append(measure(name, disp, shot, yard))
@@ -154,7 +157,7 @@ def run_shot(kind: str, n: int, size: tuple[int, int], speed: float, args: argpa
 def _print(rows: list[dict[str, Any]], chunk_len: int) -> None:
     ref = next(r for r in rows if r["name"] == "per-frame")
     peer_ref = next((r for r in rows if r["name"].startswith("peer (")), None)
-    print(f"{'mode':<26}{'E_warp':>12}{'ratio':>8}{'target':>9}{'style ratio':>13}{'worst pair':>12}")
+    print(f"{'mode':<34}{'E_warp':>12}{'ratio':>8}{'target':>9}{'style ratio':>13}{'worst pair':>12}")
     for r in rows:
         base = peer_ref if r["name"].startswith("peer") and peer_ref else ref
         ratio = r["warp"] / base["warp"]
@@ -162,7 +165,14 @@ def _print(rows: list[dict[str, Any]], chunk_len: int) -> None:
         mark = "" if target is None else (f"≤{target:g} {'MET' if ratio <= target else 'NOT MET'}")
         worst = max(r["pairs"]) / base["warp"]
         sr = r["style"] / base["style"]
-        print(f"{r['name']:<26}{r['warp']:>12.4e}{ratio:>8.3f}  {mark:<14}{sr:>7.3f}{worst:>12.3f}")
+        print(f"{r['name']:<34}{r['warp']:>12.4e}{ratio:>8.3f}  {mark:<14}{sr:>7.3f}{worst:>12.3f}")
+    instant = next((r for r in rows if r["name"] == "look instant, per-frame"), None)
+    for r in rows:
+        if instant and r["name"].startswith("look ") and r is not instant and r["name"].endswith("per-frame"):
+            ratio = r["warp"] / instant["warp"]
+            print(f"{r['name']} / the instant look: E_warp {ratio:.3f} (target ≤ 0.5: "
+                  f"{'MET' if ratio <= 0.5 else 'NOT MET'}), style {r['style'] / instant['style']:.3f} "
+                  f"(target ≤ 1.15: {'MET' if r['style'] / instant['style'] <= 1.15 else 'NOT MET'})")
     chunked = next((r for r in rows if r["name"] == "vectors, 3 chunks"), None)
     if chunked and chunk_len:
         b = [chunked["pairs"][k * chunk_len - 1] / ref["warp"] for k in (1, 2)]

@@ -364,11 +364,12 @@ def consistency(backward: np.ndarray, forward_prev: np.ndarray, offset: tuple[fl
     """1 where backward and forward motion agree and the pixel is not on a motion boundary,
     else 0 (Sundaram et al. 2010, eqs. 4–5)."""
     f, inside = warp(forward_prev, backward, offset)
+    sq = lambda v: v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1]  # noqa: E731
     s = backward + f
-    agree = (s ** 2).sum(-1) <= 0.01 * ((backward ** 2).sum(-1) + (f ** 2).sum(-1)) + 0.5
+    b2 = sq(backward)
+    agree = sq(s) <= 0.01 * (b2 + sq(f)) + 0.5
     gy, gx = np.gradient(backward, axis=(0, 1))
-    grad = (gx ** 2).sum(-1) + (gy ** 2).sum(-1)
-    boundary = grad > 0.01 * (backward ** 2).sum(-1) + 0.002
+    boundary = sq(gx) + sq(gy) > 0.01 * b2 + 0.002
     return (agree & ~boundary).astype(np.float32) * inside
 
 
@@ -378,7 +379,8 @@ def photometric(display_cur: np.ndarray, display_prev: np.ndarray, backward: np.
     t on the display encoding (largest channel difference ≤ ``tolerance``), falling to 0
     at twice that; 0 outside frame t−1."""
     warped, inside = warp(display_prev, backward, offset)
-    diff = np.abs(np.nan_to_num(warped - display_cur)).max(axis=-1)
+    d = np.abs(np.nan_to_num(warped - display_cur))
+    diff = np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])  # faster than max(-1)
     return np.clip(2.0 - diff / tolerance, 0.0, 1.0).astype(np.float32) * inside
 
 
@@ -437,8 +439,7 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
     else:
         g_cur = grey8(display_cur)
         g_prev = _on_grid(grey8(display_prev), prev, cur)
-        bwd = optical_flow(g_cur, g_prev)
-        fwd_prev = optical_flow(g_prev, g_cur)
+        bwd, fwd_prev = _flow_both_ways(g_cur, g_prev)
         offset_used = (0.0, 0.0)  # the flow was computed on frame t's grid
         conf = consistency(bwd, fwd_prev, offset_used) * photometric(display_cur, _on_grid(display_prev, prev, cur),
                                                                     bwd, offset_used)
@@ -448,6 +449,26 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
     if fwd_prev is not None:
         conf *= consistency(bwd, fwd_prev, offset)
     return Motion(bwd, conf, what)
+
+
+#: frames larger than this (pixels) get their optical flow from a half-resolution pass,
+#: upsampled: DIS's cost grows with the pixel count, and its patches (8–12 px) find the
+#: same motion at half size on HD plates
+FLOW_FULL_RES_LIMIT = 1_200_000
+
+
+def _flow_both_ways(g_cur: np.ndarray, g_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(backward of frame t, forward of frame t−1) by DIS, at half resolution on large frames."""
+    if g_cur.size <= FLOW_FULL_RES_LIMIT:
+        return optical_flow(g_cur, g_prev), optical_flow(g_prev, g_cur)
+    cv2 = _cv2()
+    h, w = g_cur.shape
+    small = [cv2.resize(g, (w // 2, h // 2), interpolation=cv2.INTER_AREA) for g in (g_cur, g_prev)]
+
+    def up(flow: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * 2.0, np.float32)
+
+    return up(optical_flow(small[0], small[1])), up(optical_flow(small[1], small[0]))
 
 
 def _on_grid(arr: np.ndarray, src: Plate, dst: Plate) -> np.ndarray:

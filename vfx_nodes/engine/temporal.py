@@ -133,7 +133,7 @@ class Steadier:
         self._config = config
         self._select = {"part": part, "view": view, "layer": layer}
         self._held: dict[tuple[int, str], _Held] = {}
-        #: the motion used on the last frame, per target (for tests and the Lab's overlay)
+        #: the motion used on the last frame, per target (what the blend trusted; for inspection)
         self.last_motion: dict[tuple[int, str], Motion] = {}
 
     def reset(self) -> None:
@@ -205,11 +205,20 @@ class Steadier:
         return [((0, layer), source, styled, layer)]
 
     def _display(self, plate: Plate, rgb: np.ndarray) -> np.ndarray:
-        from ..color import display_view_rgb
+        """The signal motion is matched on: the plate made scene-linear by OCIO (any
+        encoding, log included), then ``sqrt(x / (1 + x))`` — a cheap display-like
+        encoding (0–1, highlights compressed, shadows opened) that is never shown. A full
+        display view (ACES 2.0's output transform) would cost ~0.5 s per megapixel on a
+        CPU, as much as styling the frame."""
+        from ..color import convert_rgb
         from ..color.defaults import DEFAULT_PLATE_SPACE
 
         src = self._colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
-        return np.clip(np.nan_to_num(display_view_rgb(_finite(rgb), src, config=self._config)), 0.0, 1.0)
+        lin = convert_rgb(_finite(rgb), src, "scene_linear", config=self._config)
+        np.nan_to_num(lin, copy=False, posinf=0.0, neginf=0.0)
+        np.maximum(lin, 0.0, out=lin)
+        enc = lin / (1.0 + lin)
+        return np.sqrt(enc, out=enc)
 
     def _blend(self, key: tuple[int, str], plate: Plate, out: Plate, layer: str) -> Plate:
         names = _rgb(out, layer)
@@ -221,6 +230,7 @@ class Steadier:
         delta = s - p
         prev = self._held.get(key)
         trust = _trusted(out, layer, s, p)
+        own = _finite(delta)
         if prev is not None and prev.delta.shape[2] == delta.shape[2]:
             motion = motion_between(plate, prev.plate, display, prev.display, source=self.settings.mode,
                                     motion_layer=self.settings.motion_layer, layer=layer)
@@ -228,10 +238,10 @@ class Steadier:
             offset = (float(plate.data_window[0] - prev.plate.data_window[0]),
                       float(plate.data_window[1] - prev.plate.data_window[1]))
             carried, _inside = warp(prev.delta, motion.backward, offset, cubic=True)
-            blended = carry(_finite(delta), carried, motion.confidence * trust, self.settings.weight)
-            delta = np.where(np.isfinite(delta), blended, delta)
-        self._held[key] = _Held(plate, display, _finite(delta))
-        result = np.where(trust[..., None] > 0, p + delta, s).astype(np.float32)
+            own = carry(own, carried, motion.confidence * trust, self.settings.weight)
+        self._held[key] = _Held(plate, display, own)
+        # untrusted pixels (alpha ≤ 0, NaN/Inf) keep exactly what stylize gave them
+        result = np.where(trust[..., None] > 0, p + own, s).astype(np.float32)
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})
 
 
@@ -258,12 +268,17 @@ def _finite(a: np.ndarray) -> np.ndarray:
 def _trusted(out: Plate, layer: str, s: np.ndarray, p: np.ndarray) -> np.ndarray:
     """1 where a pixel may be blended: finite colour and alpha > 0 (pixels with alpha ≤ 0
     keep their own colour bit for bit, as ``stylize`` leaves them)."""
-    ok = np.isfinite(s).all(-1) & np.isfinite(p).all(-1)
+    ok = np.isfinite(_csum(s) + _csum(p))  # NaN or ±Inf in any channel of either
     a_name = out.alpha_name(layer)
     if a_name is not None:
         a = out.channel(a_name)
         ok &= np.isfinite(a) & (a > 0)
     return ok.astype(np.float32)
+
+
+def _csum(a: np.ndarray) -> np.ndarray:
+    """The sum over the 3 channels (numpy's strided ``sum(-1)`` is several times slower)."""
+    return a[..., 0] + a[..., 1] + a[..., 2]
 
 
 def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
@@ -290,8 +305,8 @@ def carry(own: np.ndarray, carried: np.ndarray, trust: np.ndarray, weight: float
     m = (weight * trust)[..., None]
     strokes = own + m * (carried - own)
     g_own, g_carried = own - _blur(own, GRAIN_SIGMA), carried - _blur(carried, GRAIN_SIGMA)
-    cross = _blur((g_own * g_carried).sum(-1), 3.0)
-    norm = np.sqrt(_blur((g_own ** 2).sum(-1), 3.0) * _blur((g_carried ** 2).sum(-1), 3.0)) + 1e-12
+    cross = _blur(_csum(g_own * g_carried), 3.0)
+    norm = np.sqrt(_blur(_csum(g_own * g_own), 3.0) * _blur(_csum(g_carried * g_carried), 3.0)) + 1e-12
     rho = np.clip(cross / norm, 0.0, 1.0)[..., None]
     grain = g_own + m * (GRAIN_FLOOR + (1.0 - GRAIN_FLOOR) * rho) * (g_carried - g_own)
     return (_blur(strokes, GRAIN_SIGMA) + grain).astype(np.float32)
