@@ -17,13 +17,13 @@ Motion comes from:
   points forward is inverted (a fixed-point iteration on the previous frame's forward
   field);
 * **optical flow** computed from the two frames (OpenCV's DIS, Kroeger et al. 2016 —
-  no weights to download), forward and backward, on a display encoding of the plates.
+  no weights to download), forward and backward, on a display-like encoding of the plates.
 
 Confidence (Sundaram, Brox & Keutzer 2010, "Dense point trajectories by GPU-accelerated
 large displacement optical flow"): where both directions are known, a pixel is occluded
 when going back and forward again does not return to it (``|b + f(p+b)|² > 0.01 (|b|² +
 |f|²) + 0.5``) or it sits on a motion boundary; in every mode the previous frame warped
-along the motion must also look like this frame (a photometric check on the display
+along the motion must also look like this frame (a photometric check on a display-like
 encoding) — which also catches wrong vectors.
 
 Frames sit on the display canvas: data windows that move from frame to frame still line
@@ -376,7 +376,7 @@ def consistency(backward: np.ndarray, forward_prev: np.ndarray, offset: tuple[fl
 def photometric(display_cur: np.ndarray, display_prev: np.ndarray, backward: np.ndarray,
                 offset: tuple[float, float] = (0.0, 0.0), tolerance: float = 0.04) -> np.ndarray:
     """Confidence from appearance: 1 where frame t−1 warped along the motion matches frame
-    t on the display encoding (largest channel difference ≤ ``tolerance``), falling to 0
+    t on the display-like encoding (largest channel difference ≤ ``tolerance``), falling to 0
     at twice that; 0 outside frame t−1."""
     warped, inside = warp(display_prev, backward, offset)
     d = np.abs(np.nan_to_num(warped - display_cur))
@@ -415,7 +415,7 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
 
     Args:
         cur, prev: the two frames (plates, any data windows).
-        display_cur, display_prev: their stylised layer on a display encoding (``H×W×3``,
+        display_cur, display_prev: their stylised layer on a display-like encoding (``H×W×3``,
             0–1): the photometric check and optical flow use it.
         source: ``"vectors"`` (the plates' own; :class:`MotionError` when absent),
             ``"flow"`` (optical flow), ``"auto"`` (vectors when the plate has them, else flow).

@@ -105,7 +105,7 @@ class TemporalSettings:
 
 @dataclasses.dataclass
 class _Held:
-    """One target's state after a frame: its plate, display encoding and carried change."""
+    """One target's state after a frame: its plate, matching encoding and carried change."""
 
     plate: Plate
     display: np.ndarray
@@ -122,7 +122,7 @@ class Steadier:
     Args:
         settings: the :class:`TemporalSettings` (mode not ``off``).
         colorspace: the plates' colourspace (``None`` = each plate's own tag).
-        config: the OCIO config (for the display encoding the motion is matched on).
+        config: the OCIO config (to make the plates scene-linear for the encoding motion is matched on).
         part, view, layer: what is stylised in a frame (as :func:`stylize_frame` takes them).
     """
 
