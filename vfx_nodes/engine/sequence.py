@@ -674,7 +674,6 @@ def render_sequence(
     # The loop: read, stylise, write each pending frame through the given rooms.
     stylize = rio.stylize
     assert stylize is not None
-    lead = None
     if plan.temporal is not None and plan.temporal.on:
         from .temporal import lead_in
 
