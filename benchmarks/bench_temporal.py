@@ -132,7 +132,8 @@ def run_shot(kind: str, n: int, size: tuple[int, int], speed: float, args: argpa
     frames = f"1001-{1000 + n}"
     rows = [measure("plate itself", [display(f, space) for f in shot.frames], shot, yard)]
     modes = [("per-frame", {}), ("vectors", {"temporal": "vectors"}), ("flow", {"temporal": "flow"})]
-    if args.chunks:
+    modes = [m for m in modes if m[0] == "per-frame" or m[0] in args.modes.split(",")]
+    if args.chunks and "vectors" in args.modes.split(","):
         modes.append(("vectors, 3 chunks", {"temporal": "vectors", "chunks": 3}))
     for name, kw in modes:
         t0 = time.perf_counter()
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="480x270")
     ap.add_argument("--kinds", default="pan,parallax,rotate")
     ap.add_argument("--no-long", dest="long", action="store_false", help="skip the 100-frame pan")
+    ap.add_argument("--modes", default="vectors,flow", help="render modes besides per-frame (default: %(default)s)")
     ap.add_argument("--no-chunks", dest="chunks", action="store_const", const=0, default=3)
     ap.add_argument("--no-peer", dest="peer", action="store_false")
     ap.add_argument("--no-cost", dest="cost", action="store_false")
