@@ -91,7 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--temporal", nargs="?", type=float, const=-1.0, default=None, metavar="WEIGHT",
                      help="train a look that holds still on moving plates: a crop and the same crop "
                           "under a small random motion must give outputs that differ by that motion "
-                          "(ReReVST); WEIGHT defaults to 2e7 (docs/TEMPORAL.md)")
+                          "(ReReVST); WEIGHT defaults to 6e7 (docs/TEMPORAL.md)")
     run.add_argument("--adv-mode", choices=("lsgan", "hinge", "bce"), default=d["adv_mode"],
                      help="adversarial loss (default: %(default)s)")
     run.add_argument("--arch", choices=("arbitrary", "johnson", "johnson-small", "unet"), default=d["arch"],
