@@ -51,6 +51,7 @@ __all__ = [
     "find_vectors",
     "flow_available",
     "motion_between",
+    "no_vectors",
     "optical_flow",
     "vector_fields",
     "warp",
@@ -240,6 +241,14 @@ def find_vectors(plate: Plate, *, motion_layer: str | None = None, layer: str = 
     return VectorLayer(lay, conv, fwd, bwd)
 
 
+def no_vectors(plate: Plate, layer: str = "") -> MotionError:
+    """The one error for a frame that has no motion vectors where they were asked for."""
+    names = sorted({n for c in CONVENTIONS.values() for n in c.layers})
+    where = f" (layer {layer!r})" if layer else ""
+    return MotionError(f"frame{_from(plate)}{where} has no motion vectors (looked for layers {names}); "
+                       "name them with motion_layer=, or use temporal='flow' for optical flow")
+
+
 def _from(plate: Plate) -> str:
     return f" {plate.source}" if getattr(plate, "source", None) else ""
 
@@ -397,9 +406,11 @@ def _from_vectors(cur: Plate, prev: Plate, motion_layer: str | None, layer: str,
     vec = find_vectors(cur, motion_layer=motion_layer, layer=layer)
     if vec is None:
         return None
-    _fwd, bwd = vector_fields(cur, vec)
-    prev_vec = find_vectors(prev, motion_layer=motion_layer, layer=layer) if vec else None
-    fwd_prev = vector_fields(prev, prev_vec)[0] if prev_vec is not None and prev_vec.forward else None
+    # only what the pair needs: this frame's backward field and the previous frame's forward one
+    bwd = vector_fields(cur, dataclasses.replace(vec, forward=None))[1]
+    prev_vec = find_vectors(prev, motion_layer=motion_layer, layer=layer)
+    fwd_prev = (vector_fields(prev, dataclasses.replace(prev_vec, backward=None))[0]
+                if prev_vec is not None and prev_vec.forward else None)
     offset = _offset(cur, prev)
     if bwd is None:
         if fwd_prev is None:
@@ -431,9 +442,7 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
     offset = _offset(cur, prev)
     got = None if source == "flow" else _from_vectors(cur, prev, motion_layer, layer)
     if got is None and source == "vectors":
-        raise MotionError(f"frame{_from(cur)} has no motion vectors (looked for layers "
-                          f"{sorted({n for c in CONVENTIONS.values() for n in c.layers})}); name them with "
-                          "motion_layer=, or use temporal='flow' for optical flow")
+        raise no_vectors(cur, layer)
     if got is not None:
         bwd, fwd_prev, what = got
     else:

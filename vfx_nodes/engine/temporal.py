@@ -136,6 +136,14 @@ class Steadier:
         #: the motion used on the last frame, per target (what the blend trusted; for inspection)
         self.last_motion: dict[tuple[int, str], Motion] = {}
 
+    @classmethod
+    def for_render(cls, settings: TemporalSettings, stylize_settings: Mapping[str, Any]) -> Steadier:
+        """A steadier for what a render with these ``stylize`` settings stylises (their
+        ``colorspace``, ``config``, ``part``, ``view``, ``layer``)."""
+        kw = stylize_settings
+        return cls(settings, colorspace=kw.get("colorspace"), config=kw.get("config"), part=kw.get("part"),
+                   view=kw.get("view"), layer=kw.get("layer"))
+
     def reset(self) -> None:
         """Forget the previous frame: the next frame is styled on its own."""
         self._held.clear()
@@ -155,16 +163,11 @@ class Steadier:
         """
         if self.settings.mode != "vectors":
             return
-        from .motion import CONVENTIONS, find_vectors
+        from .motion import find_vectors, no_vectors
 
         for _key, plate, _out, layer in self._targets(source, source):
             if find_vectors(plate, motion_layer=self.settings.motion_layer, layer=layer) is None:
-                from ..errors import MotionError
-
-                names = sorted({n for c in CONVENTIONS.values() for n in c.layers})
-                raise MotionError(f"temporal='vectors': {plate.source or 'the frame'}"
-                                  f"{f' (layer {layer!r})' if layer else ''} has no motion vectors (looked for "
-                                  f"layers {names}); name them with motion_layer=, or use temporal='flow'")
+                raise no_vectors(plate, layer)
 
     def seed(self, source: Any, styled: Any) -> None:
         """Hold an already rendered frame (its plate and its output) as the previous one."""
@@ -333,10 +336,8 @@ def lead_in(settings: TemporalSettings, shot: Sequence[int], source: Callable[[i
             overwrite: bool, stylize_settings: Mapping[str, Any]) -> LeadIn:
     """The renderer's :class:`LeadIn` for a shot: a :class:`Steadier` for what the render
     stylises (``part``, ``view``, ``layer``, ``colorspace``, ``config`` of its settings)."""
-    given = stylize_settings
-    steady = Steadier(settings, colorspace=given.get("colorspace"), config=given.get("config"),
-                      part=given.get("part"), view=given.get("view"), layer=given.get("layer"))
-    return LeadIn(steady, shot, source, output, read=read, render=render, overwrite=overwrite)
+    return LeadIn(Steadier.for_render(settings, stylize_settings), shot, source, output, read=read,
+                  render=render, overwrite=overwrite)
 
 
 def settings_from(kwargs: Mapping[str, Any]) -> TemporalSettings:

@@ -327,8 +327,7 @@ class StyleTransfer(Node):
             self._steady, self._steady_frame = None, None
             return styled
         if self._steady is None or self._steady.settings != settings:
-            self._steady = Steadier(settings, colorspace=kwargs.get("colorspace"), config=kwargs.get("config"),
-                                    layer=kwargs.get("layer"))
+            self._steady = Steadier.for_render(settings, kwargs)
         if self._steady_frame is None or frame != self._steady_frame + 1:
             self._steady.reset()
         out: Plate = self._steady(plate, styled)
