@@ -44,7 +44,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from .._atomic import target_of_temporary
 from ..errors import (
@@ -64,10 +64,23 @@ from ..policy.frames import (
     parse_chunk,
     parse_frames,
     parse_pattern,
-    sample_frames,
     still_pattern,
 )
-from ..policy.progress import ProgressLine, format_duration
+
+# The report and the progress line (report.py) and shot statistics (shotstats.py) are
+# rooms of their own, re-exported here: this module is the render's plan and loop.
+from .report import ProgressBar, RenderReport
+from .shotstats import (
+    _OWN_KEYWORDS,
+    DEFAULT_STATS_SAMPLES,
+    STATS_SETTINGS,
+    _check_stats,
+    _load_or_collect_stats,
+    check_stats_file,
+    look_fingerprint,
+    shot_stats,
+    stats_provenance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +104,6 @@ __all__ = [
 
 ProgressCallback = Callable[[int, int, int | None], Any]
 CancelToken = threading.Event | Callable[[], bool] | None
-
-#: How many frames ``stats="shot"`` samples from the frame range by default.
-DEFAULT_STATS_SAMPLES = 8
-
-# stylize() keywords render_sequence itself sets (the plate, the look, the statistics).
-_OWN_KEYWORDS = {"plate", "look", "stats", "io"}
-
 
 # --- seams to the rooms below (imported when first used, so `import` stays cheap) -------
 
@@ -187,135 +193,6 @@ class RenderIO:
             normstats=self.normstats if self.normstats is not None else _normstats_cls())
 
 
-# --- the report ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class RenderReport:
-    """What :func:`render_sequence` did.
-
-    Attributes:
-        input: the input pattern.
-        output: the output pattern.
-        frames: the frames this call was responsible for (the chunk, or the whole range).
-        rendered: frames rendered and written by this call.
-        skipped: frames whose output already existed (resume); empty with ``overwrite``.
-        missing: frames whose input does not exist (only with ``skip_missing``).
-        cancelled: whether the render stopped early because it was cancelled.
-        seconds: wall-clock time of the call.
-        stats: ``"frame"``, ``"shot"`` (collected), ``"file"`` (loaded from
-            ``stats_file``) or ``"given"`` (a NormStats passed in).
-        stats_frames: the frames shot statistics were collected from (empty otherwise).
-        chunk: ``(K, N)`` when a chunk was rendered.
-        stylised: what was stylised in each frame of a multi-part or multi-view shot
-            (one line per part/view; empty for ordinary plates: their main RGB).
-        carried: what was carried through unchanged in such a shot.
-        temporal: the temporal settings used (``{"temporal": "vectors", ...}``; empty = off).
-        prerolled: frames rendered and thrown away to lead into this call's first frame
-            (a chunk's pre-roll with ``temporal``).
-    """
-
-    input: str
-    output: str
-    frames: tuple[int, ...]
-    rendered: tuple[int, ...] = ()
-    skipped: tuple[int, ...] = ()
-    missing: tuple[int, ...] = ()
-    cancelled: bool = False
-    seconds: float = 0.0
-    stats: str = "frame"
-    stats_frames: tuple[int, ...] = ()
-    chunk: tuple[int, int] | None = None
-    stylised: tuple[str, ...] = ()
-    carried: tuple[str, ...] = ()
-    temporal: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    prerolled: tuple[int, ...] = ()
-
-    @property
-    def remaining(self) -> tuple[int, ...]:
-        """Frames neither rendered, skipped nor missing (left over by a cancel)."""
-        done = set(self.rendered) | set(self.skipped) | set(self.missing)
-        return tuple(f for f in self.frames if f not in done)
-
-    @property
-    def complete(self) -> bool:
-        """True when every frame of :attr:`frames` has an output (rendered or skipped)."""
-        return not self.missing and not self.remaining
-
-    def summary(self) -> str:
-        """One human line: counts, frames per second, time, and the missing frames."""
-        fps = len(self.rendered) / self.seconds if self.seconds > 0 and self.rendered else 0.0
-        text = (f"rendered {len(self.rendered)}, skipped {len(self.skipped)} (already done), "
-                f"missing {len(self.missing)} of {len(self.frames)} frames in "
-                f"{format_duration(self.seconds)} ({fps:.2f} fps), {self.stats} statistics")
-        if self.chunk:
-            text += f", chunk {self.chunk[0]}/{self.chunk[1]}"
-        if self.temporal:
-            text += f", temporal {self.temporal['temporal']} (weight {self.temporal['temporal_weight']})"
-            if self.prerolled:
-                text += f" after a pre-roll of {len(self.prerolled)} frames"
-        if self.missing:
-            text += f"; missing input frames: {format_frames(self.missing)}"
-        if self.cancelled:
-            text += f"; CANCELLED with {len(self.remaining)} frames left ({format_frames(self.remaining) or '-'})"
-        if self.stylised:
-            text += "; stylised: " + "; ".join(self.stylised)
-            text += "; carried unchanged: " + ("; ".join(self.carried) if self.carried else "nothing else")
-        return text
-
-
-# --- progress -------------------------------------------------------------------------------
-
-
-class ProgressBar(ProgressLine):
-    """The render's progress line for :func:`render_sequence`'s ``progress`` callback,
-    printed by the project's one printer (:class:`vfx_nodes.policy.progress.ProgressLine`).
-
-    On a terminal it redraws one line with ``\\r``; elsewhere (farm logs, pipes) it prints
-    one plain line per frame, which log collectors keep. No third-party dependency.
-
-    Args:
-        stream: where to print (default ``sys.stderr``).
-        label: word in front of the bar.
-        tty: force terminal (``True``) or plain-line (``False``) mode; default: ask the
-            stream's ``isatty()``.
-        width: characters of the bar itself.
-
-    The callback receives ``(done, total, frame)``; ``(0, total, None)`` marks the start
-    (the clock for frames per second and ETA starts there).
-    """
-
-    def __init__(self, stream: IO[str] | None = None, *, label: str = "render",
-                 tty: bool | None = None, width: int = 24):
-        super().__init__(stream, tty=tty)  # every frame is shown: no rate limit
-        self.label = label
-        self.width = int(width)
-        self._start: float | None = None
-
-    def line(self, done: int, total: int, frame: int | None) -> str:
-        """The text shown for this state (without ``\\r`` or newline)."""
-        now = time.perf_counter()
-        if self._start is None:
-            self._start = now
-        elapsed = now - self._start
-        rate = done / elapsed if done and elapsed > 0 else 0.0
-        eta = format_duration((total - done) / rate) if rate > 0 else "--:--"
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + "." * (self.width - filled)
-        where = f" frame {frame}" if frame is not None else ""
-        return (f"{self.label} [{bar}] {done}/{total}{where}  {rate:.2f} fps  "
-                f"elapsed {format_duration(elapsed)}  ETA {eta}")
-
-    def __call__(self, done: int, total: int, frame: int | None) -> None:
-        if done == 0:
-            self._start = time.perf_counter()
-        text = self.line(done, total, frame)
-        if self.tty or done > 0:  # a log gets no line for the start
-            self.show(text, force=True)
-        if self.tty and done >= total:
-            self.close()
-
-
 # --- temporary files --------------------------------------------------------------------------
 
 
@@ -354,66 +231,7 @@ def remove_stale_temp_files(output: str | FramePattern, frames: Iterable[int]) -
     return removed
 
 
-# --- shot statistics ----------------------------------------------------------------------------
-
-
-def _accepted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    params = inspect.signature(fn).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return dict(kwargs)
-    return {k: v for k, v in kwargs.items() if k in params}
-
-
-def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
-               frames: str | Iterable[int], *, samples: int = DEFAULT_STATS_SAMPLES,
-               skip_missing: bool = False, io: RenderIO | None = None,
-               **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
-    """Normalisation statistics of a whole shot: collected from sampled frames, merged.
-
-    Args:
-        input: the input pattern (``plate.####.exr``).
-        look: a look object or a look file path.
-        frames: the **whole** shot's frame range (never a chunk: every chunk must sample
-            the same frames to get the same statistics).
-        samples: at most this many frames, evenly spaced, first and last included.
-        skip_missing: sample only from frames that exist instead of failing.
-        io: the rooms to read frames and collect statistics with (default: the real ones).
-        **stylize_kwargs: the settings the frames will be rendered with (colourspace,
-            layer, working space, device ...); those :func:`collect_stats` accepts are
-            passed on, so the statistics are taken in the space the frames run in.
-
-    Returns:
-        ``(stats, sampled_frames)``: a NormStats (:meth:`NormStats.merge` of each sampled
-        frame's statistics, weighted by pixel count) and the frames it came from.
-
-    Raises:
-        MissingFrameError: a sampled frame is missing (without ``skip_missing``), or no
-            frame of the range exists.
-    """
-    rio = (io or RenderIO()).resolved()
-    pin = input if isinstance(input, FramePattern) else parse_pattern(os.fspath(input))
-    shot = parse_frames(frames)
-    if isinstance(look, (str, os.PathLike)):
-        look = rio.load_look(look)
-    pool = shot
-    if skip_missing:
-        pool = tuple(f for f in shot if os.path.exists(pin.path(f)))
-        if not pool:
-            raise MissingFrameError(
-                f"no input frame of {pin.text} {format_frames(shot)} exists; cannot collect shot statistics")
-    picked = sample_frames(pool, samples)
-    absent = [f for f in picked if not os.path.exists(pin.path(f))]
-    if absent:
-        raise MissingFrameError(
-            f"shot statistics need input frames {format_frames(absent)} ({pin.path(absent[0])} ...), "
-            f"which are missing; pass skip_missing to sample only existing frames")
-    collect = rio.collect_stats
-    assert collect is not None
-    kwargs = _accepted(collect, {k: v for k, v in stylize_kwargs.items() if k not in _OWN_KEYWORDS})
-    # A generator: collect_stats reads one frame at a time and merges the per-frame
-    # statistics itself (NormStats.merge, weighted by pixel count).
-    stats = collect((_read_frame(pin, f, rio.read) for f in picked), look, **kwargs)
-    return stats, picked
+# --- reading a frame ------------------------------------------------------------------------
 
 
 def _read_frame(pattern: FramePattern, frame: int, read: Callable[[str], Any] = _read_plate) -> Any:
@@ -426,113 +244,6 @@ def _read_frame(pattern: FramePattern, frame: int, read: Callable[[str], Any] = 
         if path not in msg:
             msg = f"{path}: {msg}"
         raise type(exc)(f"frame {frame}: {msg}") from exc
-
-
-def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
-                           look: Any, shot: tuple[int, ...], samples: int, skip_missing: bool,
-                           kwargs: Mapping[str, Any], rio: RenderIO) -> tuple[Any, str, tuple[int, ...]]:
-    """The statistics to render with (settings already checked by :func:`_check_stats`)."""
-    if stats is None or stats == "frame":
-        return None, "frame", ()
-    if isinstance(stats, str):  # "shot"
-        # what a statistics file records and is checked against (only with a file: it
-        # hashes the look)
-        made_from = stats_provenance(look, shot, kwargs) if stats_file is not None else {}
-        if stats_file is not None and os.path.exists(stats_file):
-            cls = rio.normstats
-            _check_provenance(stats_file, cls.read_provenance(stats_file), made_from)
-            return cls.load(stats_file), "file", ()
-        ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, io=rio, **kwargs)
-        if stats_file is not None:
-            # NormStats.save is atomic (temporary name + rename): chunks racing to create
-            # the file each write identical statistics, and none reads half a file.
-            ns.save(stats_file, made_from)
-        return ns, "shot", picked
-    return stats, "given", ()
-
-
-def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
-    """The statistics settings, checked once before any work."""
-    if int(samples) < 1:
-        raise SettingsError(f"stats_samples must be ≥ 1, got {samples}")
-    if (isinstance(stats, str) and stats not in ("frame", "shot")) or (
-            stats is not None and not isinstance(stats, str) and not hasattr(stats, "layers")):
-        shown = repr(stats) if isinstance(stats, str) else type(stats).__name__
-        raise SettingsError(f"stats must be 'frame', 'shot' or a NormStats, got {shown}")
-    if stats_file is not None and stats != "shot":
-        raise SettingsError("stats_file holds shot statistics; use it with stats='shot'")
-    check_stats_file(stats_file)
-
-
-#: settings that change the statistics (recorded in a statistics file and compared; the
-#: Look Lab keys its shot-statistics cache on them too)
-STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
-                  "highlights")
-#: temporal settings a statistics file records too (only when temporal is on: every farm
-#: chunk sharing the file must blend frames the same way, or the chunk boundaries show)
-_TEMPORAL_RECORD = ("temporal", "temporal_weight", "motion_layer")
-#: settings whose default is not recorded (files made before the setting existed stay valid)
-_STATS_DEFAULTS = {"highlights": "carry"}
-
-
-def look_fingerprint(look: Any) -> str:
-    """A short SHA-256 identifying a look: of its file when it has one, else of its weights."""
-    import hashlib
-
-    h = hashlib.sha256()
-    path = getattr(look, "path", None)
-    if isinstance(look, (str, os.PathLike)):
-        path = look
-    if path is not None and os.path.isfile(path):
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()[:16]
-    gen = getattr(look, "generator", None)
-    if gen is None or not hasattr(gen, "state_dict"):
-        return "unknown"
-    for name, t in sorted(gen.state_dict().items()):
-        h.update(name.encode())
-        h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def stats_provenance(look: Any, shot: Sequence[int], settings: Mapping[str, Any]) -> dict[str, Any]:
-    """What shot statistics are made from: the look, the frame range, the settings that
-    change them. Recorded in a statistics file; a file made from anything else is refused."""
-    return {"look": look_fingerprint(look), "frames": format_frames(shot),
-            "settings": {k: str(settings[k]) for k in (*STATS_SETTINGS, *_TEMPORAL_RECORD)
-                         if settings.get(k) not in (None, "", _STATS_DEFAULTS.get(k))}}
-
-
-def _check_provenance(path: Any, recorded: Mapping[str, Any] | None, now: Mapping[str, Any]) -> None:
-    if recorded is None:
-        log.warning("render: %s records no look or frame range (made by an older vfx_nodes); using "
-                    "it unchecked", path)
-        return
-    keys = [k for k in ("look", "frames", "settings") if recorded.get(k) != now[k]]
-    if keys:
-        what = {"look": "another look", "frames": "another frame range", "settings": "other settings"}
-        diffs = [f"{k} {recorded.get(k)!r} (this render: {now[k]!r})" for k in keys]
-        raise SettingsError(f"statistics file {os.fspath(path)!r} was made for "
-                            f"{' and '.join(what[k] for k in keys)}: {'; '.join(diffs)}. "
-                            "Delete it to collect the shot statistics again")
-
-
-def check_stats_file(stats_file: Any) -> None:
-    """A statistics file to be written: its folder must exist and be writable — said
-    before the shot is read, not after.
-
-    Raises:
-        SettingsError: the folder is missing or not writable.
-    """
-    if stats_file is None or os.path.exists(stats_file):
-        return
-    folder = os.path.dirname(os.path.abspath(os.fspath(stats_file)))
-    if not os.path.isdir(folder):
-        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder does not exist")
-    if not os.access(folder, os.W_OK):
-        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder is not writable")
 
 
 def _is_cancelled(cancel: CancelToken) -> bool:
