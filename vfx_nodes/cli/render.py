@@ -137,8 +137,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     farm.add_argument("--openjd-template", action="store_true",
                       help="print an Open Job Description job template for this render and exit")
     farm.add_argument("--preroll", type=int, default=None, metavar="FRAMES",
-                      help="with --temporal: frames a chunk renders and discards before its first frame "
-                           "when the frame before has no output yet (default: 16)")
+                      help="with --temporal: the life in frames of each carried layer of strokes (default: "
+                           "16, at least 2); a frame depends on at most FRAMES-1 frames before it, which a "
+                           "chunk or a resumed render renders first and discards")
     farm.add_argument("--chunk-size", type=int, default=10, metavar="FRAMES",
                       help="frames per farm task for --openjd-template (default: 10)")
 

@@ -319,13 +319,14 @@ def render_sequence(
             blended with the previous one carried along the plate's motion vectors),
             ``"flow"`` (along optical flow), ``"auto"`` (vectors when the plate has them,
             else flow); see :mod:`vfx_nodes.engine.temporal` and ``docs/TEMPORAL.md``.
-        temporal_weight: how much of the previous frame's strokes is carried (0–<1,
-            default ``DEFAULT_TEMPORAL_WEIGHT``).
+        temporal_weight: how much of the previous frame's strokes is carried from one
+            frame to the next (0–<1, default ``DEFAULT_TEMPORAL_WEIGHT``).
         motion_layer: the vectors' layer, ``"LAYER"`` or ``"LAYER:CONVENTION"``
             (default: found by name; :data:`vfx_nodes.engine.motion.CONVENTIONS`).
-        preroll: with ``temporal``, frames rendered and discarded before a chunk's first
-            frame when the frame before it has no output yet (default ``DEFAULT_PREROLL``);
-            when it has one (a resume), that output is the previous frame instead.
+        preroll: with ``temporal``, the life in frames of each carried layer of strokes
+            (default ``DEFAULT_PREROLL``, ≥ 2): a frame depends on at most ``preroll − 1``
+            frames before it, which a chunk (or a resumed render) renders first and
+            discards, so that its frames equal the straight render's.
         **stylize_kwargs: passed to :func:`vfx_nodes.engine.stylize` for every frame
             (``strength``, ``tile``, ``halo``, ``device``, ``precision``, ``layer``,
             ``colorspace``, ``working_colorspace``, ``preserve_alpha``,
@@ -388,8 +389,8 @@ def render_sequence(
     if plan.temporal is not None and plan.temporal.on:
         from .temporal import lead_in
 
-        lead = lead_in(plan.temporal, plan.shot, plan.input.path, plan.output.path, read=rio.read,
-                       render=lambda src: stylize(src, look, stats=ns, **stylize_kwargs), overwrite=overwrite,
+        lead = lead_in(plan.temporal, plan.shot, plan.input.path, read=rio.read,
+                       render=lambda src: stylize(src, look, stats=ns, **stylize_kwargs),
                        stylize_settings=stylize_kwargs)
     rendered: list[int] = []
     total = len(plan.pending)

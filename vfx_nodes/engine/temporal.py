@@ -1,25 +1,42 @@
-"""Steady shots: each styled frame blended with the previous one, carried along the motion.
+"""Steady shots: each styled frame held to the strokes carried along the motion.
 
 A feed-forward look styles every frame on its own; on a moving plate its brushwork is
 re-painted each frame and boils. A motion-guided render (Ruder, Dosovitskiy & Brox 2016,
 "Artistic style transfer for videos": the previous stylised frame warped along the
 motion, trusted where it is not occluded) holds the strokes on the surfaces they paint.
-Here, for a feed-forward look:
+Here, for a feed-forward look, what is carried is the look's *change* to the plate, in
+two layers (j = 0, 1) that each live ``L`` frames (``preroll``), half a life apart:
 
-    D_t  = S_t − P_t                              what the look adds to frame t
-    D'_t = D_t + w · c_t · (warp(D'_{t−1}) − D_t)   carried along the motion
-    O_t  = P_t + D'_t
+    D_t   = S_t − P_t                                  what the look adds to frame t
+    K^j_t = D_t                                        when layer j starts again at t
+    K^j_t = D_t + w · c_t · (warp(K^j_{t−1}) − D_t)    otherwise: carried along the motion
+    O_t   = P_t + mix(a_0 · K^0_t, a_1 · K^1_t)        a_j: 0 when layer j starts, 1 at half its life
 
 with ``S_t`` the styled frame, ``P_t`` the plate, ``c_t`` the motion's confidence
 (:mod:`vfx_nodes.engine.motion`: occlusions, disocclusions, the frame edge and pixels
-whose warped plate does not match are 0) and ``w`` = ``temporal_weight``. Why the
-*change* and not the picture: the plate itself is never warped, so a moving object, a
-light change or a wrong vector can never ghost the picture — at worst the strokes there
-are this frame's own. Why a weight below 1: each frame still contributes ``1 − w`` of
-its own strokes, so what is carried is an exponential average along the motion path and
-its resampling blur stays bounded instead of building up over a long shot (with
-``w = 0.92`` a frame 30 frames back weighs 0.92³⁰ ≈ 8 %); the warps are bicubic. The finest
-grain of the strokes is carried more weakly than the strokes (:func:`carry`).
+whose warped plate does not match are 0) and ``w`` = ``temporal_weight``.
+
+Why each part:
+
+* the *change*, not the picture: the plate itself is never warped, so a moving object, a
+  light change or a wrong vector can never ghost the picture;
+* ``w`` close to 1 (0.99): strokes that *stick*. Averaging strokes that a look drew at
+  different phases of its stride grid cancels them — measured, a carry at w = 0.92 kept
+  the steadiness but lost a third of the painting (style ratio 1.31–1.43) — so each layer
+  holds one set of strokes and lets this frame's in only where the motion cannot be
+  trusted (and 1 % elsewhere);
+* Lanczos warps: a layer is resampled every frame; a bicubic warp softens 2–4 px strokes
+  within a dozen frames (at w = 0.995 the style ratio went from 0.93 with Lanczos to
+  2.8 with bicubic);
+* two layers that start again in turn (the advected textures of Neyret 2003, with a
+  keyframe's life): a layer renewed regularly cannot accumulate drift, stretch or the
+  patchwork of what the shot revealed; the cross-fade between the two is variance
+  preserving on the strokes (Heitz & Neyret 2018), so its middle is not a softer
+  average of two textures;
+* farm-safe by construction: layer j starts again on the frames where
+  ``(frame − j·L/2) mod L == 0``, so frame t depends on at most ``L − 1`` frames before
+  it, whatever frame the render started from. A farm chunk pre-rolls exactly those
+  frames (:class:`LeadIn`) and its frames equal the straight render's.
 
 :class:`Steadier` keeps this state across a shot for every stylised target (each part
 and each view of a stereo frame, with that view's own vectors). It works on the plates
@@ -39,28 +56,35 @@ from ..plate import Plate
 from .motion import MOTION_SOURCES, Motion, motion_between, warp
 
 __all__ = ["DEFAULT_PREROLL", "DEFAULT_TEMPORAL_WEIGHT", "TEMPORAL_MODES", "LeadIn", "Steadier", "TemporalSettings",
-           "carry", "checked_settings", "lead_in", "settings_from"]
+           "checked_settings", "layer_ages", "lead_in", "settings_from"]
 
 #: ``temporal=`` values: off (each frame on its own), vectors (the plate's motion
 #: vectors), flow (optical flow from the plates), auto (vectors when present, else flow)
 TEMPORAL_MODES = ("off", *MOTION_SOURCES)
-#: how much of the previous frame's strokes is carried (0 = none, < 1)
-DEFAULT_TEMPORAL_WEIGHT = 0.92
-#: the finest grain of the strokes (Gaussian sigma, px), and the share of the weight it is
-#: carried with where it disagrees with this frame's (see :func:`carry`)
-GRAIN_SIGMA = 1.0
-GRAIN_FLOOR = 0.22
-#: frames a farm chunk renders before its first frame and discards (0.92¹⁶ ≈ 26 % of the
-#: pre-roll's first frame is left in the chunk's first frame, and that is steady already;
-#: docs/TEMPORAL.md measures the boundaries)
+#: how much of a layer's strokes is carried from one frame to the next (0 = none, < 1)
+DEFAULT_TEMPORAL_WEIGHT = 0.99
+#: the life of each carried layer in frames (``preroll``): a frame depends on at most
+#: this many frames minus one before it, which a farm chunk renders first and discards.
+#: 16 against 24 on the 100-frame pan of bench_temporal: warping error 0.085 vs 0.075 of
+#: per-frame, style ratio 1.09 vs 1.04, at two thirds of the pre-roll
 DEFAULT_PREROLL = 16
+#: how a carried layer is resampled along the motion every frame
+LAYER_INTERPOLATION = "lanczos"
+#: the strokes whose energy the cross-fade keeps (detail under this Gaussian sigma, px),
+#: and the neighbourhood that energy is measured over (sigma, px)
+DETAIL_SIGMA = 2.0
+ENERGY_SIGMA = 4.0
+#: the most the cross-fade lifts the strokes' contrast (√2 is what two unrelated textures
+#: lose at an even mix; a little more where they cancel)
+MAX_GAIN = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
 class TemporalSettings:
     """How a shot is held steady: ``mode`` (:data:`TEMPORAL_MODES`), ``weight`` (0 ≤ w < 1),
     ``motion_layer`` (``"LAYER"`` / ``"LAYER:CONVENTION"`` or ``None`` to find it) and
-    ``preroll`` (frames a chunk renders first and discards)."""
+    ``preroll`` (the life of each carried layer in frames, ≥ 2: a frame depends on at most
+    ``preroll − 1`` frames before it, which a farm chunk renders first and discards)."""
 
     mode: str = "off"
     weight: float = DEFAULT_TEMPORAL_WEIGHT
@@ -73,7 +97,7 @@ class TemporalSettings:
         """Checked settings (``None`` = the default).
 
         Raises:
-            SettingsError: an unknown mode, a weight outside [0, 1), a negative pre-roll.
+            SettingsError: an unknown mode, a weight outside [0, 1), a pre-roll below 2.
         """
         mode = str(temporal or "off").strip().lower()
         if mode not in TEMPORAL_MODES:
@@ -83,8 +107,9 @@ class TemporalSettings:
             raise SettingsError(f"temporal_weight={temporal_weight!r}: must be ≥ 0 and < 1 (1 would keep the "
                                 "first frame's strokes forever)")
         roll = DEFAULT_PREROLL if preroll is None else int(preroll)
-        if roll < 0:
-            raise SettingsError(f"preroll={preroll!r}: must be ≥ 0")
+        if roll < 2:
+            raise SettingsError(f"preroll={preroll!r}: must be ≥ 2 (the frames each carried layer of strokes "
+                                f"lives; default {DEFAULT_PREROLL})")
         layer = (motion_layer or "").strip() or None
         return cls(mode, weight, layer, roll)
 
@@ -97,7 +122,7 @@ class TemporalSettings:
         """What a statistics file and a render report record (empty when off)."""
         if not self.on:
             return {}
-        out = {"temporal": self.mode, "temporal_weight": f"{self.weight:g}"}
+        out = {"temporal": self.mode, "temporal_weight": f"{self.weight:g}", "preroll": str(self.preroll)}
         if self.motion_layer:
             out["motion_layer"] = self.motion_layer
         return out
@@ -105,19 +130,35 @@ class TemporalSettings:
 
 @dataclasses.dataclass
 class _Held:
-    """One target's state after a frame: its plate, matching encoding and carried change."""
+    """One target's state after a frame: its frame number, plate, matching encoding and
+    the two carried layers of the look's change."""
 
+    frame: int
     plate: Plate
     display: np.ndarray
-    delta: np.ndarray
+    layers: tuple[np.ndarray, np.ndarray]
+
+
+def layer_ages(frame: int, life: int) -> tuple[int, int]:
+    """How many frames ago each of the two carried layers last started again at ``frame``:
+    layer j starts on the frames where ``(frame − j·⌊life/2⌋) mod life == 0``."""
+    return frame % life, (frame - life // 2) % life
+
+
+def _presence(age: int, life: int) -> float:
+    """A layer's share of the output at ``age``: 0 when it starts, 1 at half its life, 0
+    again at its end (when it starts afresh, unseen)."""
+    return 1.0 - abs(2.0 * age / life - 1.0)
 
 
 class Steadier:
     """The state of a motion-guided render across a shot.
 
-    Call it on each frame in shot order with the plate and its styled result; it returns
-    the steadied result. :meth:`reset` starts again (a cut, a gap in the frames);
-    :meth:`seed` starts from a frame already rendered (a resumed render).
+    Call it on each frame in shot order with the plate, its styled result and its frame
+    number; it returns the steadied result. A frame depends only on the ``preroll − 1``
+    frames before it (see the module), so a render that starts that far before a frame
+    gives it exactly what a render from the shot's start gives. :meth:`reset` starts
+    again (a cut, a gap in the frames).
 
     Args:
         settings: the :class:`TemporalSettings` (mode not ``off``).
@@ -133,6 +174,7 @@ class Steadier:
         self._config = config
         self._select = {"part": part, "view": view, "layer": layer}
         self._held: dict[tuple[int, str], _Held] = {}
+        self._frame: int | None = None
         #: the motion used on the last frame, per target (what the blend trusted; for inspection)
         self.last_motion: dict[tuple[int, str], Motion] = {}
 
@@ -148,11 +190,17 @@ class Steadier:
         """Forget the previous frame: the next frame is styled on its own."""
         self._held.clear()
         self.last_motion.clear()
+        self._frame = None
 
     @property
     def holding(self) -> bool:
         """A previous frame is held (the next call blends with it)."""
         return bool(self._held)
+
+    def lead(self, frame: int) -> int:
+        """The first frame a render must start from (at the latest) to give ``frame`` what a
+        render from the shot's start gives it: the start of the older of the two layers."""
+        return frame - max(layer_ages(frame, self.settings.preroll))
 
     def check(self, source: Any) -> None:
         """Fail now, not on the second frame: with ``mode="vectors"`` every target of
@@ -169,28 +217,27 @@ class Steadier:
             if find_vectors(plate, motion_layer=self.settings.motion_layer, layer=layer) is None:
                 raise no_vectors(plate, layer)
 
-    def seed(self, source: Any, styled: Any) -> None:
-        """Hold an already rendered frame (its plate and its output) as the previous one."""
-        self.reset()
-        for key, plate, out, layer in self._targets(source, styled):
-            names = _rgb(out, layer)
-            if names is None:
-                continue
-            p = _rgb_of(plate, layer, names)
-            self._held[key] = _Held(plate, self._display(plate, p), _finite(out.channels(names) - p))
+    def __call__(self, source: Any, styled: Any, frame: int | None = None) -> Any:
+        """The steadied ``styled`` frame (a Plate or a Frame, as given).
 
-    def __call__(self, source: Any, styled: Any) -> Any:
-        """The steadied ``styled`` frame (a Plate or a Frame, as given)."""
+        Args:
+            source, styled: the frame's plate(s) and what ``stylize`` made of them.
+            frame: its frame number (``None``: the frame after the last one, or 0), which
+                says when each layer starts again.
+        """
         from .parts import Frame
 
+        if frame is None:
+            frame = 0 if self._frame is None else self._frame + 1
         result = Frame(styled) if isinstance(styled, Frame) else None
         single = styled
         for key, plate, out, layer in self._targets(source, styled):
-            new = self._blend(key, plate, out, layer)
+            new = self._blend(key, int(frame), plate, out, layer)
             if result is not None:
                 result[key[0]] = new
             else:
                 single = new
+        self._frame = int(frame)
         return result if result is not None else single
 
     # --- one target -----------------------------------------------------------------------
@@ -223,29 +270,46 @@ class Steadier:
         enc = lin / (1.0 + lin)
         return np.sqrt(enc, out=enc)
 
-    def _blend(self, key: tuple[int, str], plate: Plate, out: Plate, layer: str) -> Plate:
+    def _blend(self, key: tuple[int, str], frame: int, plate: Plate, out: Plate, layer: str) -> Plate:
         names = _rgb(out, layer)
         if names is None:  # nothing RGB to hold (a luminance-only layer): left as styled
             return out
         p = _rgb_of(plate, layer, names)
         s = out.channels(names)
         display = self._display(plate, p)
-        delta = s - p
-        prev = self._held.get(key)
         trust = _trusted(out, layer, s, p)
-        own = _finite(delta)
-        if prev is not None and prev.delta.shape[2] == delta.shape[2]:
+        own = _finite(s - p)
+        life = self.settings.preroll
+        ages = layer_ages(frame, life)
+        prev = self._held.get(key)
+        if prev is None or prev.layers[0].shape != own.shape or frame <= prev.frame:
+            layers = (own, own)
+        else:
             motion = motion_between(plate, prev.plate, display, prev.display, source=self.settings.mode,
                                     motion_layer=self.settings.motion_layer, layer=layer)
             self.last_motion[key] = motion
             offset = (float(plate.data_window[0] - prev.plate.data_window[0]),
                       float(plate.data_window[1] - prev.plate.data_window[1]))
-            carried, _inside = warp(prev.delta, motion.backward, offset, cubic=True)
-            own = carry(own, carried, motion.confidence * trust, self.settings.weight)
-        self._held[key] = _Held(plate, display, own)
+            hold = (self.settings.weight * motion.confidence * trust)[..., None]
+            gap = frame - prev.frame
+            layers = tuple(own if age < gap else _carried(own, held, hold, motion.backward, offset)
+                           for age, held in zip(ages, prev.layers))  # type: ignore[assignment]
+        self._held[key] = _Held(frame, plate, display, layers)
+        change = cross_fade(layers, (_presence(ages[0], life), _presence(ages[1], life)))
         # untrusted pixels (alpha ≤ 0, NaN/Inf) keep exactly what stylize gave them
-        result = np.where(trust[..., None] > 0, p + own, s).astype(np.float32)
+        result = np.where(trust[..., None] > 0, p + change, s).astype(np.float32)
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})
+
+
+def _carried(own: np.ndarray, held: np.ndarray, hold: np.ndarray, backward: np.ndarray,
+             offset: tuple[float, float]) -> np.ndarray:
+    """A layer carried from the previous frame along the motion (Lanczos), this frame's
+    own change taking over by ``1 − hold``."""
+    moved, _inside = warp(held, backward, offset, interpolation=LAYER_INTERPOLATION)
+    moved -= own
+    moved *= hold
+    moved += own
+    return moved
 
 
 def _rgb(out: Plate, layer: str) -> tuple[str, str, str] | None:
@@ -290,29 +354,30 @@ def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
     return np.asarray(cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REFLECT), np.float32).reshape(a.shape)
 
 
-def carry(own: np.ndarray, carried: np.ndarray, trust: np.ndarray, weight: float) -> np.ndarray:
-    """This frame's strokes ``own`` pulled toward the ``carried`` ones by ``weight·trust``
-    — the strokes at full weight, their finest grain (detail below ``GRAIN_SIGMA`` px) at
-    a weight that follows how well the two grains agree.
+def cross_fade(layers: tuple[np.ndarray, np.ndarray], presence: tuple[float, float]) -> np.ndarray:
+    """The two layers mixed by their ``presence`` (normalised to sum to 1), keeping the
+    strokes' contrast.
 
-    Why: a feed-forward look's finest grain (a 2–4 px hatching tied to the network's
-    stride-4 grid) is re-drawn at another phase whenever the picture moves by a fraction
-    of the stride. Averaging two grains drawn at different phases cancels them and the
-    strokes go soft and dull (measured: at weight 0.7 for everything, the style loss of a
-    panned shot doubles). So the grain is carried at ``GRAIN_FLOOR`` of the weight where it
-    disagrees with this frame's, rising to the full weight where the two are in phase
-    (their local correlation ρ, over ``2·GRAIN_SIGMA``… ``3`` px): a slow move keeps its
-    grain still, a fast one keeps it crisp. ``benchmarks/bench_temporal.py`` measures both
-    sides of the trade (warping error and style loss).
+    Why: two layers hold strokes drawn at different times, so at an even mix their finest
+    detail partly cancels and the picture goes soft for a few frames. The detail (under
+    ``DETAIL_SIGMA`` px) of the mix is lifted to the energy the layers have on their own
+    (the variance-preserving blend of Heitz & Neyret 2018, measured locally over
+    ``ENERGY_SIGMA`` px and at most ``MAX_GAIN``); where the two agree the lift is 1.
     """
-    m = (weight * trust)[..., None]
-    strokes = own + m * (carried - own)
-    g_own, g_carried = own - _blur(own, GRAIN_SIGMA), carried - _blur(carried, GRAIN_SIGMA)
-    cross = _blur(_csum(g_own * g_carried), 3.0)
-    norm = np.sqrt(_blur(_csum(g_own * g_own), 3.0) * _blur(_csum(g_carried * g_carried), 3.0)) + 1e-12
-    rho = np.clip(cross / norm, 0.0, 1.0)[..., None]
-    grain = g_own + m * (GRAIN_FLOOR + (1.0 - GRAIN_FLOOR) * rho) * (g_carried - g_own)
-    return (_blur(strokes, GRAIN_SIGMA) + grain).astype(np.float32)
+    a0, a1 = presence
+    total = a0 + a1
+    a0, a1 = a0 / total, a1 / total
+    k0, k1 = layers
+    if a0 == 0.0 or a1 == 0.0 or k0 is k1:
+        return (k0 if a1 == 0.0 else k1).copy()
+    mix = a0 * k0 + a1 * k1
+    d0, d1 = k0 - _blur(k0, DETAIL_SIGMA), k1 - _blur(k1, DETAIL_SIGMA)
+    d_mix = a0 * d0 + a1 * d1
+    want = a0 * _blur(_csum(d0 * d0), ENERGY_SIGMA) + a1 * _blur(_csum(d1 * d1), ENERGY_SIGMA)
+    have = _blur(_csum(d_mix * d_mix), ENERGY_SIGMA)
+    gain = np.clip(np.sqrt((want + 1e-12) / (have + 1e-12)), 1.0, MAX_GAIN) - 1.0
+    mix += gain[..., None] * d_mix
+    return mix.astype(np.float32, copy=False)
 
 
 def checked_settings(temporal: Any, weight: Any, motion_layer: Any, preroll: Any) -> TemporalSettings:
@@ -331,13 +396,11 @@ def checked_settings(temporal: Any, weight: Any, motion_layer: Any, preroll: Any
     return settings
 
 
-def lead_in(settings: TemporalSettings, shot: Sequence[int], source: Callable[[int], str],
-            output: Callable[[int], str], *, read: Callable[[str], Any], render: Callable[[Any], Any],
-            overwrite: bool, stylize_settings: Mapping[str, Any]) -> LeadIn:
+def lead_in(settings: TemporalSettings, shot: Sequence[int], source: Callable[[int], str], *,
+            read: Callable[[str], Any], render: Callable[[Any], Any], stylize_settings: Mapping[str, Any]) -> LeadIn:
     """The renderer's :class:`LeadIn` for a shot: a :class:`Steadier` for what the render
     stylises (``part``, ``view``, ``layer``, ``colorspace``, ``config`` of its settings)."""
-    return LeadIn(Steadier.for_render(settings, stylize_settings), shot, source, output, read=read,
-                  render=render, overwrite=overwrite)
+    return LeadIn(Steadier.for_render(settings, stylize_settings), shot, source, read=read, render=render)
 
 
 def settings_from(kwargs: Mapping[str, Any]) -> TemporalSettings:
@@ -348,39 +411,36 @@ def settings_from(kwargs: Mapping[str, Any]) -> TemporalSettings:
 
 
 class LeadIn:
-    """Keeps a :class:`Steadier` in step with a shot for the renderer, so that a frame is
-    steadied against the frame before it however the render was split.
+    """Keeps a :class:`Steadier` in step with a shot for the renderer, so that every frame
+    gets what a render of the whole shot from its start gives it, however the render was
+    split (farm chunks, a resume after a kill, frames skipped because they were done).
 
     Before each frame (:meth:`before`): when the previous frame of the shot was the last
-    one steadied, nothing to do; when its output already exists (a resumed render, the
-    chunk before finished), the steadier is seeded from that output and its plate; else
-    (a farm chunk's first frame, a gap) up to ``preroll`` frames before it are read,
-    styled and steadied, and thrown away (the pre-roll).
+    one steadied, nothing to do; else the frames of the shot from :meth:`Steadier.lead`
+    up to it — at most ``preroll − 1`` — are read, styled and steadied, and thrown away
+    (the pre-roll). Nothing is read back from earlier outputs: an output on disk does not
+    hold the two carried layers, and a pre-roll gives the frame bit for bit what the
+    straight render gave it.
 
     Args:
         steady: the steadier.
         shot: every frame of the shot, in order.
-        source, output: ``frame → path`` of the input and of the output frame.
+        source: ``frame → path`` of the input frame.
         read: ``read(path)`` → a Plate or Frame.
         render: ``render(frame_plate)`` → the styled Plate or Frame (same settings as the
             frames written).
-        overwrite: outputs on disk are being replaced (so never seed from them).
     """
 
-    def __init__(self, steady: Steadier, shot: Sequence[int], source: Callable[[int], str],
-                 output: Callable[[int], str], *, read: Callable[[str], Any], render: Callable[[Any], Any],
-                 overwrite: bool = False) -> None:
+    def __init__(self, steady: Steadier, shot: Sequence[int], source: Callable[[int], str], *,
+                 read: Callable[[str], Any], render: Callable[[Any], Any]) -> None:
         self.steady = steady
         self._shot = tuple(shot)
         self._index = {f: i for i, f in enumerate(self._shot)}
-        self._source, self._output = source, output
+        self._source = source
         self._read, self._render = read, render
-        self._overwrite = overwrite
         self._last: int | None = None
         #: frames rendered and thrown away to lead into a frame (a chunk's pre-roll)
         self.prerolled: list[int] = []
-        #: frames whose output was read to lead into the next one (a resume)
-        self.seeded: list[int] = []
 
     def before(self, frame: int) -> None:
         """Bring the steadier to the frame before ``frame``."""
@@ -392,23 +452,17 @@ class LeadIn:
             return
         self.steady.reset()
         self._last = None
-        if prev is None:
-            return
-        if not self._overwrite and os.path.exists(self._output(prev)) and os.path.exists(self._source(prev)):
-            self.steady.seed(self._read(self._source(prev)), self._read(self._output(prev)))
-            self.seeded.append(prev)
-            return
-        roll = self._shot[max(0, i - self.steady.settings.preroll):i]
-        for f in roll:
+        first = self.steady.lead(frame)
+        for f in (f for f in self._shot[:i] if f >= first):
             if not os.path.exists(self._source(f)):
                 self.steady.reset()  # a hole in the shot: lead in from after it
                 continue
             src = self._read(self._source(f))
-            self.steady(src, self._render(src))
+            self.steady(src, self._render(src), f)
             self.prerolled.append(f)
 
     def __call__(self, frame: int, source: Any, styled: Any) -> Any:
         """The steadied output of ``frame`` (call :meth:`before` first)."""
-        out = self.steady(source, styled)
+        out = self.steady(source, styled, frame)
         self._last = frame
         return out

@@ -198,8 +198,9 @@ class StyleTransfer(Node):
              help="steady shots: blend each styled frame with the previous one carried along the "
              "motion — the plate's motion vectors, optical flow, or auto (vectors when the plate has "
              "them); frames must be rendered in order (docs/TEMPORAL.md)"),
-        Knob("temporal_weight", "float", 0.92, range=(0.0, 0.99),
-             help="how much of the previous frame's strokes is carried: 0 = none, higher = steadier"),
+        Knob("temporal_weight", "float", 0.99, range=(0.0, 0.999),
+             help="how much of the carried strokes is kept from one frame to the next: 0 = none, "
+             "higher = steadier (0.99: strokes stick to the surfaces they paint)"),
         Knob("motion_layer", "str", "", help="layer of the motion vectors, optionally with its "
              "convention (forward, backward:nuke-backward, Vector:blender); empty = found by name"),
         Knob("stats_file", "file", "", help="shot normalisation statistics (.safetensors) "
@@ -330,7 +331,7 @@ class StyleTransfer(Node):
             self._steady = Steadier.for_render(settings, kwargs)
         if self._steady_frame is None or frame != self._steady_frame + 1:
             self._steady.reset()
-        out: Plate = self._steady(plate, styled)
+        out: Plate = self._steady(plate, styled, frame)
         self._steady_frame = frame
         return out
 

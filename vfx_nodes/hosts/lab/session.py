@@ -401,7 +401,7 @@ class LabSession:
             if steady is not None:
                 if i == 0:
                     steady.check(plate)
-                result = steady(plate, result)
+                result = steady(plate, result, f)
             flips.append((f, plate, result))
         with self._lock:
             self.flips = flips
