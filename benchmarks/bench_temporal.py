@@ -188,7 +188,7 @@ def cost(look: Any, frames: int = 4) -> None:
 
     shot = moving_shot("pan", frames, 1920, 1080)
     base, per_mode = [], {"vectors": [], "flow": []}
-    steadies = {m: Steadier(TemporalSettings.make(m)) for m in per_mode}
+    steadies = {m: Steadier(TemporalSettings.make(m), look=look) for m in per_mode}
     for f in shot.frames:
         t0 = time.perf_counter()
         styled = vn.stylize(f, look, stats="look" if look.stats is not None else None)

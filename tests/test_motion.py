@@ -148,6 +148,22 @@ def test_moving_data_windows_line_up_on_the_canvas():
     assert np.abs(warped - _display(cur_moved))[ok].mean() < 0.01
 
 
+def test_motion_on_a_coarser_grid_is_in_its_pixels():
+    """Matching images given at half size: the field is made at that size, in its pixels."""
+    import cv2
+
+    shot = moving_shot("pan", 3, 96, 64)
+    cur, prev = shot.frames[2], shot.frames[1]
+    half = [cv2.resize(_display(f), (48, 32), interpolation=cv2.INTER_AREA) for f in (cur, prev)]
+    for source in ("vectors", "flow"):
+        m = M.motion_between(cur, prev, half[0], half[1], source=source)
+        assert m.backward.shape == (32, 48, 2) and m.confidence.shape == (32, 48)
+        truth = cv2.resize(shot.backward[2], (48, 32), interpolation=cv2.INTER_AREA) / 2
+        ok = m.confidence > 0.5
+        assert ok.mean() > 0.7, source
+        assert np.median(np.abs(m.backward - truth).sum(-1)[ok]) < 0.15, source
+
+
 def test_warping_error_along_is_the_plates_own_small_error():
     shot = moving_shot("rotate", 5, 96, 64)
     disp = [_display(f) for f in shot.frames]

@@ -65,6 +65,14 @@ def test_with_channels_returns_new_plate():
     assert r.channel_names == p.channel_names
     with pytest.raises(PlateError, match="H×W"):
         p.with_channels({"R": np.ones((3, 3))})
+    # replacing existing channels only (one copy, planes written in): same contract
+    s = p.with_channels({"G": np.zeros((4, 5)), "B": np.full((4, 5), 3.0)})
+    assert s.channel_names == p.channel_names and s.pixel_types == p.pixel_types
+    np.testing.assert_array_equal(s.channel("R"), p.channel("R"))
+    assert float(s.channel("G").max()) == 0.0 and float(s.channel("B").min()) == 3.0
+    assert float(p.channel("B").min()) != 3.0 and not s.pixels.flags.writeable
+    with pytest.raises(PlateError, match="H×W"):
+        p.with_channels({"G": np.ones((3, 3))})
 
 
 def test_bad_construction_errors():

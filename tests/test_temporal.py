@@ -160,6 +160,64 @@ def test_stereo_frames_hold_each_eye_on_its_own_vectors():
     np.testing.assert_allclose(st.last_motion[(0, "left")].backward, other.backward[3], atol=1e-5)
 
 
+def test_the_cross_fade_keeps_the_strokes_contrast():
+    """Two unrelated stroke layers mixed half and half keep the detail energy of one layer
+    (a plain average keeps half of it); two equal layers come back as they are."""
+    from vfx_nodes.engine.temporal import DETAIL_SIGMA, cross_fade
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(0, 0.1, (64, 96, 3)).astype(np.float32) for _ in range(2))
+
+    def detail(x):
+        import cv2
+
+        d = x - cv2.GaussianBlur(x, (0, 0), DETAIL_SIGMA)
+        return float(np.mean(d * d))
+
+    mixed = cross_fade((a, b), (0.5, 0.5))
+    assert detail(0.5 * a + 0.5 * b) < 0.6 * detail(a)
+    assert 0.85 * detail(a) < detail(mixed) < 1.15 * detail(a)
+    np.testing.assert_allclose(cross_fade((a, a.copy()), (0.3, 0.7)), a, atol=1e-6)
+    np.testing.assert_array_equal(cross_fade((a, b), (0.0, 1.0)), b)
+
+
+def test_each_layer_starts_again_on_fixed_frames():
+    from vfx_nodes.engine.temporal import layer_ages
+
+    st = Steadier(TemporalSettings.make("vectors", preroll=8))
+    assert layer_ages(1016, 8) == (0, 4) and layer_ages(1013, 8) == (5, 1)
+    assert st.lead(1013) == 1008 and st.lead(1016) == 1012  # the older layer's start
+
+
+def test_strokes_are_carried_on_the_looks_grid():
+    """A look painted at a quarter of the frame's lines (stroke scale ≤ 0.5): the strokes
+    are carried on its grid — still far steadier than per-frame, and a look that changes
+    nothing still gives the plates back exactly."""
+    import types
+
+    from vfx_nodes.engine.temporal import _Grid
+
+    shot = moving_shot("pan", 8, 128, 80)
+    look = types.SimpleNamespace(metadata={"frame_height": 20})  # scale 0.25
+
+    def coarse_boil(plate):  # grain on the look's grid, upsampled as stylize does
+        import cv2
+
+        fine = boil(plate, amount=0.1).channels(RGB) - plate.channels(RGB)
+        small = cv2.resize(fine, (32, 20), interpolation=cv2.INTER_AREA)
+        grain = cv2.resize(small, (128, 80), interpolation=cv2.INTER_LINEAR)
+        return plate.with_channels({n: (plate.channels(RGB) + grain)[..., i] for i, n in enumerate(RGB)})
+
+    st = Steadier(TemporalSettings.make("vectors"), look=look)
+    assert _Grid((80, 128), st._stroke_scale(shot.frames[0])).size == (20, 32)
+    styled = [coarse_boil(f) for f in shot.frames]
+    steady = [st(f, s) for f, s in zip(shot.frames, styled)]
+    assert _e(steady, shot) < 0.3 * _e(styled, shot)
+    same = Steadier(TemporalSettings.make("vectors"), look=look)
+    for f in shot.frames:
+        np.testing.assert_array_equal(same(f, f).channels(RGB), f.channels(RGB))
+
+
 # --- the renderer ----------------------------------------------------------------------------
 
 FRAMES = "1001-1012"

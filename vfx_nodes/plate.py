@@ -236,6 +236,8 @@ class Plate:
                 or, for a replaced channel, its existing type).
         """
         names = list(self.channel_names)
+        if values and all(n in names for n in values):
+            return self._replaced(values)
         types = list(self.pixel_types)
         planes = [self.pixels[:, :, i] for i in range(len(names))]
         exact = dict(self.exact)
@@ -253,6 +255,20 @@ class Plate:
                 planes.append(a)
         stacked = np.stack(planes, axis=-1) if planes else np.zeros((self.height, self.width, 0), np.float32)
         return self.replace(pixels=stacked, channel_names=tuple(names), pixel_types=tuple(types), exact=exact)
+
+    def _replaced(self, values: Mapping[str, np.ndarray]) -> Plate:
+        """:meth:`with_channels` when every channel exists: one copy of the pixels with the
+        planes written in (a frame-sized restack per call cost a styled 1080p frame ~40 ms)."""
+        pixels = self.pixels.copy()
+        exact = dict(self.exact)
+        for name, arr in values.items():
+            a = np.asarray(arr, dtype=np.float32)
+            if a.shape != (self.height, self.width):
+                raise PlateError(
+                    f"channel {name!r} must be {self.height}×{self.width} (H×W), got {a.shape}")
+            pixels[:, :, self.index(name)] = a
+            exact.pop(name, None)
+        return self.replace(pixels=pixels, exact=exact)
 
     def without_channels(self, names: Iterable[str]) -> Plate:
         """A new Plate without the named channels."""

@@ -51,6 +51,7 @@ __all__ = [
     "find_vectors",
     "flow_available",
     "motion_between",
+    "motion_offset",
     "no_vectors",
     "optical_flow",
     "vector_fields",
@@ -408,9 +409,23 @@ def _offset(cur: Plate, prev: Plate) -> tuple[float, float]:
     return (float(cur.data_window[0] - prev.data_window[0]), float(cur.data_window[1] - prev.data_window[1]))
 
 
+def _resized_field(field: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A displacement field (pixels) brought to ``size`` (H, W): resampled and rescaled."""
+    h, w = field.shape[:2]
+    if (h, w) == size:
+        return field
+    cv2 = _cv2()
+    out = np.asarray(cv2.resize(field, (size[1], size[0]), interpolation=cv2.INTER_AREA), np.float32)
+    out[..., 0] *= size[1] / w
+    out[..., 1] *= size[0] / h
+    return out
+
+
 def _from_vectors(cur: Plate, prev: Plate, motion_layer: str | None, layer: str,
+                  sizes: tuple[tuple[int, int], tuple[int, int]] | None = None,
                   ) -> tuple[np.ndarray, np.ndarray | None, str] | None:
-    """``(backward, forward of t−1 or None, description)`` from the plates' vectors."""
+    """``(backward, forward of t−1 or None, description)`` from the plates' vectors, at
+    ``sizes`` (this frame's, the previous frame's; default: the plates' own)."""
     vec = find_vectors(cur, motion_layer=motion_layer, layer=layer)
     if vec is None:
         return None
@@ -419,13 +434,24 @@ def _from_vectors(cur: Plate, prev: Plate, motion_layer: str | None, layer: str,
     prev_vec = find_vectors(prev, motion_layer=motion_layer, layer=layer)
     fwd_prev = (vector_fields(prev, dataclasses.replace(prev_vec, backward=None))[0]
                 if prev_vec is not None and prev_vec.forward else None)
-    offset = _offset(cur, prev)
+    size, size_prev = sizes or (cur.pixels.shape[:2], prev.pixels.shape[:2])
+    offset = motion_offset(cur, prev, size)
+    if fwd_prev is not None:
+        fwd_prev = _resized_field(fwd_prev, size_prev)
     if bwd is None:
         if fwd_prev is None:
             raise MotionError(f"motion layer {vec.layer!r} ({vec.convention.name}) only points forward and the "
                               f"previous frame{_from(prev)} has no such vectors to invert")
-        bwd = invert_forward(fwd_prev, cur.pixels.shape[:2], offset)
-    return bwd, fwd_prev, f"vectors:{vec.convention.name} {vec.layer}"
+        bwd = invert_forward(fwd_prev, size, offset)
+    return _resized_field(bwd, size), fwd_prev, f"vectors:{vec.convention.name} {vec.layer}"
+
+
+def motion_offset(cur: Plate, prev: Plate, size: tuple[int, int]) -> tuple[float, float]:
+    """Frame t's data-window origin minus frame t−1's, in the pixels of frame t's motion
+    grid (``size`` over its data window): the ``offset`` :func:`warp` takes."""
+    ox, oy = _offset(cur, prev)
+    h, w = cur.pixels.shape[:2]
+    return ox * size[1] / w, oy * size[0] / h
 
 
 def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_prev: np.ndarray, *,
@@ -435,7 +461,9 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
     Args:
         cur, prev: the two frames (plates, any data windows).
         display_cur, display_prev: their stylised layer on a display-like encoding (``H×W×3``,
-            0–1): the photometric check and optical flow use it.
+            0–1): the photometric check and optical flow use it. Given smaller than the
+            plates (resampled over their data windows), the motion is made at their size, in
+            their pixels — what a carry on a coarser grid needs, at a fraction of the cost.
         source: ``"vectors"`` (the plates' own; :class:`MotionError` when absent),
             ``"flow"`` (optical flow), ``"auto"`` (vectors when the plate has them, else flow).
         motion_layer: the vectors' layer (``"LAYER"`` or ``"LAYER:CONVENTION"``).
@@ -447,19 +475,25 @@ def motion_between(cur: Plate, prev: Plate, display_cur: np.ndarray, display_pre
     """
     if source not in MOTION_SOURCES:
         raise MotionError(f"motion source {source!r}: choose one of {', '.join(MOTION_SOURCES)}")
-    offset = _offset(cur, prev)
-    got = None if source == "flow" else _from_vectors(cur, prev, motion_layer, layer)
+    size = display_cur.shape[:2]
+    offset = motion_offset(cur, prev, size)
+    got = None if source == "flow" else _from_vectors(cur, prev, motion_layer, layer, (size, display_prev.shape[:2]))
     if got is None and source == "vectors":
         raise no_vectors(cur, layer)
     if got is not None:
         bwd, fwd_prev, what = got
     else:
+        if size != cur.pixels.shape[:2] and (cur.data_window != prev.data_window):
+            # a coarser grid over windows that move: match at full size's placement
+            display_prev = _resized(display_prev, prev.pixels.shape[:2])
+            display_prev = _resized(_on_grid(display_prev, prev, cur), size)
+        else:
+            display_prev = _on_grid(display_prev, prev, cur)
         g_cur = grey8(display_cur)
-        g_prev = _on_grid(grey8(display_prev), prev, cur)
+        g_prev = grey8(display_prev)
         bwd, fwd_prev = _flow_both_ways(g_cur, g_prev)
         offset_used = (0.0, 0.0)  # the flow was computed on frame t's grid
-        conf = consistency(bwd, fwd_prev, offset_used) * photometric(display_cur, _on_grid(display_prev, prev, cur),
-                                                                    bwd, offset_used)
+        conf = consistency(bwd, fwd_prev, offset_used) * photometric(display_cur, display_prev, bwd, offset_used)
         conf *= _inside_prev(bwd, cur, prev)
         return Motion(bwd, conf, "flow:dis")
     conf = photometric(display_cur, display_prev, bwd, offset)
@@ -501,7 +535,18 @@ def _on_grid(arr: np.ndarray, src: Plate, dst: Plate) -> np.ndarray:
 
 
 def _inside_prev(backward: np.ndarray, cur: Plate, prev: Plate) -> np.ndarray:
-    """1 where frame t's pixel came from inside frame t−1's data window."""
+    """1 where frame t's pixel came from inside frame t−1's data window (``backward`` on
+    frame t's grid, which may be coarser than its pixels)."""
+    h, w = cur.pixels.shape[:2]
+    fx, fy = backward.shape[1] / w, backward.shape[0] / h
     sx0, sy0, sx1, sy1 = prev.data_window
-    mx, my = _maps(backward, (float(cur.data_window[0]), float(cur.data_window[1])))
-    return ((mx >= sx0 - 0.5) & (mx <= sx1 + 0.5) & (my >= sy0 - 0.5) & (my <= sy1 + 0.5)).astype(np.float32)
+    mx, my = _maps(backward, (cur.data_window[0] * fx, cur.data_window[1] * fy))
+    return ((mx >= (sx0 - 0.5) * fx) & (mx <= (sx1 + 0.5) * fx) & (my >= (sy0 - 0.5) * fy)
+            & (my <= (sy1 + 0.5) * fy)).astype(np.float32)
+
+
+def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == size:
+        return image
+    cv2 = _cv2()
+    return np.asarray(cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_LINEAR), np.float32)

@@ -391,7 +391,7 @@ def render_sequence(
 
         lead = lead_in(plan.temporal, plan.shot, plan.input.path, read=rio.read,
                        render=lambda src: stylize(src, look, stats=ns, **stylize_kwargs),
-                       stylize_settings=stylize_kwargs)
+                       stylize_settings=stylize_kwargs, look=look)
     rendered: list[int] = []
     total = len(plan.pending)
     try:

@@ -327,8 +327,9 @@ class StyleTransfer(Node):
         if not settings.on or frame is None:
             self._steady, self._steady_frame = None, None
             return styled
-        if self._steady is None or self._steady.settings != settings:
-            self._steady = Steadier.for_render(settings, kwargs)
+        look = self.look()
+        if self._steady is None or self._steady.settings != settings or self._steady.look is not look:
+            self._steady = Steadier.for_render(settings, kwargs, look)
         if self._steady_frame is None or frame != self._steady_frame + 1:
             self._steady.reset()
         out: Plate = self._steady(plate, styled, frame)

@@ -391,7 +391,7 @@ class LabSession:
             kwargs["config"] = self.config
         stats = self._stats(look, kwargs, job) if self.stats_mode == "shot" else None
         settings = settings_from(self.node.temporal_kwargs(self.node.values))
-        steady = Steadier.for_render(settings, kwargs) if settings.on else None
+        steady = Steadier.for_render(settings, kwargs, look) if settings.on else None
         flips: list[tuple[int, Plate, Plate]] = []
         for i, f in enumerate(frames):
             job.check()
