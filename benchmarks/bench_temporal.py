@@ -182,8 +182,9 @@ def _print(rows: list[dict[str, Any]], chunk_len: int) -> None:
               f"{'MET' if max(b) <= 2 * TARGETS['vectors, 3 chunks'] else 'NOT MET'})")
 
 
-def cost(look: Any, frames: int = 4) -> None:
-    """Seconds per 1920×1080 frame: stylize vs stylize + blend (vectors, flow)."""
+def cost(look: Any, frames: int = 9) -> None:
+    """Seconds per 1920×1080 frame: stylize vs stylize + the carry (vectors, flow), medians
+    over the frames after the first (each frame styled once, then carried both ways)."""
     from vfx_nodes.engine.temporal import Steadier, TemporalSettings
 
     shot = moving_shot("pan", frames, 1920, 1080)

@@ -38,7 +38,7 @@ def main() -> int:
     look = vn.load_look(ROOT / "vfx_nodes" / "data" / "starry_night.safetensors")
     stats = vn.collect_stats(shot.frames[::8], look)
     per = [vn.stylize(f, look, stats=stats) for f in shot.frames]
-    steady_state = Steadier(TemporalSettings.make("vectors"))
+    steady_state = Steadier(TemporalSettings.make("vectors"), look=look)
     steady = [steady_state(f, s) for f, s in zip(shot.frames, per)]
     t = 30
     crop = (slice(60, 220), slice(150, 390))

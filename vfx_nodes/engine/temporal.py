@@ -318,7 +318,9 @@ class Steadier:
         result += own_full
         result += p
         # untrusted pixels (alpha ≤ 0, NaN/Inf) keep exactly what stylize gave them
-        result = np.where(trust[..., None] > 0, result, s).astype(np.float32, copy=False)
+        untrusted = trust <= 0
+        if untrusted.any():
+            result[untrusted] = s[untrusted]
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})
 
     def _stroke_scale(self, plate: Plate) -> float:
