@@ -103,16 +103,14 @@ def _torchvision_state(vgg: VGG19Features) -> dict[str, torch.Tensor]:
     return sd
 
 
-@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+@pytest.mark.parametrize("suffix", [".safetensors", ".weights"])
 def test_torchvision_state_dict_by_path(tmp_path: Path, vgg: VGG19Features, suffix: str) -> None:
+    """Read as safetensors whatever its name (the bytes say what a file is)."""
+    from safetensors.torch import save_file
+
     sd = _torchvision_state(vgg)
     path = tmp_path / f"vgg19{suffix}"
-    if suffix == ".safetensors":
-        from safetensors.torch import save_file
-
-        save_file(sd, str(path))
-    else:
-        torch.save(sd, path)
+    save_file(sd, str(path))
     tv = load_vgg19(path)
     assert tv.convention == "torchvision"
     x = torch.rand(1, 3, 16, 16)
@@ -127,10 +125,22 @@ def test_torchvision_state_dict_by_path(tmp_path: Path, vgg: VGG19Features, suff
 def test_errors(tmp_path: Path, vgg: VGG19Features) -> None:
     with pytest.raises(ModelError, match="does not exist"):
         load_vgg19(tmp_path / "none.pth")
-    bad = tmp_path / "bad.pth"
-    torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, bad)
+    from safetensors.torch import save_file
+
+    bad = tmp_path / "bad.safetensors"
+    save_file({"features.0.weight": torch.zeros(64, 3, 3, 3)}, str(bad))
     with pytest.raises(ModelError, match="not a torchvision VGG19"):
         load_vgg19(bad)
+    # a pickle is refused before anything reads it, whatever its name: nothing is unpickled
+    import pickle
+
+    for name, write in (("vgg.pth", lambda p: torch.save(_torchvision_state(vgg), p)),
+                        ("vgg.safetensors", lambda p: p.write_bytes(pickle.dumps({"a": 1}))),
+                        ("evil.bin", lambda p: p.write_bytes(pickle.dumps(print, protocol=2)))):
+        write(tmp_path / name)
+        with pytest.raises(ModelError, match="never unpickles a file it is given") as err:
+            load_vgg19(tmp_path / name)
+        assert "weights_only=False" not in str(err.value)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x00" * 3)
     with pytest.raises(ModelError, match="cannot read"):

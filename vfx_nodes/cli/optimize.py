@@ -60,7 +60,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style-size", type=int,
                         help="short side of the style images at the finest level (default: as many "
                              "pixels as the level)")
-    parser.add_argument("--vgg", metavar="PATH", help="a torchvision VGG19 state dict instead of the bundled weights")
+    parser.add_argument("--vgg", metavar="PATH",
+                        help="a torchvision VGG19 state dict (safetensors) instead of the bundled weights")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--device", help="cpu or cuda (default: CUDA when available)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")

@@ -108,7 +108,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--style-layers", nargs="+", metavar="LAYER",
                      help="VGG19 style layers (default: relu1_1 relu2_1 relu3_1 from scratch, "
                           "up to relu4_1 fine-tuning)")
-    run.add_argument("--vgg", metavar="PATH", help="a torchvision VGG19 state dict instead of the bundled weights")
+    run.add_argument("--vgg", metavar="PATH",
+                     help="a torchvision VGG19 state dict (safetensors) instead of the bundled weights")
     run.add_argument("--warmup", type=int, default=None,
                      help="learning-rate warm-up steps (default: 50 from scratch, 10 fine-tuning)")
     run.add_argument("--grad-clip", type=float, help="clip gradient norms to this value")

@@ -45,6 +45,8 @@ class RenderReport:
     frames: tuple[int, ...]
     rendered: tuple[int, ...] = ()
     skipped: tuple[int, ...] = ()
+    #: frames whose output existed but was not a complete file, rendered again
+    redone: tuple[int, ...] = ()
     missing: tuple[int, ...] = ()
     cancelled: bool = False
     seconds: float = 0.0
@@ -79,6 +81,9 @@ class RenderReport:
             text += f", temporal {self.temporal['temporal']} (weight {self.temporal['temporal_weight']})"
             if self.prerolled:
                 text += f" after a pre-roll of {len(self.prerolled)} frames"
+        if self.redone:
+            text += (f"; rendered again {len(self.redone)} damaged output(s) (empty, truncated or not an "
+                     f"image): {format_frames(self.redone)}")
         if self.missing:
             text += f"; missing input frames: {format_frames(self.missing)}"
         if self.cancelled:

@@ -46,9 +46,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
+
 from .._atomic import target_of_temporary
 from ..errors import (
     FrameRangeError,
+    LookError,
     MissingFrameError,
     PlateError,
     PlateWriteError,
@@ -136,6 +139,12 @@ def _check_output(path: str) -> str:
     return output_format(path)
 
 
+def _is_complete(path: str) -> bool:
+    from ..io import is_complete
+
+    return is_complete(path)
+
+
 def _stylize_fn() -> Callable[..., Any]:
     from .parts import stylize_frame
 
@@ -175,6 +184,8 @@ class RenderIO:
         normstats: the statistics class (``load``, ``read_provenance``).
         check_output: ``check_output(path)`` → the output format; raises when it cannot be
             written.
+        complete: ``complete(path)`` → whether an existing output is a complete file of its
+            kind (a resume counts only those as done).
     """
 
     read: Callable[[str], Any] = _read_plate
@@ -184,6 +195,7 @@ class RenderIO:
     load_look: Callable[[Any], Any] = _load_look
     normstats: Any = None
     check_output: Callable[[str], str] = _check_output
+    complete: Callable[[str], bool] = _is_complete
 
     def resolved(self) -> RenderIO:
         """A copy with the defaults that import the engine filled in."""
@@ -365,7 +377,8 @@ def render_sequence(
                             seconds=time.perf_counter() - t0, stats=mode, stats_frames=picked,
                             chunk=plan.chunk, stylised=described[0] if described else (),
                             carried=described[1] if described else (), temporal=plan.temporal.record(),
-                            prerolled=tuple(lead.prerolled) if lead is not None else ())
+                            prerolled=tuple(lead.prerolled) if lead is not None else (),
+                            redone=tuple(f for f in plan.damaged if f in set(rendered)))
 
     lead = None
     if not plan.pending:
@@ -411,6 +424,7 @@ def render_sequence(
             result = stylize(plate, look, stats=ns, **stylize_kwargs)
             if lead is not None:
                 result = lead(frame, plate, result)
+            _check_finite(plate, result, frame, look)
             rio.write(result, pout.path(frame))
             rendered.append(frame)
             if progress is not None:
@@ -434,9 +448,11 @@ class RenderPlan:
         shot: the whole range (shot statistics sample it).
         frames: the frames this call is responsible for (the chunk, or the shot).
         chunk: ``(K, N)`` when a chunk was asked for.
-        skipped: frames whose output exists (resume; empty with ``overwrite``).
+        skipped: frames whose output exists and is complete (resume; empty with ``overwrite``).
         missing: frames whose input does not exist (only with ``skip_missing``).
         pending: the frames to render, in order.
+        damaged: frames whose output exists but is not a complete file (empty, truncated,
+            another kind): rendered again, and the report says so.
         output_format: ``"exr"`` or ``"png"``.
         temporal: the checked temporal settings (:class:`~vfx_nodes.engine.temporal.TemporalSettings`).
     """
@@ -451,6 +467,7 @@ class RenderPlan:
     pending: tuple[int, ...]
     output_format: str | None
     temporal: Any = None
+    damaged: tuple[int, ...] = ()
 
 
 def plan_render(
@@ -497,7 +514,13 @@ def plan_render(
 
     steady = checked_settings(temporal, temporal_weight, motion_layer, preroll)
 
-    skipped = tuple(f for f in todo if not overwrite and os.path.exists(pout.path(f)))
+    existing = [f for f in todo if not overwrite and os.path.lexists(pout.path(f))]
+    folders = [f for f in todo if os.path.isdir(pout.path(f))]
+    if folders:
+        raise PlateWriteError(f"output {pout.path(folders[0])!r} is a folder, not a frame file "
+                              f"({len(folders)} such frame(s)): move it away or choose another output")
+    damaged = tuple(f for f in existing if not rio.complete(pout.path(f)))
+    skipped = tuple(f for f in existing if f not in set(damaged))
     done = set(skipped)
     pending = [f for f in todo if f not in done]
     missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
@@ -515,7 +538,34 @@ def plan_render(
     set_missing = set(missing)
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
                       missing=missing, pending=tuple(f for f in pending if f not in set_missing),
-                      output_format=output_format, temporal=steady)
+                      output_format=output_format, temporal=steady, damaged=damaged)
+
+
+def _planes(frame_plate: Any) -> list[Any]:
+    return list(frame_plate) if isinstance(frame_plate, list) else [frame_plate]
+
+
+def _check_finite(source: Any, result: Any, frame: int, look: Any) -> None:
+    """A look must not turn finite pixels into NaN/Inf (a damaged look, a numerical blow-up):
+    one error naming the look and the frame, before the frame is written.
+
+    Raises:
+        LookError: some channel is NaN/Inf in ``result`` where ``source`` was finite.
+    """
+    for src, out in zip(_planes(source), _planes(result)):
+        px = getattr(out, "pixels", None)
+        if not isinstance(px, np.ndarray) or np.isfinite(px.sum(dtype=np.float64)):
+            continue  # the common case: nothing non-finite at all (one pass)
+        for name in out.channel_names:
+            if not src.has_channel(name):
+                continue
+            bad = ~np.isfinite(out.channel(name)) & np.isfinite(src.channel(name))
+            if bad.any():
+                label = getattr(look, "path", None) or getattr(look, "name", None) or "the look"
+                raise LookError(f"frame {frame}: {label} turned {int(bad.sum())} finite pixel(s) of channel "
+                                f"{name!r} into NaN/Inf; nothing was written for this frame — the look is "
+                                "damaged or overflows on this plate (check it with vfx-style info, or "
+                                "export or train it again)")
 
 
 def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "COMPRESSIONS",
     "LOSSY_COMPRESSIONS",
     "OUTPUT_FORMATS",
+    "is_complete",
     "luminance_chroma_to_rgb",
     "luminance_only",
     "luminance_weights",
@@ -110,6 +111,37 @@ def output_format(path: str | os.PathLike[str]) -> str:
             f"cannot write {os.fspath(path)!r}: vfx_nodes writes EXR and PNG only (.exr keeps every "
             f"channel, .png is a review image), not {suffix or 'a file without an extension'}")
     return kind
+
+
+def is_complete(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a complete file of the kind its extension names (what a resumed
+    render may count as done): an EXR whose headers, offset tables and chunks check out
+    (the structural check every read makes, no decode), or a PNG from its signature to its
+    closing IEND chunk. An empty, truncated or text file, a folder, or a file of another
+    kind is not — the render makes it again.
+    """
+    spath = os.fspath(path)
+    if not os.path.isfile(spath):
+        return False
+    kind = OUTPUT_FORMATS.get(Path(spath).suffix.lower())
+    try:
+        if kind == "exr":
+            from ._guard import check_exr
+
+            check_exr(spath)
+            return True
+        if kind == "png":
+            with open(spath, "rb") as fh:
+                head = fh.read(8)
+                fh.seek(0, os.SEEK_END)
+                if fh.tell() < 8 + 25 + 12:
+                    return False
+                fh.seek(-12, os.SEEK_END)
+                tail = fh.read(12)
+            return head == b"\x89PNG\r\n\x1a\n" and tail == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    except (PlateReadError, OSError):
+        return False
+    return False
 
 
 def write_plate(plate: Plate, path: str | os.PathLike[str], **options: Any) -> None:

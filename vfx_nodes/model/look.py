@@ -295,6 +295,37 @@ def _parse_metadata(path: Path, raw: str | None) -> dict[str, Any]:
     return doc
 
 
+#: the largest magnitude a look's tensor may hold: trained weights and normalisation
+#: statistics stay within a few hundred; anything near float32's range is a damaged or
+#: poisoned file that would render garbage (or Inf) on every frame
+MAX_TENSOR_MAGNITUDE = 1e6
+
+
+def _check_values(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    """Refuse a look whose tensors cannot compute a picture: NaN/Inf, absurd magnitudes,
+    negative variances — named, before any frame is styled.
+
+    Raises:
+        LookError: naming the first bad tensor and what is wrong with it.
+    """
+    for name, t in tensors.items():
+        if not t.is_floating_point() or t.numel() == 0:
+            continue
+        v = t.detach().float()
+        finite = torch.isfinite(v)
+        if not bool(finite.all()):
+            bad = int((~finite).sum())
+            raise LookError(f"{str(path)!r}: tensor {name!r} holds {bad} NaN/infinite value(s) of {v.numel()}; "
+                            "the look is damaged — export or train it again")
+        peak = float(v.abs().max())
+        if peak > MAX_TENSOR_MAGNITUDE:
+            raise LookError(f"{str(path)!r}: tensor {name!r} holds values up to {peak:.3g} (a look's stay "
+                            f"below {MAX_TENSOR_MAGNITUDE:g}); the look is damaged — export or train it again")
+        if name.startswith(_STATS_PREFIX) and name.endswith(".var") and float(v.min()) < 0:
+            raise LookError(f"{str(path)!r}: statistics tensor {name!r} holds a negative variance; "
+                            "the look is damaged — export or train it again")
+
+
 def _resolve_device(device: torch.device | str | None) -> torch.device:
     if device is None:
         return torch.device("cpu")
@@ -354,6 +385,7 @@ def load_look(path: str | os.PathLike[str], device: torch.device | str | None = 
     bad_dtype = [k for k, v in weights.items() if not v.is_floating_point()]
     if bad_dtype:
         raise LookError(f"{str(path)!r}: tensors {bad_dtype[:5]} are not floating point")
+    _check_values(path, tensors)
     generator.load_state_dict({k: v.float() for k, v in weights.items()}, strict=True)
 
     stats = None

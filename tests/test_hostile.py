@@ -1,0 +1,133 @@
+"""Hostile input, part 2 (issue 29): poisoned looks refused at load, a look that turns
+finite pixels into NaN/Inf stops the render before the frame is written, and a resume
+that counts only complete frames as done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from vfx_nodes.engine import sequence as seq
+from vfx_nodes.errors import LookError, PlateWriteError
+from vfx_nodes.io import is_complete, read_plate, write_plate
+from vfx_nodes.model import build_generator, load_look, save_look
+from vfx_nodes.model.look import METADATA_KEY
+from vfx_nodes.shots import moving_shot
+
+RGB = ("R", "G", "B")
+
+
+# --- poisoned looks --------------------------------------------------------------------------
+
+@pytest.fixture
+def look_file(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path / "good.safetensors"
+    save_look(path, build_generator("johnson-small", width=8, blocks=1))
+    return path
+
+
+def _poisoned(src: Path, dst: Path, edit) -> Path:
+    with safe_open(str(src), framework="pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k).clone() for k in f.keys()}  # noqa: SIM118
+    name = sorted(k for k in tensors if k.endswith("weight"))[0]
+    edit(tensors[name])
+    save_file(tensors, str(dst), metadata={METADATA_KEY: meta[METADATA_KEY]})
+    return dst, name
+
+
+@pytest.mark.parametrize("poison, says", [
+    (lambda t: t.view(-1).__setitem__(0, float("nan")), "NaN/infinite"),
+    (lambda t: t.view(-1).__setitem__(3, float("inf")), "NaN/infinite"),
+    (lambda t: t.mul_(0).add_(3e12), r"values up to 3e\+12"),
+])
+def test_a_poisoned_look_is_refused_at_load_naming_the_tensor(look_file, tmp_path, poison, says):
+    bad, name = _poisoned(look_file, tmp_path / "bad.safetensors", poison)
+    with pytest.raises(LookError, match=says) as err:
+        load_look(bad)
+    assert repr(name) in str(err.value) and "bad.safetensors" in str(err.value)
+    load_look(look_file)  # the untouched look still loads
+
+
+# --- a look that computes garbage -------------------------------------------------------------
+
+@pytest.fixture
+def shot_dir(tmp_path: Path) -> Path:
+    shot = moving_shot("pan", 4, 32, 24)
+    for i, f in enumerate(shot.frames):
+        write_plate(f.replace(pixel_types=("float",) * len(f.channel_names)), tmp_path / f"p.{1001 + i}.exr")
+    return tmp_path
+
+
+def _fake(nan_on: int | None = None):
+    def stylize(plate, look=None, *, stats=None, layer=""):
+        rgb = plate.channels(RGB) * 0.5
+        if nan_on is not None and abs(float(plate.channels(RGB).mean()) - nan_on) < 1e-9:
+            rgb[3, 4, 1] = np.nan
+        return plate.with_channels({n: rgb[..., i] for i, n in enumerate(RGB)})
+    return stylize
+
+
+def _render(root: Path, stylize, **kw):
+    io = seq.RenderIO(stylize=stylize, load_look=lambda path: "look")
+    return seq.render_sequence(str(root / "p.####.exr"), str(root / "o" / "s.####.exr"), "look.safetensors",
+                               "1001-1004", io=io, **kw)
+
+
+def test_a_frame_turned_non_finite_stops_the_render_before_it_is_written(shot_dir):
+    third = float(read_plate(str(shot_dir / "p.1003.exr")).channels(RGB).mean())
+    with pytest.raises(LookError, match=r"frame 1003: .*1 finite pixel\(s\) of channel 'G' into NaN/Inf"):
+        _render(shot_dir, _fake(nan_on=third))
+    assert is_complete(shot_dir / "o" / "s.1002.exr") and not (shot_dir / "o" / "s.1003.exr").exists()
+
+
+def test_nan_already_in_the_plate_is_not_the_looks_fault(shot_dir):
+    p = read_plate(str(shot_dir / "p.1001.exr"))
+    px = p.pixels.copy()
+    px[2, 2, 0] = np.nan
+    write_plate(p.replace(pixels=px), shot_dir / "p.1001.exr")
+    assert _render(shot_dir, _fake()).rendered == (1001, 1002, 1003, 1004)
+
+
+# --- resume that checks ------------------------------------------------------------------------
+
+def test_resume_renders_again_what_is_not_a_complete_frame(shot_dir):
+    out = shot_dir / "o"
+    _render(shot_dir, _fake())
+    good = (out / "s.1004.exr").read_bytes()
+    (out / "s.1001.exr").write_bytes(good[: len(good) // 2])  # truncated (a killed copy)
+    (out / "s.1002.exr").write_bytes(b"")  # empty
+    (out / "s.1003.exr").write_text("not an image\n")  # a text file in the way
+    assert not any(is_complete(out / f"s.{f}.exr") for f in (1001, 1002, 1003))
+    rep = _render(shot_dir, _fake())
+    assert rep.skipped == (1004,) and rep.rendered == rep.redone == (1001, 1002, 1003)
+    assert "rendered again 3 damaged output(s)" in rep.summary()
+    for f in (1001, 1002, 1003, 1004):
+        assert is_complete(out / f"s.{f}.exr")
+        assert read_plate(str(out / f"s.{f}.exr")).pixels.shape[:2] == (24, 32)
+
+
+def test_a_folder_where_a_frame_should_be_is_refused_before_any_work(shot_dir):
+    (shot_dir / "o" / "s.1003.exr").mkdir(parents=True)
+    with pytest.raises(PlateWriteError, match="is a folder, not a frame file"):
+        _render(shot_dir, _fake())
+    assert not (shot_dir / "o" / "s.1001.exr").exists()
+
+
+def test_is_complete_knows_png_too(tmp_path):
+    from vfx_nodes.plate import Plate
+
+    plate = Plate(np.full((4, 6, 3), 0.5, np.float32), RGB)
+    write_plate(plate, tmp_path / "a.png")
+    data = (tmp_path / "a.png").read_bytes()
+    assert is_complete(tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(data[:-5])
+    (tmp_path / "c.exr").write_bytes(data)  # a PNG named .exr
+    assert not is_complete(tmp_path / "b.png") and not is_complete(tmp_path / "c.exr")
+    assert not is_complete(tmp_path / "missing.png") and not is_complete(tmp_path)
