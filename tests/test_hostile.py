@@ -131,3 +131,84 @@ def test_is_complete_knows_png_too(tmp_path):
     (tmp_path / "c.exr").write_bytes(data)  # a PNG named .exr
     assert not is_complete(tmp_path / "b.png") and not is_complete(tmp_path / "c.exr")
     assert not is_complete(tmp_path / "missing.png") and not is_complete(tmp_path)
+
+
+# --- bounded reading ----------------------------------------------------------------------------
+
+def _png_declaring(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG whose header declares ``width×height`` (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_png_bomb_is_refused_before_decoding(tmp_path):
+    from vfx_nodes.errors import UnsupportedPlateError
+
+    bomb = _png_declaring(tmp_path / "bomb.png", 40000, 40000)
+    assert bomb.stat().st_size < 120
+    with pytest.raises(UnsupportedPlateError, match=r"declares 40000×40000 pixels \(1600 Mpx\).*134 Mpx"):
+        read_plate(str(bomb))
+
+
+def test_a_jpeg_bomb_is_refused_with_the_same_error(tmp_path):
+    from PIL import Image
+
+    from vfx_nodes.errors import UnsupportedPlateError
+
+    Image.new("RGB", (16, 16), (200, 100, 50)).save(tmp_path / "small.jpg")
+    data = bytearray((tmp_path / "small.jpg").read_bytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = (60000).to_bytes(2, "big") + (60000).to_bytes(2, "big")  # height, width
+    (tmp_path / "bomb.jpg").write_bytes(bytes(data))
+    with pytest.raises(UnsupportedPlateError, match="more than vfx_nodes decodes"):
+        read_plate(str(tmp_path / "bomb.jpg"))
+
+
+def test_the_limit_is_settable_and_checked(tmp_path, monkeypatch):
+    from vfx_nodes.errors import SettingsError, UnsupportedPlateError
+    from vfx_nodes.plate import Plate
+
+    write_plate(Plate(np.zeros((20, 30, 3), np.float32), RGB), tmp_path / "a.exr")
+    write_plate(Plate(np.zeros((20, 30, 3), np.float32), RGB), tmp_path / "a.png")
+    monkeypatch.setenv("VFX_NODES_MAX_PIXELS", "500")
+    for name in ("a.exr", "a.png"):
+        with pytest.raises(UnsupportedPlateError, match="30×20 pixels"):
+            read_plate(str(tmp_path / name))
+    monkeypatch.setenv("VFX_NODES_MAX_PIXELS", "600")
+    assert read_plate(str(tmp_path / "a.exr")).pixels.shape == (20, 30, 3)
+    monkeypatch.setenv("VFX_NODES_MAX_PIXELS", "lots")
+    with pytest.raises(SettingsError, match="VFX_NODES_MAX_PIXELS"):
+        read_plate(str(tmp_path / "a.png"))
+
+
+@pytest.mark.parametrize("name", ["p.png", "p.jpg", "p16.png", "p.exr"])
+def test_a_large_painting_is_decoded_reduced(tmp_path, name):
+    from PIL import Image
+
+    from vfx_nodes.train.data import load_rgb
+
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
+    rgb = np.stack([xx / 640, yy / 480, 0.5 + 0.3 * np.sin(xx / 40)], -1).astype(np.float32) * 0.8
+    path = tmp_path / name
+    if name == "p16.png":
+        import png
+
+        png.from_array((rgb * 65535).astype(np.uint16).reshape(480, -1), "RGB;16").save(str(path))
+    elif name == "p.exr":
+        from vfx_nodes.plate import Plate
+
+        write_plate(Plate(rgb, RGB), path)
+    else:
+        Image.fromarray((rgb * 255).astype(np.uint8)).save(path)
+    full = load_rgb(str(path))
+    small = load_rgb(str(path), max_side=100)
+    assert full.shape == (480, 640, 3) and max(small.shape[:2]) <= 100 and max(small.shape[:2]) >= 50
+    assert abs(float(small.mean()) - float(full.mean())) < 0.02  # the same picture, averaged

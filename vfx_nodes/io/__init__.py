@@ -60,7 +60,8 @@ def _kind(path: str) -> str:
 
 
 def read_plate(
-    path: str | os.PathLike[str], part: int | str | None = None, *, layer: str | None = None
+    path: str | os.PathLike[str], part: int | str | None = None, *, layer: str | None = None,
+    max_side: int | None = None,
 ) -> Plate:
     """Read an image file as a :class:`~vfx_nodes.plate.Plate`.
 
@@ -68,11 +69,14 @@ def read_plate(
         path: an EXR, PNG, JPEG or TIFF file (recognised by content).
         part: EXR part name or index (default: first part); ignored for raster files.
         layer: EXR only: keep just this layer's channels (``"left"``, ``""`` = main).
+        max_side: raster only: decode reduced by a whole factor to a long side of at most
+            this (a painting: :data:`vfx_nodes.io.limits.PAINTING_MAX_SIDE`).
 
     Raises:
         PlateNotFoundError: the file does not exist.
         PlateReadError: not an image, or damaged (the message names the file).
-        UnsupportedPlateError: a deep EXR part.
+        UnsupportedPlateError: a deep EXR part; a file that declares more pixels than
+            :func:`vfx_nodes.io.limits.max_pixels` (checked before decoding).
         ChannelNotFoundError: unknown part or layer.
 
     Example:
@@ -83,7 +87,7 @@ def read_plate(
     kind = _kind(spath)
     if kind == "exr":
         return read_exr(spath, part, layer=layer)
-    return read_raster(spath, kind)
+    return read_raster(spath, kind, max_side=max_side)
 
 
 #: what :func:`write_plate` writes, by file extension

@@ -51,6 +51,7 @@ from ..errors import (
 from ..plate import Plate
 from . import _guard
 from ._atomic import atomic_target
+from .limits import check_layouts
 
 __all__ = [
     "CHROMATICITIES",
@@ -305,6 +306,7 @@ def read_exr(
     """
     path = os.fspath(path)
     layouts = _guard.check_exr(path)
+    check_layouts(path, layouts)
     index = _select_part(layouts, part, path)
     lay = layouts[index]
     if lay.storage.startswith("deep"):
@@ -327,6 +329,7 @@ def read_exr_parts(path: str | os.PathLike[str]) -> list[Plate]:
     """
     path = os.fspath(path)
     layouts = _guard.check_exr(path)
+    check_layouts(path, layouts)
     for i, lay in enumerate(layouts):
         if lay.storage.startswith("deep"):
             raise UnsupportedPlateError(

@@ -28,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ChannelNotFoundError, PlateReadError, PlateWriteError
+from ..errors import ChannelNotFoundError, PlateReadError, PlateWriteError, UnsupportedPlateError
 from ..plate import Plate
 from ._atomic import atomic_target
+from .limits import check_declared, max_pixels
 
 __all__ = ["RASTER_SUFFIXES", "read_raster", "sniff", "write_png"]
 
@@ -63,12 +64,36 @@ def _png_is_16bit_colour(path: str) -> bool:
     return depth == 16 and ctype in (2, 6, 4)
 
 
-def _read_pillow(path: str) -> np.ndarray:
+def _png_size(path: str) -> tuple[int, int] | None:
+    """The width and height a PNG's IHDR declares (read before any decoding)."""
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _reduce_factor(size: tuple[int, int], max_side: int | None) -> int:
+    return 1 if not max_side or max(size) <= max_side else -(-max(size) // max_side)
+
+
+def _read_pillow(path: str, max_side: int | None = None) -> np.ndarray:
+    import re
+
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
+            check_declared(path, *im.size)
+            factor = _reduce_factor(im.size, max_side)
+            if factor > 1 and im.format == "JPEG":
+                # JPEG decodes at 1/2, 1/4, 1/8 directly (DCT scaling): a large painting
+                # never exists at full size in memory
+                im.draft(im.mode, (im.size[0] // factor, im.size[1] // factor))
             im.load()
+            factor = _reduce_factor(im.size, max_side)
+            if factor > 1:
+                im = im.reduce(factor)
             if im.mode == "P":
                 im = im.convert("RGBA" if "transparency" in im.info else "RGB")
             elif im.mode in ("1", "CMYK", "YCbCr", "LAB", "HSV"):
@@ -78,6 +103,12 @@ def _read_pillow(path: str) -> np.ndarray:
             elif im.mode == "I":
                 return np.asarray(im).astype(np.uint16)
             return np.asarray(im)
+    except Image.DecompressionBombError as exc:  # Pillow's own check, at open
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found.group(1)) if found else 0
+        raise UnsupportedPlateError(
+            f"{path!r} declares {pixels / 1e6:.0f} Mpx, more than vfx_nodes decodes ({max_pixels() / 1e6:.0f} Mpx); "
+            "if the image is real, raise VFX_NODES_MAX_PIXELS") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PlateReadError(f"{path!r} is a damaged or unreadable image: {exc}") from None
 
@@ -106,8 +137,14 @@ def _read_tiff(path: str) -> np.ndarray:
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
+            shape = tuple(int(v) for v in getattr(page, "shape", ()) or ())
+            if len(shape) >= 2:
+                h, w = (shape[1], shape[2]) if len(shape) == 3 and shape[0] <= 4 < shape[2] else shape[:2]
+                check_declared(path, w, h)
             arr = page.asarray()
             photometric = getattr(page.photometric, "name", "")
+    except UnsupportedPlateError:
+        raise
     except Exception as exc:
         raise PlateReadError(f"{path!r} is a damaged or unreadable TIFF: {exc}") from None
     if photometric == "PALETTE":
@@ -119,12 +156,19 @@ def _read_tiff(path: str) -> np.ndarray:
     return arr
 
 
-def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
+def read_raster(path: str | os.PathLike[str], kind: str | None = None, *, max_side: int | None = None) -> Plate:
     """Read a PNG, JPEG or TIFF file as a Plate (see the module docstring).
+
+    Args:
+        path: the file; ``kind``: ``"png"``, ``"jpeg"`` or ``"tiff"`` (default: sniffed).
+        max_side: decode reduced (by a whole factor, JPEG by DCT scaling) so that the
+            long side is at most this (a painting; ``None`` = full size).
 
     Raises:
         PlateReadError: damaged file or an unsupported layout (more than 4 channels,
             bit depth other than 8/16 or float).
+        UnsupportedPlateError: the file declares more pixels than
+            :func:`vfx_nodes.io.limits.max_pixels`.
     """
     from ..color.defaults import DEFAULT_RASTER_SPACE
 
@@ -132,12 +176,16 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
     if kind is None:
         with open(spath, "rb") as fh:
             kind = sniff(fh.read(8))
+    if kind == "png":
+        size = _png_size(spath)
+        if size is not None:
+            check_declared(spath, *size)
     if kind == "tiff":
-        arr = _read_tiff(spath)
+        arr = _block_mean(_read_tiff(spath), max_side)
     elif kind == "png" and _png_is_16bit_colour(spath):
-        arr = _read_png16(spath)
+        arr = _block_mean(_read_png16(spath), max_side)
     elif kind in ("png", "jpeg"):
-        arr = _read_pillow(spath)
+        arr = _read_pillow(spath, max_side)
     else:
         raise PlateReadError(f"{spath!r} is not a PNG, JPEG or TIFF file")
     if arr.ndim == 2:
@@ -165,6 +213,16 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None) -> Plate:
         header={"format": kind},
         source=spath,
     )
+
+
+def _block_mean(arr: np.ndarray, max_side: int | None) -> np.ndarray:
+    """``arr`` reduced by a whole factor (box average) to a long side ≤ ``max_side``."""
+    k = _reduce_factor((arr.shape[1], arr.shape[0]), max_side) if arr.ndim >= 2 else 1
+    if k == 1:
+        return arr
+    h, w = arr.shape[0] // k * k, arr.shape[1] // k * k
+    a = arr[:h, :w].astype(np.float32).reshape(h // k, k, w // k, k, *arr.shape[2:]).mean(axis=(1, 3))
+    return np.rint(a).astype(arr.dtype) if arr.dtype.kind in "ui" else a
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:

@@ -239,7 +239,7 @@ def split_by_sequence(paths: Sequence[str], test_fraction: float = 0.2, seed: in
 
 def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: str | None = None,
              layer: str = "", part: int | str | None = None,
-             config: Any = None, working_space: str | None = None) -> np.ndarray:
+             config: Any = None, working_space: str | None = None, max_side: int | None = None) -> np.ndarray:
     """Decode one image into the working space: ``H×W×3`` float32 clamped to 0–1.
 
     The plate's RGB of ``layer`` is taken over its data window (overscan is real image;
@@ -247,6 +247,8 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
     one (OCIO transforms expect straight colour), converted by OCIO from ``colorspace``
     (default: what the file says, see :func:`vfx_nodes.io.read_plate`) to
     ``working_colorspace``, then NaN/Inf → 0 and clamped to the nominal 0–1.
+    ``max_side`` (a painting): decoded or box-reduced by a whole factor to a long side of
+    at most this, before any conversion (memory stays bounded for a huge scan).
 
     ``working_space`` is the deprecated spelling of ``working_colorspace``.
 
@@ -262,7 +264,13 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
     from ..color import convert_rgb, unpremultiply
     from ..io import luminance_chroma_to_rgb, read_plate
 
-    plate = read_plate(path, part, layer=layer or None)
+    plate = read_plate(path, part, layer=layer or None, max_side=max_side)
+    if max_side and max(plate.width, plate.height) > max_side:  # an EXR (decoded whole)
+        k = -(-max(plate.width, plate.height) // max_side)
+        h, w = plate.height // k * k, plate.width // k * k
+        px = plate.pixels[:h, :w].reshape(h // k, k, w // k, k, -1).mean(axis=(1, 3), dtype=np.float32)
+        plate = plate.replace(pixels=np.ascontiguousarray(px), data_window=(0, 0, w // k - 1, h // k - 1),
+                              display_window=(0, 0, w // k - 1, h // k - 1))
     if plate.layer_channel(layer, "R") is None and (f"{layer}.Y" if layer else "Y") in plate.channel_names:
         plate = luminance_chroma_to_rgb(plate, layer=layer)  # luminance/chroma EXR (Garden.exr)
     rgb = plate.channels(plate.rgb_names(layer))
@@ -318,7 +326,8 @@ class ImageSet:
 def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str | None = None,
                    colorspace: str | None = None, layer: str = "",
                    part: int | str | None = None, report: DataReport | None = None,
-                   what: str = "content", config: Any = None, working_space: str | None = None) -> ImageSet:
+                   what: str = "content", config: Any = None, working_space: str | None = None,
+                   max_side: int | None = None) -> ImageSet:
     """Decode every path once, convert, rescale and keep the tensors in memory.
 
     A file that cannot be decoded is logged by name with the reason and recorded in
@@ -340,7 +349,7 @@ def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str |
         report.found.append(p)
         try:
             rgb = load_rgb(p, working_colorspace=working_colorspace, colorspace=colorspace, layer=layer,
-                           part=part, config=config)
+                           part=part, config=config, max_side=max_side)
         except (VfxNodesError, OSError, ValueError) as exc:
             reason = str(exc) or type(exc).__name__
             report.unreadable.append((p, reason))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from ..errors import LookError, ModelError
+from ..io.limits import PAINTING_MAX_SIDE
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look
@@ -133,7 +134,8 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
             if not os.path.isfile(path):
                 from ..errors import PlateNotFoundError
                 raise PlateNotFoundError(f"style image {path!r} does not exist")
-            arr = load_rgb(path, working_colorspace=working, colorspace=colorspace, config=config)
+            arr = load_rgb(path, working_colorspace=working, colorspace=colorspace, config=config,
+                           max_side=PAINTING_MAX_SIDE)
             name, digest = os.path.basename(path), file_sha256(path)
         try:
             embeddings.append(predictor.embed(arr))

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError, TrainingDataError, TrainingDivergedError, TrainingInterrupted
+from ..io.limits import PAINTING_MAX_SIDE
 from . import checkpoint as ckpt
 from .data import DataReport, ImageSet, collect_files, file_sha256, load_image_set, random_crops, split_by_sequence
 from .distributed import DistContext, init_distributed
@@ -521,7 +522,7 @@ class _Run:
         style_report = DataReport()
         self.style_set = load_image_set(
             style_files, size=config.style_size or config.size, working_colorspace=self.working_colorspace,
-            colorspace=config.style_colorspace, report=style_report, what="style")
+            colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
         self.report.unreadable.extend(style_report.unreadable)
         self.style_files = style_files
         self.split = {"train": train_files, "test": test_files}

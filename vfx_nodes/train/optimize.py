@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SettingsError
+from ..io.limits import PAINTING_MAX_SIDE
 
 __all__ = ["GATYS_RECIPE", "INITS", "OPTIMIZERS", "OptimizeResult", "level_steps", "optimize_image",
            "optimize_plate", "plan", "pyramid"]
@@ -348,7 +349,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         else:
             raw.append(torch.from_numpy(np.ascontiguousarray(
                 load_rgb(str(s), working_colorspace=working, colorspace=style_colorspace,
-                         config=config).transpose(2, 0, 1))))
+                         config=config, max_side=PAINTING_MAX_SIDE).transpose(2, 0, 1))))
     if loss_network is None:
         from ..model import load_vgg19
         loss_network = load_vgg19()
