@@ -539,9 +539,21 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(look, tmp_path, monke
 
     monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(ExportError, match="disk full"):
-        export_look(look, "nuke", tmp_path, name="keep")
+        export_look(look, "nuke", tmp_path, name="keep", overwrite=True)
     assert files["torchscript"].read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("target", ["nuke", "flame"])
+def test_an_earlier_export_is_never_replaced_silently(look, tmp_path, target):
+    files = export_look(look, target, tmp_path, name="mine")
+    nk = next(iter(files.values()))
+    nk.write_bytes(b"hand-edited")
+    with pytest.raises(ExportError, match="already exist.*overwrite=True"):
+        export_look(look, target, tmp_path, name="mine")
+    assert nk.read_bytes() == b"hand-edited"
+    export_look(look, target, tmp_path, name="mine", overwrite=True)
+    assert nk.read_bytes() != b"hand-edited"
 
 
 def test_name_without_letters(look, tmp_path):

@@ -212,3 +212,16 @@ def test_a_large_painting_is_decoded_reduced(tmp_path, name):
     small = load_rgb(str(path), max_side=100)
     assert full.shape == (480, 640, 3) and max(small.shape[:2]) <= 100 and max(small.shape[:2]) >= 50
     assert abs(float(small.mean()) - float(full.mean())) < 0.02  # the same picture, averaged
+
+
+def test_a_movie_already_there_is_refused_before_any_frame(tmp_path, shot_dir):
+    from vfx_nodes.cli.main import main
+
+    pytest.importorskip("av")
+    _render(shot_dir, _fake())
+    movie = tmp_path / "review.mp4"
+    movie.write_bytes(b"an earlier review")
+    args = ["movie", "-i", str(shot_dir / "o" / "s.####.exr"), "--frames", "1001-1004", "--out", str(movie), "-q"]
+    assert main(args) != 0
+    assert movie.read_bytes() == b"an earlier review"
+    assert main([*args, "--overwrite"]) == 0 and movie.stat().st_size > 100

@@ -260,3 +260,21 @@ def test_time_limit_stops_with_the_best_look_kept(tmp_path, data, vgg):
     again = train(config(tmp_path, data, steps=res.steps + 1, eval_every=25, checkpoint_every=25,
                          resume=True), loss_network=vgg, progress=False)
     assert again.steps == res.steps + 1 and not again.time_limited
+
+
+def test_a_new_run_never_replaces_an_earlier_one_silently(tmp_path, data, vgg):
+    """Same out= again without resume: refused before any work; overwrite=True starts
+    afresh and sets the earlier run's checkpoints aside (never deleted)."""
+    first = train(config(tmp_path, data), loss_network=vgg, progress=False)
+    before = sorted(p.name for p in first.workdir.glob("checkpoint-*.safetensors"))
+    look_bytes = first.look.read_bytes()
+    assert before
+    with pytest.raises(SettingsError, match="an earlier run's files are in the way.*--resume.*--overwrite"):
+        train(config(tmp_path, data, steps=2), loss_network=vgg, progress=False)
+    assert first.look.read_bytes() == look_bytes  # nothing was touched
+    again = train(config(tmp_path, data, steps=2, overwrite=True), loss_network=vgg, progress=False)
+    assert again.steps == 2
+    kept = first.workdir / "earlier-run-1"
+    assert sorted(p.name for p in kept.glob("checkpoint-*.safetensors")) == before
+    assert (kept / "metrics.jsonl").is_file() and (kept / "last.safetensors").is_file()
+    assert latest_checkpoint(first.workdir).name == "checkpoint-00000002.safetensors"

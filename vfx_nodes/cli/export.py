@@ -29,6 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plate-colorspace", default="scene_linear", metavar="NAME",
                         help="colourspace images arrive in at the host (default: the scene_linear role)")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset for --target flame (default 17)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the files of an earlier export (default: refused before any work)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..export import export_look
 
     options = {"name": args.name, "strength": args.strength, "stats": args.stats,
-               "plate_colorspace": args.plate_colorspace}
+               "plate_colorspace": args.plate_colorspace, "overwrite": args.overwrite}
     if args.opset is not None:
         options["opset"] = args.opset
     files = export_look(args.look, args.target, args.out, **options)

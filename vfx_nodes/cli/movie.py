@@ -36,6 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--burn-in", action="store_true", help="draw the frame number into each frame")
     parser.add_argument("--crf", type=int, default=18, help="x264 quality, 0 = lossless … 51 (default: 18)")
     parser.add_argument("--skip-missing", action="store_true", help="leave out missing frames instead of failing")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing movie (default: refused)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     parse_pattern(args.input)
     frames = parse_frames(args.frames)
     check_movie(args.out, fps=args.fps, crf=args.crf, display=args.display, view=args.view,
-                config=args.ocio_config, colorspace=args.in_colorspace, create_folder=True)
+                config=args.ocio_config, colorspace=args.in_colorspace, create_folder=True,
+                overwrite=args.overwrite)
     bar = None if args.quiet else ProgressBar(sys.stderr, label="movie")
     try:
         info = movie_from_sequence(args.input, frames, args.out, skip_missing=args.skip_missing,

@@ -239,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
         from ..io.movie import check_movie
 
         check_movie(args.movie, fps=args.fps, display=args.display, view=args.view,
-                    config=kwargs.get("config"), colorspace=kwargs.get("colorspace"), create_folder=True)
+                    config=kwargs.get("config"), colorspace=kwargs.get("colorspace"), create_folder=True,
+                    overwrite=args.overwrite)
     previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     bar = None if args.quiet else ProgressBar(sys.stderr, label="render")
     try:

@@ -124,6 +124,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
                      help="write a checkpoint every N steps (default: %(default)s)")
     run.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --workdir")
+    run.add_argument("--overwrite", action="store_true",
+                     help="start afresh although --out or an earlier run's checkpoints exist (those are "
+                          "moved to <workdir>/earlier-run-N, never deleted)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     run.add_argument("--dry-run", action="store_true",
                      help="check the settings, list the files and print the plan; train nothing")
@@ -156,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction, eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
         precision=args.precision, workdir=args.workdir, warmup=args.warmup,
-        grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume,
+        grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume, overwrite=args.overwrite,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],
         style_layers=list(args.style_layers) if args.style_layers else None)
     plan = plan_training(cfg)  # every check before the first step

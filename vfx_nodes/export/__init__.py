@@ -102,9 +102,18 @@ def _check_plate_space(name: Any) -> None:
         raise ExportError(f"plate colourspace: {exc}") from None
 
 
+def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
+    """An export never replaces files (a hand-edited .nk, an earlier export) unless told."""
+    existing = [p for p in files.values() if p.exists()]
+    if existing and not overwrite:
+        more = f" and {len(existing) - 1} more of this export's files" if len(existing) > 1 else ""
+        raise ExportError(f"{str(existing[0])!r}{more} already exist(s); pass overwrite=True (--overwrite) to "
+                          "replace them, or choose another folder or name=")
+
+
 def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                 strength: float = 1.0, stats: Any = None,
-                plate_colorspace: str = "scene_linear") -> dict[str, Path]:
+                plate_colorspace: str = "scene_linear", overwrite: bool = False) -> dict[str, Path]:
     """Write a look for Nuke's Inference node into ``out_dir`` (created if needed).
 
     Args:
@@ -120,13 +129,14 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
             ``"look"`` (the look's stored statistics), a NormStats or a statistics file.
         plate_colorspace: the colourspace images arrive in at the Group (Nuke's
             ``scene_linear`` role by default).
+        overwrite: replace files of an earlier export (default: refused, before any work).
 
     Returns:
         ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
 
     Raises:
         LookError: missing or damaged look; SettingsError: a strength outside 0–1;
-        ExportError: cannot compile or write.
+        ExportError: cannot compile or write; files of an earlier export in the way.
     """
     from ._files import prepare_folder, write_text
     from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
@@ -136,14 +146,12 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     lk = _look(look)
     frozen, _ = _stats(stats, lk)
     base = _name(name, lk)
+    names = {"torchscript": f"{base}.pt", "nuke_script": f"{base}.nk", "cat_script": f"{base}_create_cat.py",
+             "readme": "README.txt"}
+    _refuse_existing({k: Path(out_dir) / v for k, v in names.items()}, overwrite)
     host = build_host_module(lk.generator, strength=1.0, stats=frozen)
     folder = prepare_folder(out_dir)
-    files = {
-        "torchscript": folder / f"{base}.pt",
-        "nuke_script": folder / f"{base}.nk",
-        "cat_script": folder / f"{base}_create_cat.py",
-        "readme": folder / "README.txt",
-    }
+    files = {k: folder / v for k, v in names.items()}
     cat = folder / f"{base}.cat"
     write_torchscript(host, files["torchscript"])
     write_text(files["nuke_script"], nuke_snippet(
@@ -157,11 +165,11 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
 
 def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                  strength: float = 1.0, stats: Any = None, opset: int | None = None,
-                 plate_colorspace: str = "scene_linear") -> dict[str, Path]:
+                 plate_colorspace: str = "scene_linear", overwrite: bool = False) -> dict[str, Path]:
     """Write a look for Flame's Inference node into ``out_dir`` (created if needed).
 
     Args:
-        look, out_dir, name, stats, plate_colorspace: as :func:`export_nuke`.
+        look, out_dir, name, stats, plate_colorspace, overwrite: as :func:`export_nuke`.
         strength: baked into the graph (Flame's node has no custom knobs): a mix with
             the input in the working space.
         opset: ONNX opset (default :data:`vfx_nodes.export.flame.DEFAULT_OPSET`, 17).
@@ -181,6 +189,7 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     lk = _look(look)
     frozen, phrase = _stats(stats, lk)
     base = _name(name, lk)
+    _refuse_existing({"onnx": Path(out_dir) / f"{base}.onnx", "sidecar": Path(out_dir) / f"{base}.json"}, overwrite)
     host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True)
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}

@@ -175,14 +175,16 @@ def _transfer_tag(display: str | None) -> str:
 
 def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 24, crf: int = 18,
                 display: str | None = None, view: str | None = None, config: Any = None,
-                colorspace: str | None = None, create_folder: bool = False) -> None:
+                colorspace: str | None = None, create_folder: bool = False, overwrite: bool = True) -> None:
     """Everything about a movie that can be wrong before a frame is read: PyAV, the
-    extension, the folder (made when ``create_folder``), the frame rate, the quality and
-    the OCIO display/view — so ``render --movie`` fails before it renders, not after.
+    extension, the folder (made when ``create_folder``), the frame rate, the quality,
+    the OCIO display/view and a file already there (refused unless ``overwrite``; the
+    console scripts pass their ``--overwrite``) — so ``render --movie`` fails before it
+    renders, not after.
 
     Raises:
         PlateWriteError: PyAV missing, bad extension, folder missing (or not creatable), bad
-            fps or crf.
+            fps or crf, an existing movie without ``overwrite``.
         ColorSpaceError: an unknown display or view.
     """
     _av()
@@ -194,6 +196,10 @@ def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 2
                               f"use one of {', '.join(sorted(_FORMATS))}")
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
+    if os.path.lexists(target) and (not overwrite or os.path.isdir(target)):
+        what = "a folder" if os.path.isdir(target) else "a file that is already there"
+        raise PlateWriteError(f"movie {target!r} is {what}; pass --overwrite (overwrite=True) to replace a "
+                              "movie, or choose another name")
     folder = os.path.dirname(target) or "."
     if create_folder and not os.path.isdir(folder):
         try:

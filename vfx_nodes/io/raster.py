@@ -20,9 +20,12 @@ Writing (PNG only)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ import numpy as np
 from ..errors import ChannelNotFoundError, PlateReadError, PlateWriteError, UnsupportedPlateError
 from ..plate import Plate
 from ._atomic import atomic_target
-from .limits import check_declared, max_pixels
+from .limits import REDUCED_READ_FACTOR, check_declared, max_pixels
 
 __all__ = ["RASTER_SUFFIXES", "read_raster", "sniff", "write_png"]
 
@@ -77,37 +80,60 @@ def _reduce_factor(size: tuple[int, int], max_side: int | None) -> int:
     return 1 if not max_side or max(size) <= max_side else -(-max(size) // max_side)
 
 
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pillow_limit(limit: int) -> Iterator[None]:
+    """Pillow refuses images over twice its own ``MAX_IMAGE_PIXELS`` at open; for the length
+    of one open it is made to agree with vfx_nodes' limit (which is checked right after)."""
+    from PIL import Image
+
+    with _PILLOW_LIMIT:
+        before = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = limit // 2
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+
+
 def _read_pillow(path: str, max_side: int | None = None) -> np.ndarray:
     import re
 
     from PIL import Image, UnidentifiedImageError
 
+    allowance = REDUCED_READ_FACTOR if max_side else 1
     try:
-        with Image.open(path) as im:
-            check_declared(path, *im.size)
-            factor = _reduce_factor(im.size, max_side)
-            if factor > 1 and im.format == "JPEG":
+        with _pillow_limit(max_pixels() * allowance):
+            opened = Image.open(path)
+        with opened:
+            check_declared(path, *opened.size, factor=allowance)
+            k = _reduce_factor(opened.size, max_side)
+            if k > 1 and opened.format == "JPEG":
                 # JPEG decodes at 1/2, 1/4, 1/8 directly (DCT scaling): a large painting
                 # never exists at full size in memory
-                im.draft(im.mode, (im.size[0] // factor, im.size[1] // factor))
-            im.load()
-            factor = _reduce_factor(im.size, max_side)
-            if factor > 1:
-                im = im.reduce(factor)
+                opened.draft(opened.mode, (opened.size[0] // k, opened.size[1] // k))
+            opened.load()
+            im: Image.Image = opened
             if im.mode == "P":
                 im = im.convert("RGBA" if "transparency" in im.info else "RGB")
             elif im.mode in ("1", "CMYK", "YCbCr", "LAB", "HSV"):
                 im = im.convert("RGB" if im.mode != "1" else "L")
             elif im.mode in ("I;16", "I;16B", "I;16L"):
-                return np.asarray(im, dtype=np.uint16)
+                return _block_mean(np.asarray(im, dtype=np.uint16), max_side)
             elif im.mode == "I":
-                return np.asarray(im).astype(np.uint16)
+                return _block_mean(np.asarray(im).astype(np.uint16), max_side)
+            k = _reduce_factor(im.size, max_side)
+            if k > 1:
+                im = im.reduce(k)
             return np.asarray(im)
     except Image.DecompressionBombError as exc:  # Pillow's own check, at open
         found = re.search(r"\((\d+) pixels\)", str(exc))
         pixels = int(found.group(1)) if found else 0
         raise UnsupportedPlateError(
-            f"{path!r} declares {pixels / 1e6:.0f} Mpx, more than vfx_nodes decodes ({max_pixels() / 1e6:.0f} Mpx); "
+            f"{path!r} declares {pixels / 1e6:.0f} Mpx, more than vfx_nodes decodes "
+            f"({max_pixels() * allowance / 1e6:.0f} Mpx); "
             "if the image is real, raise VFX_NODES_MAX_PIXELS") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PlateReadError(f"{path!r} is a damaged or unreadable image: {exc}") from None
@@ -179,7 +205,8 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None, *, max_si
     if kind == "png":
         size = _png_size(spath)
         if size is not None:
-            check_declared(spath, *size)
+            check_declared(spath, *size, factor=REDUCED_READ_FACTOR if max_side and kind == "png" and not
+                           _png_is_16bit_colour(spath) else 1)
     if kind == "tiff":
         arr = _block_mean(_read_tiff(spath), max_side)
     elif kind == "png" and _png_is_16bit_colour(spath):

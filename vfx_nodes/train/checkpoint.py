@@ -31,6 +31,7 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
     "atomic_write_bytes",
+    "check_earlier_run",
     "checkpoint_path",
     "latest_checkpoint",
     "load_checkpoint",
@@ -38,6 +39,7 @@ __all__ = [
     "optimizer_state_to_flat",
     "rng_state",
     "save_checkpoint",
+    "set_aside_earlier_run",
     "set_rng_state",
 ]
 
@@ -225,3 +227,51 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
             f"training checkpoint {str(p)!r} has format {state.get('format')}, newer than this "
             f"vfx_nodes ({CHECKPOINT_FORMAT}); upgrade vfx_nodes to resume it")
     return tensors, state
+
+
+#: what a training run leaves in its work folder (set aside whole by ``overwrite``)
+_RUN_FILES = ("checkpoint-*.safetensors", "last.safetensors", "metrics.jsonl")
+
+
+def _earlier_files(workdir: Path) -> list[Path]:
+    if not workdir.is_dir():
+        return []
+    return sorted(p for pattern in _RUN_FILES for p in workdir.glob(pattern))
+
+
+def check_earlier_run(out: Path, workdir: Path, *, resume: bool, overwrite: bool) -> None:
+    """A new run must not replace what an earlier run made without being told to.
+
+    Raises:
+        SettingsError: ``out`` exists, or ``workdir`` holds an earlier run's checkpoints
+            or look, and neither ``resume`` nor ``overwrite`` was given (the message says
+            which flag does what).
+    """
+    from ..errors import SettingsError
+
+    if resume or overwrite:
+        return
+    found = ([str(out)] if out.exists() else []) + [str(p) for p in _earlier_files(workdir)]
+    if found:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise SettingsError(
+            f"an earlier run's files are in the way: {found[0]!r}{more}. Pass resume=True (--resume) to "
+            "continue that run, overwrite=True (--overwrite) to start afresh (its checkpoints are set "
+            "aside in the work folder, never deleted), or choose another out=/workdir=")
+
+
+def set_aside_earlier_run(workdir: Path) -> Path | None:
+    """Move an earlier run's checkpoints, last look and metrics into
+    ``workdir/earlier-run-N/`` (``overwrite``: a fresh run never deletes them, and its
+    ``latest_checkpoint`` is never an older run's). Returns that folder, or ``None``."""
+    files = _earlier_files(workdir)
+    if not files:
+        return None
+    n = 1
+    while (workdir / f"earlier-run-{n}").exists():
+        n += 1
+    dest = workdir / f"earlier-run-{n}"
+    dest.mkdir()
+    for p in files:
+        os.replace(p, dest / p.name)
+    return dest

@@ -137,6 +137,9 @@ class TrainConfig:
         grad_clip: clip gradient norms to this value (``None`` = no clipping).
         ema_decay: decay of the generator weight average.
         resume: continue from the latest checkpoint in ``workdir``.
+        overwrite: start afresh although ``out`` or an earlier run's checkpoints exist (those
+            are moved to ``workdir/earlier-run-N/``, never deleted); without it, or
+            ``resume``, such a run is refused before any work.
         max_eval_images: held-out images evaluated (first N of the test split).
         vgg_path: a torchvision VGG19 state dict to use instead of the bundled weights.
         content_layer, style_layers: VGG19 layers of the losses.  Default: relu2_2 for
@@ -186,6 +189,7 @@ class TrainConfig:
     grad_clip: float | None = None
     ema_decay: float = 0.999
     resume: bool = False
+    overwrite: bool = False
     max_eval_images: int = 8
     vgg_path: str | None = None
     content_layer: str | None = "relu2_2"
@@ -448,6 +452,7 @@ def plan_training(config: TrainConfig) -> TrainPlan:
     made = [workdir.resolve(), *workdir.resolve().parents]
     if not out.parent.is_dir() and out.parent.resolve() not in made:
         raise TrainingDataError(f"the folder of the look file {str(out)!r} does not exist")
+    ckpt.check_earlier_run(out, workdir, resume=config.resume, overwrite=config.overwrite)
     files = collect_files(config.content)
     train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
     return TrainPlan(
@@ -488,6 +493,8 @@ class _Run:
         if dist.is_main:
             self.workdir.mkdir(parents=True, exist_ok=True)
             (self.workdir / "sheets").mkdir(exist_ok=True)
+            if config.overwrite and not config.resume:
+                ckpt.set_aside_earlier_run(self.workdir)
         dist.barrier()
         self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
 

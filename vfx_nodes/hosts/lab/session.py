@@ -530,7 +530,8 @@ class LabSession:
         if self.method == "optimize":
             raise LookError("optimize makes no look to export: switch to instant or a look file")
         look = self.current_look()
-        return export_look(look, target, out_dir, strength=float(self.node["strength"]))
+        # the window's folder dialog is where the artist agreed to write there
+        return export_look(look, target, out_dir, strength=float(self.node["strength"]), overwrite=True)
 
     def fine_tune(self, out: str | os.PathLike[str], job: Job | None = None, *, minutes: float = 10.0,
                   steps: int = 2000, resume: bool = False, size: int = 256, temporal: bool = False) -> Any:
