@@ -4,6 +4,7 @@ that counts only complete frames as done."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,62 @@ def test_a_movie_already_there_is_refused_before_any_frame(tmp_path, shot_dir):
     assert main(args) != 0
     assert movie.read_bytes() == b"an earlier review"
     assert main([*args, "--overwrite"]) == 0 and movie.stat().st_size > 100
+
+
+# --- paths checked before any work ----------------------------------------------------------------
+
+def test_output_paths_the_os_would_refuse_are_named(tmp_path):
+    from vfx_nodes.policy.paths import output_problem
+
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop")
+    (tmp_path / "folder.exr").mkdir()
+    assert output_problem(tmp_path / "ok" / "deeper" / "f.exr") is None  # folders will be made
+    assert "does not exist" in output_problem(tmp_path / "ok" / "f.exr", create_folders=False)
+    assert "is a file where a folder should be" in output_problem(tmp_path / "a_file" / "f.exr")
+    assert "symbolic-link loop" in output_problem(tmp_path / "loop" / "f.exr")
+    assert "symbolic-link loop" in output_problem(tmp_path / "loop")
+    assert "is a folder, not a file" in output_problem(tmp_path / "folder.exr")
+    assert "too long" in output_problem(tmp_path / ("n" * 300 + ".exr"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root may write anywhere")
+def test_a_folder_without_write_permission_is_named(tmp_path):
+    from vfx_nodes.policy.paths import output_problem
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert "no permission to write" in output_problem(ro / "f.exr")
+    finally:
+        ro.chmod(0o755)
+
+
+@pytest.mark.parametrize("argv", [
+    ["look", "--style", "{paint}", "--out", "{file}/x.safetensors"],
+    ["optimize", "--content", "{plate}", "--style", "{paint}", "--out", "{loop}/x.exr", "--steps", "1"],
+    ["optimize", "--content", "{plate}", "--style", "{paint}", "--out", "o.exr", "--size", "-1"],
+    ["train", "--content", "{plate}", "--style", "{paint}", "--out", "{loop}/t.safetensors", "--steps", "1"],
+    ["export", "--look", "{look}", "--target", "nuke", "--out", "{file}/x"],
+    ["render", "-i", "{pattern}", "-o", "{file}/s.####.exr", "--frames", "1001-1002", "--look", "{look}"],
+])
+def test_the_cli_says_one_line_before_any_work(tmp_path, shot_dir, capsys, argv):
+    from PIL import Image
+
+    from vfx_nodes.cli.main import main
+
+    Image.fromarray(np.full((40, 40, 3), 128, np.uint8)).save(tmp_path / "paint.png")
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop")
+    torch.manual_seed(0)
+    save_look(tmp_path / "look.safetensors", build_generator("johnson-small", width=8, blocks=1))
+    values = {"paint": tmp_path / "paint.png", "file": tmp_path / "a_file", "loop": tmp_path / "loop",
+              "plate": shot_dir / "p.1001.exr", "pattern": shot_dir / "p.####.exr",
+              "look": tmp_path / "look.safetensors"}
+    args = [a.format(**{k: str(v) for k, v in values.items()}) for a in argv]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and "error:" in err

@@ -44,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
     """Make the look, print a summary; returns 0."""
     from pathlib import Path
 
+    from ..errors import LookError
+    from ..policy.paths import check_output_path
     from ..train.instant import look_from_style
 
     out = Path(args.out)
+    check_output_path(out, LookError, "look")
     out.parent.mkdir(parents=True, exist_ok=True)
     look = look_from_style(args.style, working_colorspace=args.working_colorspace,
                            colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)

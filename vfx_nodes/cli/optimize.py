@@ -85,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError(f"--out {args.out!r}: write an .exr (every channel kept) or a .png")
     if args.steps < 1:
         raise SettingsError(f"--steps must be a positive integer, got {args.steps}")
+    from ..errors import PlateWriteError
+    from ..policy.paths import check_output_path
+
+    check_output_path(args.out, PlateWriteError, "styled frame")
     plate = read_plate(args.content, args.part)
     missing = [s for s in args.style if not os.path.isfile(s)]
     if missing:

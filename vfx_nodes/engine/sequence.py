@@ -507,6 +507,10 @@ def plan_render(
         raise PlateWriteError(
             f"output pattern {pout.text!r} names the same files as the input; choose another output")
     output_format = rio.check_output(pout.path(todo[0])) if todo else None
+    if todo:
+        from ..policy.paths import check_output_path
+
+        check_output_path(pout.path(todo[0]), PlateWriteError, "frame")
     _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
     _check_settings(rio, stylize_kwargs)

@@ -104,6 +104,10 @@ def _check_plate_space(name: Any) -> None:
 
 def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
     """An export never replaces files (a hand-edited .nk, an earlier export) unless told."""
+    from ..policy.paths import check_output_path
+
+    for p in files.values():
+        check_output_path(p, ExportError, "export file")
     existing = [p for p in files.values() if p.exists()]
     if existing and not overwrite:
         more = f" and {len(existing) - 1} more of this export's files" if len(existing) > 1 else ""

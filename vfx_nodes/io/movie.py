@@ -200,7 +200,11 @@ def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 2
         what = "a folder" if os.path.isdir(target) else "a file that is already there"
         raise PlateWriteError(f"movie {target!r} is {what}; pass --overwrite (overwrite=True) to replace a "
                               "movie, or choose another name")
+    from ..policy.paths import check_output_path
+
     folder = os.path.dirname(target) or "."
+    if not (overwrite and os.path.isfile(target)):
+        check_output_path(target, PlateWriteError, "movie", create_folders=create_folder)
     if create_folder and not os.path.isdir(folder):
         try:
             os.makedirs(folder, exist_ok=True)

@@ -231,6 +231,11 @@ class VGG19Features(nn.Module):
             if name not in LAYER_NAMES:
                 raise ModelError(f"unknown VGG19 layer {name!r}: {close_matches(name, LAYER_NAMES)}")
         last = max(LAYER_NAMES.index(n) for n in wanted)
+        pools = sum(1 for b in range(1, len(_BLOCKS)) if sum(_BLOCKS[:b]) <= last)
+        if x.ndim == 4 and min(int(x.shape[-2]), int(x.shape[-1])) < 2 ** pools:
+            raise ModelError(f"VGG19 needs images of at least {2 ** pools}×{2 ** pools} px to reach "
+                             f"{LAYER_NAMES[last]} ({pools} poolings); got {int(x.shape[-1])}×{int(x.shape[-2])} — "
+                             "use a larger size")
         h = self.preprocess(x)
         found: dict[str, torch.Tensor] = {}
         i = 0

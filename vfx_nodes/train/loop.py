@@ -447,6 +447,10 @@ def plan_training(config: TrainConfig) -> TrainPlan:
     config.validate()
     out = Path(config.out)
     workdir = config.resolved_workdir()
+    from ..policy.paths import check_output_path
+
+    check_output_path(out, TrainingDataError, "look")
+    check_output_path(workdir / "metrics.jsonl", TrainingDataError, "work folder's file")
     # The work folder is made with its parents; when the look goes beside it (the default,
     # <out>.train), that makes the look's folder too.
     made = [workdir.resolve(), *workdir.resolve().parents]

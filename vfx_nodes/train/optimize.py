@@ -235,7 +235,13 @@ def level_steps(steps: int, n: int) -> list[int]:
 def plan(height: int, width: int, *, size: int | None, levels: int | None,
          steps: int) -> tuple[list[tuple[int, int]], list[int]]:
     """What :func:`optimize_plate` will do for a plate of ``height × width``: the pyramid
-    sizes (the finest at most ``size`` on the long side) and the passes per level."""
+    sizes (the finest at most ``size`` on the long side) and the passes per level.
+
+    Raises:
+        SettingsError: a ``size`` that is not 0/None or a whole number of pixels.
+    """
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise SettingsError(f"size must be 0 (the plate's own size) or a positive number of pixels, got {size!r}")
     if size and max(height, width) > size:
         k = size / max(height, width)
         height, width = max(1, round(height * k)), max(1, round(width * k))

@@ -486,9 +486,12 @@ class LabSession:
 
         if self.result is None:
             raise PlateError("nothing to save yet: press Stylize first")
+        from ...policy.paths import check_output_path
+
         target = Path(path)
         if not target.parent.is_dir():
             raise PlateError(f"cannot write {target}: its folder does not exist")
+        check_output_path(target, PlateError, "styled frame", create_folders=False)
         write_plate(self.result, target)
         return target
 
@@ -508,6 +511,9 @@ class LabSession:
                             "(or fine-tune) to save a look")
         if not target.parent.is_dir():
             raise LookError(f"cannot write the look to {target}: its folder does not exist")
+        from ...policy.paths import check_output_path
+
+        check_output_path(target, LookError, "look", create_folders=False)
         look = self.current_look()
         if look.path is not None:
             if os.path.abspath(look.path) != os.path.abspath(target):
