@@ -523,7 +523,7 @@ def test_unknown_target_names_the_valid_ones(look_path, tmp_path):
 
 def test_output_folder_that_is_a_file(look, tmp_path):
     (tmp_path / "taken").write_text("x")
-    with pytest.raises(ExportError, match="not a folder"):
+    with pytest.raises(ExportError, match="is a file where a folder should be"):
         export_look(look, "nuke", tmp_path / "taken")
 
 

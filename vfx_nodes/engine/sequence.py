@@ -506,11 +506,7 @@ def plan_render(
     if _same_files(pin, pout, todo):
         raise PlateWriteError(
             f"output pattern {pout.text!r} names the same files as the input; choose another output")
-    output_format = rio.check_output(pout.path(todo[0])) if todo else None
-    if todo:
-        from ..policy.paths import check_output_path
-
-        check_output_path(pout.path(todo[0]), PlateWriteError, "frame")
+    output_format = _check_output_paths(rio, pout, todo)
     _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
     _check_settings(rio, stylize_kwargs)
@@ -518,13 +514,7 @@ def plan_render(
 
     steady = checked_settings(temporal, temporal_weight, motion_layer, preroll)
 
-    existing = [f for f in todo if not overwrite and os.path.lexists(pout.path(f))]
-    folders = [f for f in todo if os.path.isdir(pout.path(f))]
-    if folders:
-        raise PlateWriteError(f"output {pout.path(folders[0])!r} is a folder, not a frame file "
-                              f"({len(folders)} such frame(s)): move it away or choose another output")
-    damaged = tuple(f for f in existing if not rio.complete(pout.path(f)))
-    skipped = tuple(f for f in existing if f not in set(damaged))
+    skipped, damaged = _done_frames(rio, pout, todo, overwrite)
     done = set(skipped)
     pending = [f for f in todo if f not in done]
     missing = tuple(f for f in pending if not os.path.exists(pin.path(f)))
@@ -543,6 +533,33 @@ def plan_render(
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
                       missing=missing, pending=tuple(f for f in pending if f not in set_missing),
                       output_format=output_format, temporal=steady, damaged=damaged)
+
+
+def _check_output_paths(rio: RenderIO, pout: FramePattern, todo: Sequence[int]) -> str | None:
+    """The output format, and whether the OS would let the first frame be written there
+    (a frame-sized folder in the way of any frame is refused too)."""
+    if not todo:
+        return None
+    from ..policy.paths import check_output_path
+
+    output_format = rio.check_output(pout.path(todo[0]))
+    check_output_path(pout.path(todo[0]), PlateWriteError, "frame")
+    folders = [f for f in todo if os.path.isdir(pout.path(f))]
+    if folders:
+        raise PlateWriteError(f"output {pout.path(folders[0])!r} is a folder, not a frame file "
+                              f"({len(folders)} such frame(s)): move it away or choose another output")
+    return output_format
+
+
+def _done_frames(rio: RenderIO, pout: FramePattern, todo: Sequence[int], overwrite: bool
+                 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(skipped, damaged)``: frames whose output is a complete file (a resume skips
+    them) and frames whose output exists but is not (rendered again)."""
+    if overwrite:
+        return (), ()
+    existing = [f for f in todo if os.path.lexists(pout.path(f))]
+    damaged = tuple(f for f in existing if not rio.complete(pout.path(f)))
+    return tuple(f for f in existing if f not in set(damaged)), damaged
 
 
 def _planes(frame_plate: Any) -> list[Any]:

@@ -191,12 +191,11 @@ def check_stats_file(stats_file: Any) -> None:
     before the shot is read, not after.
 
     Raises:
-        SettingsError: the folder is missing or not writable.
+        SettingsError: the folder is missing or not writable, a name too long, a file or a
+            link loop in the way (:func:`vfx_nodes.policy.paths.output_problem`).
     """
-    if stats_file is None or os.path.exists(stats_file):
+    if stats_file is None or os.path.isfile(stats_file):
         return
-    folder = os.path.dirname(os.path.abspath(os.fspath(stats_file)))
-    if not os.path.isdir(folder):
-        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder does not exist")
-    if not os.access(folder, os.W_OK):
-        raise SettingsError(f"cannot write the statistics file {os.fspath(stats_file)!r}: its folder is not writable")
+    from ..policy.paths import check_output_path
+
+    check_output_path(stats_file, SettingsError, "statistics file", create_folders=False)
