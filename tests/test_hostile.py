@@ -155,7 +155,7 @@ def test_a_png_bomb_is_refused_before_decoding(tmp_path):
 
     bomb = _png_declaring(tmp_path / "bomb.png", 40000, 40000)
     assert bomb.stat().st_size < 120
-    with pytest.raises(UnsupportedPlateError, match=r"declares 40000×40000 pixels \(1600 Mpx\).*134 Mpx"):
+    with pytest.raises(UnsupportedPlateError, match=r"declares 40000×40000 pixels \(1600 Mpx\).*40 Mpx"):
         read_plate(str(bomb))
 
 
