@@ -264,6 +264,10 @@ def test_a_folder_without_write_permission_is_named(tmp_path):
     ["optimize", "--content", "{plate}", "--style", "{paint}", "--out", "{loop}/x.exr", "--steps", "1"],
     ["optimize", "--content", "{plate}", "--style", "{paint}", "--out", "o.exr", "--size", "-1"],
     ["train", "--content", "{plate}", "--style", "{paint}", "--out", "{loop}/t.safetensors", "--steps", "1"],
+    ["train", "--content", "{plate}", "--style", "{paint}", "--out", "t.safetensors", "--size", "16"],
+    ["optimize", "--content", "{plate}", "--style", "{paint}", "--out", "o.exr", "--size", "5", "--steps", "1"],
+    ["render", "-i", "{pattern}", "-o", "o/s.####.exr", "--frames", "1001-1002", "--look", "{look}",
+     "--temporal", "flow", "--preroll", "1"],
     ["export", "--look", "{look}", "--target", "nuke", "--out", "{file}/x"],
     ["render", "-i", "{pattern}", "-o", "{file}/s.####.exr", "--frames", "1001-1002", "--look", "{look}"],
 ])

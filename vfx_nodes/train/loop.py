@@ -223,8 +223,6 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {v!r}")
-        if self.size < 16:
-            raise SettingsError(f"size must be at least 16 pixels, got {self.size}")
         for name in ("lr", "d_lr"):
             positive(name, getattr(self, name))
         for name in ("content_weight", "style_weight", "tv_weight", "adv_weight", "temporal_weight"):
@@ -251,6 +249,10 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {v!r}")
+        need = max(16, 2 ** (self.d_layers + 2))  # the PatchGAN's stride-2 layers must leave 2×2
+        if self.size < need:
+            raise SettingsError(f"size must be at least {need} pixels (the discriminator's {self.d_layers} "
+                                f"stride-2 layers and the loss network need it), got {self.size}")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise SettingsError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
         if self.grad_clip is not None:
