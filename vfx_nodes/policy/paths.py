@@ -72,7 +72,7 @@ def output_problem(path: str | os.PathLike[str], *, create_folders: bool = True)
         if len(part.encode()) + 32 > name_max:
             return f"the name {part[:40]!r}… ({len(part.encode())} bytes) is too long for the file system"
     if base != folder and not create_folders:
-        return f"the folder {folder!r} does not exist"
+        return f"its folder does not exist ({folder!r})"
     if not os.access(base, os.W_OK | os.X_OK):
         return f"no permission to write in {base!r}"
     if base == folder:
