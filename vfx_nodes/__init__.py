@@ -16,8 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_attributes
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 # public name -> module that defines it (relative to this package)
 _LAZY = {

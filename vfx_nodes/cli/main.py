@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..errors import VfxNodesError
 from ..policy.names import as_flags
 

@@ -197,7 +197,7 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True)
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
-    from .. import __version__
+    from .._version import __version__
 
     meta = {"vfx_nodes.look": _label(lk, base), "vfx_nodes.arch": lk.arch,
             "vfx_nodes.working_colorspace": lk.working_colorspace,

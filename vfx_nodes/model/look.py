@@ -68,7 +68,7 @@ def _default_working_colorspace() -> str:
 
 
 def _library_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

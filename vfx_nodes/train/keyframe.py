@@ -272,7 +272,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     """
     import torch
 
-    from .. import __version__
+    from .._version import __version__
     from ..color.defaults import DEFAULT_WORKING_SPACE
     from ..model import PatchDiscriminator, save_look
     from ..model import losses as L

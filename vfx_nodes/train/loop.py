@@ -809,7 +809,7 @@ class _Run:
         return record
 
     def _save_look(self, path: Path, losses: dict[str, float]) -> None:
-        from .. import __version__
+        from .._version import __version__
         from ..model import save_look
 
         cfg = self.cfg
