@@ -32,6 +32,15 @@ BELOW = {
     "train": {"model", "base", "policy", "errors", "files"},
     "nodes": {"engine", "train", "model", "base", "policy", "errors", "files", "package"},
     "looks": {"model", "errors", "package"},
+    # the host adapters (Nuke, the Look Lab) drive everything below them, never the console scripts
+    "hosts": {"nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors", "files",
+              "package"},
+    # the console scripts sit on top: every room, the host adapters included (vfx-style lab)
+    "cli": {"hosts", "nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors",
+            "files", "package"},
+    # the package root is the public facade: it re-exports (lazily; its typing block names
+    # them) every room but the host adapters and the console scripts
+    "package": {"nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors", "files"},
 }
 
 
@@ -71,6 +80,12 @@ def test_the_scan_sees_the_imports():
     assert ("vfx_nodes.engine.pipeline", "vfx_nodes.model.ops") in edges
     assert ("vfx_nodes.export.host", "vfx_nodes.model.ops") in edges
     assert len(edges) > 200
+
+
+def test_every_room_has_its_rule():
+    assert set(ROOMS.values()) <= set(BELOW), set(ROOMS.values()) - set(BELOW)
+    first = {path.relative_to(PACKAGE).parts[0].removesuffix(".py") for path in PACKAGE.rglob("*.py")}
+    assert first <= set(ROOMS), f"modules in no room: {sorted(first - set(ROOMS))}"
 
 
 def test_rooms_import_only_the_rooms_below_them():
