@@ -110,3 +110,22 @@ def test_no_test_patches_a_private_name_of_another_module():
             if match.group(1).rpartition(".")[2].startswith("_"):
                 offenders.append(f"{path.name}: {match.group(0)}")
     assert not offenders, offenders
+
+
+def test_policy_needs_only_the_standard_library():
+    """The bottom rooms (policy, errors, files) import nothing outside the standard library,
+    so everything above can rely on them anywhere (device choice, which needs torch, lives
+    in model/device.py)."""
+    import sys
+
+    bottom = [*sorted((PACKAGE / "policy").glob("*.py")), PACKAGE / "errors.py", PACKAGE / "_atomic.py",
+              PACKAGE / "_version.py", PACKAGE / "_lazy.py"]
+    foreign = []
+    for path in bottom:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                     else [])
+            foreign += [f"{path.name}: {n}" for n in names
+                        if n.split(".")[0] not in sys.stdlib_module_names and n.split(".")[0] != "vfx_nodes"]
+    assert not foreign, foreign

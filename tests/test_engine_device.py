@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vfx_nodes.errors import DeviceError
-from vfx_nodes.policy import device as dev
+from vfx_nodes.model import device as dev
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 

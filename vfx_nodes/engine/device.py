@@ -1,7 +1,7 @@
-"""Device and precision choice — re-exported from :mod:`vfx_nodes.policy.device`, the one
+"""Device and precision choice — re-exported from :mod:`vfx_nodes.model.device`, the one
 policy the engine, training and optimize share (kept at this path for existing imports)."""
 
-from ..policy.device import (  # noqa: F401 - re-exports
+from ..model.device import (  # noqa: F401 - re-exports
     CPU_TILE,
     PRECISIONS,
     __all__,

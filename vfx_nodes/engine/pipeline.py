@@ -89,10 +89,10 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DeviceError, LookError, SettingsError
+from ..model import device as _dev
 from ..model import ops
 from ..model.ops import THUMBNAIL
 from ..plate import Plate
-from ..policy import device as _dev
 from .tiling import TileGrid, blend_tile, gather_reflect, half_receptive_field
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -98,7 +98,7 @@ def init_distributed(device: str | None = None) -> tuple[DistContext, str]:
     """
     import torch
 
-    from ..policy.device import training_device
+    from ..model.device import training_device
 
     world = env_world_size()
     device = training_device(device)

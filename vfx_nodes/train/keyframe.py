@@ -286,7 +286,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     cfg.validate()
     working = cfg.working_colorspace or DEFAULT_WORKING_SPACE
     key_plates, painted, others, shot = _prepare(cfg, working)
-    from ..policy.device import training_device
+    from ..model.device import training_device
 
     device = training_device(cfg.device)
     dev = torch.device(device)

@@ -360,8 +360,8 @@ class _StopFlag:
 
 
 def _autocast(device: str, precision: str) -> Callable[[], Any]:
-    # the project's one device/precision policy (vfx_nodes.policy.device)
-    from ..policy.device import training_autocast
+    # the project's one device/precision policy (vfx_nodes.model.device)
+    from ..model.device import training_autocast
 
     return training_autocast(device, precision)
 

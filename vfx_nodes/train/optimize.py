@@ -327,7 +327,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     working = deprecated_alias("working_colorspace", working_colorspace, "working_space",
                                working_space) or DEFAULT_WORKING_SPACE
     src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
-    from ..policy.device import training_device
+    from ..model.device import training_device
 
     device = training_device(device)
     names = plate.rgb_names(layer)

@@ -1,5 +1,6 @@
 """Device and precision choice — the one policy for inference, training and optimize —
-and the default tile size.  (It imports torch; the rest of :mod:`vfx_nodes.policy` does not.)
+and the default tile size.  It sits in the model room (torch's own level), below the
+engine and training, which share it; :mod:`vfx_nodes.policy` stays standard-library only.
 
 * :func:`resolve_device` — ``None``/``"auto"`` picks CUDA, then Apple's MPS, then the CPU;
   a named device that this machine lacks raises :class:`~vfx_nodes.errors.DeviceError`.
