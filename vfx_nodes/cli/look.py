@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..color.defaults import DEFAULT_WORKING_SPACE
+from ..policy.colour import DEFAULT_WORKING_SPACE
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

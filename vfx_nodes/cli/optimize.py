@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..color.defaults import DEFAULT_WORKING_SPACE
+from ..policy.colour import DEFAULT_WORKING_SPACE
 from ._args import part_arg
 
 

@@ -17,8 +17,8 @@ import argparse
 import os
 import sys
 
-from ..color.defaults import DEFAULT_WORKING_SPACE
 from ..errors import TrainingInterrupted
+from ..policy.colour import DEFAULT_WORKING_SPACE
 from ._args import part_arg
 
 _DEFAULTS = None

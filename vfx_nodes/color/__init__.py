@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from ..policy.colour import ALIASES, DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE, DEFAULT_WORKING_SPACE
 from .alpha import alpha_mask, premultiply, unpremultiply
 from .config import BUILTIN_DEFAULT, ConfigLike, clear_caches, config_source, get_config
 from .convert import (
@@ -25,7 +26,6 @@ from .convert import (
     get_display_view_processor,
     get_processor,
 )
-from .defaults import ALIASES, DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE, DEFAULT_WORKING_SPACE
 from .luts import LUT_DIR, lut_names, lut_path
 from .names import (
     colorspace_names,

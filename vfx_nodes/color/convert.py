@@ -45,9 +45,9 @@ import PyOpenColorIO as ocio
 
 from ..errors import ColorConfigError, ColorError
 from ..plate import Plate
+from ..policy.colour import DEFAULT_PLATE_SPACE
 from .alpha import premultiply, unpremultiply
 from .config import ConfigLike, config_source, get_config
-from .defaults import DEFAULT_PLATE_SPACE
 from .names import resolve_colorspace, resolve_display_view
 
 __all__ = [
@@ -253,7 +253,7 @@ def convert_plate(plate: Plate, dst: str, *, src: str | None = None, layer: str 
         plate: the plate; never modified.
         dst: destination colourspace, alias or role.
         src: the colourspace of the layer's RGB; default ``plate.colorspace``, else
-            :data:`~vfx_nodes.color.defaults.DEFAULT_PLATE_SPACE` (``scene_linear``).
+            :data:`~vfx_nodes.policy.colour.DEFAULT_PLATE_SPACE` (``scene_linear``).
         layer: ``""`` for the main ``R``/``G``/``B`` (see :meth:`Plate.rgb_names`),
             else a layer prefix (``"diffuse"`` for ``diffuse.R`` ...).
         config: see :func:`~vfx_nodes.color.get_config`.

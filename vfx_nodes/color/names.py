@@ -2,7 +2,7 @@
 
 OCIO looks colourspace names up case-insensitively and accepts aliases and role names
 (``config.getColorSpace``).  On top of that, :func:`resolve_colorspace` falls back through
-:data:`~vfx_nodes.color.defaults.ALIASES`, so the project's default names also work with
+:data:`~vfx_nodes.policy.colour.ALIASES`, so the project's default names also work with
 configs that spell them differently (ACES 1.x ``"Utility - sRGB - Texture"``, the older
 studio configs' ``"sRGB - Texture"``).  Unknown names raise
 :class:`~vfx_nodes.errors.ColorSpaceError` listing the closest valid names.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import PyOpenColorIO as ocio
 
 from ..errors import ColorConfigError, ColorSpaceError, close_matches
+from ..policy.colour import ALIASES
 from .config import ConfigLike, config_source, get_config
-from .defaults import ALIASES
 
 __all__ = [
     "colorspace_names",
@@ -57,7 +57,7 @@ def resolve_colorspace(name: str, config: ConfigLike = None) -> str:
     Args:
         name: a colourspace name (any case), one of its aliases, a role name
             (``"scene_linear"``) or one of the spellings in
-            :data:`~vfx_nodes.color.defaults.ALIASES`.
+            :data:`~vfx_nodes.policy.colour.ALIASES`.
         config: see :func:`~vfx_nodes.color.get_config`.
 
     Returns:

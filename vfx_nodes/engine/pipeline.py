@@ -358,7 +358,7 @@ def _expand_painted(styled: np.ndarray, base: np.ndarray, net_in: np.ndarray) ->
 def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace: str | None,
             config: Any) -> tuple[str, str, str]:
     from ..color import get_config, resolve_colorspace
-    from ..color.defaults import DEFAULT_PLATE_SPACE
+    from ..policy.colour import DEFAULT_PLATE_SPACE
 
     plate_space = resolve_colorspace(colorspace or plate.colorspace or DEFAULT_PLATE_SPACE, config)
     working = resolve_colorspace(working_colorspace or look.working_colorspace, config)

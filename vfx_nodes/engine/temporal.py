@@ -274,7 +274,7 @@ class Steadier:
         display view (ACES 2.0's output transform) would cost ~0.5 s per megapixel on a
         CPU, as much as styling the frame."""
         from ..color import convert_rgb
-        from ..color.defaults import DEFAULT_PLATE_SPACE
+        from ..policy.colour import DEFAULT_PLATE_SPACE
 
         src = self._colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
         lin = convert_rgb(_finite(rgb), src, "scene_linear", config=self._config)

@@ -260,7 +260,7 @@ def _colorspace(header: Mapping[str, Any], warn: bool = True) -> str:
     is Linear Rec.709, not the default scene-linear space); else the default."""
     import logging
 
-    from ..color.defaults import DEFAULT_PLATE_SPACE
+    from ..policy.colour import DEFAULT_PLATE_SPACE
 
     for key in COLORSPACE_ATTRIBUTES:
         value = header.get(key)
@@ -297,7 +297,7 @@ def read_exr(
     Returns:
         The plate, tagged with the header's colourspace attribute (``colorSpace``,
         ``oiio:ColorSpace`` ...), else the linear space of its ``chromaticities``
-        (:data:`CHROMATICITIES`), else :data:`~vfx_nodes.color.defaults.DEFAULT_PLATE_SPACE`.
+        (:data:`CHROMATICITIES`), else :data:`~vfx_nodes.policy.colour.DEFAULT_PLATE_SPACE`.
 
     Raises:
         PlateReadError: damaged or unreadable file.
@@ -502,7 +502,7 @@ def _build_part(plate: Plate, compression: Any, pixel_type: str | None, keep_los
 
 
 def _set_colorspace(header: dict[str, Any], plate: Plate) -> None:
-    from ..color.defaults import DEFAULT_PLATE_SPACE
+    from ..policy.colour import DEFAULT_PLATE_SPACE
 
     cs = plate.colorspace
     present = [k for k in COLORSPACE_ATTRIBUTES if isinstance(header.get(k), str)]

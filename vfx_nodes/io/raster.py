@@ -3,7 +3,7 @@
 Reading
     8- and 16-bit PNG, JPEG and TIFF files become plates with values scaled to 0–1
     float32 (``v / 255`` or ``v / 65535``), ``pixel_types`` ``"uint8"``/``"uint16"``, and
-    ``colorspace`` = :data:`~vfx_nodes.color.defaults.DEFAULT_RASTER_SPACE` (these files
+    ``colorspace`` = :data:`~vfx_nodes.policy.colour.DEFAULT_RASTER_SPACE` (these files
     are display-encoded sRGB; the colour room converts them).  Channels are named ``Y``
     (grey), ``Y``/``A``, ``R``/``G``/``B`` or ``R``/``G``/``B``/``A``.  Pillow decodes PNG
     and JPEG (palette images are expanded to RGB(A)); tifffile decodes TIFF.  Pillow
@@ -196,7 +196,7 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None, *, max_si
         UnsupportedPlateError: the file declares more pixels than
             :func:`vfx_nodes.io.limits.max_pixels`.
     """
-    from ..color.defaults import DEFAULT_RASTER_SPACE
+    from ..policy.colour import DEFAULT_RASTER_SPACE
 
     spath = os.fspath(path)
     if kind is None:

@@ -158,7 +158,7 @@ def save_look(
         generator: a generator from :func:`build_generator` (any device, any mode).
         metadata: JSON-serialisable dict merged into the document; recognised keys are
             ``working_colorspace`` (default
-            :data:`vfx_nodes.color.defaults.DEFAULT_WORKING_SPACE`) and ``training``
+            :data:`vfx_nodes.policy.colour.DEFAULT_WORKING_SPACE`) and ``training``
             (styles with names and hashes, steps, final losses, date).  ``format``,
             ``format_version``, ``arch``, ``settings``, ``normalization`` and
             ``has_stats`` are set from the generator and cannot be overridden.

@@ -280,7 +280,7 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
     rgb = np.nan_to_num(np.asarray(rgb, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     src = colorspace or plate.colorspace
     if src is None:
-        from ..color.defaults import DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE
+        from ..policy.colour import DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE
         src = DEFAULT_PLATE_SPACE if path.lower().endswith(".exr") else DEFAULT_RASTER_SPACE
     out = convert_rgb(rgb, src, working_colorspace, config=config)
     out = np.nan_to_num(np.asarray(out, np.float32), nan=0.0, posinf=1.0, neginf=0.0)

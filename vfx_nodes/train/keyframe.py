@@ -273,10 +273,10 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     import torch
 
     from .._version import __version__
-    from ..color.defaults import DEFAULT_WORKING_SPACE
     from ..model import PatchDiscriminator, save_look
     from ..model import losses as L
     from ..model.arbitrary import PROVENANCE, magenta_network
+    from ..policy.colour import DEFAULT_WORKING_SPACE
     from .data import file_sha256
     from .instant import style_embedding
     from .objective import StyleObjective

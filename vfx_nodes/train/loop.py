@@ -443,7 +443,7 @@ def plan_training(config: TrainConfig) -> TrainPlan:
         SettingsError: a setting out of range.
         TrainingDataError: no content or style files, or the look's folder is missing.
     """
-    from ..color.defaults import DEFAULT_WORKING_SPACE
+    from ..policy.colour import DEFAULT_WORKING_SPACE
 
     config = config.resolved()
     config.validate()

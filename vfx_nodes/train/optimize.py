@@ -272,7 +272,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         style: style image paths, or ``3×H×W`` working-space tensors.
         working_colorspace: colourspace the optimisation runs in (``working_space``: the
             deprecated spelling, kept for one release; default
-            :data:`~vfx_nodes.color.defaults.DEFAULT_WORKING_SPACE`).
+            :data:`~vfx_nodes.policy.colour.DEFAULT_WORKING_SPACE`).
         colorspace: the plate's colourspace (default ``plate.colorspace``).
         style_colorspace: colourspace of style files (default: what each file says).
         layer: the plate layer to stylise (``""`` = main RGB).
@@ -304,7 +304,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     import torch.nn.functional as F
 
     from ..color import convert_rgb, premultiply, unpremultiply
-    from ..color.defaults import DEFAULT_PLATE_SPACE, DEFAULT_WORKING_SPACE
+    from ..policy.colour import DEFAULT_PLATE_SPACE, DEFAULT_WORKING_SPACE
     from .data import load_rgb, resize_short_side
     from .objective import StyleObjective
 

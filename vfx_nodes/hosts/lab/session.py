@@ -454,7 +454,7 @@ class LabSession:
         """``plate``'s RGB (of the Lab's layer) through the OCIO display/view: an
         ``H×W×3`` uint8 image of the data window, NaN/Inf shown black."""
         from ...color import display_view_rgb
-        from ...color.defaults import DEFAULT_PLATE_SPACE
+        from ...policy.colour import DEFAULT_PLATE_SPACE
 
         layer = self.source.layer if self.source else ""
         rgb = plate.channels(plate.rgb_names(layer))
