@@ -129,3 +129,17 @@ def test_policy_needs_only_the_standard_library():
             foreign += [f"{path.name}: {n}" for n in names
                         if n.split(".")[0] not in sys.stdlib_module_names and n.split(".")[0] != "vfx_nodes"]
     assert not foreign, foreign
+
+
+def test_only_the_colour_room_talks_to_ocio():
+    """Every conversion goes through vfx_nodes.color (its processor cache, its config
+    choice): no other module imports PyOpenColorIO."""
+    talkers = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] == "color":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            talkers += [str(path.relative_to(PACKAGE)) for n in names if n.split(".")[0] == "PyOpenColorIO"]
+    assert not talkers, talkers

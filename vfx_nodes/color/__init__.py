@@ -30,6 +30,7 @@ from .luts import LUT_DIR, lut_names, lut_path
 from .names import (
     colorspace_names,
     display_names,
+    is_scene_linear,
     resolve_colorspace,
     resolve_display_view,
     view_names,
@@ -56,6 +57,7 @@ __all__ = [
     "get_config",
     "get_display_view_processor",
     "get_processor",
+    "is_scene_linear",
     "lut_names",
     "lut_path",
     "premultiply",

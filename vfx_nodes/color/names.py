@@ -19,10 +19,21 @@ from .config import ConfigLike, config_source, get_config
 __all__ = [
     "colorspace_names",
     "display_names",
+    "is_scene_linear",
     "resolve_colorspace",
     "resolve_display_view",
     "view_names",
 ]
+
+
+def is_scene_linear(name: str, config: ConfigLike = None) -> bool:
+    """Whether the colourspace ``name`` (as the config spells it) is linear with respect to
+    the scene-referred reference (OCIO ≥ 2.1's ``isColorSpaceLinear``; older OCIO: True)."""
+    cfg = get_config(config)
+    try:
+        return bool(cfg.isColorSpaceLinear(name, ocio.REFERENCE_SPACE_SCENE))
+    except (AttributeError, TypeError):  # pragma: no cover - OCIO < 2.1 lacks the query
+        return True
 
 
 def colorspace_names(config: ConfigLike = None) -> list[str]:

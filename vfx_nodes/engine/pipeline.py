@@ -357,18 +357,12 @@ def _expand_painted(styled: np.ndarray, base: np.ndarray, net_in: np.ndarray) ->
 
 def _spaces(plate: Plate, look: Look, colorspace: str | None, working_colorspace: str | None,
             config: Any) -> tuple[str, str, str]:
-    from ..color import get_config, resolve_colorspace
+    from ..color import is_scene_linear, resolve_colorspace
     from ..policy.colour import DEFAULT_PLATE_SPACE
 
     plate_space = resolve_colorspace(colorspace or plate.colorspace or DEFAULT_PLATE_SPACE, config)
     working = resolve_colorspace(working_colorspace or look.working_colorspace, config)
-    cfg = get_config(config)
-    try:
-        import PyOpenColorIO as ocio
-
-        linear = bool(cfg.isColorSpaceLinear(plate_space, ocio.REFERENCE_SPACE_SCENE))
-    except (AttributeError, TypeError):  # pragma: no cover - OCIO < 2.1 lacks the query
-        linear = True
+    linear = is_scene_linear(plate_space, config)
     mix_space = plate_space if linear else resolve_colorspace("scene_linear", config)
     return plate_space, mix_space, working
 
