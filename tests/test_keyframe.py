@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -136,11 +135,15 @@ def test_bad_keyframes_fail_before_training(shot, tmp_path, vgg19):
         (dict(out=str(tmp_path / "missing" / "x.safetensors")), "does not exist"),
         (dict(steps=0), "steps"),
     ]
-    for kw, message in cases:
-        t = time.perf_counter()
-        with pytest.raises(TrainingDataError, match=message):
-            train_keyframe_look(_cfg(shot, **kw), loss_network=vgg19)
-        assert time.perf_counter() - t < 20  # refused on reading, not after training
+    runs: list[int] = []
+    hook = vgg19.register_forward_pre_hook(lambda module, args: runs.append(1))
+    try:
+        for kw, message in cases:
+            with pytest.raises(TrainingDataError, match=message):
+                train_keyframe_look(_cfg(shot, **kw), loss_network=vgg19)
+    finally:
+        hook.remove()
+    assert not runs  # refused on reading: the loss network never ran (no clock: the CI box is shared)
     assert not (shot / "never.safetensors").exists()
 
 
