@@ -340,6 +340,55 @@ def _resolve_device(device: torch.device | str | None) -> torch.device:
     return dev
 
 
+def _match_architecture(path: Path, doc: dict[str, Any], generator: Generator,
+                        weights: dict[str, torch.Tensor]) -> None:
+    """The file's tensors are the architecture's, by name, shape and (floating) type.
+
+    Raises:
+        LookError: missing, unexpected or mis-shaped tensors (the first few named), or
+            tensors that are not floating point.
+    """
+    expected = generator.state_dict()
+    missing = [k for k in expected if k not in weights]
+    unexpected = [k for k in weights if k not in expected]
+    wrong = [f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})"
+             for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
+    parts = [f"{what} {names[:5]}" + (" ..." if len(names) > 5 else "")
+             for what, names in (("missing tensors", missing), ("unexpected tensors", unexpected)) if names]
+    if wrong:
+        parts.append("wrong shapes " + "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else ""))
+    if parts:
+        raise LookError(f"{str(path)!r} does not match architecture {doc['arch']!r} "
+                        f"{doc.get('settings')}: " + ", ".join(parts))
+    bad_dtype = [k for k, v in weights.items() if not v.is_floating_point()]
+    if bad_dtype:
+        raise LookError(f"{str(path)!r}: tensors {bad_dtype[:5]} are not floating point")
+
+
+def _embedded_stats(path: Path, doc: dict[str, Any], tensors: dict[str, torch.Tensor],
+                    generator: Generator) -> NormStats | None:
+    """The look's own normalisation statistics (``None`` when it has none), checked
+    against the generator's layers.
+
+    Raises:
+        LookError: statistics for other layers or channel counts.
+    """
+    if not any(k.startswith(_STATS_PREFIX) for k in tensors):
+        return None
+    try:
+        count = doc.get("stats_count", 1.0)
+        count = float(count) if isinstance(count, (int, float)) and count > 0 else 1.0
+        stats = NormStats.from_tensors(tensors, prefix=_STATS_PREFIX, count=count,
+                                       order=list(generator.norm_layers()))
+        for name, m in generator.norm_layers().items():
+            if stats.layers[name][0].numel() != m.channels:
+                raise ModelError(f"layer {name!r} has {stats.layers[name][0].numel()} channels, "
+                                 f"expected {m.channels}")
+    except ModelError as exc:
+        raise LookError(f"{str(path)!r}: embedded normalisation statistics are damaged: {exc}") from None
+    return stats
+
+
 def load_look(path: str | os.PathLike[str], device: torch.device | str | None = None) -> Look:
     """Load a look file into a ready generator (eval mode) with its metadata.
 
@@ -367,40 +416,11 @@ def load_look(path: str | os.PathLike[str], device: torch.device | str | None = 
         raise LookError(f"{str(path)!r}: cannot build generator {doc['arch']!r} from its settings: {exc}") from None
 
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATS_PREFIX)}
-    expected = generator.state_dict()
-    missing = [k for k in expected if k not in weights]
-    unexpected = [k for k in weights if k not in expected]
-    wrong = [f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})"
-             for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"missing tensors {missing[:5]}" + (" ..." if len(missing) > 5 else ""))
-        if unexpected:
-            parts.append(f"unexpected tensors {unexpected[:5]}" + (" ..." if len(unexpected) > 5 else ""))
-        if wrong:
-            parts.append("wrong shapes " + "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else ""))
-        raise LookError(f"{str(path)!r} does not match architecture {doc['arch']!r} "
-                        f"{doc.get('settings')}: " + ", ".join(parts))
-    bad_dtype = [k for k, v in weights.items() if not v.is_floating_point()]
-    if bad_dtype:
-        raise LookError(f"{str(path)!r}: tensors {bad_dtype[:5]} are not floating point")
+    _match_architecture(path, doc, generator, weights)
     _check_values(path, tensors)
     generator.load_state_dict({k: v.float() for k, v in weights.items()}, strict=True)
-
-    stats = None
-    if any(k.startswith(_STATS_PREFIX) for k in tensors):
-        try:
-            count = doc.get("stats_count", 1.0)
-            count = float(count) if isinstance(count, (int, float)) and count > 0 else 1.0
-            stats = NormStats.from_tensors(tensors, prefix=_STATS_PREFIX, count=count,
-                                           order=list(generator.norm_layers()))
-            for name, m in generator.norm_layers().items():
-                if stats.layers[name][0].numel() != m.channels:
-                    raise ModelError(f"layer {name!r} has {stats.layers[name][0].numel()} channels, "
-                                     f"expected {m.channels}")
-        except ModelError as exc:
-            raise LookError(f"{str(path)!r}: embedded normalisation statistics are damaged: {exc}") from None
+    stats = _embedded_stats(path, doc, tensors, generator)
+    if stats is not None:
         stats = stats.to(dev)
 
     generator.to(dev).eval()
