@@ -78,6 +78,25 @@ FINE_TUNE_RECIPE: dict[str, Any] = {"lr": 5e-4, "style_weight": 5.0,
                                     "warmup": 10}
 
 
+#: what :meth:`TrainConfig.validate` checks, field by field (one table, not a ladder of ifs)
+_POSITIVE_INTS = ("steps", "size", "batch", "eval_every", "checkpoint_every", "log_every", "d_width", "d_layers")
+_POSITIVE = ("lr", "d_lr")
+_OPTIONAL_POSITIVE = ("time_limit", "grad_clip")
+_NON_NEGATIVE = ("content_weight", "style_weight", "tv_weight", "adv_weight", "temporal_weight")
+#: name → (low, high, high included)
+_INTERVALS = {"d_beta1": (0.0, 1.0, False), "ema_decay": (0.0, 1.0, False), "min_lr_factor": (0.0, 1.0, True)}
+_CHOICES = {
+    "init": (INIT_CHOICES, "init must be one of {choices}, got {value!r}"),
+    "adv_mode": (("lsgan", "hinge", "bce"), "adv_mode must be lsgan, hinge or bce, got {value!r}"),
+    "precision": (("auto", "bf16", "fp32"), "precision must be auto, bf16 or fp32, got {value!r}"),
+}
+
+
+def _positive(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+        raise SettingsError(f"{name} must be a positive number, got {value!r}")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything that defines a training run (the CLI flags map onto these fields).
@@ -214,38 +233,9 @@ class TrainConfig:
         self.working_space = None
 
     def validate(self) -> None:
-        """Raise :class:`SettingsError` for values that cannot train."""
-        def positive(name: str, value: float) -> None:
-            if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-                raise SettingsError(f"{name} must be a positive number, got {value!r}")
-
-        for name in ("steps", "size", "batch", "eval_every", "checkpoint_every", "log_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise SettingsError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("lr", "d_lr"):
-            positive(name, getattr(self, name))
-        for name in ("content_weight", "style_weight", "tv_weight", "adv_weight", "temporal_weight"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
-                raise SettingsError(f"{name} must be a number ≥ 0, got {v!r}")
-        if not 0.0 <= self.d_beta1 < 1.0:
-            raise SettingsError(f"d_beta1 must be in [0, 1), got {self.d_beta1}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise SettingsError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if self.arch not in ARCH_CHOICES:
-            from ..errors import close_matches
-            raise SettingsError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
-        if self.init not in INIT_CHOICES:
-            raise SettingsError(f"init must be one of {', '.join(INIT_CHOICES)}, got {self.init!r}")
-        if self.init == "arbitrary" and self.arch != "arbitrary":
-            raise SettingsError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
-                                f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
-        if self.time_limit is not None:
-            positive("time_limit", self.time_limit)
-        if self.adv_mode not in ("lsgan", "hinge", "bce"):
-            raise SettingsError(f"adv_mode must be lsgan, hinge or bce, got {self.adv_mode!r}")
-        for name in ("d_width", "d_layers"):
+        """Raise :class:`SettingsError` for values that cannot train (the checks are the
+        tables :data:`_POSITIVE_INTS` … :data:`_CHOICES`; the rules between fields follow)."""
+        for name in _POSITIVE_INTS:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {v!r}")
@@ -253,14 +243,32 @@ class TrainConfig:
         if self.size < need:
             raise SettingsError(f"size must be at least {need} pixels (the discriminator's {self.d_layers} "
                                 f"stride-2 layers and the loss network need it), got {self.size}")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise SettingsError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
-        if self.grad_clip is not None:
-            positive("grad_clip", self.grad_clip)
+        for name in _POSITIVE + tuple(n for n in _OPTIONAL_POSITIVE if getattr(self, n) is not None):
+            _positive(name, getattr(self, name))
+        for name in _NON_NEGATIVE:
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
+                raise SettingsError(f"{name} must be a number ≥ 0, got {v!r}")
+        for name, (low, high, closed) in _INTERVALS.items():
+            v = getattr(self, name)
+            if not (low <= v < high or (closed and v == high)):
+                raise SettingsError(f"{name} must be in [{low:g}, {high:g}{']' if closed else ')'}, got {v}")
+        for name, (choices, message) in _CHOICES.items():
+            v = getattr(self, name)
+            if v not in choices:
+                raise SettingsError(message.format(value=v, choices=", ".join(choices)))
+        self._validate_relations()
+
+    def _validate_relations(self) -> None:
+        """The rules between fields, and the data a run needs."""
+        if self.arch not in ARCH_CHOICES:
+            from ..errors import close_matches
+            raise SettingsError(f"unknown architecture {self.arch!r}: {close_matches(self.arch, ARCH_CHOICES)}")
+        if self.init == "arbitrary" and self.arch != "arbitrary":
+            raise SettingsError(f"init 'arbitrary' starts from the arbitrary-style network: use arch "
+                                f"'arbitrary' (got {self.arch!r}), or init 'scratch'")
         if self.warmup is not None and self.warmup < 0:
             raise SettingsError(f"warmup must be ≥ 0, got {self.warmup}")
-        if not 0.0 <= self.min_lr_factor <= 1.0:
-            raise SettingsError(f"min_lr_factor must be in [0, 1], got {self.min_lr_factor}")
         if not self.style:
             raise TrainingDataError("no style image given: `style` needs at least one painting")
         if not self.content:
