@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import KnobError, close_matches
@@ -111,46 +111,52 @@ class Knob:
                 names the knob and the value and says what is valid.
         """
         where = f"knob {self.name!r}" + (f" of {node}" if node else "")
-        kind = self.type
-        if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise KnobError(f"{where} must be a number, got {value!r}")
-            try:
-                number = float(value)
-            except ValueError:
-                raise KnobError(f"{where} must be a number, got {value!r}") from None
-            if not math.isfinite(number):
-                raise KnobError(f"{where} must be a finite number, got {value!r}")
-            return self._in_range(number, where)
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise KnobError(f"{where} must be a whole number, got {value!r}")
-            try:
-                number = float(value) if not isinstance(value, int) else value
-            except ValueError:
-                raise KnobError(f"{where} must be a whole number, got {value!r}") from None
-            if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
-                raise KnobError(f"{where} must be a whole number, got {value!r}")
-            return self._in_range(int(number), where)
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, (int, float)) and value in (0, 1):
-                return bool(value)
-            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-                return value.strip().lower() in _TRUE
-            raise KnobError(f"{where} must be true or false (also 1/0, yes/no, on/off), got {value!r}")
-        if kind == "str":
-            if not isinstance(value, str):
-                raise KnobError(f"{where} must be text, got {type(value).__name__} {value!r}")
+        return _COERCE[self.type](self, value, where)
+
+    def _float(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise KnobError(f"{where} must be a number, got {value!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise KnobError(f"{where} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise KnobError(f"{where} must be a finite number, got {value!r}")
+        return self._in_range(number, where)
+
+    def _int(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise KnobError(f"{where} must be a whole number, got {value!r}")
+        try:
+            number = float(value) if not isinstance(value, int) else value
+        except ValueError:
+            raise KnobError(f"{where} must be a whole number, got {value!r}") from None
+        if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
+            raise KnobError(f"{where} must be a whole number, got {value!r}")
+        return self._in_range(int(number), where)
+
+    def _bool(self, value: Any, where: str) -> bool:
+        if isinstance(value, bool):
             return value
-        if kind == "file":
-            if isinstance(value, os.PathLike):
-                value = os.fspath(value)
-            if not isinstance(value, str):
-                raise KnobError(f"{where} must be a file path, got {type(value).__name__} {value!r}")
-            return value
-        # choice
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise KnobError(f"{where} must be true or false (also 1/0, yes/no, on/off), got {value!r}")
+
+    def _str(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise KnobError(f"{where} must be text, got {type(value).__name__} {value!r}")
+        return value
+
+    def _file(self, value: Any, where: str) -> str:
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if not isinstance(value, str):
+            raise KnobError(f"{where} must be a file path, got {type(value).__name__} {value!r}")
+        return value
+
+    def _choice(self, value: Any, where: str) -> str:
         text = str(value)
         lowered = {c.lower(): c for c in self.choices}
         if text.lower() in lowered:
@@ -199,3 +205,10 @@ def knob_table(knobs: Sequence[Knob]) -> dict[str, Knob]:
             raise KnobError(f"knob {k.name!r} is declared twice")
         table[k.name] = k
     return table
+
+
+#: how each knob type checks and converts a value (:meth:`Knob.validate`)
+_COERCE: dict[str, Callable[[Knob, Any, str], Any]] = {
+    "float": Knob._float, "int": Knob._int, "bool": Knob._bool, "str": Knob._str, "file": Knob._file,
+    "choice": Knob._choice,
+}
