@@ -140,28 +140,42 @@ def _sort_key(path: str) -> tuple[str, int, str]:
     return (sequence_name(path), _frame_number(path), path)
 
 
+def _list_file(spec: str) -> str | None:
+    """The file list ``spec`` names (``@list``, or an existing ``.txt``/``.lst``), or None."""
+    if spec.startswith("@"):
+        return spec[1:]
+    if spec.lower().endswith((".txt", ".lst")) and os.path.isfile(spec):
+        return spec
+    return None
+
+
+def _expand_list(list_file: str, recursive: bool) -> list[str]:
+    """The files a list names, one per line (``#`` comments; relative to the list)."""
+    try:
+        text = Path(list_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TrainingDataError(f"cannot read file list {list_file!r}: {exc}") from exc
+    base = os.path.dirname(os.path.abspath(list_file))
+    files: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        entry = line if os.path.isabs(line) else os.path.join(base, line)
+        # A listed file that does not exist is kept: it is reported as unreadable
+        # when decoded, so a typo in a list is seen, not silently skipped.
+        files.extend(_expand(entry, recursive) if not os.path.isfile(entry) and
+                     (has_frame_token(entry) or glob.has_magic(entry))
+                     else [entry])
+    return files
+
+
 def _expand(spec: str, recursive: bool) -> list[str]:
-    list_file = spec[1:] if spec.startswith("@") else None
-    if list_file is None and spec.lower().endswith((".txt", ".lst")) and os.path.isfile(spec):
-        list_file = spec
+    """The image files one ``content``/``style`` entry names: a file list, a folder, a
+    file, a frame pattern or a glob."""
+    list_file = _list_file(spec)
     if list_file is not None:
-        try:
-            text = Path(list_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise TrainingDataError(f"cannot read file list {list_file!r}: {exc}") from exc
-        base = os.path.dirname(os.path.abspath(list_file))
-        files: list[str] = []
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            entry = line if os.path.isabs(line) else os.path.join(base, line)
-            # A listed file that does not exist is kept: it is reported as unreadable
-            # when decoded, so a typo in a list is seen, not silently skipped.
-            files.extend(_expand(entry, recursive) if not os.path.isfile(entry) and
-                         (has_frame_token(entry) or glob.has_magic(entry))
-                         else [entry])
-        return files
+        return _expand_list(list_file, recursive)
     if os.path.isdir(spec):
         it = Path(spec).rglob("*") if recursive else Path(spec).iterdir()
         return sorted((str(p) for p in it if p.is_file() and _is_image(p.name)
