@@ -105,49 +105,64 @@ def frame_targets(parts: Sequence[Plate], *, part: Any = None, view: Any = None,
     if view is not None and layer not in (None, ""):
         raise SettingsError("choose views (view=) or a layer (layer=), not both")
     names = [_part_name(p, i) for i, p in enumerate(parts)]
-    wanted = _names(part)
-    chosen = list(range(len(parts)))
-    if wanted is not None:
-        chosen = []
-        for w in wanted:
-            if w.lstrip("-").isdigit() and -len(parts) <= int(w) < len(parts):
-                chosen.append(int(w) % len(parts))
-            elif w in names:
-                chosen.append(names.index(w))
-            else:
-                listed = (f"parts {', '.join(f'{i} {n!r}' for i, n in enumerate(names))}" if len(parts) > 1
-                          else "one part (0)")
-                raise ChannelNotFoundError(f"no part {w!r}: the frame has {listed}")
     views = _names(view)
     targets: list[Target] = []
-    for i in sorted(set(chosen)):
-        p = parts[i]
+    for i in _chosen_parts(parts, names, part):
         where = f"part {names[i]!r}" if len(parts) > 1 else "the image"
-        if layer not in (None, ""):
-            if _has_rgb(p, layer):
-                targets.append(Target(i, layer, f"{where}, layer {layer!r}"))
-            continue
-        mv = _views(p)
-        own = p.header.get("view") or (mv[0] if mv else None)
-        candidates = [("", own)] + [(v, v) for v in mv[1:]]
-        for lay, v in candidates:
-            if views is not None and (v or "") not in views:
-                continue
-            if _has_rgb(p, lay):
-                shown = f"{where}, " + (f"layer {lay!r}" if lay else "main RGB") + (f" (view {v})" if v else "")
-                targets.append(Target(i, lay, shown))
+        targets += _part_targets(parts[i], i, where, views, layer)
     if not targets:
-        have = []
-        for i, p in enumerate(parts):
-            rgb = rgb_layers(p)
-            view_note = f" view {p.header.get('view')}" if p.header.get("view") else ""
-            have.append(f"{i} {names[i]!r}{view_note}: " + (", ".join(repr(x) if x else "main" for x in rgb)
-                                                              if rgb else "no RGB"))
-        asked = ", ".join(f"{k}={v!r}" for k, v in (("part", part), ("view", view), ("layer", layer))
-                          if v not in (None, ""))
-        raise ChannelNotFoundError(f"nothing to stylise{' for ' + asked if asked else ''}: layers with "
-                                   f"R, G, B by part — {'; '.join(have)}")
+        raise _nothing_to_stylise(parts, names, part, view, layer)
     return targets
+
+
+def _chosen_parts(parts: Sequence[Plate], names: list[str], part: Any) -> list[int]:
+    """The indices ``part`` names (names or indices, negative from the end), sorted;
+    every part when ``None``."""
+    wanted = _names(part)
+    if wanted is None:
+        return list(range(len(parts)))
+    chosen = []
+    for w in wanted:
+        if w.lstrip("-").isdigit() and -len(parts) <= int(w) < len(parts):
+            chosen.append(int(w) % len(parts))
+        elif w in names:
+            chosen.append(names.index(w))
+        else:
+            listed = (f"parts {', '.join(f'{i} {n!r}' for i, n in enumerate(names))}" if len(parts) > 1
+                      else "one part (0)")
+            raise ChannelNotFoundError(f"no part {w!r}: the frame has {listed}")
+    return sorted(set(chosen))
+
+
+def _part_targets(p: Plate, i: int, where: str, views: Any, layer: str | None) -> list[Target]:
+    """The targets in part ``i``: the ``layer`` asked for, else each chosen view's RGB."""
+    if layer not in (None, ""):
+        return [Target(i, layer, f"{where}, layer {layer!r}")] if _has_rgb(p, layer) else []
+    mv = _views(p)
+    own = p.header.get("view") or (mv[0] if mv else None)
+    out = []
+    for lay, v in [("", own)] + [(v, v) for v in mv[1:]]:
+        if views is not None and (v or "") not in views:
+            continue
+        if _has_rgb(p, lay):
+            shown = f"{where}, " + (f"layer {lay!r}" if lay else "main RGB") + (f" (view {v})" if v else "")
+            out.append(Target(i, lay, shown))
+    return out
+
+
+def _nothing_to_stylise(parts: Sequence[Plate], names: list[str], part: Any, view: Any,
+                        layer: str | None) -> ChannelNotFoundError:
+    """The error when nothing chosen has R, G, B: what each part has."""
+    have = []
+    for i, p in enumerate(parts):
+        rgb = rgb_layers(p)
+        view_note = f" view {p.header.get('view')}" if p.header.get("view") else ""
+        have.append(f"{i} {names[i]!r}{view_note}: " + (", ".join(repr(x) if x else "main" for x in rgb)
+                                                          if rgb else "no RGB"))
+    asked = ", ".join(f"{k}={v!r}" for k, v in (("part", part), ("view", view), ("layer", layer))
+                      if v not in (None, ""))
+    return ChannelNotFoundError(f"nothing to stylise{' for ' + asked if asked else ''}: layers with "
+                                f"R, G, B by part — {'; '.join(have)}")
 
 
 def describe_targets(parts: Sequence[Plate], targets: Sequence[Target]) -> tuple[list[str], list[str]]:
