@@ -289,3 +289,18 @@ def test_the_cli_says_one_line_before_any_work(tmp_path, shot_dir, capsys, argv)
     assert main(args) != 0
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1 and "error:" in err
+
+
+def test_a_keyframe_look_never_replaces_an_earlier_one_silently(tmp_path):
+    from vfx_nodes.errors import TrainingDataError
+    from vfx_nodes.train.keyframe import KeyframeConfig
+
+    out = tmp_path / "shot.safetensors"
+    out.write_bytes(b"an earlier look")
+    cfg = {"content": [str(tmp_path)], "keyframes": [("a.exr", "b.exr")], "out": str(out)}
+    with pytest.raises(TrainingDataError, match="exists.*overwrite=True"):
+        KeyframeConfig(**cfg).validate()
+    KeyframeConfig(**cfg, overwrite=True).validate()
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(TrainingDataError, match="symbolic-link loop"):
+        KeyframeConfig(**{**cfg, "out": str(tmp_path / "loop")}).validate()

@@ -214,7 +214,7 @@ def _run_keyframes(args: argparse.Namespace) -> int:
         steps=400 if args.steps is None else args.steps, time_limit=args.time_limit,
         frame_height=args.frame_height, working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, painted_colorspace=args.painted_colorspace,
-        layer=args.layer, part=args.part, seed=args.seed, device=args.device,
+        layer=args.layer, part=args.part, seed=args.seed, device=args.device, overwrite=args.overwrite,
         **({"lr": args.lr} if args.lr is not None else {}))
     cfg.validate()
     progress = None if args.quiet else Progress(cfg.steps)

@@ -95,6 +95,7 @@ class KeyframeConfig:
         layer, part: EXR layer and part of the plates.
         seed: seed of the frame order and the discriminator's initialisation.
         device: ``cpu`` / ``cuda`` (default CUDA when available).
+        overwrite: replace an existing ``out`` (default: refused before any work).
     """
 
     content: Sequence[str]
@@ -118,6 +119,7 @@ class KeyframeConfig:
     part: int | str | None = None
     seed: int = 0
     device: str | None = None
+    overwrite: bool = False
     #: deprecated spelling of ``working_colorspace`` (one release)
     working_space: str | None = None
 
@@ -148,8 +150,18 @@ class KeyframeConfig:
             raise TrainingDataError(f"ema decay must be in [0, 1), got {self.ema_decay!r}")
         if not self.keyframes:
             raise TrainingDataError("a keyframe look needs keyframes= (at least one PLATE=PAINTED pair)")
+        self._validate_out()
+
+    def _validate_out(self) -> None:
+        """The look file can be written, and nothing earlier is replaced without ``overwrite``."""
+        from ..policy.paths import check_output_path
+
         if not Path(self.out).parent.is_dir():
             raise TrainingDataError(f"the folder of out= {str(self.out)!r} does not exist")
+        check_output_path(self.out, TrainingDataError, "look", create_folders=False)
+        if os.path.exists(self.out) and not self.overwrite:
+            raise TrainingDataError(f"the look {str(self.out)!r} exists (an earlier run's); pass overwrite=True "
+                                    "(--overwrite) to replace it, or choose another out=")
 
 
 @dataclasses.dataclass
