@@ -580,6 +580,9 @@ class LabSession:
         content = [self.source.path]
         cfg = TrainConfig(content=content, style=[p for p, _ in self.styles], out=os.fspath(target),
                           steps=steps, size=size, init="arbitrary", time_limit=minutes, resume=resume,
+                          # the window's save dialog is where the artist agreed to replace the
+                          # file; an earlier run's checkpoints are set aside, never deleted
+                          overwrite=not resume,
                           temporal_weight=TEMPORAL_TRAIN_WEIGHT if temporal else 0.0,
                           layer=self.source.layer, part=self.source.part,
                           eval_every=max(1, min(200, steps // 4)), checkpoint_every=max(1, min(200, steps // 4)))
