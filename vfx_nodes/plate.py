@@ -244,10 +244,7 @@ class Plate:
         planes = [self.pixels[:, :, i] for i in range(len(names))]
         exact = dict(self.exact)
         for name, arr in values.items():
-            a = np.asarray(arr, dtype=np.float32)
-            if a.shape != (self.height, self.width):
-                raise PlateError(
-                    f"channel {name!r} must be {self.height}×{self.width} (H×W), got {a.shape}")
+            a = self._plane(name, arr)
             exact.pop(name, None)
             if name in names:
                 planes[names.index(name)] = a
@@ -264,13 +261,16 @@ class Plate:
         pixels = self.pixels.copy()
         exact = dict(self.exact)
         for name, arr in values.items():
-            a = np.asarray(arr, dtype=np.float32)
-            if a.shape != (self.height, self.width):
-                raise PlateError(
-                    f"channel {name!r} must be {self.height}×{self.width} (H×W), got {a.shape}")
-            pixels[:, :, self.index(name)] = a
+            pixels[:, :, self.index(name)] = self._plane(name, arr)
             exact.pop(name, None)
         return self.replace(pixels=pixels, exact=exact)
+
+    def _plane(self, name: str, arr: np.ndarray) -> np.ndarray:
+        """``arr`` as a float32 plane of this plate's size, or a PlateError naming the channel."""
+        a = np.asarray(arr, dtype=np.float32)
+        if a.shape != (self.height, self.width):
+            raise PlateError(f"channel {name!r} must be {self.height}×{self.width} (H×W), got {a.shape}")
+        return a
 
     def without_channels(self, names: Iterable[str]) -> Plate:
         """A new Plate without the named channels."""

@@ -327,10 +327,6 @@ def _maps(backward: np.ndarray, offset: tuple[float, float]) -> tuple[np.ndarray
     return (backward[..., 0] + xs).astype(np.float32), (backward[..., 1] + ys).astype(np.float32)
 
 
-#: resampling filters :func:`warp` offers (OpenCV ``remap`` interpolation flags by name)
-INTERPOLATIONS = ("linear", "cubic", "lanczos")
-
-
 def warp(image: np.ndarray, backward: np.ndarray, offset: tuple[float, float] = (0.0, 0.0), *,
          interpolation: str = "linear") -> tuple[np.ndarray, np.ndarray]:
     """The previous frame's ``image`` lined up with this frame along ``backward``.
@@ -414,8 +410,7 @@ def _resized_field(field: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = field.shape[:2]
     if (h, w) == size:
         return field
-    cv2 = _cv2()
-    out = np.asarray(cv2.resize(field, (size[1], size[0]), interpolation=cv2.INTER_AREA), np.float32)
+    out = _resized(field, size, area=True)
     out[..., 0] *= size[1] / w
     out[..., 1] *= size[0] / h
     return out
@@ -545,8 +540,10 @@ def _inside_prev(backward: np.ndarray, cur: Plate, prev: Plate) -> np.ndarray:
             & (my <= (sy1 + 0.5) * fy)).astype(np.float32)
 
 
-def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _resized(image: np.ndarray, size: tuple[int, int], *, area: bool = False) -> np.ndarray:
+    """``image`` at ``size`` (H, W): bilinear, or averaged (``area``) for fields and masks."""
     if image.shape[:2] == size:
         return image
     cv2 = _cv2()
-    return np.asarray(cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_LINEAR), np.float32)
+    how = cv2.INTER_AREA if area else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(image, (size[1], size[0]), interpolation=how), np.float32)

@@ -109,6 +109,7 @@ __all__ = [
     "LookLike",
     "collect_stats",
     "compress_highlights",
+    "network_size",
     "resolve_scale",
     "stylize",
 ]
@@ -595,7 +596,9 @@ def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
     return value
 
 
-def _scaled_size(h: int, w: int, scale: float) -> tuple[int, int]:
+def network_size(h: int, w: int, scale: float) -> tuple[int, int]:
+    """The ``(h, w)`` the network runs at for a frame of ``h × w`` at stroke ``scale`` (the
+    temporal carry works on the same grid)."""
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
@@ -783,7 +786,7 @@ def stylize(
                      working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
                      config=config, clock=clock, highlights=highlights)
     full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
-    net_size = _scaled_size(full_size[0], full_size[1], stroke)
+    net_size = network_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
     if net_size != full_size:
         with clock("scale"):
@@ -929,7 +932,7 @@ def collect_stats(
                          config=config, clock=clock, highlights=highlights)
         stroke = resolve_scale(scale, look_, plate)
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
-        net_size = _scaled_size(full[0], full[1], stroke)
+        net_size = network_size(full[0], full[1], stroke)
         net_in = _as_seen(frame.net_in if net_size == full else _resample(frame.net_in, net_size),
                           _min_halo(look_.generator))
         with _lock(gen):

@@ -378,7 +378,7 @@ def render_sequence(
                             chunk=plan.chunk, stylised=described[0] if described else (),
                             carried=described[1] if described else (), temporal=plan.temporal.record(),
                             prerolled=tuple(lead.prerolled) if lead is not None else (),
-                            redone=tuple(f for f in plan.damaged if f in set(rendered)))
+                            redone=tuple(sorted(set(plan.damaged) & set(rendered))))
 
     lead = None
     if not plan.pending:
@@ -558,8 +558,8 @@ def _done_frames(rio: RenderIO, pout: FramePattern, todo: Sequence[int], overwri
     if overwrite:
         return (), ()
     existing = [f for f in todo if os.path.lexists(pout.path(f))]
-    damaged = tuple(f for f in existing if not rio.complete(pout.path(f)))
-    return tuple(f for f in existing if f not in set(damaged)), damaged
+    complete = {f: rio.complete(pout.path(f)) for f in existing}
+    return tuple(f for f in existing if complete[f]), tuple(f for f in existing if not complete[f])
 
 
 def _planes(frame_plate: Any) -> list[Any]:
@@ -585,8 +585,7 @@ def _check_finite(source: Any, result: Any, frame: int, look: Any) -> None:
                 label = getattr(look, "path", None) or getattr(look, "name", None) or "the look"
                 raise LookError(f"frame {frame}: {label} turned {int(bad.sum())} finite pixel(s) of channel "
                                 f"{name!r} into NaN/Inf; nothing was written for this frame — the look is "
-                                "damaged or overflows on this plate (check it with vfx-style info, or "
-                                "export or train it again)")
+                                "damaged or overflows on this plate (export or train it again)")
 
 
 def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:

@@ -324,7 +324,7 @@ class Steadier:
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})
 
     def _stroke_scale(self, plate: Plate) -> float:
-        """The scale the look painted ``plate`` at (1 without a look, or above 1)."""
+        """The scale the look painted ``plate`` at, at most 1 (1 without a look)."""
         if self.look is None:
             return 1.0
         from .pipeline import resolve_scale
@@ -341,10 +341,10 @@ class _Grid:
     grid image back the way ``stylize`` does. At scale 1 both are the identity."""
 
     def __init__(self, full: tuple[int, int], scale: float) -> None:
-        from .pipeline import _scaled_size
+        from .pipeline import network_size
 
         self.full = full
-        self.size = _scaled_size(full[0], full[1], scale) if scale <= GRID_BELOW else full
+        self.size = network_size(full[0], full[1], scale) if scale <= GRID_BELOW else full
         self.identity = self.size == full
 
     def _resize(self, a: np.ndarray, size: tuple[int, int], how: int) -> np.ndarray:

@@ -138,11 +138,11 @@ def is_complete(path: str | os.PathLike[str]) -> bool:
             with open(spath, "rb") as fh:
                 head = fh.read(8)
                 fh.seek(0, os.SEEK_END)
-                if fh.tell() < 8 + 25 + 12:
+                if fh.tell() < 8 + 25 + 12:  # signature, IHDR, IEND
                     return False
                 fh.seek(-12, os.SEEK_END)
                 tail = fh.read(12)
-            return head == b"\x89PNG\r\n\x1a\n" and tail == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+            return sniff(head) == "png" and tail == b"\x00\x00\x00\x00IEND\xaeB`\x82"
     except (PlateReadError, OSError):
         return False
     return False

@@ -182,6 +182,23 @@ def _read_tiff(path: str) -> np.ndarray:
     return arr
 
 
+def _decode(spath: str, kind: str | None, max_side: int | None) -> np.ndarray:
+    """The samples of a PNG, JPEG or TIFF file (reduced to ``max_side``), its declared size
+    checked first."""
+    if kind == "tiff":
+        return _block_mean(_read_tiff(spath), max_side)
+    if kind == "png":
+        deep = _png_is_16bit_colour(spath)
+        size = _png_size(spath)
+        if size is not None:  # 8-bit PNGs read reduced are reduced as soon as decoded
+            check_declared(spath, *size, factor=REDUCED_READ_FACTOR if max_side and not deep else 1)
+        if deep:
+            return _block_mean(_read_png16(spath), max_side)
+    if kind in ("png", "jpeg"):
+        return _read_pillow(spath, max_side)
+    raise PlateReadError(f"{spath!r} is not a PNG, JPEG or TIFF file")
+
+
 def read_raster(path: str | os.PathLike[str], kind: str | None = None, *, max_side: int | None = None) -> Plate:
     """Read a PNG, JPEG or TIFF file as a Plate (see the module docstring).
 
@@ -202,19 +219,7 @@ def read_raster(path: str | os.PathLike[str], kind: str | None = None, *, max_si
     if kind is None:
         with open(spath, "rb") as fh:
             kind = sniff(fh.read(8))
-    if kind == "png":
-        size = _png_size(spath)
-        if size is not None:
-            check_declared(spath, *size, factor=REDUCED_READ_FACTOR if max_side and kind == "png" and not
-                           _png_is_16bit_colour(spath) else 1)
-    if kind == "tiff":
-        arr = _block_mean(_read_tiff(spath), max_side)
-    elif kind == "png" and _png_is_16bit_colour(spath):
-        arr = _block_mean(_read_png16(spath), max_side)
-    elif kind in ("png", "jpeg"):
-        arr = _read_pillow(spath, max_side)
-    else:
-        raise PlateReadError(f"{spath!r} is not a PNG, JPEG or TIFF file")
+    arr = _decode(spath, kind, max_side)
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or not 1 <= arr.shape[2] <= 4 or arr.shape[0] == 0 or arr.shape[1] == 0:
