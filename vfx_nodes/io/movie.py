@@ -196,6 +196,17 @@ def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 2
                               f"use one of {', '.join(sorted(_FORMATS))}")
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
+    _check_movie_path(target, create_folder=create_folder, overwrite=overwrite)
+    if display is not None or view is not None:
+        from ..color.names import resolve_colorspace, resolve_display_view
+
+        src = resolve_colorspace(colorspace, config) if colorspace else None
+        resolve_display_view(display, view, src=src, config=config)
+
+
+def _check_movie_path(target: str, *, create_folder: bool, overwrite: bool) -> None:
+    """The movie's file: not in the way of an earlier one (unless ``overwrite``), a path the
+    OS accepts, its folder there (made when ``create_folder``)."""
     if os.path.lexists(target) and (not overwrite or os.path.isdir(target)):
         what = "a folder" if os.path.isdir(target) else "a file that is already there"
         raise PlateWriteError(f"movie {target!r} is {what}; pass --overwrite (overwrite=True) to replace a "
@@ -212,11 +223,6 @@ def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 2
             raise PlateWriteError(f"cannot create the movie's folder {folder!r}: {exc.strerror or exc}") from None
     if not os.path.isdir(folder):
         raise PlateWriteError(f"cannot write movie {target!r}: folder {folder!r} does not exist")
-    if display is not None or view is not None:
-        from ..color.names import resolve_colorspace, resolve_display_view
-
-        src = resolve_colorspace(colorspace, config) if colorspace else None
-        resolve_display_view(display, view, src=src, config=config)
 
 
 def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int, Plate]], *,
