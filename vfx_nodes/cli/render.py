@@ -183,22 +183,13 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render (or, with ``--openjd-template``, describe) the frame range."""
-    from ..engine.sequence import ProgressBar, render_sequence, shot_stats
-
     kwargs = stylize_kwargs_from_args(args)
     steady = temporal_kwargs_from_args(args)
     if args.part:
         kwargs["part"] = args.part
     if args.views:
         kwargs["view"] = args.views
-    stats = args.stats or ("shot" if args.stats_file else "frame")
-    if args.stats_file and stats != "shot":
-        raise SettingsError("--stats-file holds shot statistics; it cannot be used with --stats frame")
-    if args.stats_only and not args.stats_file:
-        raise SettingsError("--stats-only computes shot statistics into --stats-file; give --stats-file PATH")
-    if args.chunk and args.movie:
-        raise SettingsError("--movie with --chunk would show one chunk only; make the movie once every "
-                            "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
+    stats = _check_flags(args)
     # Check the patterns and the range before anything is loaded.
     from ..engine.sequence import plan_paths
 
@@ -209,30 +200,57 @@ def run(args: argparse.Namespace) -> int:
                             "a single image (no frame token) is rendered as it is")
     if args.chunk:
         chunk_frames(shot, args.chunk)
-
     if args.openjd_template:
-        if args.chunk:
-            raise SettingsError("--openjd-template makes the chunks itself; leave out --chunk")
-        template = openjd_template(args.input, args.output, args.look, args.frames, chunk_size=args.chunk_size,
-                                   stats_file=args.stats_file, extra_args=_extra_args(args))
-        json.dump(template, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0
-
+        return _print_template(args)
     if args.stats_only:
-        if os.path.exists(args.stats_file):
-            print(f"shot statistics {args.stats_file} exist; delete the file to collect them again")
-            return 0
-        from ..engine.sequence import check_stats_file, stats_provenance
+        return _stats_only(args, shot, kwargs, steady)
+    return _render(args, None if still else shot, stats, kwargs, steady)
 
-        check_stats_file(args.stats_file)
-        ns, picked = shot_stats(args.input, args.look, shot, samples=args.stats_samples,
-                                skip_missing=args.skip_missing, **kwargs)
-        from ..engine.temporal import settings_from
 
-        ns.save(args.stats_file, stats_provenance(args.look, shot, {**kwargs, **settings_from(steady).record()}))
-        print(f"shot statistics from frames {format_frames(picked)} written to {args.stats_file}")
+def _check_flags(args: argparse.Namespace) -> str:
+    """The statistics mode, once the flags that cannot go together are refused."""
+    stats: str = args.stats or ("shot" if args.stats_file else "frame")
+    if args.stats_file and stats != "shot":
+        raise SettingsError("--stats-file holds shot statistics; it cannot be used with --stats frame")
+    if args.stats_only and not args.stats_file:
+        raise SettingsError("--stats-only computes shot statistics into --stats-file; give --stats-file PATH")
+    if args.chunk and args.movie:
+        raise SettingsError("--movie with --chunk would show one chunk only; make the movie once every "
+                            "chunk is done: vfx-style movie --input OUTPUT --frames RANGE --out MOVIE.mp4")
+    if args.openjd_template and args.chunk:
+        raise SettingsError("--openjd-template makes the chunks itself; leave out --chunk")
+    return stats
+
+
+def _print_template(args: argparse.Namespace) -> int:
+    template = openjd_template(args.input, args.output, args.look, args.frames, chunk_size=args.chunk_size,
+                               stats_file=args.stats_file, extra_args=_extra_args(args))
+    json.dump(template, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _stats_only(args: argparse.Namespace, shot: tuple[int, ...], kwargs: dict[str, Any],
+                steady: dict[str, Any]) -> int:
+    """A farm job's first step: the shot statistics into ``--stats-file`` (kept if there)."""
+    if os.path.exists(args.stats_file):
+        print(f"shot statistics {args.stats_file} exist; delete the file to collect them again")
         return 0
+    from ..engine.sequence import check_stats_file, shot_stats, stats_provenance
+    from ..engine.temporal import settings_from
+
+    check_stats_file(args.stats_file)
+    ns, picked = shot_stats(args.input, args.look, shot, samples=args.stats_samples,
+                            skip_missing=args.skip_missing, **kwargs)
+    ns.save(args.stats_file, stats_provenance(args.look, shot, {**kwargs, **settings_from(steady).record()}))
+    print(f"shot statistics from frames {format_frames(picked)} written to {args.stats_file}")
+    return 0
+
+
+def _render(args: argparse.Namespace, shot: tuple[int, ...] | None, stats: str, kwargs: dict[str, Any],
+            steady: dict[str, Any]) -> int:
+    """The render, and its review movie when asked for (checked before the first frame)."""
+    from ..engine.sequence import ProgressBar, render_sequence
 
     if args.movie:
         # Before any frame is rendered: a typo in --display must not cost the whole render.
@@ -244,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     bar = None if args.quiet else ProgressBar(sys.stderr, label="render")
     try:
-        report = render_sequence(args.input, args.output, args.look, None if still else shot, chunk=args.chunk,
+        report = render_sequence(args.input, args.output, args.look, shot, chunk=args.chunk,
                                  overwrite=args.overwrite, skip_missing=args.skip_missing, stats=stats,
                                  stats_file=args.stats_file, stats_samples=args.stats_samples,
                                  progress=bar, **steady, **kwargs)
@@ -254,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print(f"vfx-style render: {report.summary()}")
-    if args.movie:
+    if args.movie and shot is not None:
         from ..io.movie import movie_from_sequence
 
         info = movie_from_sequence(args.output, shot, args.movie, skip_missing=args.skip_missing,
