@@ -339,6 +339,37 @@ def read_exr_parts(path: str | os.PathLike[str]) -> list[Plate]:
     return [_part_plate(path, f, i, None) for i in range(len(layouts))]
 
 
+#: EXR sample types as the binding gives them → the Plate's pixel-type names
+_PIXEL_TYPES = {np.dtype(np.float16): "half", np.dtype(np.float32): "float", np.dtype(np.uint32): "uint"}
+
+
+def _channel_plane(path: str, name: str, ch: Any, h: int, w: int) -> tuple[np.ndarray, str]:
+    """One channel's samples over the ``h × w`` data window, and its pixel type.
+
+    Raises:
+        PlateReadError: no pixels, a wrong shape, too few samples, an unknown type.
+    """
+    px = ch.pixels
+    if px is None:
+        raise PlateReadError(f"{path!r} is a damaged EXR file: channel {name!r} has no pixels")
+    px = np.asarray(px)
+    if px.ndim != 2:
+        raise PlateReadError(f"{path!r}: channel {name!r} has unexpected shape {px.shape}")
+    if px.shape != (h, w):
+        # Sub-sampled channel (e.g. RY/BY of a luminance/chroma file): replicate
+        # samples; the EXR spec requires the data window origin to be a multiple of
+        # the sampling, so sample (i, j) covers pixels [i*ys, (i+1)*ys) × [j*xs, ...).
+        ys, xs = max(1, ch.ySampling), max(1, ch.xSampling)
+        px = np.repeat(np.repeat(px, ys, axis=0), xs, axis=1)
+        if px.shape[0] < h or px.shape[1] < w:
+            raise PlateReadError(f"{path!r}: channel {name!r} does not cover the data window")
+        px = px[:h, :w]
+    ptype = _PIXEL_TYPES.get(px.dtype)
+    if ptype is None:
+        raise PlateReadError(f"{path!r}: channel {name!r} has unsupported pixel type {px.dtype}")
+    return px, ptype
+
+
 def _part_plate(path: str, f: Any, index: int, layer: str | None) -> Plate:
     """Part ``index`` of the opened file ``f`` as a Plate (see :func:`read_exr`)."""
     if index >= len(f.parts):
@@ -352,30 +383,7 @@ def _part_plate(path: str, f: Any, index: int, layer: str | None) -> Plate:
     for name, ch in p.channels.items():
         if layer is not None and (name.rsplit(".", 1)[0] if "." in name else "") != layer:
             continue
-        px = ch.pixels
-        if px is None:
-            raise PlateReadError(f"{path!r} is a damaged EXR file: channel {name!r} has no pixels")
-        px = np.asarray(px)
-        if px.ndim != 2:
-            raise PlateReadError(f"{path!r}: channel {name!r} has unexpected shape {px.shape}")
-        if px.shape != (h, w):
-            # Sub-sampled channel (e.g. RY/BY of a luminance/chroma file): replicate
-            # samples; the EXR spec requires the data window origin to be a multiple of
-            # the sampling, so sample (i, j) covers pixels [i*ys, (i+1)*ys) × [j*xs, ...).
-            ys, xs = max(1, ch.ySampling), max(1, ch.xSampling)
-            px = np.repeat(np.repeat(px, ys, axis=0), xs, axis=1)
-            if px.shape[0] < h or px.shape[1] < w:
-                raise PlateReadError(f"{path!r}: channel {name!r} does not cover the data window")
-            px = px[:h, :w]
-        ptype = {
-            np.dtype(np.float16): "half",
-            np.dtype(np.float32): "float",
-            np.dtype(np.uint32): "uint",
-        }.get(px.dtype)
-        if ptype is None:
-            raise PlateReadError(
-                f"{path!r}: channel {name!r} has unsupported pixel type {px.dtype}"
-            )
+        px, ptype = _channel_plane(path, name, ch, h, w)
         if ptype == "uint":
             exact[name] = px
         names.append(name)
@@ -528,12 +536,7 @@ def _existing_parts(path: Path) -> list[Any]:
         header = {
             k: v for k, v in dict(p.header).items() if k not in ("channels", "chunkCount", "name")
         }
-        types = [
-            {np.dtype(np.float16): "half", np.dtype(np.float32): "float"}.get(
-                np.asarray(c.pixels).dtype, "uint"
-            )
-            for c in p.channels.values()
-        ]
+        types = [_PIXEL_TYPES.get(np.asarray(c.pixels).dtype, "uint") for c in p.channels.values()]
         comp = compression_name(header.get("compression", "zip"))
         if (comp in LOSSY_COMPRESSIONS and "half" in types) or (
             comp == "pxr24" and "float" in types
@@ -545,6 +548,34 @@ def _existing_parts(path: Path) -> list[Any]:
         chans = {k: exr.Channel(np.asarray(c.pixels)) for k, c in p.channels.items()}
         out.append((p.name() or f"part{i}", header, chans))
     return out
+
+
+def _parts_with(target: Path, part: int | str, own_name: str | None, header: dict[str, Any],
+                channels: dict[str, Any]) -> list[Any]:
+    """The parts of ``target`` (kept as decoded) with this plate's part written in as
+    ``part`` (an existing part's index or name; a new name is appended)."""
+    name = str(part) if isinstance(part, str) else own_name
+    existing = _existing_parts(target) if target.is_file() else []
+    index = None
+    if isinstance(part, int) and not isinstance(part, bool):
+        if not 0 <= part < max(len(existing), 1):
+            raise PlateWriteError(
+                f"{str(target)!r} has {len(existing)} part(s); cannot write part index {part}"
+            )
+        index = part
+        if part < len(existing):
+            name = existing[part][0]
+    else:
+        names = [e[0] for e in existing]
+        index = names.index(name) if name in names else None
+    name = name or f"part{index or 0}"
+    mine = (name, header, channels)
+    parts_out = list(existing)
+    if index is None or index >= len(parts_out):
+        parts_out.append(mine)
+    else:
+        parts_out[index] = mine
+    return parts_out
 
 
 def write_exr(
@@ -580,29 +611,7 @@ def write_exr(
     exr = _exr()
     header, channels, own_name = _build_part(plate, compression, pixel_type, keep_lossy)
     target = Path(os.fspath(path))
-    parts_out = None
-    if part is not None:
-        name = str(part) if isinstance(part, str) else own_name
-        existing = _existing_parts(target) if target.is_file() else []
-        index = None
-        if isinstance(part, int) and not isinstance(part, bool):
-            if not 0 <= part < max(len(existing), 1):
-                raise PlateWriteError(
-                    f"{str(target)!r} has {len(existing)} part(s); cannot write part index {part}"
-                )
-            index = part
-            if part < len(existing):
-                name = existing[part][0]
-        else:
-            names = [e[0] for e in existing]
-            index = names.index(name) if name in names else None
-        name = name or f"part{index or 0}"
-        mine = (name, header, channels)
-        parts_out = list(existing)
-        if index is None or index >= len(parts_out):
-            parts_out.append(mine)
-        else:
-            parts_out[index] = mine
+    parts_out = None if part is None else _parts_with(target, part, own_name, header, channels)
     with atomic_target(target) as tmp:
         try:
             if parts_out is not None and len(parts_out) > 1:
