@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import PlateNotFoundError, PlateReadError, PlateWriteError
 from ..plate import Plate
-from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, exr_info, read_exr, read_exr_parts, write_exr, write_exr_parts
+from .exr import COMPRESSIONS, LOSSY_COMPRESSIONS, read_exr, read_exr_parts, write_exr, write_exr_parts
+from .exr_info import exr_info
 from .lumachroma import luminance_chroma_to_rgb, luminance_only, luminance_weights
 from .raster import read_raster, sniff, write_png
 
@@ -212,7 +213,7 @@ def write_plate_parts(plates: list[Plate], path: str | os.PathLike[str], **optio
 def plate_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Describe an image file without decoding its pixels (EXR) — JSON-ready values.
 
-    See :func:`vfx_nodes.io.exr.exr_info` for the EXR layout; raster files give
+    See :func:`vfx_nodes.io.exr_info.exr_info` for the EXR layout; raster files give
     ``{"path", "format", "parts": [one part with channels, windows, colorspace]}``.
     """
     spath = os.fspath(path)
