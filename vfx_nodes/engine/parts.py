@@ -24,10 +24,12 @@ import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import ChannelNotFoundError, SettingsError
+import numpy as np
+
+from ..errors import ChannelNotFoundError, LookError, SettingsError
 from ..plate import Plate
 
-__all__ = ["Frame", "Target", "collect_frame_stats", "describe_targets", "frame_targets", "rgb_layers",
+__all__ = ["Frame", "Target", "check_finite", "collect_frame_stats", "describe_targets", "frame_targets", "rgb_layers",
            "stylize_frame"]
 
 
@@ -248,3 +250,29 @@ def _bind_signatures() -> None:
 
 
 _bind_signatures()
+
+
+def _planes(frame_plate: Any) -> list[Any]:
+    return list(frame_plate) if isinstance(frame_plate, list) else [frame_plate]
+
+
+def check_finite(source: Any, result: Any, frame: int, look: Any) -> None:
+    """A look must not turn finite pixels into NaN/Inf (a damaged look, a numerical blow-up):
+    one error naming the look and the frame, before the frame is written.
+
+    Raises:
+        LookError: some channel is NaN/Inf in ``result`` where ``source`` was finite.
+    """
+    for src, out in zip(_planes(source), _planes(result)):
+        px = getattr(out, "pixels", None)
+        if not isinstance(px, np.ndarray) or np.isfinite(px.sum(dtype=np.float64)):
+            continue  # the common case: nothing non-finite at all (one pass)
+        for name in out.channel_names:
+            if not src.has_channel(name):
+                continue
+            bad = ~np.isfinite(out.channel(name)) & np.isfinite(src.channel(name))
+            if bad.any():
+                label = getattr(look, "path", None) or getattr(look, "name", None) or "the look"
+                raise LookError(f"frame {frame}: {label} turned {int(bad.sum())} finite pixel(s) of channel "
+                                f"{name!r} into NaN/Inf; nothing was written for this frame — the look is "
+                                "damaged or overflows on this plate (export or train it again)")

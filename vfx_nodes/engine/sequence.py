@@ -46,12 +46,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-import numpy as np
-
 from .._atomic import target_of_temporary
 from ..errors import (
     FrameRangeError,
-    LookError,
     MissingFrameError,
     PlateError,
     PlateWriteError,
@@ -382,21 +379,17 @@ def render_sequence(
 
     lead = None
     if not plan.pending:
-        mode = "frame" if stats in (None, "frame") else ("given" if not isinstance(stats, str) else "shot")
-        return report([], mode=mode)
+        return report([], mode=_stats_mode(stats))
 
     if isinstance(look, (str, os.PathLike)):
         look = rio.load_look(look)
     ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, plan.shot, int(stats_samples),
                                               skip_missing, {**stylize_kwargs, **plan.temporal.record()}, rio)
-    folder = pout.folder
-    created = [] if os.path.isdir(folder) else _missing_folders(folder)
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise PlateWriteError(f"cannot create output folder {folder!r}: {exc}") from exc
+    created = _make_folder(pout.folder)
 
     # The loop: read, stylise, write each pending frame through the given rooms.
+    from .parts import check_finite
+
     stylize = rio.stylize
     assert stylize is not None
     if plan.temporal is not None and plan.temporal.on:
@@ -414,17 +407,11 @@ def render_sequence(
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
             plate = _read_frame(pin, frame, rio.read)
-            if not described and (isinstance(plate, list) or stylize_kwargs.get("part")
-                                  or stylize_kwargs.get("view")):
+            if not described and _has_parts(plate, stylize_kwargs):
                 described = _describe(plate, stylize_kwargs)
-            if lead is not None:
-                if not rendered:
-                    lead.steady.check(plate)  # no vectors: say so before the first frame is styled
-                lead.before(frame)
-            result = stylize(plate, look, stats=ns, **stylize_kwargs)
-            if lead is not None:
-                result = lead(frame, plate, result)
-            _check_finite(plate, result, frame, look)
+            result = _styled(plate, frame, lambda p: stylize(p, look, stats=ns, **stylize_kwargs), lead,
+                             first=not rendered)
+            check_finite(plate, result, frame, look)
             rio.write(result, pout.path(frame))
             rendered.append(frame)
             if progress is not None:
@@ -535,6 +522,41 @@ def plan_render(
                       output_format=output_format, temporal=steady, damaged=damaged)
 
 
+def _stats_mode(stats: Any) -> str:
+    """What the report calls the statistics a render was asked for."""
+    if stats in (None, "frame"):
+        return "frame"
+    return "shot" if isinstance(stats, str) else "given"
+
+
+def _has_parts(plate: Any, settings: Mapping[str, Any]) -> bool:
+    """Whether the report should say what was stylised and what was carried (a frame of
+    several parts or views, or parts and views chosen)."""
+    return isinstance(plate, list) or bool(settings.get("part")) or bool(settings.get("view"))
+
+
+def _make_folder(folder: str) -> list[str]:
+    """Make the output folder; the folders that had to be made (removed again if the
+    first frame fails)."""
+    created = [] if os.path.isdir(folder) else _missing_folders(folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise PlateWriteError(f"cannot create output folder {folder!r}: {exc}") from exc
+    return created
+
+
+def _styled(plate: Any, frame: int, stylize: Callable[[Any], Any], lead: Any, *, first: bool) -> Any:
+    """One frame styled, and held to the frames before it when the render is temporal
+    (``lead``: the :class:`~vfx_nodes.engine.temporal.LeadIn`, else ``None``)."""
+    if lead is None:
+        return stylize(plate)
+    if first:
+        lead.steady.check(plate)  # no vectors: say so before the first frame is styled
+    lead.before(frame)
+    return lead(frame, plate, stylize(plate))
+
+
 def _check_output_paths(rio: RenderIO, pout: FramePattern, todo: Sequence[int]) -> str | None:
     """The output format, and whether the OS would let the first frame be written there
     (a frame-sized folder in the way of any frame is refused too)."""
@@ -560,32 +582,6 @@ def _done_frames(rio: RenderIO, pout: FramePattern, todo: Sequence[int], overwri
     existing = [f for f in todo if os.path.lexists(pout.path(f))]
     complete = {f: rio.complete(pout.path(f)) for f in existing}
     return tuple(f for f in existing if complete[f]), tuple(f for f in existing if not complete[f])
-
-
-def _planes(frame_plate: Any) -> list[Any]:
-    return list(frame_plate) if isinstance(frame_plate, list) else [frame_plate]
-
-
-def _check_finite(source: Any, result: Any, frame: int, look: Any) -> None:
-    """A look must not turn finite pixels into NaN/Inf (a damaged look, a numerical blow-up):
-    one error naming the look and the frame, before the frame is written.
-
-    Raises:
-        LookError: some channel is NaN/Inf in ``result`` where ``source`` was finite.
-    """
-    for src, out in zip(_planes(source), _planes(result)):
-        px = getattr(out, "pixels", None)
-        if not isinstance(px, np.ndarray) or np.isfinite(px.sum(dtype=np.float64)):
-            continue  # the common case: nothing non-finite at all (one pass)
-        for name in out.channel_names:
-            if not src.has_channel(name):
-                continue
-            bad = ~np.isfinite(out.channel(name)) & np.isfinite(src.channel(name))
-            if bad.any():
-                label = getattr(look, "path", None) or getattr(look, "name", None) or "the look"
-                raise LookError(f"frame {frame}: {label} turned {int(bad.sum())} finite pixel(s) of channel "
-                                f"{name!r} into NaN/Inf; nothing was written for this frame — the look is "
-                                "damaged or overflows on this plate (export or train it again)")
 
 
 def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:
