@@ -596,6 +596,34 @@ def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
     return value
 
 
+def _unchanged(plate: Plate, layer: str, colorspace: str | None, config: Any) -> Plate:
+    """``strength=0``: nothing to mix in — the input, bit for bit (and no network run),
+    its layer checked and its colourspace tag resolved as a styled frame's would be."""
+    from ..io.lumachroma import luminance_only as _is_luminance
+
+    if not _is_luminance(plate, layer):
+        plate.rgb_names(layer)
+    if not colorspace:
+        return plate
+    from ..color import resolve_colorspace
+
+    return plate.replace(colorspace=resolve_colorspace(colorspace, config))
+
+
+def _tiling(gen: Any, tile: int | None, halo: int | None, dev: Any, dtype: Any) -> tuple[int, int]:
+    """``(tile, halo)``: the halo the generator needs unless given (a smaller one is warned
+    about), and a tile from the device's memory unless given."""
+    need = _min_halo(gen)
+    halo = need if halo is None else halo
+    if halo < need:
+        log.warning("stylize: halo %d px is less than the %d px this %s generator needs; "
+                    "tiles may not match exactly (the feathered blend hides small steps)",
+                    halo, need, getattr(gen, "arch", "") or "")
+    if tile is None:
+        tile = _dev.default_tile(dev, dtype, halo, _alignment(gen), memory_scale=_memory_scale(gen))
+    return tile, halo
+
+
 def network_size(h: int, w: int, scale: float) -> tuple[int, int]:
     """The ``(h, w)`` the network runs at for a frame of ``h × w`` at stroke ``scale`` (the
     temporal carry works on the same grid)."""
@@ -767,17 +795,8 @@ def stylize(
     if not isinstance(plate, Plate):
         raise SettingsError(f"stylize needs a Plate, got {type(plate).__name__}")
     if s == 0.0:
-        # Nothing to mix in: the input RGB, bit for bit (and no network run).
-        from ..io.lumachroma import luminance_only as _is_luminance
-
-        if not _is_luminance(plate, layer):
-            plate.rgb_names(layer)
         clock.note(total=time.perf_counter() - t_start)
-        if not colorspace:
-            return plate
-        from ..color import resolve_colorspace
-
-        return plate.replace(colorspace=resolve_colorspace(colorspace, config))
+        return _unchanged(plate, layer, colorspace, config)
 
     plate = _as_rgb_plate(plate, layer)
     stroke = resolve_scale(scale, look_, plate)
@@ -793,14 +812,7 @@ def stylize(
             net_in = _resample(frame.net_in, net_size)
     gen_src = look_.generator
     align = _alignment(gen_src)
-    need = _min_halo(gen_src)
-    halo_ = need if halo_ is None else halo_
-    if halo_ < need:
-        log.warning("stylize: halo %d px is less than the %d px this %s generator needs; "
-                    "tiles may not match exactly (the feathered blend hides small steps)",
-                    halo_, need, getattr(gen_src, "arch", "") or "")
-    if tile_ is None:
-        tile_ = _dev.default_tile(dev, dtype, halo_, align, memory_scale=_memory_scale(gen_src))
+    tile_, halo_ = _tiling(gen_src, tile_, halo_, dev, dtype)
     gen = _device_copy(gen_src, dev, compile)
 
     with _lock(gen):
