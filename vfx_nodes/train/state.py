@@ -2,7 +2,7 @@
 
 :func:`vfx_nodes.train.train` is three parts (docs/ARCHITECTURE.md, "Training"):
 
-1. **plan** — :func:`vfx_nodes.train.loop.plan_training`: settings resolved and checked,
+1. **plan** — :func:`vfx_nodes.train.config.plan_training`: settings resolved and checked,
    files listed and split, before any work;
 2. **state** — :class:`TrainState`: the counters a checkpoint's JSON records (step,
    best score and step, the last evaluation, time trained); the weights and optimiser
