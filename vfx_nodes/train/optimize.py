@@ -249,6 +249,78 @@ def plan(height: int, width: int, *, size: int | None, levels: int | None,
     return sizes, level_steps(steps, len(sizes))
 
 
+def _recipe(**given: Any) -> dict[str, Any]:
+    """The settings given, each left ``None`` (or empty) filled from :data:`GATYS_RECIPE`."""
+    return {k: GATYS_RECIPE[k] if v is None or (k in ("optimizer", "content_layer", "style_layers") and not v)
+            else v for k, v in given.items()}
+
+
+def _in_working_space(rgb: np.ndarray, alpha: np.ndarray | None, src: str, working: str,
+                      config: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(clipped, over, bad)``: the straight colour in the working space clipped to the
+    0–1 the loss network knows, what clipping removed (added back at the end), and the
+    pixels that were NaN/Inf (left out, restored at the end)."""
+    from ..color import convert_rgb, unpremultiply
+
+    straight = unpremultiply(rgb, alpha) if alpha is not None else rgb
+    bad = ~np.isfinite(straight).all(axis=-1)
+    work = convert_rgb(np.where(bad[..., None], 0.0, straight).astype(np.float32), src, working,
+                       config=config)
+    clipped = np.clip(np.nan_to_num(work, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    over = np.nan_to_num(work - clipped, nan=0.0, posinf=0.0, neginf=0.0)
+    return clipped, over, bad
+
+
+def _resample(x: Any, hw: tuple[int, int]) -> Any:
+    """An N×3×H×W image at ``hw`` (bilinear, antialiased when reducing), clamped to 0–1."""
+    import torch.nn.functional as F
+
+    if tuple(x.shape[-2:]) == hw:
+        return x
+    return F.interpolate(x, size=hw, mode="bilinear", align_corners=False,
+                         antialias=bool(x.shape[-2] > hw[0])).clamp(0, 1)
+
+
+def _start(init: Any, full: Any, size: tuple[int, int], style: Sequence[Any], working: str, config: Any) -> Any:
+    """The image the coarsest level starts from: a given tensor, the instant look's
+    render, or ``None`` (the plate itself)."""
+    import torch
+
+    if isinstance(init, torch.Tensor):
+        return _resample((init if init.ndim == 4 else init[None]).float(), size)
+    if init == "instant":
+        return _instant_start(_resample(full, size), [str(s) for s in style], working, config)
+    return None
+
+
+def _check_init(init: Any, style: Sequence[Any]) -> None:
+    """``init`` is one of :data:`INITS` or a tensor; ``"instant"`` needs painting files."""
+    import torch
+
+    if not (isinstance(init, str) and init in INITS) and not isinstance(init, torch.Tensor):
+        raise SettingsError(f"init must be one of {', '.join(INITS)} or a tensor, got {init!r}")
+    if isinstance(init, str) and init == "instant" and any(isinstance(s, torch.Tensor) for s in style):
+        raise SettingsError("init='instant' needs the style images as files")
+
+
+def _read_styles(style: Sequence[Any], working: str, style_colorspace: str | None, config: Any) -> list[Any]:
+    """The style images as ``3×H×W`` working-space tensors, read once (a painting reduced
+    to :data:`~vfx_nodes.io.limits.PAINTING_MAX_SIDE`); each level resamples them."""
+    import torch
+
+    from .data import load_rgb
+
+    raw = []
+    for s in style:
+        if isinstance(s, torch.Tensor):
+            raw.append(s.float() if s.ndim == 3 else s.float()[0])
+        else:
+            raw.append(torch.from_numpy(np.ascontiguousarray(
+                load_rgb(str(s), working_colorspace=working, colorspace=style_colorspace,
+                         config=config, max_side=PAINTING_MAX_SIDE).transpose(2, 0, 1))))
+    return raw
+
+
 def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str | None = None,
                    colorspace: str | None = None, style_colorspace: str | None = None,
                    layer: str = "", size: int | None = 512, steps: int = 200,
@@ -303,24 +375,19 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     import torch
     import torch.nn.functional as F
 
-    from ..color import convert_rgb, premultiply, unpremultiply
+    from ..color import convert_rgb
     from ..policy.colour import DEFAULT_PLATE_SPACE, DEFAULT_WORKING_SPACE
-    from .data import load_rgb, resize_short_side
+    from .data import resize_short_side
     from .objective import StyleObjective
 
-    recipe = GATYS_RECIPE
-    optimizer = optimizer or recipe["optimizer"]
-    content_weight = recipe["content_weight"] if content_weight is None else content_weight
-    style_weight = recipe["style_weight"] if style_weight is None else style_weight
-    tv_weight = recipe["tv_weight"] if tv_weight is None else tv_weight
-    content_layer = content_layer or recipe["content_layer"]
-    style_layers = tuple(style_layers or recipe["style_layers"])
+    r = _recipe(optimizer=optimizer, content_weight=content_weight, style_weight=style_weight,
+                tv_weight=tv_weight, content_layer=content_layer, style_layers=style_layers)
+    optimizer, content_weight, style_weight, tv_weight = (r["optimizer"], r["content_weight"],
+                                                          r["style_weight"], r["tv_weight"])
+    content_layer, style_layers = r["content_layer"], tuple(r["style_layers"])
     lr = (1.0 if optimizer == "lbfgs" else 0.02) if lr is None else float(lr)
     _check(steps, optimizer, lr)
-    if not (isinstance(init, str) and init in INITS) and not isinstance(init, torch.Tensor):
-        raise SettingsError(f"init must be one of {', '.join(INITS)} or a tensor, got {init!r}")
-    if isinstance(init, str) and init == "instant" and any(isinstance(s, torch.Tensor) for s in style):
-        raise SettingsError("init='instant' needs the style images as files")
+    _check_init(init, style)
 
     from ..policy.names import deprecated_alias
 
@@ -334,12 +401,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     rgb = plate.channels(names)
     a_name = plate.alpha_name(layer)
     alpha = plate.channel(a_name) if a_name is not None else None
-    straight = unpremultiply(rgb, alpha) if alpha is not None else rgb
-    bad = ~np.isfinite(straight).all(axis=-1)
-    work = convert_rgb(np.where(bad[..., None], 0.0, straight).astype(np.float32), src, working,
-                       config=config)
-    clipped = np.clip(np.nan_to_num(work, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
-    over = np.nan_to_num(work - clipped, nan=0.0, posinf=0.0, neginf=0.0)
+    clipped, over, bad = _in_working_space(rgb, alpha, src, working, config)
 
     h, w = clipped.shape[:2]
     full = torch.from_numpy(np.ascontiguousarray(clipped.transpose(2, 0, 1)))[None]
@@ -347,31 +409,13 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     costs = [b * sh * sw for b, (sh, sw) in zip(budget, sizes)]
     total_cost = float(sum(costs))
 
-    # the style images, read once at full size; each level resamples them
-    raw = []
-    for s in style:
-        if isinstance(s, torch.Tensor):
-            raw.append(s.float() if s.ndim == 3 else s.float()[0])
-        else:
-            raw.append(torch.from_numpy(np.ascontiguousarray(
-                load_rgb(str(s), working_colorspace=working, colorspace=style_colorspace,
-                         config=config, max_side=PAINTING_MAX_SIDE).transpose(2, 0, 1))))
+    raw = _read_styles(style, working, style_colorspace, config)
     if loss_network is None:
         from ..model import load_vgg19
         loss_network = load_vgg19()
     loss_network = loss_network.to(device)
 
-    def resample(x: Any, hw: tuple[int, int]) -> Any:
-        if tuple(x.shape[-2:]) == hw:
-            return x
-        return F.interpolate(x, size=hw, mode="bilinear", align_corners=False,
-                             antialias=bool(x.shape[-2] > hw[0])).clamp(0, 1)
-
-    start: Any = None
-    if isinstance(init, torch.Tensor):
-        start = resample((init if init.ndim == 4 else init[None]).float(), sizes[0])
-    elif init == "instant":
-        start = _instant_start(resample(full, sizes[0]), [str(s) for s in style], working, config)
+    start = _start(init, full, sizes[0], style, working, config)
 
     done = 0.0
     history: list[float] = []
@@ -379,7 +423,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     result: OptimizeResult | None = None
     image: Any = start
     for level, ((sh, sw), n) in enumerate(zip(sizes, budget)):
-        x = resample(full, (sh, sw)).to(device)
+        x = _resample(full, (sh, sw)).to(device)
         if style_size:
             s_short = max(1, round(style_size * min(sh, sw) / min(sizes[-1])))
             styles = [resize_short_side(t, s_short) for t in raw]
@@ -387,7 +431,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
             styles = [_resize_pixels(t, sh * sw) for t in raw]
         objective = StyleObjective(loss_network, [t.to(device) for t in styles],
                                    content_layer=content_layer, style_layers=style_layers)
-        init_level = None if image is None else resample(image.float(), (sh, sw)).to(device)
+        init_level = None if image is None else _resample(image.float(), (sh, sw)).to(device)
 
         def on_step(p: int, losses: dict[str, float], done: float = done, level: int = level, n: int = n,
                     passes: int = passes) -> None:
@@ -412,11 +456,20 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         # upsampled bicubic and added to the full-resolution plate, so the plate's own
         # detail survives where the style left it alone (bilinear upsampling of the
         # whole image blurred the brushwork away: benchmarks/RESULTS.md).
-        low = resample(full, tuple(out.shape[-2:]))
+        low = _resample(full, tuple(out.shape[-2:]))
         delta = F.interpolate(out - low, size=(h, w), mode="bicubic", align_corners=False)
         out = (full + delta).clamp(0, 1)
     styled = out[0].numpy().transpose(1, 2, 0) + over
     back = convert_rgb(np.ascontiguousarray(styled, np.float32), working, src, config=config)
+    return plate.with_channels(_kept(back, rgb, alpha, bad, names)), result
+
+
+def _kept(back: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | None, bad: np.ndarray,
+          names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The styled RGB as the plate's channels: premultiplied by its alpha, and the pixels
+    a style cannot act on keeping their own values bit for bit."""
+    from ..color import premultiply
+
     if alpha is not None:
         back = premultiply(back, alpha)
         # As the renderer does: a fully transparent pixel (alpha ≤ 0 or NaN) has no
@@ -424,8 +477,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         # original colour bit for bit.
         back = np.where(~(alpha > 0)[..., None], rgb, back)
     back = np.where(bad[..., None], rgb, back)  # NaN/Inf pixels keep their values
-    new = plate.with_channels({n: back[:, :, i] for i, n in enumerate(names)})
-    return new, result
+    return {n: back[:, :, i] for i, n in enumerate(names)}
 
 
 def _resize_pixels(img: Any, pixels: int) -> Any:
