@@ -263,6 +263,64 @@ def _prepare(cfg: KeyframeConfig, working: str) -> tuple[list[Any], list[Any], l
     return key_plates, painted, others, shot
 
 
+def _normalisers(starts: list[dict[str, Any]]) -> tuple[dict[str, float], float, float]:
+    """``(norm, gatys weight, gatys start)``: each loss of the starting network averaged
+    over the keyframes, and the Gatys objective's start value, that the losses are divided by."""
+    from .optimize import GATYS_RECIPE
+
+    norm = {k: max(float(np.mean([float(s[k]) for s in starts])), 1e-12)
+            for k in ("recon", "perceptual", "style", "content")}
+    gw = GATYS_RECIPE["style_weight"] / GATYS_RECIPE["content_weight"]
+    gatys_start = max(float(np.mean([gw * float(s["style"]) + float(s["content"]) for s in starts])), 1e-12)
+    return norm, gw, gatys_start
+
+
+def _after_step(step: int, last: dict[str, float], progress: Any, callback: Any) -> None:
+    """Stop a diverged run with one error; else report the step."""
+    if not math.isfinite(last["total"]):
+        raise TrainingDataError(f"keyframe training diverged at step {step} (loss {last['total']}); "
+                                "lower the learning rate")
+    if progress is not None:
+        progress.update(step, {"recon": last["recon"], "style": last["style"]})
+    if callback is not None:
+        callback(step, dict(last))
+
+
+def _set_lr(optimizer: Any, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _metadata(cfg: KeyframeConfig, working: str, frame_height: int, training: dict[str, Any],
+              last: dict[str, float], arbitrary: dict[str, Any]) -> dict[str, Any]:
+    """The keyframe look's metadata: where it came from (keyframes with their hashes, the
+    recipe, the run's figures) and its arbitrary-style start."""
+    from .._version import __version__
+    from ..model.arbitrary import PROVENANCE
+    from .data import file_sha256
+
+    return {
+        "working_colorspace": working,
+        "frame_height": frame_height,
+        "training": {
+            "kind": "keyframe",
+            "method": "Texler et al. 2020 few-shot training on keyframes, from an instant-look start",
+            "keyframes": [{"plate": os.path.basename(p), "plate_sha256": file_sha256(p),
+                           "painted": os.path.basename(s), "painted_sha256": file_sha256(s)}
+                          for p, s in cfg.keyframes],
+            **{k: training[k] for k in ("shot_frames", "steps", "seconds", "time_limited")},
+            "final_losses": {k: v for k, v in last.items() if math.isfinite(v)},
+            "normalisers": training["normalisers"],
+            "recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
+                       if k != "working_space"
+                       if k not in ("content", "keyframes", "out", "device")},
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "library_version": __version__,
+        },
+        "arbitrary": {**arbitrary, **PROVENANCE},
+    }
+
+
 def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
                         progress: Any = None,
                         callback: Callable[[int, dict[str, float]], None] | None = None
@@ -284,12 +342,10 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     """
     import torch
 
-    from .._version import __version__
     from ..model import PatchDiscriminator, save_look
     from ..model import losses as L
-    from ..model.arbitrary import PROVENANCE, magenta_network
+    from ..model.arbitrary import magenta_network
     from ..policy.colour import DEFAULT_WORKING_SPACE
-    from .data import file_sha256
     from .instant import style_embedding
     from .objective import StyleObjective
     from .optimize import GATYS_RECIPE
@@ -361,10 +417,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     # discriminator's) and keeps LSGAN's scale (0.5 for a fooled-by-nothing generator).
     with torch.no_grad():
         starts = [raw_losses(k, int(rng.integers(len(other_x))), False) for k in range(len(key_x))]
-    norm = {k: max(float(np.mean([float(s[k]) for s in starts])), 1e-12)
-            for k in ("recon", "perceptual", "style", "content")}
-    gw = GATYS_RECIPE["style_weight"] / GATYS_RECIPE["content_weight"]
-    gatys_start = max(float(np.mean([gw * float(s["style"]) + float(s["content"]) for s in starts])), 1e-12)
+    norm, gw, gatys_start = _normalisers(starts)
 
     t0 = time.monotonic()
     step = 0
@@ -376,10 +429,8 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
             time_limited = True
             break
         f = lr_factor(step, cfg.steps, warmup, 0.1)
-        for g in opt_g.param_groups:
-            g["lr"] = cfg.lr * f
-        for g in opt_d.param_groups:
-            g["lr"] = cfg.d_lr * f
+        _set_lr(opt_g, cfg.lr * f)
+        _set_lr(opt_d, cfg.d_lr * f)
         k = int(rng.integers(len(key_x)))
         u = int(rng.integers(len(other_x)))
         parts = raw_losses(k, u, True)
@@ -396,42 +447,16 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
         step += 1
         last = {k: float(v.detach()) for k, v in parts.items()}
         last["total"] = float(total.detach())
-        if not math.isfinite(last["total"]):
-            raise TrainingDataError(f"keyframe training diverged at step {step} (loss {last['total']}); "
-                                    "lower the learning rate")
-        if progress is not None:
-            progress.update(step, {"recon": last["recon"], "style": last["style"]})
-        if callback is not None:
-            callback(step, dict(last))
+        _after_step(step, last, progress, callback)
     seconds = time.monotonic() - t0
     if progress is not None:
         progress.close()
 
     look_gen = ema.module.eval()
-    meta: dict[str, Any] = {
-        "working_colorspace": working,
-        "frame_height": int(key_plates[0].shape[-2]),
-        "training": {
-            "kind": "keyframe",
-            "method": "Texler et al. 2020 few-shot training on keyframes, from an instant-look start",
-            "keyframes": [{"plate": os.path.basename(p), "plate_sha256": file_sha256(p),
-                           "painted": os.path.basename(s), "painted_sha256": file_sha256(s)}
-                          for p, s in cfg.keyframes],
-            "shot_frames": len(shot),
-            "steps": step,
-            "seconds": round(seconds, 1),
-            "time_limited": time_limited,
-            "final_losses": {k: v for k, v in last.items() if math.isfinite(v)},
-            "normalisers": {**norm, "gatys": gatys_start},
-            "recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
-                       if k != "working_space"
-                       if k not in ("content", "keyframes", "out", "device")},
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "library_version": __version__,
-        },
-        "arbitrary": {"embedding": [float(x) for x in emb], "styles": embedded,
-                      "fine_tuned": step > 0, **PROVENANCE},
-    }
+    training = {"shot_frames": len(shot), "steps": step, "seconds": round(seconds, 1),
+                "time_limited": time_limited, "normalisers": {**norm, "gatys": gatys_start}}
+    meta = _metadata(cfg, working, int(key_plates[0].shape[-2]), training, last,
+                     {"embedding": [float(x) for x in emb], "styles": embedded, "fine_tuned": step > 0})
     path = save_look(cfg.out, look_gen, meta)
     return KeyframeResult(path, step, seconds, {k: v for k, v in last.items()},
                           len(key_x) + len(others), time_limited)
