@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| `stylize` end to end, scale auto ({auto.get('scale_used', 1):.3f}) | {t_auto:.2f} | "
           f"{t_auto / t_ort:.2f} |")
     stages = ", ".join(f"{k} {v:.2f}" for k, v in prof.items()
-                       if k in ("ocio_in", "stats", "tiles", "blend", "ocio_out", "mix"))
+                       if k in ("prepare", "scale", "stats", "tiles", "blend", "finish"))
     print(f"\nstylize stages at scale 1 (s): {stages}; tile {prof.get('tile')} × {prof.get('tile_count')}")
 
     # fidelity at the graph's own 384×384

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 SIZES = {"1080p": (1920, 1080), "4k": (4096, 2160), "8k": (8192, 4320)}
-STAGES = ("ocio_in", "stats", "tiles", "blend", "ocio_out", "mix", "total")
+STAGES = ("prepare", "scale", "stats", "tiles", "blend", "finish", "total")
 BF16_PEAK_TFLOPS = 989.0  # NVIDIA H100 SXM dense BF16 (H200: same tensor cores)
 TINY = {"width": 2, "blocks": 1}  # memory runs: the arithmetic is irrelevant there
 

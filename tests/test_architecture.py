@@ -15,7 +15,7 @@ TESTS = Path(__file__).parent
 #: first component under ``vfx_nodes`` → room (docs/ARCHITECTURE.md, "Rooms")
 ROOMS = {
     "cli": "cli", "__main__": "cli", "hosts": "hosts", "nodes": "nodes", "train": "train",
-    "engine": "engine", "export": "export", "model": "model", "plate": "base", "io": "base",
+    "engine": "engine", "recipe": "recipe", "export": "export", "model": "model", "plate": "base", "io": "base",
     "color": "base", "samples": "base", "shots": "base", "policy": "policy", "errors": "errors",
     "_atomic": "files", "_version": "files", "looks": "looks", "_lazy": "files", "__init__": "package",
 }
@@ -27,20 +27,22 @@ BELOW = {
     "policy": {"errors", "files"},
     "base": {"policy", "errors", "files"},
     "model": {"policy", "errors", "files"},
+    # the frame recipe's colour side: numpy and OCIO, below the engine and training
+    "recipe": {"base", "policy", "errors", "files"},
     "export": {"model", "base", "policy", "errors", "files"},
-    "engine": {"model", "base", "policy", "errors", "files"},
-    "train": {"model", "base", "policy", "errors", "files"},
-    "nodes": {"engine", "train", "model", "base", "policy", "errors", "files", "package"},
+    "engine": {"recipe", "model", "base", "policy", "errors", "files"},
+    "train": {"recipe", "model", "base", "policy", "errors", "files"},
+    "nodes": {"engine", "train", "recipe", "model", "base", "policy", "errors", "files", "package"},
     "looks": {"model", "errors", "package"},
     # the host adapters (Nuke, the Look Lab) drive everything below them, never the console scripts
-    "hosts": {"nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors", "files",
+    "hosts": {"nodes", "engine", "train", "recipe", "export", "looks", "model", "base", "policy", "errors", "files",
               "package"},
     # the console scripts sit on top: every room, the host adapters included (vfx-style lab)
-    "cli": {"hosts", "nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors",
+    "cli": {"hosts", "nodes", "engine", "train", "recipe", "export", "looks", "model", "base", "policy", "errors",
             "files", "package"},
     # the package root is the public facade: it re-exports (lazily; its typing block names
     # them) every room but the host adapters and the console scripts
-    "package": {"nodes", "engine", "train", "export", "looks", "model", "base", "policy", "errors", "files"},
+    "package": {"nodes", "engine", "train", "recipe", "export", "looks", "model", "base", "policy", "errors", "files"},
 }
 
 

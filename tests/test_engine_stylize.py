@@ -369,7 +369,7 @@ def test_look_given_as_a_path(tmp_path, plate, look, styled):
 def test_profile_reports_every_stage(plate, look):
     prof: dict = {}
     stylize(plate, look, tile=16, device="cpu", profile=prof)
-    for stage in ("ocio_in", "stats", "tiles", "blend", "ocio_out", "mix", "total"):
+    for stage in ("prepare", "stats", "tiles", "blend", "finish", "total"):
         assert prof[stage] >= 0, stage
     assert prof["tile_count"] > 1 and prof["device"] == "cpu" and prof["precision"] == "fp32"
 

@@ -18,7 +18,7 @@ Un-Premultiplied Color Channels").  So, unlike a plain ``rgb / alpha``:
 * NaN or Inf *colour* values stay NaN or Inf (division and multiplication by a finite,
   positive alpha keep them), pixel by pixel.
 
-Neither function changes its inputs; both return new float32 arrays.
+Neither function changes its inputs unless given them as ``out=``; both return float32 arrays.
 """
 
 from __future__ import annotations
@@ -57,15 +57,29 @@ def alpha_mask(alpha: np.ndarray) -> np.ndarray:
         return np.isfinite(a) & (a > 0)
 
 
-def unpremultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _factor(alpha: np.ndarray) -> np.ndarray:
+    """Alpha where (un)premultiplication applies, 1 elsewhere (float32, alpha's shape + 1).
+
+    Dividing or multiplying by an exact 1 leaves a value bit-for-bit (NaN and Inf
+    included), so one whole-array operation replaces a masked gather and scatter (3–4×
+    faster on a 4K frame, benchmarks/RESULTS.md "The frame recipe")."""
+    a = np.asarray(alpha, dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        keep = (a > 0) & (a < np.inf)
+    return np.where(keep, a, np.float32(1.0))[..., None]
+
+
+def unpremultiply(rgb: np.ndarray, alpha: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """Straight colour from premultiplied colour: ``rgb / alpha`` where alpha is finite and > 0.
 
     Args:
         rgb: premultiplied colour, ``(..., 3)``.
         alpha: ``(...)`` or ``(..., 1)``, matching ``rgb`` without its last axis.
+        out: a float32 array of ``rgb``'s shape to write into (may be ``rgb`` itself);
+            default a new one.
 
     Returns:
-        A new float32 array; pixels whose alpha is 0, negative, NaN or ±Inf keep their
+        ``out`` or a new float32 array; pixels whose alpha is 0, negative, NaN or ±Inf keep their
         colour bit-for-bit (see the module notes for why).
 
     Raises:
@@ -77,13 +91,13 @@ def unpremultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
                [2. , 0. , 0. ]], dtype=float32)
     """
     rgb, alpha = _check(rgb, alpha)
-    out = np.array(rgb, dtype=np.float32, order="C", copy=True)
-    mask = alpha_mask(alpha)
-    out[mask] /= np.asarray(alpha, dtype=np.float32)[mask][:, None]
-    return out
+    if out is None:
+        out = np.empty(rgb.shape, np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.divide(rgb, _factor(alpha), out=out, dtype=np.float32)
 
 
-def premultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def premultiply(rgb: np.ndarray, alpha: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """Premultiplied colour from straight colour: ``rgb * alpha`` where alpha is finite and > 0.
 
     The exact inverse of :func:`unpremultiply`: pixels whose alpha is 0, negative, NaN or
@@ -92,15 +106,16 @@ def premultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     Args:
         rgb: straight colour, ``(..., 3)``.
         alpha: ``(...)`` or ``(..., 1)``, matching ``rgb`` without its last axis.
+        out: as in :func:`unpremultiply`.
 
     Returns:
-        A new float32 array.
+        ``out`` or a new float32 array.
 
     Raises:
         ColorError: the shapes do not match.
     """
     rgb, alpha = _check(rgb, alpha)
-    out = np.array(rgb, dtype=np.float32, order="C", copy=True)
-    mask = alpha_mask(alpha)
-    out[mask] *= np.asarray(alpha, dtype=np.float32)[mask][:, None]
-    return out
+    if out is None:
+        out = np.empty(rgb.shape, np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.multiply(rgb, _factor(alpha), out=out, dtype=np.float32)

@@ -170,7 +170,8 @@ def _apply(cpu: ocio.CPUProcessor, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def convert_rgb(rgb: np.ndarray, src: str, dst: str, *, config: ConfigLike = None) -> np.ndarray:
+def convert_rgb(rgb: np.ndarray, src: str, dst: str, *, config: ConfigLike = None,
+                out: np.ndarray | None = None) -> np.ndarray:
     """Convert RGB values from colourspace ``src`` to ``dst`` with OCIO.
 
     Args:
@@ -179,9 +180,12 @@ def convert_rgb(rgb: np.ndarray, src: str, dst: str, *, config: ConfigLike = Non
         src: source colourspace, alias or role (``"ACEScg"``, ``"scene_linear"``).
         dst: destination colourspace, alias or role.
         config: see :func:`~vfx_nodes.color.get_config`.
+        out: a C-contiguous float32 array of ``rgb``'s shape to convert into (``rgb``
+            itself converts in place); default a new array.  The frame recipe converts
+            strips of a frame in place, in parallel (OCIO releases the GIL).
 
     Returns:
-        A new C-contiguous float32 array of the same shape.  NaN/Inf channels are kept
+        ``out``, or a new C-contiguous float32 array of the same shape.  NaN/Inf channels are kept
         as they are and negatives go through the transform (see the module notes).
         When ``src`` and ``dst`` name the same colourspace the result is a plain copy.
 
@@ -193,12 +197,22 @@ def convert_rgb(rgb: np.ndarray, src: str, dst: str, *, config: ConfigLike = Non
         >>> convert_rgb(np.ones((2, 2, 3), np.float32), "ACEScg", "ACES2065-1").shape
         (2, 2, 3)
     """
-    out = _as_rgb(rgb)
+    out = _as_rgb(rgb) if out is None else _into(rgb, out)
     cfg = get_config(config)
     s, d = resolve_colorspace(src, cfg), resolve_colorspace(dst, cfg)
     if s == d:
         return out
     return _apply(get_processor(s, d, cfg), out)
+
+
+def _into(rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` holding ``rgb``'s values, after checking it can be converted in place."""
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.flags.c_contiguous
+            and out.flags.writeable and out.shape == np.shape(rgb) and out.shape[-1:] == (3,)):
+        raise ColorError(f"out must be a writeable C-contiguous float32 array of shape {np.shape(rgb)}")
+    if rgb is not out:
+        np.copyto(out, rgb)
+    return out
 
 
 def display_view_rgb(rgb: np.ndarray, src: str, display: str | None = None, view: str | None = None,

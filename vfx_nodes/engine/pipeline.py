@@ -83,22 +83,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# the generators' side (look loading, device copies, tiling figures): engine/generators.py
+from .. import recipe  # the frame recipe's colour side: vfx_nodes/recipe/
 from ..errors import DeviceError, LookError, SettingsError
 from ..model import device as _dev
 from ..model import ops
+from ..model.fused import fused
 from ..model.ops import THUMBNAIL
 from ..plate import Plate
-
-# the generators' side (look loading, device copies, tiling figures): engine/generators.py
-from .framecolour import (  # the colour side of a frame: engine/framecolour.py
-    _RELEASED,
+from ..recipe.frame import LUMA_WEIGHTS
+from ..recipe.highlights import (
     HIGHLIGHT_CEILING,
     HIGHLIGHT_CONTRAST,
     HIGHLIGHT_KNEE,
     HIGHLIGHTS,
-    _convert,
-    _expand_painted,
-    _prepare,
+    check_highlights,
     compress_highlights,
 )
 from .generators import alignment as _alignment
@@ -131,9 +130,6 @@ __all__ = [
 log = logging.getLogger("vfx_nodes.engine")
 
 LookLike = Union["Look", str, "os.PathLike[str]"]
-
-#: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 # Smallest tile the out-of-memory retry goes down to (in units of the network stride).
 _MIN_TILE_STRIDES = 8
@@ -388,12 +384,6 @@ def _as_rgb_plate(plate: Plate, layer: str) -> Plate:
     return plate
 
 
-def _check_highlights(value: Any) -> str:
-    if value not in HIGHLIGHTS:
-        raise SettingsError(f"highlights must be one of {', '.join(map(repr, HIGHLIGHTS))}, got {value!r}")
-    return str(value)
-
-
 def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
     if value is None:
         return None
@@ -510,7 +500,7 @@ def stylize(
     """
     t_start = time.perf_counter()
     s = ops.check_strength(strength)
-    _check_highlights(highlights)
+    check_highlights(highlights)
     tile_ = _check_size("tile", tile, allow_zero=True)
     halo_ = _check_size("halo", halo, allow_zero=True)
     batch_ = _check_size("batch", batch, allow_zero=False)
@@ -530,9 +520,10 @@ def stylize(
     plate = _as_rgb_plate(plate, layer)
     stroke = resolve_scale(scale, look_, plate)
     clock.note(scale_used=stroke)
-    frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
-                     working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
-                     config=config, clock=clock, highlights=highlights)
+    with clock("prepare"):
+        frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
+                               colorspace=colorspace, working_colorspace=working_colorspace,
+                               preserve_alpha=preserve_alpha, highlights=highlights, config=config)
     full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
     net_size = network_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
@@ -550,63 +541,19 @@ def stylize(
                 frozen = _thumbnail_stats(gen, _as_seen(net_in, halo_), dev, thumb or THUMBNAIL)
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
-            styled = _tiled(gen, net_in, tile=tile_, halo=halo_, align=align, device=dev,
+            # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
+            net = gen if compile else fused(gen)
+            styled = _tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
                             dtype=dtype, batch=batch_, clock=clock, progress=progress)
-    del gen
-    if net_size != full_size:
-        with clock("scale"):
-            # Only the stylisation residual changes resolution: the plate's own detail,
-            # edges and highlights stay at full resolution.
-            styled -= net_in
-            styled = _resample(styled, full_size)
-            styled += frame.net_in
+    del gen, net
+    low = net_size != full_size
+    if low:
+        # Only the stylisation residual changes resolution (recipe.finish resizes it strip
+        # by strip): the plate's own detail, edges and highlights stay at full resolution.
+        styled -= net_in
     del net_in
-
-    with clock("ocio_out"):
-        if luminance_only:
-            dy = (styled - frame.net_in) @ LUMA_WEIGHTS
-            styled = frame.net_in + dy[..., None]
-        painted = frame.base is not None
-        if frame.base is not None:
-            _expand_painted(styled, frame.base, frame.net_in)
-            frame.base = None
-        frame.net_in = _RELEASED
-        out = _convert(styled, frame.working_colorspace, frame.mix_space, config)
-        del styled
-        if frame.over is not None:
-            flat = out.reshape(-1, 3)
-            if painted:
-                # What the working space could not hold (a saturated highlight's negative
-                # channel there) follows the pixel's change of exposure: added unscaled
-                # beside a darkened pixel it would turn the light negative.
-                held = frame.lin.reshape(-1, 3)[frame.over] - frame.residual
-                gain = flat[frame.over].sum(axis=1) / np.maximum(held.sum(axis=1), np.float32(1e-6))
-                flat[frame.over] += frame.residual * np.maximum(gain, np.float32(0.0))[:, None]
-            else:
-                flat[frame.over] += frame.residual
-    with clock("mix"):
-        if s != 1.0:
-            # (1 − s)·original + s·stylised, in the scene-linear mixing space.
-            out -= frame.lin
-            out *= np.float32(s)
-            out += frame.lin
-        frame.lin = _RELEASED
-        if frame.mix_space != frame.plate_space:
-            out = _convert(out, frame.mix_space, frame.plate_space, config)
-        if frame.alpha is not None:
-            from ..color import premultiply
-
-            out = premultiply(out, frame.alpha)
-            # A fully transparent pixel (alpha ≤ 0 or NaN) has no surface for a style to
-            # act on: it holds either nothing or additive emission (a glow), so it keeps
-            # its original colour bit for bit.  Without this the network's output there
-            # would add a faint tint over whatever the plate is later merged onto.
-            clear = ~(frame.alpha > 0)
-            if clear.any():
-                out[clear] = plate.channels(frame.names)[clear]
-        if frame.bad is not None:
-            out[frame.bad] = frame.bad_values
-        result = plate.with_channels({n: out[..., i] for i, n in enumerate(frame.names)})
+    with clock("finish"):
+        result = recipe.finish(frame, styled, strength=s, luminance_only=luminance_only, low_residual=low)
         if colorspace:
             result = result.replace(colorspace=frame.plate_space)
     clock.note(total=time.perf_counter() - t_start)
@@ -657,20 +604,19 @@ def collect_stats(
     from ..model import NormStats
 
     thumb = _check_size("thumbnail", thumbnail, allow_zero=False) or THUMBNAIL
-    _check_highlights(highlights)
+    check_highlights(highlights)
     dev = _dev.resolve_device(device)
     look_ = _load(look)
     gen = _device_copy(look_.generator, dev, False)
     items = [plates] if isinstance(plates, Plate) else plates
     collected = []
-    clock = _Clock(None)
     for i, plate in enumerate(items):
         if not isinstance(plate, Plate):
             raise SettingsError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
         plate = _as_rgb_plate(plate, layer)
-        frame = _prepare(plate, look_, layer=layer, colorspace=colorspace,
-                         working_colorspace=working_colorspace, preserve_alpha=preserve_alpha,
-                         config=config, clock=clock, highlights=highlights)
+        frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
+                               colorspace=colorspace, working_colorspace=working_colorspace,
+                               preserve_alpha=preserve_alpha, highlights=highlights, config=config)
         stroke = resolve_scale(scale, look_, plate)
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
         net_size = network_size(full[0], full[1], stroke)

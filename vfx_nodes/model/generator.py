@@ -180,6 +180,8 @@ class Generator(nn.Module):
     #: input sizes are padded to a multiple of this (product of the strides)
     alignment: int = 1
     residual: bool = True
+    #: True in the inference form (:func:`vfx_nodes.model.fused.fused`): statistics folded in
+    folded: bool = False
     #: the last layer (features → 3 channels): a convolution, or for the arbitrary-style
     #: network a convolution, a normalisation and a sigmoid
     head: nn.Module
@@ -267,8 +269,9 @@ class Generator(nn.Module):
 
     @property
     def stats_frozen(self) -> bool:
-        """True while frozen statistics are applied."""
-        return any(m.frozen for m in self.norm_layers().values())
+        """True while frozen statistics are applied (always, in the inference form of
+        :func:`vfx_nodes.model.fused.fused`, where they are folded into the weights)."""
+        return self.folded or any(m.frozen for m in self.norm_layers().values())
 
     @torch.no_grad()
     def collect_stats(self, x: torch.Tensor) -> NormStats:

@@ -260,7 +260,8 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
     the black outside the data window is not), unpremultiplied by its alpha when it has
     one (OCIO transforms expect straight colour), converted by OCIO from ``colorspace``
     (default: what the file says, see :func:`vfx_nodes.io.read_plate`) to
-    ``working_colorspace``, then NaN/Inf → 0 and clamped to the nominal 0–1.
+    ``working_colorspace`` and clipped to the nominal 0–1 — the frame recipe's network
+    input (:func:`vfx_nodes.recipe.prepare`: a pixel with a NaN/Inf channel is black).
     ``max_side`` (a painting): decoded or box-reduced by a whole factor to a long side of
     at most this, before any conversion (memory stays bounded for a huge scan).
 
@@ -275,7 +276,6 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
 
     working_colorspace = deprecated_alias("working_colorspace", working_colorspace,
                                           "working_space", working_space) or DEFAULT_WORKING_SPACE
-    from ..color import convert_rgb, unpremultiply
     from ..io import luminance_chroma_to_rgb, read_plate
 
     plate = read_plate(path, part, layer=layer or None, max_side=max_side)
@@ -287,18 +287,14 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
                               display_window=(0, 0, w // k - 1, h // k - 1))
     if plate.layer_channel(layer, "R") is None and (f"{layer}.Y" if layer else "Y") in plate.channel_names:
         plate = luminance_chroma_to_rgb(plate, layer=layer)  # luminance/chroma EXR (Garden.exr)
-    rgb = plate.channels(plate.rgb_names(layer))
-    alpha_name = plate.alpha_name(layer)
-    if alpha_name is not None:
-        rgb = unpremultiply(rgb, plate.channel(alpha_name))
-    rgb = np.nan_to_num(np.asarray(rgb, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     src = colorspace or plate.colorspace
     if src is None:
         from ..policy.colour import DEFAULT_PLATE_SPACE, DEFAULT_RASTER_SPACE
         src = DEFAULT_PLATE_SPACE if path.lower().endswith(".exr") else DEFAULT_RASTER_SPACE
-    out = convert_rgb(rgb, src, working_colorspace, config=config)
-    out = np.nan_to_num(np.asarray(out, np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-    return np.clip(out, 0.0, 1.0)
+    from ..recipe import prepare
+
+    # the frame recipe's network input: what a render of this image would feed the look
+    return prepare(plate, working_default=working_colorspace, layer=layer, colorspace=src, config=config).net_in
 
 
 def resize_short_side(image: Any, size: int) -> Any:

@@ -255,22 +255,6 @@ def _recipe(**given: Any) -> dict[str, Any]:
             else v for k, v in given.items()}
 
 
-def _in_working_space(rgb: np.ndarray, alpha: np.ndarray | None, src: str, working: str,
-                      config: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(clipped, over, bad)``: the straight colour in the working space clipped to the
-    0–1 the loss network knows, what clipping removed (added back at the end), and the
-    pixels that were NaN/Inf (left out, restored at the end)."""
-    from ..color import convert_rgb, unpremultiply
-
-    straight = unpremultiply(rgb, alpha) if alpha is not None else rgb
-    bad = ~np.isfinite(straight).all(axis=-1)
-    work = convert_rgb(np.where(bad[..., None], 0.0, straight).astype(np.float32), src, working,
-                       config=config)
-    clipped = np.clip(np.nan_to_num(work, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
-    over = np.nan_to_num(work - clipped, nan=0.0, posinf=0.0, neginf=0.0)
-    return clipped, over, bad
-
-
 def _resample(x: Any, hw: tuple[int, int]) -> Any:
     """An N×3×H×W image at ``hw`` (bilinear, antialiased when reducing), clamped to 0–1."""
     import torch.nn.functional as F
@@ -375,8 +359,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
     import torch
     import torch.nn.functional as F
 
-    from ..color import convert_rgb
-    from ..policy.colour import DEFAULT_PLATE_SPACE, DEFAULT_WORKING_SPACE
+    from ..policy.colour import DEFAULT_WORKING_SPACE
     from .data import resize_short_side
     from .objective import StyleObjective
 
@@ -393,15 +376,14 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
 
     working = deprecated_alias("working_colorspace", working_colorspace, "working_space",
                                working_space) or DEFAULT_WORKING_SPACE
-    src = colorspace or plate.colorspace or DEFAULT_PLATE_SPACE
     from ..model.device import training_device
+    from ..recipe import finish, prepare
 
     device = training_device(device)
-    names = plate.rgb_names(layer)
-    rgb = plate.channels(names)
-    a_name = plate.alpha_name(layer)
-    alpha = plate.channel(a_name) if a_name is not None else None
-    clipped, over, bad = _in_working_space(rgb, alpha, src, working, config)
+    # the frame recipe (vfx_nodes/recipe): NaN/Inf pixels and alpha set aside, over-range
+    # light carried around the optimisation in scene-linear, exactly as a render does
+    frame = prepare(plate, working_default=working, layer=layer, colorspace=colorspace, config=config)
+    clipped = frame.net_in
 
     h, w = clipped.shape[:2]
     full = torch.from_numpy(np.ascontiguousarray(clipped.transpose(2, 0, 1)))[None]
@@ -459,25 +441,8 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         low = _resample(full, tuple(out.shape[-2:]))
         delta = F.interpolate(out - low, size=(h, w), mode="bicubic", align_corners=False)
         out = (full + delta).clamp(0, 1)
-    styled = out[0].numpy().transpose(1, 2, 0) + over
-    back = convert_rgb(np.ascontiguousarray(styled, np.float32), working, src, config=config)
-    return plate.with_channels(_kept(back, rgb, alpha, bad, names)), result
-
-
-def _kept(back: np.ndarray, rgb: np.ndarray, alpha: np.ndarray | None, bad: np.ndarray,
-          names: Sequence[str]) -> dict[str, np.ndarray]:
-    """The styled RGB as the plate's channels: premultiplied by its alpha, and the pixels
-    a style cannot act on keeping their own values bit for bit."""
-    from ..color import premultiply
-
-    if alpha is not None:
-        back = premultiply(back, alpha)
-        # As the renderer does: a fully transparent pixel (alpha ≤ 0 or NaN) has no
-        # surface for a style to act on (nothing, or additive emission), so it keeps its
-        # original colour bit for bit.
-        back = np.where(~(alpha > 0)[..., None], rgb, back)
-    back = np.where(bad[..., None], rgb, back)  # NaN/Inf pixels keep their values
-    return {n: back[:, :, i] for i, n in enumerate(names)}
+    styled = np.ascontiguousarray(out[0].numpy().transpose(1, 2, 0), np.float32)
+    return finish(frame, styled), result
 
 
 def _resize_pixels(img: Any, pixels: int) -> Any:

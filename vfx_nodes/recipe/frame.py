@@ -1,0 +1,307 @@
+"""The frame recipe's colour side: scene-linear plate ⇄ the network's working-space frame.
+
+:func:`prepare` takes one layer's RGB to what a network sees, :func:`finish` takes the
+network's result back into a new plate.  Both work in strips of rows, in parallel: a
+strip's arrays stay in the CPU's cache through every step (a whole 4K frame per step
+streams ~100 MB through memory each time), and OCIO and numpy release the GIL, so a
+small thread pool uses every core.  Every strip is computed the same way whatever the
+number of threads: the output does not depend on them.
+
+The value treatments (the design notes ask for one for each) are documented in
+:mod:`vfx_nodes.engine.pipeline`; in short:
+
+* a pixel with a non-finite R, G or B is fed to the network as black and keeps its
+  original values bit for bit in the output;
+* RGB is unpremultiplied by the layer's alpha before colour conversion and premultiplied
+  after; pixels with alpha ≤ 0 or NaN keep their original RGB bit for bit;
+* ``"carry"``: the network sees the working space clipped to 0–1; what the clip removed,
+  computed in the scene-linear mixing space, is added back there; ``"paint"``:
+  :mod:`vfx_nodes.recipe.highlights`;
+* strength mixes in the scene-linear mixing space.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ..errors import SettingsError
+from ..plate import Plate
+from .highlights import compress_highlights, expand_painted
+
+__all__ = ["LUMA_WEIGHTS", "Frame", "finish", "prepare", "spaces", "threads"]
+
+#: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+# Pixels per strip: ~1.5 MB per RGB float32 array, so a strip's few arrays stay in L2/L3.
+_STRIP_PIXELS = 1 << 17
+
+_pool_lock = threading.Lock()
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def threads() -> int:
+    """Worker threads for the colour strips: ``$VFX_NODES_THREADS``, else the CPUs this
+    process may use (at most 16)."""
+    env = os.environ.get("VFX_NODES_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        n = os.cpu_count() or 1
+    return max(1, min(16, n))
+
+
+def _map(fn: Callable[[int, int], Any], rows: int, width: int) -> list[Any]:
+    """``fn(y0, y1)`` over strips of rows, in parallel; results in strip order."""
+    step = max(1, _STRIP_PIXELS // max(width, 1))
+    strips = [(y, min(rows, y + step)) for y in range(0, rows, step)]
+    n = threads()
+    if n == 1 or len(strips) == 1:
+        return [fn(y0, y1) for y0, y1 in strips]
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != n:
+            _pool = (n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="vfx_nodes-recipe"))
+        pool = _pool[1]
+    return list(pool.map(lambda s: fn(*s), strips))
+
+
+@dataclasses.dataclass
+class Frame:
+    """One plate's layer prepared for the network.
+
+    Attributes:
+        plate: the source plate (read again by :func:`finish`, never changed).
+        names: its R, G, B channel names.
+        alpha: the alpha plane used for (un)premultiplication, or ``None``.
+        net_in: H×W×3 float32 working-space frame the network sees (0–1).
+        over: sorted flat indices of the pixels with a residual.
+        residual: ``len(over)×3`` mixing-space residual (what the network cannot see).
+        held: ``highlights="paint"``: mixing-space value the network's input stands for.
+        base: ``highlights="paint"``: working-space values ≥ 0, unclipped.
+        plate_space, mix_space, working: the three colourspaces, as the config names them.
+        config: the OCIO config used.
+    """
+
+    plate: Plate
+    names: tuple[str, str, str]
+    alpha: np.ndarray | None
+    net_in: np.ndarray
+    over: np.ndarray
+    residual: np.ndarray
+    held: np.ndarray | None
+    base: np.ndarray | None
+    plate_space: str
+    mix_space: str
+    working: str
+    config: Any
+
+
+def spaces(plate: Plate, working_default: str, colorspace: str | None, working_colorspace: str | None,
+           config: Any) -> tuple[str, str, str]:
+    """``(plate space, mixing space, working space)`` as the config names them: the mixing
+    space is the plate's own when OCIO says it is scene-linear, else ``scene_linear``."""
+    from ..color import is_scene_linear, resolve_colorspace
+    from ..policy.colour import DEFAULT_PLATE_SPACE
+
+    plate_space = resolve_colorspace(colorspace or plate.colorspace or DEFAULT_PLATE_SPACE, config)
+    working = resolve_colorspace(working_colorspace or working_default, config)
+    linear = is_scene_linear(plate_space, config)
+    mix_space = plate_space if linear else resolve_colorspace("scene_linear", config)
+    return plate_space, mix_space, working
+
+
+def _rgb_index(plate: Plate, names: Sequence[str]) -> slice | list[int]:
+    idx = [plate.index(n) for n in names]
+    return slice(idx[0], idx[0] + 3) if idx == list(range(idx[0], idx[0] + 3)) else idx
+
+
+def _linear(plate: Plate, idx: Any, alpha: np.ndarray | None, y0: int, y1: int,
+            plate_space: str, mix_space: str, config: Any) -> np.ndarray:
+    """A strip's straight colour in the mixing space (non-finite pixels as black)."""
+    from ..color import convert_rgb, unpremultiply
+
+    rgb = np.array(plate.pixels[y0:y1, :, idx], dtype=np.float32, order="C")
+    finite = np.isfinite(rgb).all(axis=-1)
+    if not finite.all():
+        rgb[~finite] = 0.0
+    if alpha is not None:
+        unpremultiply(rgb, alpha[y0:y1], out=rgb)
+    if plate_space != mix_space:
+        convert_rgb(rgb, plate_space, mix_space, config=config, out=rgb)
+    return rgb
+
+
+def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: str | None = None,
+            working_colorspace: str | None = None, preserve_alpha: bool = True,
+            highlights: str = "carry", config: Any = None) -> Frame:
+    """One layer of ``plate`` as the network's working-space frame (see the module notes).
+
+    Args:
+        plate: the plate (never changed).
+        working_default: the look's working colourspace, used unless ``working_colorspace``.
+        layer, colorspace, working_colorspace, preserve_alpha, highlights, config: as in
+            :func:`vfx_nodes.engine.stylize`.
+
+    Raises:
+        SettingsError: not a Plate.
+        ChannelNotFoundError: the layer has no R, G, B.
+        ColorSpaceError: an unknown colourspace.
+    """
+    if not isinstance(plate, Plate):
+        raise SettingsError(f"the frame recipe needs a Plate, got {type(plate).__name__}")
+    names = plate.rgb_names(layer)
+    alpha_name = plate.alpha_name(layer) if preserve_alpha else None
+    alpha = plate.channel(alpha_name) if alpha_name else None
+    plate_space, mix_space, working = spaces(plate, working_default, colorspace, working_colorspace, config)
+    idx = _rgb_index(plate, names)
+    h, w = plate.height, plate.width
+    net_in = np.empty((h, w, 3), np.float32)
+    paint = highlights == "paint"
+    base = np.empty((h, w, 3), np.float32) if paint else None
+
+    def strip(y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        from ..color import convert_rgb
+
+        lin = _linear(plate, idx, alpha, y0, y1, plate_space, mix_space, config)
+        work = convert_rgb(lin, mix_space, working, config=config, out=net_in[y0:y1])
+        with np.errstate(invalid="ignore"):
+            # NaN counts as out of range; with "paint" only what is below 0 rides around
+            inside = (work >= 0) if paint else ((work >= 0) & (work <= 1))
+        out_of_range = ~inside.all(axis=-1)
+        # fmax/fmin take the number over NaN: NaN → 0, +Inf → the top, −Inf → 0
+        np.fmax(work, np.float32(0.0), out=work)
+        if base is not None:
+            np.fmin(work, np.float32(1e6), out=work)
+            b = base[y0:y1]
+            b[...] = work
+            work[...] = compress_highlights(b)
+        np.fmin(work, np.float32(1.0), out=work)
+        over = np.flatnonzero(out_of_range)
+        if not over.size:
+            return over + y0 * w, np.empty((0, 3), np.float32), None
+        clipped = (work if base is None else base[y0:y1]).reshape(-1, 3)[over][:, None, :]
+        back = convert_rgb(clipped, working, mix_space, config=config)[:, 0, :]
+        return over + y0 * w, lin.reshape(-1, 3)[over] - back, back if paint else None
+
+    parts = _map(strip, h, w)
+    over = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+    residual = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 3), np.float32)
+    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [np.empty((0, 3), np.float32)]) \
+        if paint else None
+    return Frame(plate, names, alpha, net_in, over, residual, held, base, plate_space, mix_space, working, config)
+
+
+# --- the way back ------------------------------------------------------------------------
+
+
+def _bilinear_axis(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices and weights of a bilinear resize along one axis, as PyTorch computes them
+    (``align_corners=False``: source ``(o + ½)·in/out − ½``, clamped at 0)."""
+    src = np.maximum((np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+    i0 = np.minimum(src.astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = (src - i0).astype(np.float32)
+    return i0, i1, lam
+
+
+class _Upsampler:
+    """Rows ``y0:y1`` of the low-resolution residual ``low`` resized (bilinear) to H×W."""
+
+    def __init__(self, low: np.ndarray, h: int, w: int):
+        self.low = low
+        self.rows = _bilinear_axis(h, low.shape[0])
+        self.cols = _bilinear_axis(w, low.shape[1])
+
+    def __call__(self, y0: int, y1: int) -> np.ndarray:
+        r0, r1, ly = (a[y0:y1] for a in self.rows)
+        ly = ly[:, None, None]
+        tmp = self.low[r0] * (1 - ly) + self.low[r1] * ly
+        c0, c1, lx = self.cols
+        lx = lx[None, :, None]
+        return np.ascontiguousarray(tmp[:, c0] * (1 - lx) + tmp[:, c1] * lx)
+
+
+def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
+           low_residual: bool = False) -> Plate:
+    """The network's result back into a new plate (see the module notes).
+
+    Args:
+        frame: what :func:`prepare` made (its ``net_in`` and ``base`` are released).
+        styled: the network's H×W×3 working-space output (changed in place), or with
+            ``low_residual`` its output minus its input at a reduced size (stroke scale
+            ≠ 1): that residual is resized (bilinear) and added to ``frame.net_in``, so
+            edges, highlights and fine detail keep the plate's resolution.
+        strength: 0–1, mixed in the scene-linear mixing space.
+        luminance_only: keep the plate's colour (YIQ, Gatys et al. 2016).
+
+    Returns:
+        A new Plate: the layer's R, G, B replaced, every other channel bit-identical.
+    """
+    from ..color import convert_rgb, premultiply
+
+    plate, alpha, h, w = frame.plate, frame.alpha, frame.plate.height, frame.plate.width
+    idx = _rgb_index(plate, frame.names)
+    # filled strip by strip (the other channels copied in the workers): a frame-sized copy
+    # in one call costs the page faults of ~100–200 MB on one core
+    pixels = np.empty_like(plate.pixels)
+    s = np.float32(strength)
+    up = _Upsampler(styled, h, w) if low_residual else None
+    over, residual, held = frame.over, frame.residual, frame.held
+
+    def strip(y0: int, y1: int) -> None:
+        pixels[y0:y1] = plate.pixels[y0:y1]
+        net = frame.net_in[y0:y1]
+        st = (net + up(y0, y1)) if up is not None else styled[y0:y1]
+        if luminance_only:
+            st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
+        if frame.base is not None:
+            expand_painted(st, frame.base[y0:y1], net)
+        st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
+        lo, hi = np.searchsorted(over, (y0 * w, y1 * w))
+        if hi > lo:
+            flat = st.reshape(-1, 3)
+            at = over[lo:hi] - y0 * w
+            if held is not None:
+                # What the working space could not hold (a saturated highlight's negative
+                # channel there) follows the pixel's change of exposure: added unscaled
+                # beside a darkened pixel it would turn the light negative.
+                gain = flat[at].sum(axis=1) / np.maximum(held[lo:hi].sum(axis=1), np.float32(1e-6))
+                flat[at] += residual[lo:hi] * np.maximum(gain, np.float32(0.0))[:, None]
+            else:
+                flat[at] += residual[lo:hi]
+        if s != 1:
+            lin = _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
+            st -= lin
+            st *= s
+            st += lin
+        if frame.mix_space != frame.plate_space:
+            convert_rgb(st, frame.mix_space, frame.plate_space, config=frame.config, out=st)
+        orig = plate.pixels[y0:y1, :, idx]
+        # Pixels kept as they were: any non-finite R, G, B (NaN stays NaN), and — with an
+        # alpha — fully transparent ones (alpha ≤ 0 or NaN): there is no surface there for
+        # a style to act on, only nothing or additive emission (a glow), and the network's
+        # output would add a faint tint over whatever the plate is later merged onto.
+        keep = ~np.isfinite(orig).all(axis=-1)
+        if alpha is not None:
+            a = alpha[y0:y1]
+            premultiply(st, a, out=st)
+            with np.errstate(invalid="ignore"):
+                keep |= ~(a > 0)
+        if keep.any():
+            st[keep] = orig[keep]
+        pixels[y0:y1, :, idx] = st
+
+    _map(strip, h, w)
+    frame.net_in = frame.base = None  # type: ignore[assignment]
+    exact = {k: v for k, v in plate.exact.items() if k not in frame.names}
+    return plate.replace(pixels=pixels, exact=exact)
