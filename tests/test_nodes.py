@@ -91,7 +91,7 @@ def test_knob_coerces_valid_values(kind, given, want):
 @pytest.mark.parametrize("kind, bad, words", [
     ("float", "abc", "must be a number"), ("float", True, "must be a number"),
     ("float", float("nan"), "finite"), ("int", 2.5, "whole number"), ("bool", "maybe", "true or false"),
-    ("str", 3, "must be text"), ("file", 3, "file path"),
+    ("str", 2.5, "must be text"), ("file", 3, "file path"),
 ])
 def test_knob_rejects_wrong_types_with_what_is_valid(kind, bad, words):
     k = Knob("k", kind, None if kind in ("str", "file") else (0 if kind != "bool" else False))
@@ -287,6 +287,9 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
                   "tile": None, "halo": None, "device": None, "precision": None,
                   "preserve_alpha": True, "luminance_only": False, "highlights": "carry", "scale": "auto",
                   "config": None}
+    # a tile of 0 is the whole frame as one tile, as in stylize and on the command line
+    assert StyleTransfer.stylize_kwargs({"tile": 0})["tile"] == 0
+    assert StyleTransfer.stylize_kwargs({"tile": "auto", "halo": ""})["halo"] is None
     kw = StyleTransfer.stylize_kwargs({"strength": "0.5", "tile": 64, "device": "cuda:1",
                                        "precision": "FP16", "colorspace": "ACEScg", "layer": "diffuse",
                                        "ocio_config": "/c.ocio", "luminance_only": "true"})
@@ -307,8 +310,11 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
     assert set(TEMPORAL_KNOBS) <= set(inspect.signature(render).parameters)
     stylize = pytest.importorskip("vfx_nodes.engine").stylize
     params = inspect.signature(stylize).parameters
-    assert all(params[kw].kind is inspect.Parameter.KEYWORD_ONLY for kw in STYLIZE_KNOBS.values())
-    assert "stats" in params
+    # every setting a knob names is a FrameSettings field, which stylize takes by keyword
+    from vfx_nodes.policy.settings import FrameSettings
+
+    assert set(STYLIZE_KNOBS.values()) <= set(FrameSettings.names())
+    assert "stats" in params and "settings" in params
 
 
 def test_style_transfer_without_a_look_says_so():

@@ -177,7 +177,7 @@ def test_the_styletransfer_group_has_every_knob(nuke, adapter):
     classes = {k.name: group[k.name].Class() for k in StyleTransfer.knobs}
     assert classes["look"] == "File_Knob" and classes["strength"] == "Double_Knob"
     assert classes["precision"] == "Enumeration_Knob" and classes["preserve_alpha"] == "Boolean_Knob"
-    assert classes["tile"] == "Int_Knob" and classes["colorspace"] == "String_Knob"
+    assert classes["tile"] == "String_Knob" and classes["colorspace"] == "String_Knob"
     assert group["strength"].range == (0.0, 1.0)
     assert adapter.knob_values(group, StyleTransfer, 1) == StyleTransfer().values
     with pytest.raises(NodeError, match="cannot be used in Nuke"):

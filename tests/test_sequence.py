@@ -103,12 +103,12 @@ def outputs(folder: Path) -> list[str]:
 def test_renders_every_frame(tmp_path, rooms):
     src = make_plates(tmp_path, range(1001, 1006))
     out = str(tmp_path / "out" / "styled.%04d.npy")
-    rep = rooms.render(src, out, "look.safetensors", "1001-1005", strength=2.0)
+    rep = rooms.render(src, out, "look.safetensors", "1001-1005", strength=0.5)
     assert rep.rendered == (1001, 1002, 1003, 1004, 1005)
     assert rep.complete and not rep.cancelled and rep.stats == "frame"
     assert outputs(tmp_path / "out") == [f"styled.{f}.npy" for f in range(1001, 1006)]
     # per-frame statistics: each frame offset by its own mean
-    assert np.load(tmp_path / "out" / "styled.1003.npy")[0, 0] == 1003 * 2 + 1003
+    assert np.load(tmp_path / "out" / "styled.1003.npy")[0, 0] == 1003 * 0.5 + 1003
     assert "rendered 5, skipped 0" in rep.summary()
 
 
@@ -137,7 +137,7 @@ def test_the_plan_decides_everything_before_any_work(tmp_path, rooms):
     assert rooms.calls == [] and outputs(out) == ["o.0002.npy"]
     with pytest.raises(MissingFrameError, match="skip_missing=True"):
         seq.plan_render(src, str(out / "o.####.npy"), "1-6", io=rooms.io)
-    with pytest.raises(SettingsError, match="unknown render setting"):
+    with pytest.raises(SettingsError, match="unknown setting"):
         seq.plan_render(src, str(out / "o.####.npy"), "1-3", io=rooms.io, tile_size=3)
     with pytest.raises(FrameRangeError):
         seq.plan_render(src, str(out / "o.####.npy"), "6-1", io=rooms.io)
@@ -199,7 +199,7 @@ def test_bad_patterns_and_settings(tmp_path, rooms):
         rooms.render(src, str(tmp_path / "o.npy"), "L", "1")
     with pytest.raises(Exception, match="same files as the input"):
         rooms.render(src, src.replace("####", "%04d"), "L", "1")
-    with pytest.raises(SettingsError, match="unknown render setting.*tile_size.*valid settings are layer, strength"):
+    with pytest.raises(SettingsError, match="unknown setting.*tile_size.*valid settings are strength, scale, tile"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", tile_size=3)
     with pytest.raises(SettingsError, match="stats must be"):
         rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1", stats="shots")

@@ -20,14 +20,14 @@ normalisation, so the look matches between the eyes.
 from __future__ import annotations
 
 import dataclasses
-import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import ChannelNotFoundError, LookError, SettingsError
 from ..plate import Plate
+from ..policy.settings import FrameSettings
 
 __all__ = ["Frame", "Target", "check_finite", "collect_frame_stats", "describe_targets", "frame_targets", "rgb_layers",
            "stylize_frame"]
@@ -185,43 +185,46 @@ def describe_targets(parts: Sequence[Plate], targets: Sequence[Target]) -> tuple
     return [t.label for t in targets], carried
 
 
-def stylize_frame(frame: Plate | Frame, look: Any, *, stats: Any = None, part: Any = None,
-                  view: Any = None, layer: str | None = None, **kwargs: Any) -> Plate | Frame:
+def stylize_frame(frame: Plate | Frame, look: Any, settings: FrameSettings | Mapping[str, Any] | None = None, *,
+                  stats: Any = None, **keywords: Any) -> Plate | Frame:
     """:func:`~vfx_nodes.engine.stylize` over a frame: every target of
-    :func:`frame_targets` stylised (with the same ``stats`` when given), everything else
-    carried along unchanged.  A plain Plate is stylised as ``stylize`` does (``layer``:
-    its layer, default the main RGB)."""
+    :func:`frame_targets` (from the settings' ``part``, ``view`` and ``layer``) stylised
+    with the same ``stats`` when given, everything else carried along unchanged.  A plain
+    Plate is stylised as ``stylize`` does."""
     from .pipeline import stylize
 
+    fs = FrameSettings.make(settings, **keywords)
     if not isinstance(frame, Frame):
-        if part not in (None, "") or view not in (None, ""):
-            frame = Frame([frame])
-        else:
-            return stylize(frame, look, stats=stats, layer=layer or "", **kwargs)
+        if fs.part is None and fs.view is None:
+            return stylize(frame, look, fs, stats=stats)
+        frame = Frame([frame])
     out = Frame(frame)
-    for t in frame_targets(frame, part=part, view=view, layer=layer):
-        out[t.part] = stylize(out[t.part], look, stats=stats, layer=t.layer, **kwargs)
+    for t in frame_targets(frame, part=fs.part, view=fs.view, layer=fs.layer):
+        out[t.part] = stylize(out[t.part], look, fs, stats=stats, layer=t.layer)
     return out
 
 
-def collect_frame_stats(frames: Iterable[Plate | Frame], look: Any, *, part: Any = None, view: Any = None,
-                        layer: str | None = None, **kwargs: Any) -> Any:
+def collect_frame_stats(frames: Iterable[Plate | Frame], look: Any,
+                        settings: FrameSettings | Mapping[str, Any] | None = None, **keywords: Any) -> Any:
     """:func:`~vfx_nodes.engine.collect_stats` over frames that may have several parts:
     the statistics are taken on each frame's first target and shared by every target
     (both eyes get the same normalisation).  Frames are read one at a time."""
     from .pipeline import collect_stats
 
+    fs = FrameSettings.make(settings, **keywords)
+    part, view, layer = fs.part, fs.view, fs.layer
+
     def pick(frame: Plate | Frame) -> tuple[Plate, str]:
-        if isinstance(frame, Frame) or part not in (None, "") or view not in (None, ""):
+        if isinstance(frame, Frame) or part is not None or view is not None:
             parts = frame if isinstance(frame, Frame) else Frame([frame])
             t = frame_targets(parts, part=part, view=view, layer=layer)[0]
             return parts[t.part], t.layer
-        return frame, layer or ""
+        return frame, layer
 
     it = iter(frames)
     first = next(it, None)
     if first is None:
-        return collect_stats([], look, layer=layer or "", **kwargs)  # its own "no plates" error
+        return collect_stats([], look, fs)  # its own "no plates" error
     plate0, lay = pick(first)
 
     def plates() -> Iterable[Plate]:
@@ -229,27 +232,7 @@ def collect_frame_stats(frames: Iterable[Plate | Frame], look: Any, *, part: Any
         for frame in it:
             yield pick(frame)[0]
 
-    return collect_stats(plates(), look, layer=lay, **kwargs)
-
-
-def _signature(base: Any, extra: Sequence[str]) -> inspect.Signature:
-    """``base``'s signature with keyword-only ``extra`` parameters added (so the renderer's
-    check of setting names knows them)."""
-    sig = inspect.signature(base)
-    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    have = {p.name for p in params}
-    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in extra if n not in have]
-    return sig.replace(parameters=params)
-
-
-def _bind_signatures() -> None:
-    from .pipeline import collect_stats, stylize
-
-    stylize_frame.__signature__ = _signature(stylize, ("part", "view"))  # type: ignore[attr-defined]
-    collect_frame_stats.__signature__ = _signature(collect_stats, ("part", "view"))  # type: ignore[attr-defined]
-
-
-_bind_signatures()
+    return collect_stats(plates(), look, fs, layer=lay)
 
 
 def _planes(frame_plate: Any) -> list[Any]:

@@ -75,7 +75,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Union
 
@@ -91,13 +91,13 @@ from ..model import ops
 from ..model.fused import fused
 from ..model.ops import THUMBNAIL
 from ..plate import Plate
+from ..policy.settings import SCALE_RANGE, FrameSettings
 from ..recipe.frame import LUMA_WEIGHTS
 from ..recipe.highlights import (
     HIGHLIGHT_CEILING,
     HIGHLIGHT_CONTRAST,
     HIGHLIGHT_KNEE,
     HIGHLIGHTS,
-    check_highlights,
     compress_highlights,
 )
 from .generators import alignment as _alignment
@@ -284,9 +284,6 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
 
 # --- stroke scale ------------------------------------------------------------------------
 
-#: bounds of an explicit ``scale`` (a 16× smaller network frame is already a thumbnail;
-#: above 4× the network paints needlessly fine strokes at 16× the cost)
-SCALE_RANGE = (1.0 / 16.0, 4.0)
 
 
 def resolve_scale(scale: Any, look: Any, plate: Plate) -> float:
@@ -384,15 +381,6 @@ def _as_rgb_plate(plate: Plate, layer: str) -> Plate:
     return plate
 
 
-def _check_size(name: str, value: Any, allow_zero: bool) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
-        lo = "0 (untiled)" if allow_zero else "1"
-        raise SettingsError(f"{name} must be an integer ≥ {lo} or None (automatic), got {value!r}")
-    return int(value)
-
-
 def _as_stats(stats: Any, look: Look) -> NormStats | None:
     from ..model import NormStats
 
@@ -413,26 +401,12 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
 def stylize(
     plate: Plate,
     look: LookLike,
+    settings: FrameSettings | Mapping[str, Any] | None = None,
     *,
-    strength: float = 1.0,
-    tile: int | None = None,
-    halo: int | None = None,
-    device: str | torch.device | None = None,
-    precision: str | torch.dtype | None = None,
     stats: NormStats | str | os.PathLike[str] | None = None,
-    layer: str = "",
-    colorspace: str | None = None,
-    working_colorspace: str | None = None,
-    preserve_alpha: bool = True,
-    luminance_only: bool = False,
-    highlights: str = "carry",
-    config: Any = None,
-    batch: int | None = None,
-    thumbnail: int = THUMBNAIL,
-    compile: bool = False,
-    scale: float | str | None = "auto",
     profile: MutableMapping[str, Any] | None = None,
     progress: Callable[[float], None] | None = None,
+    **keywords: Any,
 ) -> Plate:
     """Apply ``look`` to the RGB of one layer of ``plate``; return a new Plate.
 
@@ -443,44 +417,49 @@ def stylize(
     Args:
         plate: the input plate (never changed).
         look: a :class:`~vfx_nodes.model.Look` or the path of a look file.
-        strength: 0 (input) … 1 (fully stylised), mixed in scene-linear.
-        tile: tile edge in output pixels (halo excluded); ``None`` picks one from the
-            device's free memory (1024 on the CPU); ``0`` runs the frame as one tile.
-        halo: context pixels around each tile; ``None`` = the generator's one-sided
-            receptive-field extent (≈ half its receptive field), which makes tiles exact.
-        device: ``None``/``"auto"`` (CUDA, MPS, CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``…
-        precision: ``None``/``"auto"`` (bf16 on CUDA, fp32 elsewhere), ``"fp32"``,
-            ``"fp16"``, ``"bf16"``.
+        settings: a :class:`~vfx_nodes.policy.settings.FrameSettings` (or a mapping of
+            its names); ``None`` = the defaults.  Any setting can also be given as a
+            keyword (``strength=0.5``), which overrides ``settings``:
+
+            * ``strength``: 0 (input) … 1 (fully stylised), mixed in scene-linear;
+            * ``scale``: stroke scale (see the module notes): ``"auto"`` (the look's
+              ``frame_height`` over the plate's display height, at most 1; 1 for looks
+              that record none) or a number from 1/16 to 4; strokes grow by 1/scale;
+            * ``tile``: tile edge in output pixels (halo excluded); ``None``/``"auto"``
+              picks one from the device's free memory (1024 on the CPU, 2048 for the
+              slim arbitrary network); ``0`` runs the frame as one tile;
+            * ``halo``: context pixels around each tile; ``None`` = the generator's
+              one-sided receptive-field extent, which makes tiles exact; ``0`` = none;
+            * ``device``: ``None``/``"auto"`` (CUDA, MPS, CPU), ``"cpu"``, ``"cuda:1"``…;
+            * ``precision``: ``None``/``"auto"`` (bf16 on CUDA, fp32 elsewhere),
+              ``"fp32"``, ``"fp16"``, ``"bf16"``;
+            * ``layer``: which layer's RGB (``""`` = the main ``R``, ``G``, ``B``);
+            * ``colorspace``: the plate's colourspace, overriding ``plate.colorspace``;
+            * ``working_colorspace``: overrides the look's working colourspace;
+            * ``preserve_alpha``: unpremultiply by the layer's alpha before and
+              premultiply after; ``False`` stylises the RGB as it stands;
+            * ``luminance_only``: keep the plate's colour (YIQ, Gatys et al. 2016);
+            * ``highlights``: ``"carry"`` (default: the network sees the working space
+              clipped to 0–1 and over-range light rides around it unchanged) or
+              ``"paint"`` (light above :data:`HIGHLIGHT_KNEE` is compressed into the
+              network's range and expanded back, its strokes becoming changes of
+              exposure);
+            * ``config``: OCIO config (object, path or ``ocio://`` URI); default
+              ``$OCIO``, else the built-in studio config;
+            * ``batch``: tiles per device batch (``None``: from free memory, 1 on the CPU);
+            * ``thumbnail``: long side of the statistics thumbnail;
+            * ``compile``: run the generator through :func:`torch.compile` (worth it on
+              a GPU for a whole shot; the first frame pays the compilation);
+            * ``part``, ``view``: used by the renderer for multi-part frames (a Plate is
+              one part already).
         stats: frozen normalisation statistics (:class:`~vfx_nodes.model.NormStats`, e.g.
             from :func:`collect_stats` over a shot, or the path of a saved one, or
             ``"look"`` for the look's own); ``None`` collects them from a thumbnail of
             this frame (URST, Chen et al. 2022).
-        layer: which layer's RGB to process (``""`` = the main ``R``, ``G``, ``B``).
-        colorspace: the plate's colourspace, overriding ``plate.colorspace``.
-        working_colorspace: overrides the look's working colourspace.
-        preserve_alpha: unpremultiply by the layer's alpha before and premultiply by it
-            after; ``False`` stylises the RGB as it stands.
-        luminance_only: keep the plate's colour, transfer luminance only (YIQ, Gatys et
-            al. 2016).
-        highlights: ``"carry"`` (default: the network sees the working space clipped to
-            0–1 and over-range light rides around it unchanged) or ``"paint"`` (light
-            above :data:`HIGHLIGHT_KNEE` is compressed into the network's range with a
-            log shoulder and expanded back: bright areas are painted too, their strokes
-            becoming changes of exposure); see the module notes.
-        config: OCIO config (object, path or ``ocio://`` URI); default ``$OCIO``, else
-            the built-in studio config.
-        batch: tiles per device batch; ``None`` chooses from free memory (1 on the CPU).
-        thumbnail: long side of the statistics thumbnail.
-        compile: run the generator through :func:`torch.compile` (worth it on a GPU for a
-            whole shot; the first frame pays the compilation).
-        scale: stroke scale (see the module notes): ``"auto"`` (the look's
-            ``frame_height`` over the plate's display height, at most 1; 1 for looks
-            that record none) or a number from 1/16 to 4; strokes grow by 1/scale.
-        profile: if given, stage durations in seconds (``ocio_in``, ``scale``, ``stats``,
-            ``tiles``, ``blend``, ``ocio_out``, ``mix``, ``total``), the stroke scale used
-            (``scale_used``) and the tiling used (``tile``,
-            ``tile_count``, ``batch``, ``retries``, ``overhead``, ``device``, ``precision``) are
-            written into it.
+        profile: if given, stage durations in seconds (``prepare``, ``scale``, ``stats``,
+            ``tiles``, ``blend``, ``finish``, ``total``), the stroke scale used
+            (``scale_used``) and the tiling used (``tile``, ``tile_count``, ``batch``,
+            ``retries``, ``overhead``, ``device``, ``precision``) are written into it.
         progress: ``progress(fraction)`` with the share of the frame's tiles done (0 before
             the first batch, 1 after the last); it may raise (e.g.
             :class:`~vfx_nodes.errors.RenderCancelled`) to stop between two batches, as
@@ -491,7 +470,8 @@ def stylize(
         (as the config names it) when that override was given.
 
     Raises:
-        SettingsError: a bad strength, tile, halo, batch, thumbnail, scale or highlights.
+        SettingsError: an unknown setting or a bad value (strength, tile, halo, batch,
+            thumbnail, scale, highlights ...).
         ChannelNotFoundError: ``layer`` has no R, G, B.
         ColorSpaceError: an unknown colourspace.
         LookError: ``look`` is not a look.
@@ -499,14 +479,10 @@ def stylize(
             the smallest tile.
     """
     t_start = time.perf_counter()
-    s = ops.check_strength(strength)
-    check_highlights(highlights)
-    tile_ = _check_size("tile", tile, allow_zero=True)
-    halo_ = _check_size("halo", halo, allow_zero=True)
-    batch_ = _check_size("batch", batch, allow_zero=False)
-    thumb = _check_size("thumbnail", thumbnail, allow_zero=False)
-    dev = _dev.resolve_device(device)
-    dtype = _dev.resolve_precision(precision, dev)
+    fs = FrameSettings.make(settings, **keywords)
+    s, layer, colorspace, config = fs.strength, fs.layer, fs.colorspace, fs.config
+    dev = _dev.resolve_device(fs.device)
+    dtype = _dev.resolve_precision(fs.precision, dev)
     look_ = _load(look)
     frozen = _as_stats(stats, look_)
     clock = _Clock(profile, dev)
@@ -518,12 +494,12 @@ def stylize(
         return _unchanged(plate, layer, colorspace, config)
 
     plate = _as_rgb_plate(plate, layer)
-    stroke = resolve_scale(scale, look_, plate)
+    stroke = resolve_scale(fs.scale, look_, plate)
     clock.note(scale_used=stroke)
     with clock("prepare"):
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
-                               colorspace=colorspace, working_colorspace=working_colorspace,
-                               preserve_alpha=preserve_alpha, highlights=highlights, config=config)
+                               colorspace=colorspace, working_colorspace=fs.working_colorspace,
+                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=config)
     full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
     net_size = network_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
@@ -532,19 +508,19 @@ def stylize(
             net_in = _resample(frame.net_in, net_size)
     gen_src = look_.generator
     align = _alignment(gen_src)
-    tile_, halo_ = _tiling(gen_src, tile_, halo_, dev, dtype)
-    gen = _device_copy(gen_src, dev, compile)
+    tile_, halo_ = _tiling(gen_src, fs.tile, fs.halo, dev, dtype)
+    gen = _device_copy(gen_src, dev, fs.compile)
 
     with _lock(gen):
         with clock("stats"):
             if frozen is None:
-                frozen = _thumbnail_stats(gen, _as_seen(net_in, halo_), dev, thumb or THUMBNAIL)
+                frozen = _thumbnail_stats(gen, _as_seen(net_in, halo_), dev, fs.thumbnail)
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
-            net = gen if compile else fused(gen)
+            net = gen if fs.compile else fused(gen)
             styled = _tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                            dtype=dtype, batch=batch_, clock=clock, progress=progress)
+                            dtype=dtype, batch=fs.batch, clock=clock, progress=progress)
     del gen, net
     low = net_size != full_size
     if low:
@@ -553,7 +529,7 @@ def stylize(
         styled -= net_in
     del net_in
     with clock("finish"):
-        result = recipe.finish(frame, styled, strength=s, luminance_only=luminance_only, low_residual=low)
+        result = recipe.finish(frame, styled, strength=s, luminance_only=fs.luminance_only, low_residual=low)
         if colorspace:
             result = result.replace(colorspace=frame.plate_space)
     clock.note(total=time.perf_counter() - t_start)
@@ -563,16 +539,8 @@ def stylize(
 def collect_stats(
     plates: Plate | Iterable[Plate],
     look: LookLike,
-    *,
-    layer: str = "",
-    colorspace: str | None = None,
-    working_colorspace: str | None = None,
-    preserve_alpha: bool = True,
-    device: str | torch.device | None = None,
-    config: Any = None,
-    thumbnail: int = THUMBNAIL,
-    scale: float | str | None = "auto",
-    highlights: str = "carry",
+    settings: FrameSettings | Mapping[str, Any] | None = None,
+    **keywords: Any,
 ) -> NormStats:
     """Normalisation statistics of a shot: one thumbnail pass per plate, merged.
 
@@ -587,25 +555,23 @@ def collect_stats(
         plates: one Plate or an iterable of Plates (read lazily: a generator of frames
             keeps one frame in memory at a time).
         look: a Look or the path of a look file.
-        layer, colorspace, working_colorspace, preserve_alpha, config: as in
-            :func:`stylize`.
-        device: where the thumbnails run (statistics are computed in fp32).
-        thumbnail: long side of each thumbnail.
-        scale: the stroke scale the frames will be rendered at (as in :func:`stylize`):
-            statistics are taken on the frame the network will see.
-        highlights: as in :func:`stylize` (the network's input differs between the two).
+        settings, keywords: the settings the frames will be rendered with, exactly as
+            :func:`stylize` takes them (the same object serves both); those that change
+            what the network sees are used (``layer``, ``colorspace``,
+            ``working_colorspace``, ``preserve_alpha``, ``scale``, ``highlights``,
+            ``config``, ``thumbnail``, and ``device``, where the thumbnails run in fp32).
 
     Returns:
         NormStats on the CPU.
 
     Raises:
-        SettingsError: no plates, or something other than Plates.
+        SettingsError: no plates, something other than Plates, or a bad setting.
     """
     from ..model import NormStats
 
-    thumb = _check_size("thumbnail", thumbnail, allow_zero=False) or THUMBNAIL
-    check_highlights(highlights)
-    dev = _dev.resolve_device(device)
+    fs = FrameSettings.make(settings, **keywords)
+    layer = fs.layer
+    dev = _dev.resolve_device(fs.device)
     look_ = _load(look)
     gen = _device_copy(look_.generator, dev, False)
     items = [plates] if isinstance(plates, Plate) else plates
@@ -615,15 +581,15 @@ def collect_stats(
             raise SettingsError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
         plate = _as_rgb_plate(plate, layer)
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
-                               colorspace=colorspace, working_colorspace=working_colorspace,
-                               preserve_alpha=preserve_alpha, highlights=highlights, config=config)
-        stroke = resolve_scale(scale, look_, plate)
+                               colorspace=fs.colorspace, working_colorspace=fs.working_colorspace,
+                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=fs.config)
+        stroke = resolve_scale(fs.scale, look_, plate)
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
         net_size = network_size(full[0], full[1], stroke)
         net_in = _as_seen(frame.net_in if net_size == full else _resample(frame.net_in, net_size),
                           _min_halo(look_.generator))
         with _lock(gen):
-            collected.append(_thumbnail_stats(gen, net_in, dev, thumb).to("cpu"))
+            collected.append(_thumbnail_stats(gen, net_in, dev, fs.thumbnail).to("cpu"))
     if not collected:
         raise SettingsError("collect_stats needs at least one plate, got none")
     return collected[0] if len(collected) == 1 else NormStats.merge(collected)

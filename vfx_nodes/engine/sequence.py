@@ -38,7 +38,6 @@ cancelled report.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import os
 import threading
@@ -66,12 +65,12 @@ from ..policy.frames import (
     parse_pattern,
     still_pattern,
 )
+from ..policy.settings import FrameSettings
 
 # The report and the progress line (report.py) and shot statistics (shotstats.py) are
 # rooms of their own, re-exported here: this module is the render's plan and loop.
 from .report import ProgressBar, RenderReport
 from .shotstats import (
-    _OWN_KEYWORDS,
     DEFAULT_STATS_SAMPLES,
     STATS_SETTINGS,
     _check_stats,
@@ -174,9 +173,11 @@ class RenderIO:
     Attributes:
         read: ``read(path)`` → a Plate or a :class:`~vfx_nodes.engine.parts.Frame`.
         write: ``write(result, path)``, atomic.
-        stylize: ``stylize(frame, look, *, stats, **settings)``; its signature is the list
-            of valid render settings.
-        collect_stats: ``collect_stats(frames, look, **settings)`` → statistics.
+        stylize: ``stylize(frame, look, *, stats, **settings)``, called with the settings
+            that differ from :class:`~vfx_nodes.policy.settings.FrameSettings`' defaults
+            (checked before any work).
+        collect_stats: ``collect_stats(frames, look, **settings)`` → statistics (the same
+            settings).
         load_look: ``load_look(path)`` → a look.
         normstats: the statistics class (``load``, ``read_provenance``).
         check_output: ``check_output(path)`` → the output format; raises when it cannot be
@@ -287,6 +288,7 @@ def render_sequence(
     temporal_weight: float | None = None,
     motion_layer: str | None = None,
     preroll: int | None = None,
+    settings: FrameSettings | Mapping[str, Any] | None = None,
     **stylize_kwargs: Any,
 ) -> RenderReport:
     """Apply a look to a frame range of plates, one atomic output file per frame.
@@ -336,10 +338,13 @@ def render_sequence(
             (default ``DEFAULT_PREROLL``, ≥ 2): a frame depends on at most ``preroll − 1``
             frames before it, which a chunk (or a resumed render) renders first and
             discards, so that its frames equal the straight render's.
-        **stylize_kwargs: passed to :func:`vfx_nodes.engine.stylize` for every frame
-            (``strength``, ``tile``, ``halo``, ``device``, ``precision``, ``layer``,
+        settings: the :class:`~vfx_nodes.policy.settings.FrameSettings` every frame is
+            rendered with (or a mapping of its names); ``None`` = the defaults.
+        **stylize_kwargs: any setting by name (``strength``, ``scale``, ``tile``,
+            ``halo``, ``device``, ``precision``, ``layer``, ``part``, ``view``,
             ``colorspace``, ``working_colorspace``, ``preserve_alpha``,
-            ``luminance_only``, ``config``).
+            ``luminance_only``, ``highlights``, ``config`` ...), overriding ``settings``;
+            all checked before any work.
 
     Returns:
         A :class:`RenderReport`; ``cancelled=True`` when stopped early (no exception).
@@ -357,7 +362,9 @@ def render_sequence(
     plan = plan_render(input, output, frames, chunk=chunk, overwrite=overwrite, skip_missing=skip_missing,
                        stats=stats, stats_file=stats_file, stats_samples=stats_samples, cancel=cancel,
                        io=rio, temporal=temporal, temporal_weight=temporal_weight, motion_layer=motion_layer,
-                       preroll=preroll, **stylize_kwargs)
+                       preroll=preroll, settings=settings, **stylize_kwargs)
+    given = plan.settings.changed()  # what the stylise room is called with (its defaults are ours)
+    named = plan.settings.as_dict()
     if plan.output_format == "png":
         from ..io import PNG_LOSSES
 
@@ -384,7 +391,7 @@ def render_sequence(
     if isinstance(look, (str, os.PathLike)):
         look = rio.load_look(look)
     ns, mode, picked = _load_or_collect_stats(stats, stats_file, pin, look, plan.shot, int(stats_samples),
-                                              skip_missing, {**stylize_kwargs, **plan.temporal.record()}, rio)
+                                              skip_missing, plan.settings, plan.temporal.record(), rio)
     created = _make_folder(pout.folder)
 
     # The loop: read, stylise, write each pending frame through the given rooms.
@@ -396,8 +403,8 @@ def render_sequence(
         from .temporal import lead_in
 
         lead = lead_in(plan.temporal, plan.shot, plan.input.path, read=rio.read,
-                       render=lambda src: stylize(src, look, stats=ns, **stylize_kwargs),
-                       stylize_settings=stylize_kwargs, look=look)
+                       render=lambda src: stylize(src, look, stats=ns, **given),
+                       stylize_settings=named, look=look)
     rendered: list[int] = []
     total = len(plan.pending)
     try:
@@ -407,9 +414,9 @@ def render_sequence(
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
             plate = _read_frame(pin, frame, rio.read)
-            if not described and _has_parts(plate, stylize_kwargs):
-                described = _describe(plate, stylize_kwargs)
-            result = _styled(plate, frame, lambda p: stylize(p, look, stats=ns, **stylize_kwargs), lead,
+            if not described and _has_parts(plate, named):
+                described = _describe(plate, named)
+            result = _styled(plate, frame, lambda p: stylize(p, look, stats=ns, **given), lead,
                              first=not rendered)
             check_finite(plate, result, frame, look)
             rio.write(result, pout.path(frame))
@@ -442,6 +449,7 @@ class RenderPlan:
             another kind): rendered again, and the report says so.
         output_format: ``"exr"`` or ``"png"``.
         temporal: the checked temporal settings (:class:`~vfx_nodes.engine.temporal.TemporalSettings`).
+        settings: the checked frame settings (:class:`~vfx_nodes.policy.settings.FrameSettings`).
     """
 
     input: FramePattern
@@ -455,6 +463,7 @@ class RenderPlan:
     output_format: str | None
     temporal: Any = None
     damaged: tuple[int, ...] = ()
+    settings: FrameSettings = dataclasses.field(default_factory=FrameSettings)
 
 
 def plan_render(
@@ -474,6 +483,7 @@ def plan_render(
     temporal_weight: float | None = None,
     motion_layer: str | None = None,
     preroll: int | None = None,
+    settings: FrameSettings | Mapping[str, Any] | None = None,
     **stylize_kwargs: Any,
 ) -> RenderPlan:
     """The plan step of :func:`render_sequence` (same arguments, no look): patterns,
@@ -496,7 +506,7 @@ def plan_render(
     output_format = _check_output_paths(rio, pout, todo)
     _check_stats(stats, stats_file, stats_samples)
     _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
-    _check_settings(rio, stylize_kwargs)
+    frame_settings = FrameSettings.make(settings, **stylize_kwargs)  # every setting, checked once
     from .temporal import checked_settings
 
     steady = checked_settings(temporal, temporal_weight, motion_layer, preroll)
@@ -519,7 +529,7 @@ def plan_render(
     set_missing = set(missing)
     return RenderPlan(input=pin, output=pout, shot=shot, frames=todo, chunk=chunk_kn, skipped=skipped,
                       missing=missing, pending=tuple(f for f in pending if f not in set_missing),
-                      output_format=output_format, temporal=steady, damaged=damaged)
+                      output_format=output_format, temporal=steady, damaged=damaged, settings=frame_settings)
 
 
 def _stats_mode(stats: Any) -> str:
@@ -582,21 +592,6 @@ def _done_frames(rio: RenderIO, pout: FramePattern, todo: Sequence[int], overwri
     existing = [f for f in todo if os.path.lexists(pout.path(f))]
     complete = {f: rio.complete(pout.path(f)) for f in existing}
     return tuple(f for f in existing if complete[f]), tuple(f for f in existing if not complete[f])
-
-
-def _check_settings(rio: RenderIO, settings: Mapping[str, Any]) -> None:
-    """The render settings are keywords of the stylise room (its signature lists them)."""
-    assert rio.stylize is not None
-    params = inspect.signature(rio.stylize).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        valid = sorted(k for k, p in params.items() if k not in _OWN_KEYWORDS and p.kind is p.KEYWORD_ONLY)
-        unknown = sorted(k for k in settings if k not in valid)
-        if unknown:
-            raise SettingsError(f"unknown render setting(s) {', '.join(unknown)}; "
-                                f"valid settings are {', '.join(valid)}")
-    bad_own = sorted(_OWN_KEYWORDS & set(settings))
-    if bad_own:
-        raise SettingsError(f"{', '.join(bad_own)} cannot be passed as a render setting")
 
 
 def _missing_folders(folder: str) -> list[str]:

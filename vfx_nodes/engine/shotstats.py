@@ -10,10 +10,9 @@ range, never the chunk, and a statistics file made from another look, range or s
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the renderer's rooms; imported where used (sequence imports this module)
@@ -21,6 +20,7 @@ if TYPE_CHECKING:  # the renderer's rooms; imported where used (sequence imports
 
 from ..errors import MissingFrameError, SettingsError
 from ..policy.frames import FramePattern, format_frames, parse_frames, parse_pattern, sample_frames
+from ..policy.settings import FrameSettings
 
 log = logging.getLogger("vfx_nodes.engine.sequence")  # the renderer's logger: one place to listen
 
@@ -30,21 +30,10 @@ __all__ = ["DEFAULT_STATS_SAMPLES", "STATS_SETTINGS", "check_stats_file", "look_
 #: How many frames ``stats="shot"`` samples from the frame range by default.
 DEFAULT_STATS_SAMPLES = 8
 
-# stylize() keywords render_sequence itself sets (the plate, the look, the statistics).
-_OWN_KEYWORDS = {"plate", "look", "stats", "io"}
-
-
-def _accepted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    params = inspect.signature(fn).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return dict(kwargs)
-    return {k: v for k, v in kwargs.items() if k in params}
-
-
 def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
-               frames: str | Iterable[int], *, samples: int = DEFAULT_STATS_SAMPLES,
-               skip_missing: bool = False, io: RenderIO | None = None,
-               **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
+               frames: str | Iterable[int], settings: FrameSettings | Mapping[str, Any] | None = None, *,
+               samples: int = DEFAULT_STATS_SAMPLES, skip_missing: bool = False,
+               io: RenderIO | None = None, **stylize_kwargs: Any) -> tuple[Any, tuple[int, ...]]:
     """Normalisation statistics of a whole shot: collected from sampled frames, merged.
 
     Args:
@@ -55,9 +44,9 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
         samples: at most this many frames, evenly spaced, first and last included.
         skip_missing: sample only from frames that exist instead of failing.
         io: the rooms to read frames and collect statistics with (default: the real ones).
-        **stylize_kwargs: the settings the frames will be rendered with (colourspace,
-            layer, working space, device ...); those :func:`collect_stats` accepts are
-            passed on, so the statistics are taken in the space the frames run in.
+        settings, **stylize_kwargs: the settings the frames will be rendered with, as
+            :func:`vfx_nodes.render_sequence` takes them (the statistics are taken on
+            what the network will see).
 
     Returns:
         ``(stats, sampled_frames)``: a NormStats (:meth:`NormStats.merge` of each sampled
@@ -88,28 +77,29 @@ def shot_stats(input: str | os.PathLike[str] | FramePattern, look: Any,
             f"which are missing; pass skip_missing to sample only existing frames")
     collect = rio.collect_stats
     assert collect is not None
-    kwargs = _accepted(collect, {k: v for k, v in stylize_kwargs.items() if k not in _OWN_KEYWORDS})
+    fs = FrameSettings.make(settings, **stylize_kwargs)
     # A generator: collect_stats reads one frame at a time and merges the per-frame
     # statistics itself (NormStats.merge, weighted by pixel count).
-    stats = collect((_read_frame(pin, f, rio.read) for f in picked), look, **kwargs)
+    stats = collect((_read_frame(pin, f, rio.read) for f in picked), look, **fs.changed())
     return stats, picked
 
 
 def _load_or_collect_stats(stats: Any, stats_file: str | os.PathLike[str] | None, pin: FramePattern,
                            look: Any, shot: tuple[int, ...], samples: int, skip_missing: bool,
-                           kwargs: Mapping[str, Any], rio: RenderIO) -> tuple[Any, str, tuple[int, ...]]:
+                           settings: FrameSettings, temporal: Mapping[str, Any], rio: RenderIO
+                           ) -> tuple[Any, str, tuple[int, ...]]:
     """The statistics to render with (settings already checked by :func:`_check_stats`)."""
     if stats is None or stats == "frame":
         return None, "frame", ()
     if isinstance(stats, str):  # "shot"
         # what a statistics file records and is checked against (only with a file: it
         # hashes the look)
-        made_from = stats_provenance(look, shot, kwargs) if stats_file is not None else {}
+        made_from = stats_provenance(look, shot, {**settings.changed(), **temporal}) if stats_file else {}
         if stats_file is not None and os.path.exists(stats_file):
             cls = rio.normstats
             _check_provenance(stats_file, cls.read_provenance(stats_file), made_from)
             return cls.load(stats_file), "file", ()
-        ns, picked = shot_stats(pin, look, shot, samples=samples, skip_missing=skip_missing, io=rio, **kwargs)
+        ns, picked = shot_stats(pin, look, shot, settings, samples=samples, skip_missing=skip_missing, io=rio)
         if stats_file is not None:
             # NormStats.save is atomic (temporary name + rename): chunks racing to create
             # the file each write identical statistics, and none reads half a file.
@@ -132,9 +122,8 @@ def _check_stats(stats: Any, stats_file: Any, samples: Any) -> None:
 
 
 #: settings that change the statistics (recorded in a statistics file and compared; the
-#: Look Lab keys its shot-statistics cache on them too)
-STATS_SETTINGS = ("colorspace", "working_colorspace", "layer", "part", "view", "scale", "preserve_alpha",
-                  "highlights")
+#: Look Lab keys its shot-statistics cache on them too): FrameSettings.STATS_FIELDS
+STATS_SETTINGS = FrameSettings.STATS_FIELDS
 #: temporal settings a statistics file records too (only when temporal is on: every farm
 #: chunk sharing the file must blend frames the same way, or the chunk boundaries show)
 _TEMPORAL_RECORD = ("temporal", "temporal_weight", "motion_layer")

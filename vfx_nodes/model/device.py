@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from ..errors import DeviceError
+from ..policy.settings import PRECISION_NAMES
 
 __all__ = [
     "CPU_TILE",
@@ -50,10 +51,8 @@ __all__ = [
 
 #: Spellings accepted for each precision.
 PRECISIONS: dict[str, torch.dtype] = {
-    "fp32": torch.float32, "float32": torch.float32, "float": torch.float32, "32": torch.float32,
-    "full": torch.float32,
-    "fp16": torch.float16, "float16": torch.float16, "half": torch.float16, "16": torch.float16,
-    "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
+    spelling: {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[name]
+    for spelling, name in PRECISION_NAMES.items()  # the spellings: policy/settings.py
 }
 
 _NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}

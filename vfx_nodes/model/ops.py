@@ -30,6 +30,7 @@ from typing import Any
 import torch
 
 from ..errors import SettingsError
+from ..policy.settings import THUMBNAIL as _THUMBNAIL
 
 #: ``torch._C._nn``, where the old-operator overloads live; typed ``Any`` because the
 #: type stubs lack them (TorchScript reads "# type:" comments in compiled functions, so a
@@ -152,9 +153,8 @@ def normalize(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, mean: t
 
 # --- the frame recipe's geometry ---------------------------------------------------------
 
-#: Long side of the statistics thumbnail (URST, Chen et al. 2022): large enough that a
-#: frame's statistics are those of the frame, small enough to cost one tile.
-THUMBNAIL = 512
+#: Long side of the statistics thumbnail (its one definition: policy/settings.py).
+THUMBNAIL = _THUMBNAIL
 
 
 def round_half_even(num: int, den: int) -> int:

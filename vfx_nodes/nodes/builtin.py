@@ -18,8 +18,9 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LookNotFoundError, NodeError
+from ..errors import KnobError, LookNotFoundError, NodeError, SettingsError
 from ..plate import Plate
+from ..policy.settings import FrameSettings
 from .knob import Knob
 from .node import Inputs, Node
 
@@ -179,10 +180,10 @@ class StyleTransfer(Node):
              "trained in (rarely needed); empty = the look's own"),
         Knob("layer", "str", "", help="layer to stylise (e.g. 'diffuse'); empty = the main "
              "R, G, B. Other channels pass through unchanged. The EXR part is chosen on Read"),
-        Knob("tile", "int", 0, range=(0, 16384), help="tile edge in pixels (halo excluded); "
-             "0 = automatic (from free GPU memory; on the CPU 1024, 2048 for the slim arbitrary network)"),
-        Knob("halo", "int", 0, range=(0, 4096), help="overlap around each tile in pixels; "
-             "0 = automatic (at least half the network's receptive field)"),
+        Knob("tile", "str", "auto", help="tile edge in pixels (halo excluded); auto = from free GPU "
+             "memory (on the CPU 1024, 2048 for the slim arbitrary network); 0 = the whole frame as one tile"),
+        Knob("halo", "str", "auto", help="overlap around each tile in pixels; auto = half the "
+             "network's receptive field (tiles match exactly); 0 = none"),
         Knob("device", "str", "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         Knob("precision", "choice", "auto", choices=("auto", "fp32", "fp16", "bf16"),
              help="arithmetic precision; auto = bf16 on a recent CUDA GPU, fp32 elsewhere"),
@@ -219,44 +220,39 @@ class StyleTransfer(Node):
         self._steady_frame: int | None = None
 
     @classmethod
-    def stylize_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
-        """Keyword arguments of :func:`vfx_nodes.engine.stylize` for these knob values.
-
-        The one place that maps knobs onto ``stylize``: empty strings and zeros that mean
-        "automatic" become ``None``.  ``look`` and ``stats_file`` are not included (they
-        are files; load them with :func:`vfx_nodes.model.load_look` and
-        :meth:`NormStats.load`).
+    def frame_settings(cls, knob_values: Mapping[str, Any]) -> FrameSettings:
+        """The :class:`~vfx_nodes.policy.settings.FrameSettings` these knob values give —
+        the one place that maps knobs onto settings, for the node, ``vfx-style render``
+        and the Look Lab.  ``look`` and ``stats_file`` are not included (they are files;
+        load them with :func:`vfx_nodes.model.load_look` and :meth:`NormStats.load`).
 
         Args:
-            knob_values: knob name → value (validated here; missing knobs take their
-                defaults). Unknown names raise.
-
-        Returns:
-            ``{"strength": ..., "tile": ..., ...}`` ready for ``stylize(plate, look, **kw)``.
+            knob_values: knob name → value (missing knobs take their defaults).
 
         Raises:
             KnobError: an unknown knob or an invalid value.
 
         Example:
-            >>> StyleTransfer.stylize_kwargs({"strength": 0.5, "tile": 0})["tile"] is None
-            True
+            >>> StyleTransfer.frame_settings({"strength": 0.5, "tile": "0"}).tile
+            0
         """
         v = cls.validate_values(knob_values)
-        out: dict[str, Any] = {}
-        for knob, kw in STYLIZE_KNOBS.items():
-            value = v[knob]
-            if knob in ("colorspace", "working_colorspace", "ocio_config", "tile", "halo"):
-                value = value or None  # "" or 0: let the engine choose
-            elif knob in ("device", "precision"):
-                value = None if value.strip().lower() in ("", "auto") else value.strip()
-            elif knob == "scale":
-                from ..engine.pipeline import resolve_scale
+        try:
+            return FrameSettings.make({kw: v[knob] for knob, kw in STYLIZE_KNOBS.items()})
+        except SettingsError as exc:
+            raise KnobError(f"StyleTransfer: {exc}") from None
 
-                value = value.strip().lower() or "auto"
-                if value != "auto":
-                    value = resolve_scale(value, None, None)  # type: ignore[arg-type]  # checks it
-            out[kw] = value
-        return out
+    @classmethod
+    def stylize_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`frame_settings` as keyword arguments of :func:`vfx_nodes.engine.stylize`:
+        one per knob that maps onto a setting (:data:`STYLIZE_KNOBS`), checked and
+        normalised (``""`` and ``"auto"`` → ``None``, numbers as numbers).
+
+        Raises:
+            KnobError: an unknown knob or an invalid value.
+        """
+        fs = cls.frame_settings(knob_values)
+        return {kw: getattr(fs, kw) for kw in STYLIZE_KNOBS.values()}
 
     @classmethod
     def temporal_kwargs(cls, knob_values: Mapping[str, Any]) -> dict[str, Any]:
@@ -313,9 +309,9 @@ class StyleTransfer(Node):
     def process(self, inputs: Inputs, frame: int | None) -> Plate:
         from ..engine import stylize
 
-        kwargs = self.stylize_kwargs(self.values)
-        styled = stylize(inputs["input"], self.look(), stats=self.stats(), **kwargs)
-        return self._steadied(inputs["input"], styled, frame, kwargs)
+        settings = self.frame_settings(self.values)
+        styled = stylize(inputs["input"], self.look(), settings, stats=self.stats())
+        return self._steadied(inputs["input"], styled, frame, settings.as_dict())
 
     def _steadied(self, plate: Plate, styled: Plate, frame: int | None, kwargs: Mapping[str, Any]) -> Plate:
         """With the ``temporal`` knob on: ``styled`` blended with the previous frame's result

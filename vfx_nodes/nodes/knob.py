@@ -145,6 +145,10 @@ class Knob:
         raise KnobError(f"{where} must be true or false (also 1/0, yes/no, on/off), got {value!r}")
 
     def _str(self, value: Any, where: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # a whole number typed into a text knob (tile, halo: "auto" or a number), or
+            # saved by an older release whose knob was an integer
+            return str(value)
         if not isinstance(value, str):
             raise KnobError(f"{where} must be text, got {type(value).__name__} {value!r}")
         return value

@@ -15,18 +15,18 @@ import math
 import numpy as np
 
 from ..errors import SettingsError
+from ..policy.settings import HIGHLIGHTS
 
 __all__ = ["HIGHLIGHTS", "HIGHLIGHT_CEILING", "HIGHLIGHT_CONTRAST", "HIGHLIGHT_KNEE",
            "check_highlights", "compress_highlights", "expand_painted"]
 
 
-#: How over-range light meets the network: ``"carry"`` (clip to 0–1, add what the clip
-#: removed back afterwards: highlights keep their values, the network paints their
-#: in-range part) or ``"paint"`` (compress 0–∞ into 0–1 above :data:`HIGHLIGHT_KNEE` with
-#: a logarithmic shoulder, stylise, expand back: the network sees and paints the texture
-#: inside bright areas — a lit window, a sky — and its strokes there become changes of
-#: exposure).
-HIGHLIGHTS = ("carry", "paint")
+# HIGHLIGHTS (a setting's values, policy/settings.py): "carry" (clip to 0–1, add what the
+# clip removed back afterwards: highlights keep their values, the network paints their
+# in-range part) or "paint" (compress 0–∞ into 0–1 above HIGHLIGHT_KNEE with a
+# logarithmic shoulder, stylise, expand back: the network sees and paints the texture
+# inside bright areas — a lit window, a sky — and its strokes there become changes of
+# exposure).
 
 #: ``"paint"``: working-space values up to the knee go to the network unchanged; above
 #: it, ``E(x) = k + a·ln(1 + (x − k)/a)`` — continuous in value and slope at the knee,

@@ -33,6 +33,7 @@ from ...errors import (
 )
 from ...nodes.builtin import StyleTransfer
 from ...plate import Plate
+from ...policy.settings import FrameSettings
 
 __all__ = ["LAB_KNOBS", "METHODS", "Job", "LabSession", "Source", "error_text", "sequence_frames"]
 
@@ -353,13 +354,10 @@ class LabSession:
 
             look = self.current_look(job)
             job.check()
-            kwargs = self.node.stylize_kwargs(self.node.values)
-            kwargs["layer"] = self.source.layer if self.source else ""
-            if self.config is not None and kwargs.get("config") is None:
-                kwargs["config"] = self.config
-            stats = self._stats(look, kwargs, job) if self.stats_mode == "shot" else None
+            fs = self.frame_settings()
+            stats = self._stats(look, fs, job) if self.stats_mode == "shot" else None
             job.report(0.0, "stylizing")
-            result = stylize(plate, look, stats=stats, progress=job.part(0.0, 1.0, "stylizing"), **kwargs)
+            result = stylize(plate, look, fs, stats=stats, progress=job.part(0.0, 1.0, "stylizing"))
         job.check()  # a cancelled (replaced) job never becomes the result
         with self._lock:
             if self.plate is plate:  # the user did not open another frame meanwhile
@@ -385,19 +383,16 @@ class LabSession:
             raise LookError("optimize styles one frame at a time: use instant or a look file to play frames")
         frames = [f for f in self.source.frames if f >= self.frame][:max(1, int(count))]
         look = self.current_look(job)
-        kwargs = self.node.stylize_kwargs(self.node.values)
-        kwargs["layer"] = self.source.layer
-        if self.config is not None and kwargs.get("config") is None:
-            kwargs["config"] = self.config
-        stats = self._stats(look, kwargs, job) if self.stats_mode == "shot" else None
+        fs = self.frame_settings()
+        stats = self._stats(look, fs, job) if self.stats_mode == "shot" else None
         settings = settings_from(self.node.temporal_kwargs(self.node.values))
-        steady = Steadier.for_render(settings, kwargs, look) if settings.on else None
+        steady = Steadier.for_render(settings, fs.as_dict(), look) if settings.on else None
         flips: list[tuple[int, Plate, Plate]] = []
         for i, f in enumerate(frames):
             job.check()
             job.report(i / len(frames), f"playing frame {f}")
             plate = self._read(self.source, f)
-            result = stylize(plate, look, stats=stats, **kwargs)
+            result = stylize(plate, look, fs, stats=stats)
             if steady is not None:
                 if i == 0:
                     steady.check(plate)
@@ -416,20 +411,26 @@ class LabSession:
             self.frame, self.plate, self.result = frame, plate, result
         return frame, plate, result
 
-    def _stats(self, look: Any, kwargs: dict[str, Any], job: Job) -> Any:
+    def frame_settings(self) -> FrameSettings:
+        """The settings a render from the Lab uses: the node's knobs, the open layer, and
+        the Lab's OCIO config unless the knob names one."""
+        fs = self.node.frame_settings(self.node.values).replace(layer=self.source.layer if self.source else "")
+        if self.config is not None and fs.config is None:
+            fs = fs.replace(config=self.config)
+        return fs
+
+    def _stats(self, look: Any, fs: FrameSettings, job: Job) -> Any:
         """Shot statistics over the open sequence (cached per look, shot and settings)."""
         if self.source is None or not self.source.is_sequence:
             raise PlateError("shot statistics need a sequence: open a frame pattern (plate.####.exr)")
-        from ...engine.sequence import STATS_SETTINGS, shot_stats
+        from ...engine.sequence import shot_stats
 
         # what changes the statistics (the renderer's list), and where they are computed
-        keys = (*STATS_SETTINGS, "config", "device")
-        key = (id(look), self.source, tuple(str(kwargs.get(k)) for k in keys))
+        key = (id(look), self.source, tuple(fs.record().items()), str(fs.config), str(fs.device))
         if self._shot_stats is not None and self._shot_stats[0] == key:
             return self._shot_stats[1]
         job.report(None, "shot statistics")
-        stats, _ = shot_stats(self.source.path, look, self.source.frames,
-                              **{k: kwargs[k] for k in keys if k in kwargs})
+        stats, _ = shot_stats(self.source.path, look, self.source.frames, fs)
         self._shot_stats = (key, stats)
         return stats
 
@@ -611,10 +612,7 @@ class LabSession:
         if self.method == "optimize":
             raise LookError("optimize renders one frame at a time: use instant or a look file for a shot")
         look = self.current_look(job)
-        kwargs = self.node.stylize_kwargs(self.node.values)
-        kwargs["layer"] = self.source.layer
-        if self.config is not None and kwargs.get("config") is None:
-            kwargs["config"] = self.config
+        fs = self.frame_settings()
 
         def progress(done: int, total: int, frame: int | None) -> None:
             job.report(done / total if total else 1.0, f"rendering frame {frame}" if frame is not None
@@ -622,7 +620,8 @@ class LabSession:
 
         report = render_sequence(self.source.path, output, look, frames or format_frames(self.source.frames),
                                  overwrite=overwrite, stats=self.stats_mode, progress=progress,
-                                 cancel=job.cancelled, **self.node.temporal_kwargs(self.node.values), **kwargs)
+                                 cancel=job.cancelled, settings=fs,
+                                 **self.node.temporal_kwargs(self.node.values))
         if report.cancelled:
             # every finished frame is complete on disk; a rerun skips them (resume)
             raise RenderCancelled(f"render cancelled after {len(report.rendered)} frames")

@@ -1,0 +1,105 @@
+"""The frame recipe (vfx_nodes/recipe) and the generator's inference form (model/fused.py):
+the same pixels whatever the strips and threads, and the same function as the generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vfx_nodes import recipe
+from vfx_nodes.model import build_generator
+from vfx_nodes.model.fused import fused
+from vfx_nodes.plate import Plate
+
+WORK = "sRGB Encoded Rec.709 (sRGB)"
+
+
+def _plate(h=70, w=90, seed=5) -> Plate:
+    rng = np.random.default_rng(seed)
+    rgb = rng.random((h, w, 3), dtype=np.float32) * 2.0 - 0.1   # over 1 and below 0
+    rgb[5, 5] = [np.nan, 0.2, 0.3]
+    rgb[6, 6] = [np.inf, 0.2, 0.3]
+    rgb[10:14, 20:30] = 40.0                                     # a sun
+    alpha = np.clip(rng.random((h, w), dtype=np.float32) * 1.3, 0, 1)
+    alpha[:3, :3] = 0.0
+    alpha[3, 3] = np.nan
+    z = rng.random((h, w), dtype=np.float32)
+    return Plate(np.dstack([rgb * np.nan_to_num(alpha)[..., None], alpha, z]), ("R", "G", "B", "A", "Z"),
+                 colorspace="ACEScg")
+
+
+@pytest.mark.parametrize("highlights", ["carry", "paint"])
+def test_strips_and_threads_do_not_change_a_pixel(monkeypatch, highlights):
+    """Many small strips on several threads and one strip on one thread: bit-identical."""
+    from vfx_nodes.recipe import frame as fr
+
+    p = _plate()
+    styled = np.random.default_rng(2).random((70, 90, 3), dtype=np.float32)
+    results = []
+    for strip, threads in ((1 << 22, "1"), (90 * 3, "3")):
+        monkeypatch.setattr(fr, "_STRIP_PIXELS", strip)
+        monkeypatch.setenv("VFX_NODES_THREADS", threads)
+        f = recipe.prepare(p, working_default=WORK, highlights=highlights)
+        net = f.net_in.copy()
+        out = recipe.finish(f, styled.copy(), strength=0.7).pixels
+        results.append((net, out))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_identity_round_trip_keeps_every_value():
+    """The network's input given back unchanged: every pixel returns (highlights carried,
+    NaN/Inf and alpha-0 pixels bit for bit, other channels untouched)."""
+    p = _plate()
+    f = recipe.prepare(p, working_default=WORK)
+    out = recipe.finish(f, f.net_in.copy())
+    a, b = p.pixels, out.pixels
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    finite = np.isfinite(a)
+    np.testing.assert_allclose(b[finite], a[finite], rtol=2e-4, atol=2e-5)
+    np.testing.assert_array_equal(b[..., 3:], a[..., 3:])
+    np.testing.assert_array_equal(b[:3, :3, :3], a[:3, :3, :3])
+
+
+def test_low_residual_upsampling_matches_torch_bilinear():
+    """finish() resizes a stroke-scale residual strip by strip exactly as torch's bilinear
+    (align_corners=False) resizes the whole frame."""
+    import torch.nn.functional as F
+
+    from vfx_nodes.recipe.frame import _Upsampler
+
+    low = np.random.default_rng(3).random((13, 17, 3), dtype=np.float32)
+    ref = F.interpolate(torch.from_numpy(low).permute(2, 0, 1)[None], size=(50, 61), mode="bilinear",
+                        align_corners=False)[0].permute(1, 2, 0).numpy()
+    up = _Upsampler(low, 50, 61)
+    got = np.concatenate([up(0, 7), up(7, 33), up(33, 50)])
+    np.testing.assert_allclose(got, ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("arch, settings", [("johnson-small", {"width": 4, "blocks": 1}),
+                                            ("unet", {"width": 4, "depth": 2, "blocks": 1}),
+                                            ("arbitrary", {"width": 4, "blocks": 1})])
+@pytest.mark.parametrize("size", [(37, 53), (64, 64), (2, 3)])
+def test_the_inference_form_is_the_generator(arch, settings, size):
+    torch.manual_seed(0)
+    gen = build_generator(arch, **settings).eval()
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # norms that do something
+        x = torch.rand(2, 3, *size)
+        stats = gen.collect_stats(x)
+        with gen.frozen_stats(stats):
+            fast = fused(gen)
+            want = gen(x)
+        got = fast(x.contiguous(memory_format=torch.channels_last))
+    assert fast.stats_frozen and not gen.stats_frozen
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    # the generator itself is untouched (its parameters still train)
+    assert all(p.requires_grad for p in gen.parameters())
+
+
+def test_the_inference_form_needs_frozen_statistics():
+    gen = build_generator("johnson-small", width=4, blocks=1)
+    with pytest.raises(ValueError, match="frozen statistics"):
+        fused(gen)
