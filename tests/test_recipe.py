@@ -38,7 +38,7 @@ def test_strips_and_threads_do_not_change_a_pixel(monkeypatch, highlights):
     styled = np.random.default_rng(2).random((70, 90, 3), dtype=np.float32)
     results = []
     for strip, threads in ((1 << 22, "1"), (90 * 3, "3")):
-        monkeypatch.setattr(fr, "_STRIP_PIXELS", strip)
+        monkeypatch.setattr(fr, "STRIP_PIXELS", strip)
         monkeypatch.setenv("VFX_NODES_THREADS", threads)
         f = recipe.prepare(p, working_default=WORK, highlights=highlights)
         net = f.net_in.copy()
@@ -103,3 +103,22 @@ def test_the_inference_form_needs_frozen_statistics():
     gen = build_generator("johnson-small", width=4, blocks=1)
     with pytest.raises(ValueError, match="frozen statistics"):
         fused(gen)
+
+
+def test_one_plate_to_picture_rule_everywhere(tmp_path):
+    """The Lab's viewer, a review movie's frame and the picture helpers show a plate the
+    same way, NaN black and +Inf at the view's brightest (vfx_nodes/color/display.py)."""
+    from vfx_nodes.color.display import display_image, to_8bit, to_display
+    from vfx_nodes.hosts.lab.session import LabSession
+    from vfx_nodes.io.movie import review_frame
+
+    rgb = np.full((4, 6, 3), 0.18, np.float32)
+    rgb[0, 0] = [np.nan, np.nan, np.nan]
+    rgb[1, 1] = [np.inf, np.inf, np.inf]
+    rgb[2, 2] = [-np.inf, 0.5, np.nan]
+    p = Plate(rgb, ("R", "G", "B"), colorspace="ACEScg")
+    want = to_8bit(to_display(rgb, "ACEScg"))
+    assert want[0, 0].tolist() == [0, 0, 0] and want[1, 1].tolist() == [255, 255, 255]
+    np.testing.assert_array_equal(display_image(p), want)
+    np.testing.assert_array_equal(review_frame(p), want)
+    np.testing.assert_array_equal(LabSession().display_image(p), want)

@@ -53,7 +53,7 @@ def _checkerboard(height: int, width: int, square: int) -> np.ndarray:
 def _panel(plate: Plate, *, display: str | None, view: str | None, config: Any) -> np.ndarray:
     """Display-referred RGB of the plate's viewer window over a checkerboard, with the
     display window outlined."""
-    from .convert import display_view_rgb
+    from .display import to_display
 
     src = plate.colorspace or "scene_linear"
     win = viewer_window(plate)
@@ -72,8 +72,7 @@ def _panel(plate: Plate, *, display: str | None, view: str | None, config: Any) 
     # out = fg + (1 − α)·bg, then the view transform — as a compositor's viewer shows it.
     bg = _checkerboard(h, w, max(4, plate.display_size[1] // 20))
     comp = rgb + (1.0 - np.clip(alpha, 0.0, 1.0))[..., None] * bg[..., None]
-    comp = np.nan_to_num(comp, nan=0.0, posinf=np.float32(65504.0), neginf=0.0)
-    out = np.clip(display_view_rgb(comp, src, display, view, config=config), 0.0, 1.0)
+    out = to_display(comp, src, display, view, config=config)  # the one NaN/Inf rule
     # The display window's outline, one pixel outside it where the overscan leaves room
     # (Nuke's viewer draws the format box the same way over the overscan).
     dx0, dy0, dx1, dy1 = plate.display_window

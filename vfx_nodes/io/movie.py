@@ -97,17 +97,6 @@ def _av() -> Any:
     return av
 
 
-def _display_canvas(plate: Plate, rgb: np.ndarray) -> np.ndarray:
-    """``rgb`` (over the data window) placed on a black canvas of the display window."""
-    dx0, dy0, dx1, dy1 = plate.data_window
-    px0, py0, px1, py1 = plate.display_window
-    canvas = np.zeros((py1 - py0 + 1, px1 - px0 + 1, 3), np.float32)
-    x0, y0, x1, y1 = max(dx0, px0), max(dy0, py0), min(dx1, px1), min(dy1, py1)
-    if x0 <= x1 and y0 <= y1:
-        canvas[y0 - py0:y1 - py0 + 1, x0 - px0:x1 - px0 + 1] = rgb[y0 - dy0:y1 - dy0 + 1, x0 - dx0:x1 - dx0 + 1]
-    return canvas
-
-
 def _burn_in(img: np.ndarray, text: str) -> np.ndarray:
     from PIL import Image, ImageDraw, ImageFont
 
@@ -144,14 +133,11 @@ def review_frame(plate: Plate, *, colorspace: str | None = None, display: str | 
     Returns:
         ``H×W×3`` uint8 over the display window, before the even-size padding.
     """
-    from ..color import display_view_rgb
+    from ..color.display import display_image
 
-    rgb = plate.channels(plate.rgb_names(layer))
-    canvas = _display_canvas(plate, rgb)
-    src = colorspace or plate.colorspace or "scene_linear"
-    shown = display_view_rgb(canvas, src, display, view, config=config)
-    shown = np.nan_to_num(shown, nan=0.0, posinf=1.0, neginf=0.0)
-    img = (np.clip(shown, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    # the one plate → picture function (its NaN/Inf rule: vfx_nodes/color/display.py)
+    img = display_image(plate, layer=layer, colorspace=colorspace, display=display, view=view, config=config,
+                        window="display")
     if burn_in is not None:
         img = _burn_in(img, str(burn_in))
     return img

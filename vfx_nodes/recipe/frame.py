@@ -40,8 +40,9 @@ __all__ = ["LUMA_WEIGHTS", "Frame", "finish", "prepare", "spaces", "threads"]
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-# Pixels per strip: ~1.5 MB per RGB float32 array, so a strip's few arrays stay in L2/L3.
-_STRIP_PIXELS = 1 << 17
+#: Pixels per strip of rows: ~1.5 MB per RGB float32 array, so a strip's few arrays stay in
+#: the L2/L3 cache through every step.
+STRIP_PIXELS = 1 << 17
 
 _pool_lock = threading.Lock()
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -62,7 +63,7 @@ def threads() -> int:
 
 def _map(fn: Callable[[int, int], Any], rows: int, width: int) -> list[Any]:
     """``fn(y0, y1)`` over strips of rows, in parallel; results in strip order."""
-    step = max(1, _STRIP_PIXELS // max(width, 1))
+    step = max(1, STRIP_PIXELS // max(width, 1))
     strips = [(y, min(rows, y + step)) for y in range(0, rows, step)]
     n = threads()
     if n == 1 or len(strips) == 1:

@@ -91,7 +91,7 @@ def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working
         max_rows: rows shown.
         gap: grey gutter in pixels.
     """
-    from ..color import display_view_rgb
+    from ..color.display import to_display
     from ..io import write_plate
     from ..plate import Plate
 
@@ -105,8 +105,7 @@ def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working
         for c, t in enumerate((before[r], after[r])):
             x0 = gap + c * (s_w + gap)
             rgb = t.detach().float().cpu().numpy().transpose(1, 2, 0)
-            disp = display_view_rgb(np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0), working_colorspace)
-            sheet[y0:y0 + s_h, x0:x0 + s_w] = np.clip(disp, 0.0, 1.0)
+            sheet[y0:y0 + s_h, x0:x0 + s_w] = to_display(rgb, working_colorspace)
     plate = Plate(sheet, ("R", "G", "B"), pixel_types=("uint8",) * 3)
     out = Path(path)
     write_plate(plate, out)

@@ -453,16 +453,13 @@ class LabSession:
 
     def display_image(self, plate: Plate, display: str | None = None, view: str | None = None) -> np.ndarray:
         """``plate``'s RGB (of the Lab's layer) through the OCIO display/view: an
-        ``H×W×3`` uint8 image of the data window, NaN/Inf shown black."""
-        from ...color import display_view_rgb
-        from ...policy.colour import DEFAULT_PLATE_SPACE
+        ``H×W×3`` uint8 image of the data window (:func:`vfx_nodes.color.display.display_image`:
+        NaN black, +Inf the brightest the view shows)."""
+        from ...color.display import display_image
 
         layer = self.source.layer if self.source else ""
-        rgb = plate.channels(plate.rgb_names(layer))
-        space = self.node["colorspace"] or plate.colorspace or DEFAULT_PLATE_SPACE
-        out = display_view_rgb(rgb, space, display or None, view or None, config=self.config)
-        out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
-        return (np.clip(out, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        return display_image(plate, layer=layer, colorspace=self.node["colorspace"] or None,
+                             display=display or None, view=view or None, config=self.config)
 
     def pixel(self, plate: Plate, x: int, y: int) -> dict[str, float] | None:
         """Scene-linear channel values at image pixel ``(x, y)`` (EXR coordinates: the data
