@@ -169,6 +169,9 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     net_in = np.empty((h, w, 3), np.float32)
     paint = highlights == "paint"
     base = np.empty((h, w, 3), np.float32) if paint else None
+    # flat pixel indices of the residual: 4 bytes each below 2³¹ pixels (a plate with much
+    # out-of-gamut colour has a residual on a third of its pixels or more)
+    index = np.int32 if h * w < 2**31 else np.int64
 
     def strip(y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         from ..color import convert_rgb
@@ -187,15 +190,15 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
             b[...] = work
             work[...] = compress_highlights(b)
         np.fmin(work, np.float32(1.0), out=work)
-        over = np.flatnonzero(out_of_range)
+        over = np.flatnonzero(out_of_range).astype(index)
         if not over.size:
-            return over + y0 * w, np.empty((0, 3), np.float32), None
+            return over, np.empty((0, 3), np.float32), None
         clipped = (work if base is None else base[y0:y1]).reshape(-1, 3)[over][:, None, :]
         back = convert_rgb(clipped, working, mix_space, config=config)[:, 0, :]
-        return over + y0 * w, lin.reshape(-1, 3)[over] - back, back if paint else None
+        return over + index(y0 * w), lin.reshape(-1, 3)[over] - back, back if paint else None
 
     parts = _map(strip, h, w)
-    over = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+    over = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, index)
     residual = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 3), np.float32)
     held = np.concatenate([p[2] for p in parts if p[2] is not None] or [np.empty((0, 3), np.float32)]) \
         if paint else None
