@@ -13,6 +13,8 @@ Sections (each prints a table; ratios are within one run, since these machines a
    generator alone, its inference form, and ``stylize`` end to end; at 4096×2160, scale
    auto, one bare OCIO conversion of the frame against ``stylize`` end to end; and the
    4K peak memory (a subprocess) against the frame's RGB float32 size.
+0. **matte** — 4K with no matte, a matte of ones, and a box matte over 10 % of the frame,
+   at scale auto and at scale 1 with 1024 px tiles.
 1. **stages** — per-stage seconds (OCIO in, statistics, tiles, blend, OCIO out, mix) of
    ``stylize`` on synthetic 1920×1080 / 4096×2160 ACEScg RGBA+Z plates, tiled (automatic
    tile) against untiled (``tile=0``), for the small (``johnson-small``) and default
@@ -34,6 +36,7 @@ Sections (each prints a table; ratios are within one run, since these machines a
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -354,6 +357,35 @@ def section_recipe(runs: int) -> None:
           f"× RGB, the new plate {r['out'] * mb:.0f} MB included)")
 
 
+def section_matte(runs: int) -> None:
+    """Mattes at 4K: the unmasked render, a matte of ones (what masking itself costs) and a
+    box covering 10 % of the frame (strips and tiles the matte does not touch skip their
+    work), at scale auto and at scale 1 with 1024 px tiles."""
+    import vfx_nodes as vn
+    from vfx_nodes.looks import load_default_look
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_arbitrary import _median_time
+
+    look = load_default_look()
+    plate = _plate(4096, 2160)
+    h, w = 2160, 4096
+    ones = np.ones((h, w), np.float32)
+    box = np.zeros((h, w), np.float32)
+    bh, bw = int(h * 0.316), int(w * 0.316)  # 10 % of the frame
+    box[h // 3:h // 3 + bh, w // 2:w // 2 + bw] = 1.0
+    print(f"\n## matte: 4096×2160, the bundled look, median of {runs}")
+    for label, kw in (("scale auto", {}), ("scale 1, 1024 px tiles", {"scale": 1.0, "tile": 1024})):
+        n = runs if not kw else 1
+        prof: dict[str, Any] = {}
+        t_none = _median_time(functools.partial(vn.stylize, plate, look, **kw), n)
+        t_ones = _median_time(functools.partial(vn.stylize, plate, look, mask=ones, **kw), n)
+        t_box = _median_time(functools.partial(vn.stylize, plate, look, mask=box, profile=prof, **kw), n)
+        print(f"   {label}: unmasked {t_none:.2f} s; matte of ones {t_ones:.2f} s ({t_ones / t_none:.2f}×); "
+              f"10 % box {t_box:.2f} s ({t_box / t_none:.2f}×, {prof.get('tiles_run')} of "
+              f"{prof.get('tile_count')} tiles run)")
+
+
 def section_gpu(repeat: int) -> None:
     import torch
 
@@ -417,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="1080p and the small network only, memory at 4K only (~2–3 min)")
     p.add_argument("--repeat", type=int, default=None, help="runs per measurement (median)")
-    p.add_argument("--sections", default="recipe,stages,exr,memory,gpu", help="comma-separated sections to run")
+    p.add_argument("--sections", default="recipe,matte,stages,exr,memory,gpu",
+                   help="comma-separated sections to run")
     p.add_argument("--child-memory", nargs=3, type=int, metavar=("W", "H", "TILE"), help=argparse.SUPPRESS)
     p.add_argument("--child-recipe-memory", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -436,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if "recipe" in wanted:
         section_recipe(max(repeat, 3) if not args.quick else 3)
+    if "matte" in wanted:
+        section_matte(max(repeat, 3))
     if "stages" in wanted:
         if args.quick:
             section_stages(["johnson-small"], ["1080p"], repeat, untiled_max_px=1920 * 1080)

@@ -100,6 +100,7 @@ from ..recipe.highlights import (
     HIGHLIGHTS,
     compress_highlights,
 )
+from ..recipe.matte import matte_of, needed
 from .generators import alignment as _alignment
 from .generators import device_copy as _device_copy
 from .generators import generator_lock as _lock
@@ -198,15 +199,19 @@ def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.dev
 
 def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: torch.device,
               dtype: torch.dtype, batch: int, clock: _Clock,
-              progress: Callable[[float], None] | None = None) -> np.ndarray:
+              progress: Callable[[float], None] | None = None, needed: np.ndarray | None = None) -> np.ndarray:
     """Every tile of ``grid`` through ``gen``, blended into a new H×W×3 array.
 
     Only one batch of tiles is on the device at a time; results stream into the output
     array, so device memory depends on the tile size, not on the frame size.
-    ``progress(fraction)`` is called before the first batch and after each one.
+    ``progress(fraction)`` is called before the first batch and after each one.  With
+    ``needed`` (a matte's, :func:`vfx_nodes.recipe.matte.needed`), tiles whose output has
+    no needed pixel do not run (their region is never read: every tile covering a needed
+    pixel runs, so the feathered blend there is complete).
     """
     out = np.zeros_like(frame)
-    tiles = list(grid)
+    tiles = [t for t in grid if needed is None or needed[t.y0:t.y1, t.x0:t.x1].any()]
+    clock.note(tiles_run=len(tiles))
     for i in range(0, len(tiles), batch):
         if progress is not None:
             progress(i / len(tiles))
@@ -245,7 +250,7 @@ MAX_QUIET_OVERHEAD = 4.0
 
 def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
            device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock,
-           progress: Callable[[float], None] | None = None) -> np.ndarray:
+           progress: Callable[[float], None] | None = None, needed: np.ndarray | None = None) -> np.ndarray:
     """:func:`_run_grid` with the out-of-memory retry: halve the tile and start again."""
     h, w = frame.shape[:2]
     retries = 0
@@ -262,7 +267,7 @@ def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, ali
         n = batch or _dev.batch_size_for(device, dtype, grid.input_pixels)
         log.debug("stylize: %d×%d frame, %s, batch %d on %s", w, h, grid.describe(), n, device)
         try:
-            out = _run_grid(gen, frame, grid, device, dtype, n, clock, progress)
+            out = _run_grid(gen, frame, grid, device, dtype, n, clock, progress, needed)
             clock.note(tile=grid.tile or max(h, w), tile_count=len(grid), batch=n, retries=retries,
                        overhead=grid.overhead)
             return out
@@ -496,10 +501,15 @@ def stylize(
     plate = _as_rgb_plate(plate, layer)
     stroke = resolve_scale(fs.scale, look_, plate)
     clock.note(scale_used=stroke)
+    matte = matte_of(plate, fs.mask, invert=fs.invert_mask)
+    if matte is not None and not matte.any():
+        clock.note(total=time.perf_counter() - t_start)
+        return _unchanged(plate, layer, colorspace, config)  # (matte_of warned)
     with clock("prepare"):
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
                                colorspace=colorspace, working_colorspace=fs.working_colorspace,
-                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=config)
+                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=config,
+                               matte=matte)
     full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
     net_size = network_size(full_size[0], full_size[1], stroke)
     net_in = frame.net_in
@@ -520,7 +530,8 @@ def stylize(
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
             net = gen if fs.compile else fused(gen)
             styled = _tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                            dtype=dtype, batch=fs.batch, clock=clock, progress=progress)
+                            dtype=dtype, batch=fs.batch, clock=clock, progress=progress,
+                            needed=None if matte is None else needed(matte, net_size))
     del gen, net
     low = net_size != full_size
     if low:

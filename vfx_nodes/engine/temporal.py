@@ -53,6 +53,7 @@ import numpy as np
 
 from ..errors import ChannelNotFoundError, SettingsError
 from ..plate import Plate
+from ..recipe.matte import matte_of
 from .motion import MOTION_SOURCES, Motion, motion_between, motion_offset, warp
 
 __all__ = ["DEFAULT_PREROLL", "DEFAULT_TEMPORAL_WEIGHT", "TEMPORAL_MODES", "LeadIn", "Steadier", "TemporalSettings",
@@ -177,7 +178,7 @@ class Steadier:
 
     def __init__(self, settings: TemporalSettings, *, colorspace: str | None = None, config: Any = None,
                  part: Any = None, view: Any = None, layer: str | None = None, look: Any = None,
-                 scale: Any = "auto") -> None:
+                 scale: Any = "auto", mask: Any = None, invert_mask: bool = False) -> None:
         self.settings = settings
         self._colorspace = colorspace
         self._config = config
@@ -185,6 +186,8 @@ class Steadier:
         #: the look the frames are styled with (its stroke scale sets the carry's grid)
         self.look = look
         self._scale = scale
+        # the render's matte: where it is 0 the steadied frame stays the input, as styled
+        self._mask = (mask, bool(invert_mask))
         self._held: dict[tuple[int, str], _Held] = {}
         self._frame: int | None = None
         #: the motion used on the last frame, per target (what the blend trusted; for inspection)
@@ -194,10 +197,12 @@ class Steadier:
     def for_render(cls, settings: TemporalSettings, stylize_settings: Mapping[str, Any],
                    look: Any = None) -> Steadier:
         """A steadier for what a render of ``look`` with these ``stylize`` settings
-        stylises (their ``colorspace``, ``config``, ``part``, ``view``, ``layer``, ``scale``)."""
+        stylises (their ``colorspace``, ``config``, ``part``, ``view``, ``layer``, ``scale``,
+        ``mask``, ``invert_mask``)."""
         kw = stylize_settings
         return cls(settings, colorspace=kw.get("colorspace"), config=kw.get("config"), part=kw.get("part"),
-                   view=kw.get("view"), layer=kw.get("layer"), look=look, scale=kw.get("scale", "auto"))
+                   view=kw.get("view"), layer=kw.get("layer"), look=look, scale=kw.get("scale", "auto"),
+                   mask=kw.get("mask"), invert_mask=bool(kw.get("invert_mask", False)))
 
     def reset(self) -> None:
         """Forget the previous frame: the next frame is styled on its own."""
@@ -317,8 +322,12 @@ class Steadier:
         result = grid.up(change)
         result += own_full
         result += p
-        # untrusted pixels (alpha ≤ 0, NaN/Inf) keep exactly what stylize gave them
+        # untrusted pixels (alpha ≤ 0, NaN/Inf) keep exactly what stylize gave them, and so
+        # do pixels outside the matte (carried strokes must not leak past its edge)
         untrusted = trust <= 0
+        matte = matte_of(plate, self._mask[0], invert=self._mask[1], warn_empty=False)
+        if matte is not None:
+            untrusted |= matte <= 0
         if untrusted.any():
             result[untrusted] = s[untrusted]
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})

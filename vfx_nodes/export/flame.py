@@ -106,6 +106,9 @@ def flame_sidecar(*, name: str, working_colorspace: str, plate_colorspace: str =
         f"before / premultiply after for clips with alpha. Strength {float(strength):g} is "
         f"baked in (mix in the working space); for a scene-linear mix like vfx-style "
         f"render, export at strength 1 and blend after converting back. "
+        f"To matte the look (vfx-style render --mask): blend this result over the original "
+        f"clip, in scene-linear after converting back, with the matte as the key (a Comp "
+        f"node in Blend mode, or the Action's matte input): out = in + matte * (styled - in). "
         f"Normalisation statistics: {statistics}."
     )
     return {

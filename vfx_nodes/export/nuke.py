@@ -285,4 +285,8 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str) ->
 
 The Group converts scene_linear -> {working_colorspace} around the Inference node,
 like vfx-style render; Nuke must use the same OCIO config as render.
+
+To matte the look (vfx-style render --mask): a Keymix with B = the plate, A = the
+Group's output and the matte on its mask input gives out = in + mask * (styled - in),
+in scene-linear, exactly what render gives.
 """

@@ -411,6 +411,13 @@ def prepare(group: nuke.Group, first: int | None = None, last: int | None = None
 # --- rendering --------------------------------------------------------------------------
 
 
+def _used_inputs(group: nuke.Node, cls: type[Node]) -> list[str]:
+    """The group's inputs that take part: every required one, and the optional ones (a
+    mask) that are connected in the script (``Node.input(i)``: Nuke Python API)."""
+    return [name for i, name in enumerate(cls.inputs)
+            if name not in cls.optional_inputs or group.input(i) is not None]
+
+
 def _node_for(group: nuke.Node, cls: type[Node]) -> Node:
     key = (group.fullName(), cls)
     node = _STATE["nodes"].get(key)
@@ -441,7 +448,7 @@ def process_frame(group: nuke.Group, frame: int) -> bool:
     if os.path.exists(out):
         os.remove(out)
     inputs = {}
-    for name in cls.inputs:
+    for name in _used_inputs(group, cls):
         # nuke.filename(node, nuke.REPLACE): the file name with the current frame's number
         # filled in, exactly as the Write wrote it (Nuke Python API, nuke.filename,
         # https://learn.foundry.com/nuke/developers/131/pythondevguide/_autosummary/nuke.filename.html).
@@ -500,7 +507,7 @@ def render_group(group: nuke.Group | None = None, first: int | None = None,
     last = root.lastFrame() if last is None else last
     cls = node_class(group)
     prepare(group, first, last)
-    for name in cls.inputs:
+    for name in _used_inputs(group, cls):
         # nuke.execute(node, start, end): render a Write over the frames; its
         # afterFrameRender callback runs the node (Nuke Python API, nuke.execute,
         # https://learn.foundry.com/nuke/developers/130/pythondevguide/_autosummary/nuke.render.html).

@@ -151,6 +151,8 @@ STYLIZE_KNOBS: dict[str, str] = {
     "highlights": "highlights",
     "scale": "scale",
     "ocio_config": "config",
+    "mask": "mask",
+    "invert_mask": "invert_mask",
 }
 
 
@@ -159,11 +161,27 @@ STYLIZE_KNOBS: dict[str, str] = {
 TEMPORAL_KNOBS = ("temporal", "temporal_weight", "motion_layer")
 
 
+def _matte_input(matte: Plate, channel: str) -> Plate:
+    """The mask input as a one-channel matte plate: ``channel`` of it, else its alpha, else
+    its only channel (Nuke's mask input reads the alpha unless told otherwise)."""
+    name = channel or ("A" if matte.has_channel("A") else "")
+    if not name:
+        if len(matte.channel_names) != 1:
+            raise NodeError(f"StyleTransfer: the mask input has no alpha; name its matte channel in the "
+                            f"'mask' knob ({', '.join(matte.channel_names)})")
+        return matte
+    if not matte.has_channel(name):
+        raise NodeError(f"StyleTransfer: the mask input has no channel {name!r}; its channels are "
+                        f"{', '.join(matte.channel_names)}")
+    return matte.without_channels([n for n in matte.channel_names if n != name])
+
+
 class StyleTransfer(Node):
     """Apply a look (neural style transfer) — a look file or a painting — to one layer of the plate."""
 
     name = "StyleTransfer"
-    inputs = ("input",)
+    inputs = ("input", "mask")
+    optional_inputs = ("mask",)
     knobs = (
         Knob("look", "file", "", help="look file (.safetensors) written by vfx-style look or train"),
         Knob("style", "file", "", help="a painting (PNG, JPEG, TIFF or EXR) for an instant look "
@@ -195,6 +213,11 @@ class StyleTransfer(Node):
              help="light above the look's range: carry = kept exactly, only its in-range part "
              "painted; paint = compressed into the network's range and painted too (a lit "
              "window, a sky), strokes becoming changes of exposure"),
+        Knob("mask", "str", "", help="matte channel: the look applies where it is 1, the input stays "
+             "where it is 0 (out = in + mask·strength·(styled − in)); a channel of the mask input when "
+             "one is connected (empty = its alpha), else of the input ('A', 'matte.A'); empty and no "
+             "mask input = everywhere"),
+        Knob("invert_mask", "bool", False, help="use 1 − mask"),
         Knob("temporal", "choice", "off", choices=("off", "vectors", "flow", "auto"),
              help="steady shots: blend each styled frame with the previous one carried along the "
              "motion — the plate's motion vectors, optical flow, or auto (vectors when the plate has "
@@ -310,6 +333,8 @@ class StyleTransfer(Node):
         from ..engine import stylize
 
         settings = self.frame_settings(self.values)
+        if inputs.get("mask") is not None:
+            settings = settings.replace(mask=_matte_input(inputs["mask"], self["mask"]))
         styled = stylize(inputs["input"], self.look(), settings, stats=self.stats())
         return self._steadied(inputs["input"], styled, frame, settings.as_dict())
 

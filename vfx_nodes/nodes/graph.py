@@ -132,6 +132,8 @@ class Graph:
         plates: dict[str, Plate] = {}
         for key in node.inputs:
             up = self._edges.get((name, key))
+            if up is None and key in node.optional_inputs:
+                continue
             if up is None:
                 raise NodeError(f"input {key!r} of node {name!r} ({node.name}) is not connected")
             plates[key] = self._render(up, frame, memo)

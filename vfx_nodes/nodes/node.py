@@ -59,6 +59,8 @@ class Node:
 
     name: ClassVar[str] = ""
     inputs: ClassVar[tuple[str, ...]] = ()
+    #: inputs that may be left unconnected (a mask input, as on every Nuke node)
+    optional_inputs: ClassVar[tuple[str, ...]] = ()
     knobs: ClassVar[tuple[Knob, ...]] = ()
     help: ClassVar[str] = ""
     host_exposed: ClassVar[bool] = True
@@ -179,6 +181,8 @@ class Node:
                 valid = ", ".join(repr(i) for i in self.inputs) or "none"
                 raise NodeError(f"node {self.name} has no input {key!r}; its inputs are {valid}")
         for key in self.inputs:
+            if key not in given and key in self.optional_inputs:
+                continue
             if key not in given:
                 raise NodeError(f"input {key!r} of node {self.name} is not given (inputs: {list(self.inputs)})")
             if not isinstance(given[key], Plate):
@@ -192,7 +196,7 @@ class Node:
     def describe(cls) -> dict[str, Any]:
         """A JSON-ready description of the declaration."""
         return {"name": cls.name, "help": cls.help, "inputs": list(cls.inputs),
-                "knobs": [k.describe() for k in cls.knobs]}
+                "optional_inputs": list(cls.optional_inputs), "knobs": [k.describe() for k in cls.knobs]}
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self._values.items() if v != self.knob(k).default}

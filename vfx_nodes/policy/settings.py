@@ -19,6 +19,8 @@ One meaning per value, everywhere:
 ``device``, ``precision`` ``None``/``"auto"``: chosen for the machine
 ``colorspace``,           ``None``/``""``: the plate's own tag / the look's own space
 ``working_colorspace``
+``mask``                  ``None``/``""``: the look everywhere; a channel name, a Plate or
+                          an array: where it applies (``invert_mask`` for ``1 − mask``)
 ========================  ================================================================
 
 Standard library only (the policy room): the device and precision are checked for their
@@ -156,7 +158,28 @@ def _part(value: Any) -> int | str | None:
 
 
 def _config(value: Any) -> Any:
-    return None if value == "" else value
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _mask(value: Any) -> Any:
+    """A channel name (text), or a matte given as data (a Plate, an array: checked against
+    the plate by :func:`vfx_nodes.recipe.matte.matte_of`)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, int, float)):
+        raise SettingsError(f"mask must be a channel name, a Plate or an H×W array, got {value!r}")
+    return value
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if a is b:
+        return False
+    try:
+        return bool(a != b)
+    except (TypeError, ValueError):  # an array compares element by element: it differs
+        return True
 
 
 _CHECKS: dict[str, Callable[[Any], Any]] = {
@@ -178,6 +201,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "precision": _precision,
     "compile": _flag("compile"),
     "config": _config,
+    "mask": _mask,
+    "invert_mask": _flag("invert_mask"),
 }
 
 
@@ -200,6 +225,10 @@ class FrameSettings:
         device, precision: where and how the network runs (``None`` = automatic).
         compile: run the generator through ``torch.compile``.
         config: the OCIO config (object, path, URI; ``None`` = ``$OCIO`` or built in).
+        mask: where the look applies (``None`` = everywhere): a channel of the plate by
+            name (``"A"``, ``"matte.A"``), or a Plate or ``H×W`` array
+            (:mod:`vfx_nodes.recipe.matte`); ``out = in + mask·strength·(styled − in)``.
+        invert_mask: use ``1 − mask``.
     """
 
     strength: float = 1.0
@@ -220,6 +249,8 @@ class FrameSettings:
     precision: Any = None
     compile: bool = False
     config: Any = None
+    mask: Any = None
+    invert_mask: bool = False
 
     #: the settings that change a frame's statistics (a statistics file records and
     #: compares them; the Look Lab keys its shot-statistics cache on them)
@@ -267,7 +298,7 @@ class FrameSettings:
     def changed(self) -> dict[str, Any]:
         """The settings that differ from the defaults, by name."""
         default = FrameSettings()
-        return {n: v for n, v in self.as_dict().items() if v is not getattr(default, n) and v != getattr(default, n)}
+        return {n: v for n, v in self.as_dict().items() if _differs(v, getattr(default, n))}
 
     def record(self) -> dict[str, str]:
         """The statistics-relevant settings as text (what a statistics file stores)."""

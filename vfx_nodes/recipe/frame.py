@@ -91,6 +91,7 @@ class Frame:
         base: ``highlights="paint"``: working-space values ≥ 0, unclipped.
         plate_space, mix_space, working: the three colourspaces, as the config names them.
         config: the OCIO config used.
+        matte: ``H×W`` 0–1 where the look applies (:mod:`vfx_nodes.recipe.matte`), or ``None``.
     """
 
     plate: Plate
@@ -105,6 +106,7 @@ class Frame:
     mix_space: str
     working: str
     config: Any
+    matte: np.ndarray | None = None
 
 
 def spaces(plate: Plate, working_default: str, colorspace: str | None, working_colorspace: str | None,
@@ -144,7 +146,7 @@ def _linear(plate: Plate, idx: Any, alpha: np.ndarray | None, y0: int, y1: int,
 
 def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: str | None = None,
             working_colorspace: str | None = None, preserve_alpha: bool = True,
-            highlights: str = "carry", config: Any = None) -> Frame:
+            highlights: str = "carry", config: Any = None, matte: np.ndarray | None = None) -> Frame:
     """One layer of ``plate`` as the network's working-space frame (see the module notes).
 
     Args:
@@ -152,6 +154,8 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
         working_default: the look's working colourspace, used unless ``working_colorspace``.
         layer, colorspace, working_colorspace, preserve_alpha, highlights, config: as in
             :func:`vfx_nodes.engine.stylize`.
+        matte: where the look will apply (:func:`vfx_nodes.recipe.matte.matte_of`): the
+            residual is kept only there (the network still sees the whole frame).
 
     Raises:
         SettingsError: not a Plate.
@@ -182,6 +186,8 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
             # NaN counts as out of range; with "paint" only what is below 0 rides around
             inside = (work >= 0) if paint else ((work >= 0) & (work <= 1))
         out_of_range = ~inside.all(axis=-1)
+        if matte is not None:
+            out_of_range &= matte[y0:y1] > 0  # nothing of the look lands outside the matte
         # fmax/fmin take the number over NaN: NaN → 0, +Inf → the top, −Inf → 0
         np.fmax(work, np.float32(0.0), out=work)
         if base is not None:
@@ -202,7 +208,8 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     residual = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 3), np.float32)
     held = np.concatenate([p[2] for p in parts if p[2] is not None] or [np.empty((0, 3), np.float32)]) \
         if paint else None
-    return Frame(plate, names, alpha, net_in, over, residual, held, base, plate_space, mix_space, working, config)
+    return Frame(plate, names, alpha, net_in, over, residual, held, base, plate_space, mix_space, working, config,
+                 matte)
 
 
 # --- the way back ------------------------------------------------------------------------
@@ -262,8 +269,13 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     up = _Upsampler(styled, h, w) if low_residual else None
     over, residual, held = frame.over, frame.residual, frame.held
 
+    matte = frame.matte
+
     def strip(y0: int, y1: int) -> None:
         pixels[y0:y1] = plate.pixels[y0:y1]
+        m = None if matte is None else matte[y0:y1]
+        if m is not None and not m.any():
+            return  # the matte is 0 across the strip: the input, and no colour work
         net = frame.net_in[y0:y1]
         st = (net + up(y0, y1)) if up is not None else styled[y0:y1]
         if luminance_only:
@@ -283,10 +295,11 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
                 flat[at] += residual[lo:hi] * np.maximum(gain, np.float32(0.0))[:, None]
             else:
                 flat[at] += residual[lo:hi]
-        if s != 1:
+        if s != 1 or (m is not None and not (m == 1).all()):
+            # in + k·(styled − in) in scene-linear, k = strength × matte (Nuke's mask and mix)
             lin = _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
             st -= lin
-            st *= s
+            st *= s if m is None else (s * m)[..., None]
             st += lin
         if frame.mix_space != frame.plate_space:
             convert_rgb(st, frame.mix_space, frame.plate_space, config=frame.config, out=st)
@@ -296,6 +309,8 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         # a style to act on, only nothing or additive emission (a glow), and the network's
         # output would add a faint tint over whatever the plate is later merged onto.
         keep = ~np.isfinite(orig).all(axis=-1)
+        if m is not None:
+            keep |= m <= 0  # where the matte is 0 the output is the input, bit for bit
         if alpha is not None:
             a = alpha[y0:y1]
             premultiply(st, a, out=st)

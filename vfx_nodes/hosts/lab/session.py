@@ -461,6 +461,22 @@ class LabSession:
         return display_image(plate, layer=layer, colorspace=self.node["colorspace"] or None,
                              display=display or None, view=view or None, config=self.config)
 
+    def matte_image(self, plate: Plate) -> np.ndarray | None:
+        """The ``mask`` knob's matte of ``plate`` as an ``H×W×3`` uint8 grey picture (white:
+        the look applies), inverted as the ``invert_mask`` knob says; ``None`` when the knob
+        is empty.
+
+        Raises:
+            ChannelNotFoundError: the plate has no such channel.
+        """
+        from ...recipe.matte import matte_of
+
+        m = matte_of(plate, self.node["mask"] or None, invert=bool(self.node["invert_mask"]), warn_empty=False)
+        if m is None:
+            return None
+        grey = (m * 255.0 + 0.5).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+
     def pixel(self, plate: Plate, x: int, y: int) -> dict[str, float] | None:
         """Scene-linear channel values at image pixel ``(x, y)`` (EXR coordinates: the data
         window's origin is ``(xmin, ymin)``), or ``None`` outside the data window."""

@@ -594,11 +594,15 @@ class LabWidget(QtWidgets.QWidget):
         self.wipe_check = QtWidgets.QCheckBox("wipe")
         self.wipe_check.setChecked(True)
         self.wipe_check.toggled.connect(self._wipe_toggled)
+        self.matte_check = QtWidgets.QCheckBox("matte")
+        self.matte_check.setToolTip("show the mask knob's matte (white: the look applies) on the before side")
+        self.matte_check.toggled.connect(lambda _on: self._show())
         bar.addWidget(QtWidgets.QLabel("display"))
         bar.addWidget(self.display_combo)
         bar.addWidget(QtWidgets.QLabel("view"))
         bar.addWidget(self.view_combo)
         bar.addWidget(self.wipe_check)
+        bar.addWidget(self.matte_check)
         bar.addWidget(self._button("Fit", lambda: self.viewer.fit(), "fit"))
         bar.addWidget(self._button("1:1", lambda: self.viewer.set_zoom(1.0), "zoom_1"))
         bar.addStretch(1)
@@ -1104,7 +1108,8 @@ class LabWidget(QtWidgets.QWidget):
                 self.viewer.set_images(None, None)
                 return
             disp, view = self.display_combo.currentText() or None, self.view_combo.currentText() or None
-            before = to_qimage(s.display_image(s.plate, disp, view))
+            matte = s.matte_image(s.plate) if self.matte_check.isChecked() else None
+            before = to_qimage(matte if matte is not None else s.display_image(s.plate, disp, view))
             after = to_qimage(s.display_image(s.result, disp, view)) if s.result is not None else None
             x0, y0 = s.plate.data_window[:2]
             dx0, dy0, dx1, dy1 = s.plate.display_window
