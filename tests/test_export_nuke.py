@@ -143,8 +143,12 @@ def test_connections(graph):
     # Dissolve: which=0 gives input 0 (the plate), which=1 input 1 (the look).
     assert src["Strength"] == ["Unpremult1", "AddResidual"]
     assert nodes["Strength"].knobs["which"] == "{{parent.strength}}"
+    # Keymix: input 0 is B (the mixed look, what a disabled Keymix passes), 1 is A (the
+    # plate), 2 the Group's mask input.
+    assert src["Matte"] == ["Strength", "Unpremult1", "mask"]
+    assert nodes["mask"].knobs["number"] == "1"
     # Copy: input 0 (B) receives the alpha of input 1 (A).
-    assert src["KeepAlpha"] == ["Strength", "Unpremult1"]
+    assert src["KeepAlpha"] == ["Matte", "Unpremult1"]
     # MergeExpression: input 0 (B) the stylised pixel, input 1 (A) the untouched input.
     assert src["Premult1"] == ["KeepAlpha", "Input1"]
     assert src["Output1"] == ["Premult1"]
@@ -166,18 +170,27 @@ def test_colour_spaces_and_model_file(graph, exported):
 # --- the Group evaluated with each node's documented meaning ------------------------------
 
 
-def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module) -> np.ndarray:
-    """RGBA H×W×4 in, RGBA out, following the graph from Output1."""
+def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module,
+              mask: np.ndarray | None = None) -> np.ndarray:
+    """RGBA H×W×4 in (and an RGBA matte on the mask input, or none), RGBA out, following
+    the graph from Output1."""
     from vfx_nodes.color import convert_rgb
 
-    knobs = {"strength": float(group.knobs["strength"]), "premultiplied": True}
+    knobs = {"strength": float(group.knobs["strength"]), "premultiplied": True,
+             "invert_mask": group.knobs.get("invert_mask") == "true"}
     cache: dict[str, np.ndarray] = {}
 
     def ev(node: Node) -> np.ndarray:
         if node.name in cache:
             return cache[node.name]
+        if node.cls == "Keymix" and mask is None:  # disabled: "![exists parent.input1]"
+            assert node.knobs["disable"] == '{{"!\\[exists parent.input1]"}}'
+            return ev(node.inputs[0])
         ins = [ev(n) for n in node.inputs if n is not None]
-        if node.cls == "Input":
+        if node.cls == "Input" and node.knobs.get("number") == "1":
+            assert mask is not None
+            out = mask.copy()
+        elif node.cls == "Input":
             out = plate.copy()
         elif node.cls == "Unpremult":  # divide where alpha != 0
             out = ins[0].copy()
@@ -208,6 +221,13 @@ def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module) ->
         elif node.cls == "Dissolve":
             w = knobs["strength"] if "parent.strength" in node.knobs["which"] else float(node.knobs["which"])
             out = ins[0] * (1 - w) + ins[1] * w
+        elif node.cls == "Keymix":  # out = A·m + B·(1 − m) on its channels
+            assert (node.knobs["channels"], node.knobs["maskChannel"]) == ("rgb", "rgba.alpha")
+            assert node.knobs["invertMask"] == "{{!parent.invert_mask}}"
+            b, a, m = ins[0], ins[1], ins[2][..., 3:]
+            m = m if knobs["invert_mask"] else 1 - m
+            out = b.copy()
+            out[..., :3] = a[..., :3] * m + b[..., :3] * (1 - m)
         elif node.cls == "Copy":
             out = ins[0].copy()
             out[..., 3] = ins[1][..., 3]
@@ -243,6 +263,34 @@ def test_group_reproduces_render(graph, exported):
     np.testing.assert_array_equal(nuke[..., 3], rgba[..., 3])
     np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-5)
     assert nuke[10, 10, 0] > 5  # the sun survived
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_group_under_a_matte_reproduces_render_with_mask(graph, exported, invert):
+    from vfx_nodes.engine import stylize
+
+    group, nodes = graph
+    look, files = exported
+    module = torch.jit.load(str(files["torchscript"]))
+    rng = np.random.default_rng(9)
+    h, w = 29, 41
+    alpha = rng.uniform(0.3, 1.0, (h, w)).astype(np.float32)
+    lin = rng.uniform(0.0, 0.9, (h, w, 3)).astype(np.float32)
+    rgba = np.dstack([lin * alpha[..., None], alpha]).astype(np.float32)
+    ramp = np.tile(np.linspace(0, 1, w, dtype=np.float32), (h, 1))
+    ramp[:, :8] = 0.0  # a clean strip: the plate there
+    matte = np.zeros((h, w, 4), np.float32)
+    matte[..., 3] = ramp
+    knobs = dict(group.knobs, invert_mask="true" if invert else "false")
+    nuke = _evaluate(nodes, Node(group.cls, knobs), rgba, module, mask=matte)
+
+    plate = Plate(rgba, ("R", "G", "B", "A"), colorspace="scene_linear")
+    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"]), mask=ramp,
+                     invert_mask=invert).pixels
+    np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-5)
+    clean = slice(None), slice(0, 8)
+    if not invert:
+        np.testing.assert_allclose(nuke[clean], rgba[clean], atol=1e-6)
 
 
 def test_group_at_strength_zero_returns_the_plate(graph, exported):

@@ -114,6 +114,8 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         " addUserKnob {6 premultiplied l \"input is premultiplied\" t "
         "\"Unpremult before and Premult after, as vfx-style render does\" +STARTLINE}",
         " premultiplied true",
+        " addUserKnob {6 invert_mask l \"invert mask\" t "
+        "\"the look where the mask input's alpha is 0 instead of 1\" +STARTLINE}",
         f" addUserKnob {{26 about l \"\" +STARTLINE T {_q(info)}}}",
         "}",
         " Input {",
@@ -180,9 +182,31 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  name Strength",
         " }",
         " set N_mixed [stack 0]",
-        # Copy: input 0 (top) is B, which receives; input 1 is A, the alpha source.
+        # The Group's mask input, Nuke's own way (Keymix: B = input 0, A = input 1, mask =
+        # input 2; out = A·m + B·(1 − m)). B is the look and A the plate, so that a
+        # disabled Keymix passes the look (a disabled node passes input 0); the mask is
+        # inverted once more to match, giving out = in + mask·strength·(styled − in) as
+        # render's --mask does. With nothing on the mask input the Keymix is disabled and
+        # the whole frame takes the look (the "[exists parent.input1]" gizmo idiom).
+        " Input {",
+        "  inputs 0",
+        "  name mask",
+        "  number 1",
+        " }",
         " push $N_lin",
         " push $N_mixed",
+        " Keymix {",
+        "  inputs 3",
+        "  channels rgb",
+        "  maskChannel rgba.alpha",
+        "  invertMask {{!parent.invert_mask}}",
+        "  disable {{\"!\\[exists parent.input1]\"}}",
+        "  name Matte",
+        " }",
+        " set N_matted [stack 0]",
+        # Copy: input 0 (top) is B, which receives; input 1 is A, the alpha source.
+        " push $N_lin",
+        " push $N_matted",
         " Copy {",
         "  inputs 2",
         "  from0 rgba.alpha",
@@ -286,7 +310,8 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str) ->
 The Group converts scene_linear -> {working_colorspace} around the Inference node,
 like vfx-style render; Nuke must use the same OCIO config as render.
 
-To matte the look (vfx-style render --mask): a Keymix with B = the plate, A = the
-Group's output and the matte on its mask input gives out = in + mask * (styled - in),
-in scene-linear, exactly what render gives.
+To matte the look (vfx-style render --mask): connect the matte to the Group's mask
+input (its alpha is used; the "invert mask" knob flips it). Inside, a Keymix mixes the
+plate and the look by it in scene-linear: out = in + mask * strength * (styled - in),
+what render gives. With nothing on the mask input the whole frame takes the look.
 """
