@@ -204,6 +204,7 @@ def check_exr(path: str) -> list[PartLayout]:
 
 
 def _check(buf: Any, path: str) -> list[PartLayout]:
+    """The file's part layouts, after checking its version, headers and offset tables."""
     magic, version = struct.unpack_from("<ii", buf, 0)
     if magic != MAGIC:
         raise PlateReadError(f"{path!r} is not an EXR file (wrong magic number)")
@@ -211,7 +212,19 @@ def _check(buf: Any, path: str) -> list[PartLayout]:
         raise _Damaged(f"unsupported version field 0x{version:x} (expected version 2)")
     multipart = bool(version & _MULTIPART)
     name_limit = 255 if version & _LONG_NAMES else 31
-    pos = 8
+    headers, pos = _read_headers(buf, 8, multipart, name_limit)
+    parts = [_part_layout(attrs, f"part {i}" if multipart else "header", buf, version, multipart)
+             for i, attrs in enumerate(headers)]
+    if any(p.chunk_count is None for p in parts):
+        return parts  # a codec newer than this check: leave the rest to OpenEXR
+    _check_offset_tables(buf, parts, pos, multipart)
+    return parts
+
+
+def _read_headers(buf: Any, pos: int, multipart: bool, name_limit: int
+                  ) -> tuple[list[dict[str, tuple[str, bytes]]], int]:
+    """Every header from byte ``pos`` (one, or a multi-part file's list ended by a 0 byte);
+    returns them and the position after them."""
     headers: list[dict[str, tuple[str, bytes]]] = []
     while True:
         if pos >= len(buf):
@@ -220,98 +233,110 @@ def _check(buf: Any, path: str) -> list[PartLayout]:
             pos += 1
             if multipart and headers:
                 break
-            if not multipart:
-                if not headers:
-                    raise _Damaged("the header is empty")
-                break
-            raise _Damaged("the first header is empty")
-        attrs: dict[str, tuple[str, bytes]] = {}
-        while True:
-            if pos >= len(buf):
-                raise _Damaged("a header is not terminated")
-            if buf[pos] == 0:
-                pos += 1
-                break
-            name, pos = _cstr(buf, pos, name_limit, "attribute name")
-            tname, pos = _cstr(buf, pos, name_limit, f"type of attribute {name!r}")
-            (asize,) = _unpack("<i", buf, pos, f"size of attribute {name!r}")
-            pos += 4
-            if asize < 0 or pos + asize > len(buf):
-                raise _Damaged(
-                    f"attribute {name!r} claims {asize} bytes, beyond the end of the file"
-                )
-            attrs[name] = (tname, bytes(buf[pos : pos + asize]))
-            pos += asize
+            raise _Damaged("the first header is empty" if multipart else "the header is empty")
+        attrs, pos = _read_attributes(buf, pos, name_limit)
         headers.append(attrs)
         if not multipart:
             break
+    return headers, pos
 
-    parts = []
-    for i, attrs in enumerate(headers):
-        where = f"part {i}" if multipart else "header"
-        missing = [a for a in _REQUIRED if a not in attrs]
-        if multipart:
-            missing += [a for a in ("name", "type", "chunkCount") if a not in attrs]
-        if missing:
-            raise _Damaged(f"{where} lacks required attribute(s) {', '.join(missing)}")
-        chans = _parse_channels(attrs["channels"][1])
-        dw = _box(attrs["dataWindow"][1], "data window")
-        _box(attrs["displayWindow"][1], "display window")
-        comp = attrs["compression"][1]
-        if len(comp) != 1 or comp[0] >= 14:
-            raise _Damaged(f"{where} has unknown compression {comp!r}")
-        if "type" in attrs:
-            storage = attrs["type"][1].rstrip(b"\0").decode("utf-8", "replace")
-            if storage not in STORAGE_NAMES:
-                raise _Damaged(f"{where} has unknown part type {storage!r}")
-        else:
-            tiled = bool(_unpack("<i", buf, 4, "version")[0] & _TILED)
-            storage = "tiledimage" if tiled else "scanlineimage"
-            if _unpack("<i", buf, 4, "version")[0] & _NON_IMAGE:
-                storage = "deeptile" if tiled else "deepscanline"
-        count: int | None = None
-        if "chunkCount" in attrs:
-            raw = attrs["chunkCount"][1]
-            if len(raw) != 4:
-                raise _Damaged(f"{where} chunkCount is malformed")
-            count = struct.unpack("<i", raw)[0]
-        elif storage in ("tiledimage", "deeptile"):
-            if "tiles" not in attrs:
-                raise _Damaged(f"{where} is tiled but has no tiles attribute")
-            count = _tile_chunks(attrs["tiles"][1], dw)
-        elif comp[0] in LINES_PER_CHUNK:
-            lines = LINES_PER_CHUNK[comp[0]]
-            count = -(-(dw[3] - dw[1] + 1) // lines)
-        if storage == "tiledimage" and "tiles" in attrs:
-            _tile_chunks(attrs["tiles"][1], dw)
-        if count is not None and not (0 < count <= len(buf) // 8):
-            raise _Damaged(f"{where} claims {count} chunks, impossible for a {len(buf)}-byte file")
-        pname = attrs["name"][1].decode("utf-8", "replace") if "name" in attrs else None
-        parts.append(PartLayout(attrs, chans, dw, storage, comp[0], count, pname))
 
-    # Offset tables follow the headers, one per part, then the chunks.
-    if any(p.chunk_count is None for p in parts):
-        return parts  # a codec newer than this check: leave the rest to OpenEXR
+def _read_attributes(buf: Any, pos: int, name_limit: int) -> tuple[dict[str, tuple[str, bytes]], int]:
+    """One header's attributes (name → (type name, raw bytes)) and the position after it."""
+    attrs: dict[str, tuple[str, bytes]] = {}
+    while True:
+        if pos >= len(buf):
+            raise _Damaged("a header is not terminated")
+        if buf[pos] == 0:
+            return attrs, pos + 1
+        name, pos = _cstr(buf, pos, name_limit, "attribute name")
+        tname, pos = _cstr(buf, pos, name_limit, f"type of attribute {name!r}")
+        (asize,) = _unpack("<i", buf, pos, f"size of attribute {name!r}")
+        pos += 4
+        if asize < 0 or pos + asize > len(buf):
+            raise _Damaged(f"attribute {name!r} claims {asize} bytes, beyond the end of the file")
+        attrs[name] = (tname, bytes(buf[pos : pos + asize]))
+        pos += asize
+
+
+def _storage(attrs: dict[str, tuple[str, bytes]], where: str, version: int) -> str:
+    """The part's storage type: its ``type`` attribute, else from the version flags."""
+    if "type" in attrs:
+        storage = attrs["type"][1].rstrip(b"\0").decode("utf-8", "replace")
+        if storage not in STORAGE_NAMES:
+            raise _Damaged(f"{where} has unknown part type {storage!r}")
+        return storage
+    tiled = bool(version & _TILED)
+    if version & _NON_IMAGE:
+        return "deeptile" if tiled else "deepscanline"
+    return "tiledimage" if tiled else "scanlineimage"
+
+
+def _chunk_count(attrs: dict[str, tuple[str, bytes]], where: str, storage: str, compression: int,
+                 dw: tuple[int, int, int, int]) -> int | None:
+    """How many chunks the part's offset table holds (``None``: a codec this check does not
+    know, and no ``chunkCount`` to say)."""
+    if "chunkCount" in attrs:
+        raw = attrs["chunkCount"][1]
+        if len(raw) != 4:
+            raise _Damaged(f"{where} chunkCount is malformed")
+        return int(struct.unpack("<i", raw)[0])
+    if storage in ("tiledimage", "deeptile"):
+        if "tiles" not in attrs:
+            raise _Damaged(f"{where} is tiled but has no tiles attribute")
+        return _tile_chunks(attrs["tiles"][1], dw)
+    if compression in LINES_PER_CHUNK:
+        return -(-(dw[3] - dw[1] + 1) // LINES_PER_CHUNK[compression])
+    return None
+
+
+def _part_layout(attrs: dict[str, tuple[str, bytes]], where: str, buf: Any, version: int,
+                 multipart: bool) -> PartLayout:
+    """One header checked: required attributes, channels, windows, compression, chunks."""
+    missing = [a for a in _REQUIRED if a not in attrs]
+    if multipart:
+        missing += [a for a in ("name", "type", "chunkCount") if a not in attrs]
+    if missing:
+        raise _Damaged(f"{where} lacks required attribute(s) {', '.join(missing)}")
+    chans = _parse_channels(attrs["channels"][1])
+    dw = _box(attrs["dataWindow"][1], "data window")
+    _box(attrs["displayWindow"][1], "display window")
+    comp = attrs["compression"][1]
+    if len(comp) != 1 or comp[0] >= 14:
+        raise _Damaged(f"{where} has unknown compression {comp!r}")
+    storage = _storage(attrs, where, version)
+    count = _chunk_count(attrs, where, storage, comp[0], dw)
+    if storage == "tiledimage" and "tiles" in attrs:
+        _tile_chunks(attrs["tiles"][1], dw)
+    if count is not None and not (0 < count <= len(buf) // 8):
+        raise _Damaged(f"{where} claims {count} chunks, impossible for a {len(buf)}-byte file")
+    pname = attrs["name"][1].decode("utf-8", "replace") if "name" in attrs else None
+    return PartLayout(attrs, chans, dw, storage, comp[0], count, pname)
+
+
+def _check_offset_tables(buf: Any, parts: list[PartLayout], pos: int, multipart: bool) -> None:
+    """Every chunk offset (the tables follow the headers, one per part) points inside the
+    file, past the tables, at a chunk whose stored size fits in the file."""
     table_end = pos + 8 * sum(p.chunk_count or 0 for p in parts)
     if table_end > len(buf):
         raise _Damaged("the chunk offset table runs past the end of the file (truncated file?)")
+    lead = 4 if multipart else 0  # multi-part chunks start with the part number
     for i, p in enumerate(parts):
-        if p.storage.startswith("deep"):
-            pos += 8 * (p.chunk_count or 0)
-            continue  # refused later, with its own message
-        lead = 4 if multipart else 0  # multi-part chunks start with the part number
-        # scan line chunk: y, size; tile chunk: x, y, level x, level y, size
-        head = 8 if p.storage == "scanlineimage" else 20
-        for k in range(p.chunk_count or 0):
-            (off,) = struct.unpack_from("<Q", buf, pos + 8 * k)
-            if off == 0:
-                raise _Damaged(f"chunk {k} of part {i} was never written (incomplete file)")
-            if off < table_end or off + lead + head > len(buf):
-                raise _Damaged(f"chunk {k} of part {i} is recorded at byte {off}, outside the file")
-            (dsize,) = struct.unpack_from("<i", buf, off + lead + head - 4)
-            if dsize < 0 or off + lead + head + dsize > len(buf):
-                raise _Damaged(
-                    f"chunk {k} of part {i} claims {dsize} bytes of data, beyond the end of the file"
-                )
+        if not p.storage.startswith("deep"):  # deep parts are refused later, with their own message
+            # scan line chunk: y, size; tile chunk: x, y, level x, level y, size
+            head = 8 if p.storage == "scanlineimage" else 20
+            for k in range(p.chunk_count or 0):
+                _check_chunk(buf, int(struct.unpack_from("<Q", buf, pos + 8 * k)[0]), k, i, table_end,
+                             lead + head)
         pos += 8 * (p.chunk_count or 0)
-    return parts
+
+
+def _check_chunk(buf: Any, off: int, k: int, part: int, table_end: int, head: int) -> None:
+    """Chunk ``k`` of ``part`` at byte ``off``: written, inside the file, its data too."""
+    if off == 0:
+        raise _Damaged(f"chunk {k} of part {part} was never written (incomplete file)")
+    if off < table_end or off + head > len(buf):
+        raise _Damaged(f"chunk {k} of part {part} is recorded at byte {off}, outside the file")
+    (dsize,) = struct.unpack_from("<i", buf, off + head - 4)
+    if dsize < 0 or off + head + dsize > len(buf):
+        raise _Damaged(f"chunk {k} of part {part} claims {dsize} bytes of data, beyond the end of the file")
