@@ -145,3 +145,11 @@ def test_only_the_colour_room_talks_to_ocio():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             talkers += [str(path.relative_to(PACKAGE)) for n in names if n.split(".")[0] == "PyOpenColorIO"]
     assert not talkers, talkers
+
+
+def test_io_knows_nothing_of_colour():
+    """Within the base room, files sit below colour: io/ reads and writes plates and movie
+    files; pictures for review (display/view) are colour's (color/display.py, color/movie.py)."""
+    wrong = sorted(f"{a} imports {b}" for a, b in _imports()
+                   if a.startswith("vfx_nodes.io") and b.startswith("vfx_nodes.color"))
+    assert not wrong, wrong

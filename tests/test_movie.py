@@ -1,4 +1,4 @@
-"""Review movies (vfx_nodes.io.movie): H.264 through the display/view, read back with PyAV."""
+"""Review movies (vfx_nodes.color.movie, vfx_nodes.io.movie): H.264 through the display/view, read back with PyAV."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 av = pytest.importorskip("av")
 
 from vfx_nodes.color import display_view_rgb
+from vfx_nodes.color.movie import movie_from_sequence, review_frame, write_movie
 from vfx_nodes.errors import MissingFrameError, PlateError, PlateWriteError
 from vfx_nodes.io import write_plate
-from vfx_nodes.io.movie import frame_rate, movie_from_sequence, review_frame, write_movie
+from vfx_nodes.io.movie import frame_rate
 from vfx_nodes.plate import Plate
 
 

@@ -109,8 +109,8 @@ def test_one_plate_to_picture_rule_everywhere(tmp_path):
     """The Lab's viewer, a review movie's frame and the picture helpers show a plate the
     same way, NaN black and +Inf at the view's brightest (vfx_nodes/color/display.py)."""
     from vfx_nodes.color.display import display_image, to_8bit, to_display
+    from vfx_nodes.color.movie import review_frame
     from vfx_nodes.hosts.lab.session import LabSession
-    from vfx_nodes.io.movie import review_frame
 
     rgb = np.full((4, 6, 3), 0.18, np.float32)
     rgb[0, 0] = [np.nan, np.nan, np.nan]

@@ -63,7 +63,7 @@ def main() -> int:
     Image.fromarray((sheet * 255 + 0.5).astype(np.uint8)).save(OUT / "temporal_sheet.jpg", quality=92)
     side = [Plate(np.concatenate([display(a, space), np.ones((270, 8, 3), np.float32), display(b, space)], 1),
                   ("R", "G", "B"), colorspace="sRGB - Display") for a, b in zip(per, steady)]
-    from vfx_nodes.io.movie import write_movie
+    from vfx_nodes.color.movie import write_movie
 
     # already display-encoded: shown through the display's own (identity) view
     info = write_movie(OUT / "temporal_review.mp4", side, fps=24, colorspace="sRGB Encoded Rec.709 (sRGB)",

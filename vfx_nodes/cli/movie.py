@@ -7,7 +7,7 @@ Example::
 
 The display window is what goes in the movie, through the OCIO display/view; an odd width
 or height gets one black column/row (H.264 4:2:0 needs even sizes). See
-:mod:`vfx_nodes.io.movie`.
+:mod:`vfx_nodes.color.movie` (pictures) and :mod:`vfx_nodes.io.movie` (the file).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the movie and print one line about it."""
+    from ..color.movie import check_movie, movie_from_sequence
     from ..engine.sequence import ProgressBar
-    from ..io.movie import check_movie, movie_from_sequence
 
     parse_pattern(args.input)
     frames = parse_frames(args.frames)

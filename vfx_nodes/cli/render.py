@@ -254,7 +254,7 @@ def _render(args: argparse.Namespace, shot: tuple[int, ...] | None, stats: str, 
 
     if args.movie:
         # Before any frame is rendered: a typo in --display must not cost the whole render.
-        from ..io.movie import check_movie
+        from ..color.movie import check_movie
 
         check_movie(args.movie, fps=args.fps, display=args.display, view=args.view,
                     config=kwargs.get("config"), colorspace=kwargs.get("colorspace"), create_folder=True,
@@ -273,7 +273,7 @@ def _render(args: argparse.Namespace, shot: tuple[int, ...] | None, stats: str, 
             signal.signal(signal.SIGTERM, previous)
     print(f"vfx-style render: {report.summary()}")
     if args.movie and shot is not None:
-        from ..io.movie import movie_from_sequence
+        from ..color.movie import movie_from_sequence
 
         info = movie_from_sequence(args.output, shot, args.movie, skip_missing=args.skip_missing,
                                    fps=args.fps, display=args.display, view=args.view,

@@ -1,23 +1,16 @@
-"""Review movies: H.264 (libx264, yuv420p) through an OCIO display/view transform.
+"""Movie files: H.264 (libx264, yuv420p) from 8-bit RGB pictures, written atomically.
 
-What goes into each movie frame, and why:
+This is the file side of a review movie; what goes into each picture (the display window
+through an OCIO display/view, the burn-in) is :mod:`vfx_nodes.color.movie`'s, so the I/O
+room knows nothing of colour management.
 
-* **the display window** — the frame as the artist sees it in the viewer. Data outside
-  the display window (overscan) is cropped; display pixels the data window does not
-  cover are black.
-* **OCIO display/view** — scene-linear plates are shown through
-  :func:`vfx_nodes.color.display_view_rgb` (``display``/``view``, default the config's
-  default display and its default view for the plate's colourspace), never a
-  hand-written sRGB curve. Values the view maps outside 0–1 are clipped, NaN becomes 0,
-  +Inf 1. Alpha is not used: a premultiplied plate reads as comped over black.
 * **even dimensions** — 4:2:0 chroma needs even width and height; an odd side gets
   **one black row/column added at the bottom/right** (padding, not cropping, so no
-  picture pixel is lost). Non-square pixel aspect is not desqueezed.
+  picture pixel is lost).
 * **colour tags** — the RGB → Y'CbCr matrix is BT.709, limited ("TV") range, and the
-  stream is tagged BT.709 primaries/matrix with the transfer of the display (sRGB for
-  an sRGB display, BT.709 for Rec.1886/Rec.709 ones), so players decode what we encoded.
-* **burn-in** — optionally the frame number, drawn with Pillow's default font
-  (``ImageFont.load_default``) on a black box in the bottom-left corner.
+  stream is tagged BT.709 primaries/matrix with the transfer of the display the pictures
+  were made for (sRGB for an sRGB display, BT.709 for Rec.1886/Rec.709 ones), so players
+  decode what we encoded.
 * **atomic** — the movie is written to a hidden temporary name in the target folder
   and renamed when complete (:mod:`vfx_nodes.io`'s ``.NAME.tmp-PID-RANDOM.EXT``).
 
@@ -37,10 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingFrameError, PlateError, PlateWriteError
-from ..plate import Plate
 
-__all__ = [
-    "MovieInfo", "check_movie", "frame_rate", "movie_from_sequence", "review_frame", "write_movie"]
+__all__ = ["MovieInfo", "check_movie_file", "encode_movie", "frame_rate"]
 
 # Container format per extension, for the temporary file (whose name does not end in
 # the real extension's meaning to FFmpeg's guesser).
@@ -49,7 +40,7 @@ _FORMATS = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4", ".mkv": "matroska"}
 
 @dataclasses.dataclass(frozen=True)
 class MovieInfo:
-    """What :func:`write_movie` wrote.
+    """What :func:`encode_movie` wrote.
 
     Attributes:
         path: the movie file.
@@ -97,52 +88,6 @@ def _av() -> Any:
     return av
 
 
-def _burn_in(img: np.ndarray, text: str) -> np.ndarray:
-    from PIL import Image, ImageDraw, ImageFont
-
-    h = img.shape[0]
-    pil = Image.fromarray(img)
-    draw = ImageDraw.Draw(pil)
-    try:  # Pillow ≥ 10.1: the default font is scalable; keep it legible on big frames.
-        font: Any = ImageFont.load_default(size=max(10, h // 24))
-    except TypeError:  # pragma: no cover - older Pillow: fixed-size bitmap font
-        font = ImageFont.load_default()
-    margin = max(2, h // 100)
-    _, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    x, y = margin, h - margin - (bottom - top) - top - 2
-    draw.rectangle((x - 2, y + top - 2, x + right + 2, y + bottom + 2), fill=(0, 0, 0))
-    draw.text((x, y), text, fill=(255, 255, 255), font=font)
-    return np.asarray(pil)
-
-
-def review_frame(plate: Plate, *, colorspace: str | None = None, display: str | None = None,
-                 view: str | None = None, layer: str = "", config: Any = None,
-                 burn_in: str | int | None = None) -> np.ndarray:
-    """One movie frame: the display window through the display/view, as 8-bit RGB.
-
-    Args:
-        plate: the plate (not changed).
-        colorspace: colourspace of the plate's RGB; default ``plate.colorspace``, else the
-            ``scene_linear`` role.
-        display: OCIO display (default: the config's default display).
-        view: OCIO view (default: the display's default view for the colourspace).
-        layer: which layer's RGB to show (``""`` = the main layer).
-        config: OCIO config (see :func:`vfx_nodes.color.get_config`).
-        burn_in: text (a frame number) to draw in the bottom-left corner, or ``None``.
-
-    Returns:
-        ``H×W×3`` uint8 over the display window, before the even-size padding.
-    """
-    from ..color.display import display_image
-
-    # the one plate → picture function (its NaN/Inf rule: vfx_nodes/color/display.py)
-    img = display_image(plate, layer=layer, colorspace=colorspace, display=display, view=view, config=config,
-                        window="display")
-    if burn_in is not None:
-        img = _burn_in(img, str(burn_in))
-    return img
-
-
 def _pad_even(img: np.ndarray) -> np.ndarray:
     h, w = img.shape[:2]
     if h % 2 == 0 and w % 2 == 0:
@@ -159,19 +104,15 @@ def _transfer_tag(display: str | None) -> str:
     return "UNSPECIFIED"
 
 
-def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 24, crf: int = 18,
-                display: str | None = None, view: str | None = None, config: Any = None,
-                colorspace: str | None = None, create_folder: bool = False, overwrite: bool = True) -> None:
-    """Everything about a movie that can be wrong before a frame is read: PyAV, the
-    extension, the folder (made when ``create_folder``), the frame rate, the quality,
-    the OCIO display/view and a file already there (refused unless ``overwrite``; the
-    console scripts pass their ``--overwrite``) — so ``render --movie`` fails before it
-    renders, not after.
+def check_movie_file(path: str | os.PathLike[str], *, fps: float | str | Fraction = 24, crf: int = 18,
+                     create_folder: bool = False, overwrite: bool = True) -> None:
+    """Everything about a movie file that can be wrong before a frame is made: PyAV, the
+    extension, the folder (made when ``create_folder``), the frame rate, the quality and a
+    file already there (refused unless ``overwrite``).
 
     Raises:
         PlateWriteError: PyAV missing, bad extension, folder missing (or not creatable), bad
             fps or crf, an existing movie without ``overwrite``.
-        ColorSpaceError: an unknown display or view.
     """
     _av()
     frame_rate(fps)
@@ -183,11 +124,6 @@ def check_movie(path: str | os.PathLike[str], *, fps: float | str | Fraction = 2
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise PlateWriteError(f"crf must be between 0 (lossless) and 51, got {crf}")
     _check_movie_path(target, create_folder=create_folder, overwrite=overwrite)
-    if display is not None or view is not None:
-        from ..color.names import resolve_colorspace, resolve_display_view
-
-        src = resolve_colorspace(colorspace, config) if colorspace else None
-        resolve_display_view(display, view, src=src, config=config)
 
 
 def _check_movie_path(target: str, *, create_folder: bool, overwrite: bool) -> None:
@@ -211,38 +147,31 @@ def _check_movie_path(target: str, *, create_folder: bool, overwrite: bool) -> N
         raise PlateWriteError(f"cannot write movie {target!r}: folder {folder!r} does not exist")
 
 
-def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int, Plate]], *,
-                fps: float | str | Fraction = 24, colorspace: str | None = None,
-                display: str | None = None, view: str | None = None, layer: str = "",
-                config: Any = None, burn_in: bool = False, crf: int = 18,
-                progress: Callable[[int, int | None, int | None], Any] | None = None,
-                total: int | None = None) -> MovieInfo:
-    """Write an H.264 review movie of ``plates`` (see the module notes for what is shown).
+def encode_movie(path: str | os.PathLike[str], pictures: Iterable[tuple[int, np.ndarray]], *,
+                 fps: float | str | Fraction = 24, display: str | None = None, crf: int = 18,
+                 progress: Callable[[int, int | None, int | None], Any] | None = None,
+                 total: int | None = None) -> MovieInfo:
+    """Encode ``(frame_number, H×W×3 uint8 RGB)`` pictures, in order, as an H.264 movie.
 
     Args:
         path: the movie (``.mp4``, ``.mov``, ``.m4v`` or ``.mkv``); written atomically.
-        plates: plates, or ``(frame_number, plate)`` pairs (for the burn-in), in order.
-            All must have the same display window size.
+        pictures: the frames; all must have the same size.
         fps: frames per second (``24``, ``25``, ``23.976`` → 24000/1001 ...).
-        colorspace, display, view, layer, config: as in :func:`review_frame`.
-        burn_in: draw each frame's number (the pair's number, else its index).
+        display: the OCIO display the pictures were made for (its transfer is tagged).
         crf: x264 constant rate factor (0 = lossless, 18 ≈ visually lossless).
         progress: ``callback(done, total, frame)``: ``(0, total, None)`` first, then after
             each frame.
         total: number of frames, for ``progress`` only.
 
-    Returns:
-        A :class:`MovieInfo`.
-
     Raises:
         PlateWriteError: PyAV missing, bad fps/extension/folder, no frames, encoder error.
-        PlateError: a frame's display window differs from the first one's.
+        PlateError: a picture's size differs from the first one's.
     """
     av = _av()
     rate = frame_rate(fps)
     target = os.fspath(path)
     ext = os.path.splitext(target)[1].lower()
-    check_movie(target, fps=fps, crf=crf)
+    check_movie_file(target, fps=fps, crf=crf)
     from pathlib import Path
 
     from ._atomic import temporary_path
@@ -257,10 +186,7 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         stream: Any = None
         if progress is not None:
             progress(0, total, None)
-        for i, item in enumerate(plates):
-            number, plate = item if isinstance(item, tuple) else (i, item)
-            img = review_frame(plate, colorspace=colorspace, display=display, view=view, layer=layer,
-                               config=config, burn_in=number if burn_in else None)
+        for number, img in pictures:
             if size is None:
                 size = (img.shape[1], img.shape[0])
                 img = _pad_even(img)
@@ -309,34 +235,3 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
     width, height = size if size is not None else (0, 0)
     return MovieInfo(path=target, frames=count, width=width + padded[0], height=height + padded[1],
                      fps=rate, padded=padded)
-
-
-def movie_from_sequence(pattern: str | os.PathLike[str], frames: str | Iterable[int],
-                        path: str | os.PathLike[str], *, skip_missing: bool = False,
-                        **options: Any) -> MovieInfo:
-    """Write a review movie of a rendered sequence (``vfx-style movie``).
-
-    Args:
-        pattern: the sequence (``out.####.exr``).
-        frames: frame range (``"1001-1100"``) or frame numbers.
-        path: the movie file.
-        skip_missing: leave out missing frames instead of failing.
-        **options: as :func:`write_movie` (``fps``, ``display``, ``view``, ``burn_in``...).
-
-    Raises:
-        MissingFrameError: frames missing (all listed; checked before encoding).
-    """
-    from ..policy.frames import format_frames, parse_frames, parse_pattern
-    from . import read_plate
-
-    pat = parse_pattern(os.fspath(pattern))
-    fs = parse_frames(frames)
-    missing = [f for f in fs if not os.path.exists(pat.path(f))]
-    if missing and not skip_missing:
-        raise MissingFrameError(
-            f"{len(missing)} of {len(fs)} frames of {pat.text} are missing: {format_frames(missing)} "
-            f"(first: {pat.path(missing[0])}); pass skip_missing=True to leave them out of the movie")
-    present = [f for f in fs if f not in set(missing)]
-    if not present:
-        raise MissingFrameError(f"no frame of {pat.text} {format_frames(fs)} exists")
-    return write_movie(path, ((f, read_plate(pat.path(f))) for f in present), total=len(present), **options)
