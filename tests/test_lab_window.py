@@ -240,65 +240,24 @@ def test_a_failing_job_is_one_line_and_the_window_keeps_working(lab, files, qtbo
     assert lab.last_error == "" and not lab.details_button.isVisible()
 
 
-RESPONSIVE_SCRIPT = r"""
-import json, sys, time
-import numpy as np
-from PySide6 import QtCore, QtWidgets
-from vfx_nodes.hosts.lab.window import LabWidget
-app = QtWidgets.QApplication([])
-t_open = time.perf_counter()
-lab = LabWidget()  # warms up here, before the window is used
-lab.show()
-lab.open_plate(sys.argv[1])
-lab.add_styles([sys.argv[2]])
-lab.knobs.set_value("scale", "1")
-app.processEvents()
-beats = []
-timer = QtCore.QTimer()
-timer.setInterval(10)
-timer.timeout.connect(lambda: beats.append(time.perf_counter()))
-timer.start()
-loop = QtCore.QEventLoop()
-outcome = []
-lab.job_finished.connect(lambda n, how: (outcome.append(how), loop.quit()))
-t0 = time.perf_counter()
-lab.stylize()
-loop.exec()
-elapsed = time.perf_counter() - t0
-timer.stop()
-gaps = np.diff([t0] + [b for b in beats if b >= t0])
-print(json.dumps({"outcome": outcome, "elapsed": elapsed, "max_gap": float(gaps.max()),
-                  "beats": len(gaps), "startup": t0 - t_open}))
-lab.shutdown()
-"""
+def test_the_work_runs_off_the_gui_thread(lab, files, qtbot, monkeypatch):
+    """The window stays responsive because a stylize runs on a worker thread, never the
+    GUI's (the heartbeat timing is benchmarks/bench_lab.py's: no wall clock in tests)."""
+    import threading
 
+    lab.open_plate(files["still"])
+    lab.open_look(files["look"])
+    threads = []
+    real = lab.session.stylize
 
-def test_ui_stays_responsive_during_a_stylize(files, tmp_path):
-    """A heartbeat every 10 ms: no gap over 100 ms while a 640×360 frame gets its first
-    instant look in a fresh process (paintings read, network built, frame stylised).
+    def recording(job=None):
+        threads.append(threading.current_thread())
+        return real(job)
 
-    Up to three fresh processes: what this guards against — work that holds the GIL on
-    the first click (a 138 ms stall before ``warm_up``) — stalls every run, while on a
-    2-core machine the OS now and then leaves the GUI thread waiting behind torch's
-    threads for one beat (seen once in about ten runs, 300 ms, in CI)."""
-    import json
-    import subprocess
-
-    script = tmp_path / "responsive.py"
-    script.write_text(RESPONSIVE_SCRIPT)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    stalls = []
-    for _attempt in range(3):
-        proc = subprocess.run([sys.executable, str(script), files["big"], files["paint"]], capture_output=True,
-                              text=True, timeout=300, env=env, check=False)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        assert r["outcome"] == ["done"]
-        assert r["elapsed"] > 0.2, "the stylize was too quick to test responsiveness"
-        stalls.append(round(r["max_gap"] * 1000))
-        if r["max_gap"] < 0.100:
-            return
-    raise AssertionError(f"event loop stalled {stalls} ms in three fresh processes")
+    monkeypatch.setattr(lab.session, "stylize", recording)
+    _run(qtbot, lab, lab.stylize)
+    assert threads and threads[0] is not threading.main_thread()
+    assert lab.session.result is not None
 
 
 # --- viewer -----------------------------------------------------------------------------------
