@@ -61,7 +61,7 @@ def _data(tmp: Path) -> tuple[list[str], str, str]:
 def throughput(content: list[str], style: str, tmp: Path, size: int, batch: int, runs: int,
                steps: int, archs: list[str]) -> None:
     from vfx_nodes.model import load_vgg19
-    from vfx_nodes.train.loop import TrainConfig, _Run
+    from vfx_nodes.train.loop import TrainConfig, TrainRun
 
     devices = [("cpu", "fp32")]
     if torch.cuda.is_available():
@@ -76,7 +76,7 @@ def throughput(content: list[str], style: str, tmp: Path, size: int, batch: int,
             cfg = TrainConfig(content=content, style=[style], out=str(tmp / f"{arch}.safetensors"), steps=10_000,
                               size=size, batch=batch, arch=arch, device=device, precision=precision,
                               eval_every=10_000, checkpoint_every=10_000, test_fraction=0.0)
-            run = _Run(cfg, loss_network=vgg, progress=False)
+            run = TrainRun(cfg, loss_network=vgg, progress=False)
             run.train_step()  # warm-up (allocations, cuDNN autotune)
             times = []
             for _ in range(runs):
@@ -102,7 +102,7 @@ def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, op
     from vfx_nodes.model import load_vgg19
     from vfx_nodes.train.data import center_crop
     from vfx_nodes.train.evaluate import evaluate_generator
-    from vfx_nodes.train.loop import TrainConfig, _Run
+    from vfx_nodes.train.loop import TrainConfig, TrainRun
     from vfx_nodes.train.optimize import optimize_image
 
     vgg = load_vgg19()
@@ -114,7 +114,7 @@ def quality(content: list[str], style: str, tmp: Path, steps: int, size: int, op
           f"vs optimisation ({opt_steps} Adam steps per plate) ==")
     print(f"recipe: content {cfg.content_weight} × {cfg.content_layer}, style {cfg.style_weight} × "
           f"{','.join(cfg.style_layers or [])}, tv {cfg.tv_weight}, adv {cfg.adv_weight}, lr {cfg.lr}")
-    run = _Run(cfg, loss_network=vgg, progress=False)
+    run = TrainRun(cfg, loss_network=vgg, progress=False)
     images = run.test_set.images[: cfg.max_eval_images]
     names = [Path(n).name for n in run.test_set.names[: cfg.max_eval_images]]
     print(f"held-out plates: {', '.join(names)}" + ("" if run.held_out else " (no held-out sequence: training images)"))

