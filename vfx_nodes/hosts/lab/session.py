@@ -80,11 +80,16 @@ class Job:
 
     def report(self, fraction: float | None, text: str = "") -> None:
         """Record progress and pass it on; raises :class:`RenderCancelled` when cancelled."""
+        self.tell(fraction, text)
+        self.check()
+
+    def tell(self, fraction: float | None, text: str = "") -> None:
+        """Record progress and pass it on, never raising: for work that polls
+        :meth:`cancelled` itself and stops at a safe point (training, with a checkpoint)."""
         self.fraction = None if fraction is None else min(max(float(fraction), 0.0), 1.0)
         self.text = text or self.text
         if self._on_progress is not None:
             self._on_progress(self.fraction, self.text)
-        self.check()
 
     def part(self, lo: float, hi: float, text: str) -> Callable[[float], None]:
         """A ``progress(fraction)`` for one stage of a job spanning ``lo``–``hi``."""
@@ -585,8 +590,7 @@ class LabSession:
             def update(self, step: int, values: Any = None, *, force: bool = False,
                        fraction: float | None = None) -> None:
                 loss = ", ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
-                if sink_job._on_progress is not None:
-                    sink_job._on_progress(step / max(self.total, 1), f"fine-tuning, step {step}/{self.total} {loss}")
+                sink_job.tell(step / max(self.total, 1), f"fine-tuning, step {step}/{self.total} {loss}")
 
             def close(self) -> None:
                 pass
