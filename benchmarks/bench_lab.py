@@ -8,7 +8,7 @@ script runs in a fresh process by design and reports it apart from the later one
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_lab.py [--size 1920x1080] [--runs 3]
         [--style PAINTING]
 
-Target (docs/LAB.md, tests/test_lab_window.py): no stall over 100 ms.
+Target (docs/LAB.md): no stall over 100 ms.
 """
 
 from __future__ import annotations

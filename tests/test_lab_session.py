@@ -104,6 +104,27 @@ def test_open_a_still_and_a_sequence(files):
     assert sequence_frames(files["shot"]) == (1001, 1002, 1003)
 
 
+def test_what_the_window_may_offer_follows_the_session(files):
+    """The enable-rules are the session's (Qt-free): nothing without a plate; a look
+    enables saving and exporting; the shot's buttons need a frame pattern; a running job
+    leaves only Cancel (and a restart of a running stylize)."""
+    lab = LabSession()
+    rules = lab.enabled()
+    assert not any(v for k, v in rules.items() if k != "cancel") and not rules["cancel"]
+    lab.open_plate(files["still"])
+    lab.set_styles([str(files["paint"])])
+    rules = lab.enabled()
+    assert rules["stylize"] and rules["save_look"] and rules["export_nuke"] and rules["fine_tune"]
+    assert not (rules["save_frame"] or rules["render_shot"] or rules["play"] or rules["shot_statistics"])
+    lab.open_plate(files["shot"])
+    assert lab.enabled()["render_shot"] and lab.enabled()["shot_statistics"]
+    busy = lab.enabled("fine_tune")
+    assert busy["cancel"] and not busy["stylize"] and not busy["render_shot"]
+    assert lab.enabled("stylize")["stylize"]  # a second click restarts it
+    lab.set_method("optimize")
+    assert not lab.enabled()["save_look"] and lab.enabled()["stylize"]
+
+
 def test_bad_plates_are_one_error_each(files, tmp_path):
     lab = LabSession()
     with pytest.raises(PlateNotFoundError, match="missing.exr"):

