@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             torch.manual_seed(args.seed)
             look = str(tmpd / "random.safetensors")
-            save_look(look, build_generator(args.arch), {})
+            save_look(build_generator(args.arch), look, {})
             look_desc = f"{args.arch}, randomly initialised (torch.manual_seed({args.seed})), untrained"
         rf = load_look(look).generator.receptive_field
         overscan = args.overscan if args.overscan is not None else (rf + 1) // 2

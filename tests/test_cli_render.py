@@ -198,7 +198,7 @@ def small_shot(tmp_path):
 
         torch.manual_seed(seed)
         path = tmp_path / f"look{seed}.safetensors"
-        save_look(path, build_generator("johnson-small"), {"working_colorspace": "ACEScg"})
+        save_look(build_generator("johnson-small"), path, {"working_colorspace": "ACEScg"})
         looks.append(str(path))
     return tmp_path, looks
 

@@ -48,7 +48,7 @@ def small_look(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("look") / "untrained.safetensors"
-    return save_look(path, build_generator("johnson-small"),
+    return save_look(build_generator("johnson-small"), path,
                      {"working_colorspace": "sRGB Encoded Rec.709 (sRGB)"})
 
 

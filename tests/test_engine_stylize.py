@@ -360,7 +360,7 @@ def test_luminance_only_keeps_the_original_chroma(look):
 
 
 def test_look_given_as_a_path(tmp_path, plate, look, styled):
-    path = save_look(tmp_path / "tiny.safetensors", look.generator, {"working_colorspace": WORK})
+    path = save_look(look.generator, tmp_path / "tiny.safetensors", {"working_colorspace": WORK})
     out = stylize(plate, str(path), device="cpu")
     np.testing.assert_allclose(out.pixels, styled.pixels, atol=1e-6)
 

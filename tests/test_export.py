@@ -59,7 +59,7 @@ def _styled_generator(arch: str = "johnson-small", seed: int = 0):
 @pytest.fixture(scope="module")
 def look_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("looks") / "oil paint.safetensors"
-    save_look(path, _styled_generator())
+    save_look(_styled_generator(), path)
     return path
 
 
@@ -199,7 +199,7 @@ def test_generator_equals_host_away_from_the_frame_edges(look):
 @pytest.mark.parametrize("arch", ["unet", "arbitrary"])
 def test_other_architectures_export_and_match_render(tmp_path, arch):
     path = tmp_path / f"{arch}.safetensors"
-    save_look(path, _styled_generator(arch, seed=5))
+    save_look(_styled_generator(arch, seed=5), path)
     lk = load_look(path)
     files = export_look(lk, "nuke", tmp_path / "n", name="u")
     onnx_file = export_look(lk, "flame", tmp_path / "f", name="u")["onnx"]
@@ -304,7 +304,7 @@ def test_export_cli_refuses_bad_flags(look, tmp_path, capsys):
     from vfx_nodes.model import save_look
 
     path = tmp_path / "l.safetensors"
-    save_look(path, look.generator, {"working_colorspace": look.working_colorspace})
+    save_look(look.generator, path, {"working_colorspace": look.working_colorspace})
     for flags in (["--strength", "5"], ["--plate-colorspace", "Nope"]):
         assert main(["export", "--look", str(path), "--target", "nuke", "--out", str(tmp_path / "o"), *flags]) == 1
         err = capsys.readouterr().err

@@ -40,7 +40,7 @@ def exported(tmp_path_factory):
             p.add_(torch.randn_like(p) * 0.02)
     folder = tmp_path_factory.mktemp("nuke")
     path = folder / "watercolour.safetensors"
-    save_look(path, gen.eval())
+    save_look(gen.eval(), path)
     files = export_look(path, "nuke", folder / "export", strength=0.75)
     return load_look(path), files
 

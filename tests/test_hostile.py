@@ -29,7 +29,7 @@ RGB = ("R", "G", "B")
 def look_file(tmp_path: Path) -> Path:
     torch.manual_seed(0)
     path = tmp_path / "good.safetensors"
-    save_look(path, build_generator("johnson-small", width=8, blocks=1))
+    save_look(build_generator("johnson-small", width=8, blocks=1), path)
     return path
 
 
@@ -281,7 +281,7 @@ def test_the_cli_says_one_line_before_any_work(tmp_path, shot_dir, capsys, argv)
     (tmp_path / "loop").symlink_to(tmp_path / "loop2")
     (tmp_path / "loop2").symlink_to(tmp_path / "loop")
     torch.manual_seed(0)
-    save_look(tmp_path / "look.safetensors", build_generator("johnson-small", width=8, blocks=1))
+    save_look(build_generator("johnson-small", width=8, blocks=1), tmp_path / "look.safetensors")
     values = {"paint": tmp_path / "paint.png", "file": tmp_path / "a_file", "loop": tmp_path / "loop",
               "plate": shot_dir / "p.1001.exr", "pattern": shot_dir / "p.####.exr",
               "look": tmp_path / "look.safetensors"}

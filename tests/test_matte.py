@@ -128,7 +128,7 @@ def test_the_node_takes_a_mask_input_and_a_mask_knob(plate, look, full, tmp_path
     from vfx_nodes.model import save_look
     from vfx_nodes.nodes.builtin import StyleTransfer
 
-    path = save_look(tmp_path / "l.safetensors", look.generator, {"working_colorspace": WORK})
+    path = save_look(look.generator, tmp_path / "l.safetensors", {"working_colorspace": WORK})
     node = StyleTransfer(look=str(path), device="cpu", tile="0", mask="matte.A")
     by_knob = node.render({"input": plate}).pixels
     m = plate.channel("matte.A")[..., None]

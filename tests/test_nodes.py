@@ -333,7 +333,7 @@ def look_file(tmp_path_factory) -> Path:
     torch.manual_seed(11)
     path = tmp_path_factory.mktemp("look") / "look.safetensors"
     gen = build_generator("johnson-small", width=4, blocks=1)  # tiny: the test is about plumbing
-    save_look(path, gen, metadata={"training": {"note": "test look"}})
+    save_look(gen, path, metadata={"training": {"note": "test look"}})
     return path
 
 

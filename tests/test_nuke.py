@@ -277,7 +277,7 @@ def test_style_transfer_in_nuke_equals_the_node(nuke, adapter, tmp_path):
     from vfx_nodes.nodes import StyleTransfer
 
     torch.manual_seed(3)
-    look = save_look(tmp_path / "look.safetensors", build_generator("johnson-small", width=4, blocks=1), {})
+    look = save_look(build_generator("johnson-small", width=4, blocks=1), tmp_path / "look.safetensors", {})
     group, source = _group(nuke, adapter, name="StyleTransfer", frames=(1,))
     group["look"].setValue(str(look))
     group["strength"].setValue(0.6)

@@ -27,7 +27,7 @@ FRAMES = 4
 def look(tmp_path_factory):
     path = tmp_path_factory.mktemp("look") / "look.safetensors"
     torch.manual_seed(1)
-    save_look(path, build_generator("johnson-small"), {})
+    save_look(build_generator("johnson-small"), path, {})
     return load_look(path)
 
 

@@ -38,7 +38,7 @@ def shot(tmp_path_factory) -> Path:
     """Folder with plate.####.exr (1001-1006) and look.safetensors."""
     root = tmp_path_factory.mktemp("shot")
     torch.manual_seed(7)
-    save_look(root / "look.safetensors", build_generator("johnson-small"), {})
+    save_look(build_generator("johnson-small"), root / "look.safetensors", {})
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:H + 2 * OVER, 0:W + 2 * OVER].astype(np.float32)
     for i, f in enumerate(FRAMES):

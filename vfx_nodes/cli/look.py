@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(out, LookError, "look")
     out.parent.mkdir(parents=True, exist_ok=True)
     look = look_from_style(args.style, working_colorspace=args.working_colorspace,
-                           colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)
+                           style_colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)
     styles = look.metadata["arbitrary"]["styles"]
     total = sum(s["weight"] for s in styles)
     blend = ", ".join(f"{s['name']} ({s['weight'] / total:.0%})" for s in styles)

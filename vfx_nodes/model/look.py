@@ -145,17 +145,20 @@ def make_look(generator: Generator, metadata: dict[str, Any] | None = None,
 
 
 def save_look(
+    look: Generator | Look,
     path: str | os.PathLike[str],
-    generator: Generator,
     metadata: dict[str, Any] | None = None,
     *,
     stats: NormStats | None = None,
 ) -> Path:
-    """Write ``generator`` as a look file, atomically (temporary file, then ``os.replace``).
+    """Write a look file, atomically (temporary file, then ``os.replace``): the thing
+    first, then where, as :func:`vfx_nodes.io.write_plate` (``plate, path``).
 
     Args:
+        look: a generator from :func:`build_generator` (any device, any mode), or a
+            :class:`Look` (what :func:`load_look` returns: its generator, its metadata
+            under ``metadata`` and its statistics unless ``stats`` is given).
         path: target file (conventionally ``*.safetensors``); its folder must exist.
-        generator: a generator from :func:`build_generator` (any device, any mode).
         metadata: JSON-serialisable dict merged into the document; recognised keys are
             ``working_colorspace`` (default
             :data:`vfx_nodes.policy.colour.DEFAULT_WORKING_SPACE`) and ``training``
@@ -164,12 +167,29 @@ def save_look(
             ``has_stats`` are set from the generator and cannot be overridden.
         stats: optional default normalisation statistics to embed.
 
+    ``save_look(path, generator)`` — the order before 0.9 — still works for one release,
+    with a :class:`DeprecationWarning`.
+
     Returns:
         The path written.
 
     Raises:
-        LookError: not a generator, metadata not JSON-serialisable, folder missing.
+        LookError: not a generator or a look, metadata not JSON-serialisable, folder missing.
     """
+    if isinstance(look, (str, os.PathLike)) and not isinstance(path, (str, os.PathLike)):
+        import warnings
+
+        warnings.warn("save_look(path, generator) is deprecated; use save_look(generator, path), "
+                      "the order of write_plate(plate, path)", DeprecationWarning, stacklevel=2)
+        look, path = path, look
+    if isinstance(look, Look):
+        generator = look.generator
+        # the look's own document, less what the generator and this write set again
+        kept = {k: v for k, v in look.metadata.items() if k not in (*RESERVED_METADATA, "library_version", "created")}
+        metadata = {**kept, **(metadata or {})}
+        stats = look.stats if stats is None else stats
+    else:
+        generator = look
     from safetensors.torch import save_file
 
     doc = _document(generator, metadata, stats)

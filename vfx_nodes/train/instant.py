@@ -91,8 +91,9 @@ def _normalise(style_images: Any, weights: Sequence[float] | None) -> list[tuple
 
 
 def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *,
-                    working_colorspace: str | None = None, colorspace: str | None = None,
-                    config: Any = None, predictor: Any = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
+                    working_colorspace: str | None = None, style_colorspace: str | None = None,
+                    config: Any = None, predictor: Any = None,
+                    colorspace: str | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """The blended style embedding of one or more paintings, and what each contributed.
 
     Args:
@@ -103,7 +104,10 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
         working_colorspace: the space the paintings are converted to (the look's; default
             :data:`vfx_nodes.policy.colour.DEFAULT_WORKING_SPACE`, display-encoded as the
             network expects).
-        colorspace: the paintings' colourspace (default: what each file says).
+        style_colorspace: the paintings' colourspace (default: what each file says; as
+            ``vfx-style train --style-colorspace``). ``colorspace``, its spelling before
+            0.9, still works for one release with a :class:`DeprecationWarning` (in
+            ``stylize`` ``colorspace`` is the plate's).
         config: OCIO config.
         predictor: a :class:`~vfx_nodes.model.arbitrary.StylePredictor` to reuse.
 
@@ -120,6 +124,9 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
     from .data import file_sha256, load_rgb
 
     pairs = _normalise(style_images, weights)
+    from ..policy.names import deprecated_alias
+
+    style_colorspace = deprecated_alias("style_colorspace", style_colorspace, "colorspace", colorspace)
     working = working_colorspace or DEFAULT_WORKING_SPACE
     try:
         predictor = predictor or StylePredictor()
@@ -134,7 +141,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
             if not os.path.isfile(path):
                 from ..errors import PlateNotFoundError
                 raise PlateNotFoundError(f"style image {path!r} does not exist")
-            arr = load_rgb(path, working_colorspace=working, colorspace=colorspace, config=config,
+            arr = load_rgb(path, working_colorspace=working, colorspace=style_colorspace, config=config,
                            max_side=PAINTING_MAX_SIDE)
             name, digest = os.path.basename(path), file_sha256(path)
         try:
@@ -147,14 +154,16 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
 
 
 def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *,
-                    working_colorspace: str | None = None, colorspace: str | None = None,
+                    working_colorspace: str | None = None, style_colorspace: str | None = None,
                     config: Any = None, frame_height: int = DEFAULT_FRAME_HEIGHT,
-                    out: str | os.PathLike[str] | None = None, predictor: Any = None) -> Look:
+                    out: str | os.PathLike[str] | None = None, predictor: Any = None,
+                    colorspace: str | None = None) -> Look:
     """A look from one or more paintings in one pass (Ghiasi et al. 2017), no training.
 
     Args:
-        style_images, weights, working_colorspace, colorspace, config, predictor: as in
-            :func:`style_embedding` (several paintings blend by embedding).
+        style_images, weights, working_colorspace, style_colorspace, config, predictor: as
+            in :func:`style_embedding` (several paintings blend by embedding; ``colorspace``
+            is the deprecated spelling of ``style_colorspace``).
         frame_height: the frame height the look records for ``scale="auto"`` (strokes
             are sized for a frame this tall).
         out: if given, the look is also saved there (atomically) and loaded back.
@@ -182,8 +191,11 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
     working = working_colorspace or DEFAULT_WORKING_SPACE
     if out is not None and not Path(out).parent.is_dir():
         raise LookError(f"cannot write the look to {os.fspath(out)!r}: its folder does not exist")
+    from ..policy.names import deprecated_alias
+
+    style_colorspace = deprecated_alias("style_colorspace", style_colorspace, "colorspace", colorspace)
     emb, styles = style_embedding(style_images, weights, working_colorspace=working,
-                                  colorspace=colorspace, config=config, predictor=predictor)
+                                  style_colorspace=style_colorspace, config=config, predictor=predictor)
     try:
         generator = magenta_network().bake(emb)
     except ModelError as exc:
@@ -196,7 +208,7 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
                      "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
     if out is not None:
-        save_look(out, generator, metadata)
+        save_look(generator, out, metadata)
         return load_look(out)
     return make_look(generator, metadata)
 

@@ -364,7 +364,7 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     rng = np.random.default_rng(cfg.seed)
     painted_paths = [p for _, p in cfg.keyframes]
     emb, embedded = style_embedding(painted_paths, working_colorspace=working,
-                                    colorspace=cfg.painted_colorspace)
+                                    style_colorspace=cfg.painted_colorspace)
     gen = magenta_network().bake(emb).to(dev).train().requires_grad_(True)
     disc = PatchDiscriminator(spectral_norm=True).to(dev)
     if loss_network is None:
@@ -457,6 +457,6 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
                 "time_limited": time_limited, "normalisers": {**norm, "gatys": gatys_start}}
     meta = _metadata(cfg, working, int(key_plates[0].shape[-2]), training, last,
                      {"embedding": [float(x) for x in emb], "styles": embedded, "fine_tuned": step > 0})
-    path = save_look(cfg.out, look_gen, meta)
+    path = save_look(look_gen, cfg.out, meta)
     return KeyframeResult(path, step, seconds, {k: v for k, v in last.items()},
                           len(key_x) + len(others), time_limited)

@@ -306,7 +306,7 @@ class TrainRun:
         from .instant import style_embedding
 
         emb, styles = style_embedding(list(style_files), working_colorspace=self.working_colorspace,
-                                      colorspace=self.cfg.style_colorspace)
+                                      style_colorspace=self.cfg.style_colorspace)
         self.embedding = [float(x) for x in emb]
         self.embedded_styles = styles
         return magenta_network().bake(emb).train().requires_grad_(True)
@@ -561,7 +561,7 @@ class TrainRun:
 
             meta["arbitrary"] = {"embedding": self.embedding, "styles": self.embedded_styles,
                                  "fine_tuned": self.state.step > 0, **PROVENANCE}
-        save_look(path, self.ema.module, meta)
+        save_look(self.ema.module, path, meta)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0 if hasattr(self, "_t0") else 0.0

@@ -544,7 +544,7 @@ class LabSession:
 
         meta = {k: v for k, v in look.metadata.items() if k not in RESERVED_METADATA
                 and k not in ("library_version", "created")}
-        save_look(target, look.generator, meta, stats=look.stats)
+        save_look(look.generator, target, meta, stats=look.stats)
         return target
 
     def export(self, target: str, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
