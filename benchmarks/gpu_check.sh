@@ -19,7 +19,7 @@ python3 -c "import torch, sys; print('python', sys.version.split()[0], 'torch', 
 
 echo "== 1. tests on the GPU"
 timeout 170 python3 -m pytest -q -p no:cacheprovider -o addopts="" --maxfail=20 \
-    tests/test_engine_device.py tests/test_engine_stylize.py tests/test_export.py \
+    tests/test_engine_device.py tests/test_engine_stylize.py tests/test_export.py tests/test_model_generator.py \
     tests/test_model_arbitrary.py tests/test_instant.py tests/test_engine_tiling.py 2>&1 | tail -40 | tee "$OUT/tests.txt"
 
 echo "== 2. bench_stylize gpu"

@@ -73,3 +73,23 @@ def corpus_files(sub: str) -> list[Path]:
     if root is None or not (root / sub).is_dir():
         return []
     return sorted(p for p in (root / sub).rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+#: (device, precision) pairs the model and engine tests run on; CUDA pairs skip without a
+#: device (CI has none; the GPU check script runs them on a lent machine).
+DEVICE_PRECISIONS = [("cpu", "fp32"), ("cpu", "bf16"), ("cuda", "fp32"), ("cuda", "fp16"), ("cuda", "bf16")]
+
+
+@pytest.fixture(params=DEVICE_PRECISIONS, ids=[f"{d}-{p}" for d, p in DEVICE_PRECISIONS])
+def device_precision(request):
+    """One (device, precision) pair: a ``torch.device`` and the precision's name (as
+    ``stylize(precision=)`` takes it) with its ``torch.dtype`` and a tolerance on 0–1
+    images against fp32 on the CPU."""
+    import torch
+
+    device, precision = request.param
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
+    tolerance = {"fp32": 1e-4, "fp16": 2e-2, "bf16": 8e-2}[precision]
+    return {"device": torch.device(device), "precision": precision, "dtype": dtype, "atol": tolerance}

@@ -627,3 +627,17 @@ def test_tiny_textured_windows_stay_in_range(side):
     # shot statistics of the same window agree with the frame's own
     same = vn.stylize(plate, look, device="cpu", stats=vn.collect_stats(plate, look, device="cpu")).pixels
     np.testing.assert_allclose(same, out, atol=1e-5)
+
+
+def test_stylize_on_each_device_and_precision(plate, look, styled, device_precision):
+    """The whole frame recipe on every device × precision: the CPU fp32 pixels within the
+    precision's tolerance (scene-linear, so relative to the plate's range), every other
+    channel bit-identical, the profile naming what ran."""
+    prof: dict = {}
+    out = stylize(plate, look, device=str(device_precision["device"]), precision=device_precision["precision"],
+                  profile=prof)
+    assert prof["precision"] == device_precision["precision"]
+    rgb = slice(0, 3)
+    np.testing.assert_allclose(out.pixels[..., rgb], styled.pixels[..., rgb], atol=device_precision["atol"] * 2,
+                               rtol=0)
+    np.testing.assert_array_equal(out.pixels[..., 3:], styled.pixels[..., 3:])

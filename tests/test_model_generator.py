@@ -191,3 +191,33 @@ def test_bad_settings_are_refused(settings: dict, match: str) -> None:
 def test_bad_input_shape_is_refused(shape: tuple[int, ...]) -> None:
     with pytest.raises(ModelError, match="N×3×H×W"):
         small("johnson-small")(torch.rand(*shape))
+
+
+@pytest.mark.parametrize("arch", ["johnson-small", "unet"])
+def test_forward_and_inference_form_on_each_device_and_precision(arch: str, device_precision) -> None:
+    """The generator and its inference form (``model.fused``) give the CPU fp32 pixels on
+    every device × precision, within that precision's tolerance."""
+    from vfx_nodes.model.device import autocast
+    from vfx_nodes.model.fused import fused
+
+    torch.manual_seed(0)
+    settings = {"width": 8, "blocks": 1} if arch == "johnson-small" else {"width": 4, "depth": 2, "blocks": 1,
+                                                                           "max_width": 8}
+    gen = build_generator(arch, **settings).eval()
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        ref = gen(x)
+        stats = gen.collect_stats(x)
+        with gen.frozen_stats(stats):
+            ref_frozen = gen(x)
+    dev, dtype, atol = device_precision["device"], device_precision["dtype"], device_precision["atol"]
+    moved = gen.to(dev)
+    # reduced precision as the engine and training run it: autocast (model/device.py)
+    with torch.no_grad(), autocast(dev, dtype):
+        out = moved(x.to(dev)).float().cpu()
+        with moved.frozen_stats(stats.to(dev)):
+            fast = fused(moved)
+        folded = fast(x.to(dev)).float().cpu()
+    assert out.shape == ref.shape and torch.isfinite(out).all()
+    torch.testing.assert_close(out, ref, atol=atol, rtol=0)
+    torch.testing.assert_close(folded, ref_frozen, atol=atol, rtol=0)
