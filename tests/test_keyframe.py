@@ -181,3 +181,40 @@ def test_keyframe_look_tiles_and_shot_statistics(trained):
                               for t in range(3)], look)
     out = vn.stylize(plate, look, stats=stats).channels(("R", "G", "B"))
     assert np.isfinite(out).all()
+
+
+# --- the shared training loop: checkpoints, resume, cancel, one diverged error --------------
+
+
+def test_cancel_then_resume_equals_one_run_and_checkpoints_are_kept(shot, tmp_path, vgg19):
+    from vfx_nodes.errors import SettingsError
+    from vfx_nodes.model import load_look
+
+    whole = train_keyframe_look(_cfg(shot, steps=4, checkpoint_every=2, out=str(tmp_path / "whole.safetensors")),
+                                loss_network=vgg19)
+    cut = _cfg(shot, steps=4, checkpoint_every=2, out=str(tmp_path / "cut.safetensors"))
+    done: list[int] = []
+    first = train_keyframe_look(cut, loss_network=vgg19, callback=lambda s, _l: done.append(s),
+                                cancel=lambda: len(done) >= 2)
+    assert first.interrupted and first.look is None and first.steps == 2
+    assert first.checkpoint is not None and first.checkpoint.exists() and not (tmp_path / "cut.safetensors").exists()
+    with pytest.raises(SettingsError, match="resume"):
+        train_keyframe_look(cut, loss_network=vgg19)  # an earlier run is in the way
+    cut.resume = True
+    second = train_keyframe_look(cut, loss_network=vgg19)
+    assert second.steps == 4 and not second.interrupted and second.look is not None
+    a, b = load_look(whole.look).generator.state_dict(), load_look(second.look).generator.state_dict()
+    worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+    assert worst < 1e-5, worst
+    assert (second.workdir / "metrics.jsonl").exists()
+
+
+def test_a_diverged_run_is_the_one_diverged_error(shot, tmp_path, vgg19):
+    from vfx_nodes.errors import TrainingDivergedError
+
+    class NaNLoss(torch.nn.Module):
+        def forward(self, x, layers):
+            return {n: v * float("nan") for n, v in vgg19(x, layers).items()}
+
+    with pytest.raises(TrainingDivergedError, match="diverged at step 0"):
+        train_keyframe_look(_cfg(shot, steps=2, out=str(tmp_path / "nan.safetensors")), loss_network=NaNLoss())

@@ -215,13 +215,20 @@ def _run_keyframes(args: argparse.Namespace) -> int:
         frame_height=args.frame_height, working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, painted_colorspace=args.painted_colorspace,
         layer=args.layer, part=args.part, seed=args.seed, device=args.device, overwrite=args.overwrite,
+        workdir=args.workdir, checkpoint_every=args.checkpoint_every, resume=args.resume,
         **({"lr": args.lr} if args.lr is not None else {}))
     cfg.validate()
     progress = None if args.quiet else Progress(cfg.steps)
-    result = train_keyframe_look(cfg, progress=progress)
+    try:
+        result = train_keyframe_look(cfg, progress=progress)
+    except TrainingInterrupted as stop:
+        print(f"interrupted at step {stop.step}; checkpoint {stop.checkpoint} (continue with --resume)",
+              file=sys.stderr, flush=True)
+        raise
     print(f"trained a keyframe look on {result.frames} frame(s), {result.steps} steps in "
-          f"{format_duration(result.seconds)}"
-          + (f" (stopped at the {args.time_limit:g} min time limit)" if result.time_limited else ""),
+          f"{format_duration(result.seconds)}" + (" (this session)" if args.resume else "")
+          + (f" (stopped at the {args.time_limit:g} min time limit; continue with --resume)"
+             if result.time_limited else ""),
           file=sys.stdout)
-    print(f"look: {result.look}", file=sys.stdout)
+    print(f"look: {result.look}\ncheckpoints, metrics.jsonl: {result.workdir}", file=sys.stdout)
     return 0

@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import TrainingDataError
 
-__all__ = ["KeyframeConfig", "KeyframeResult", "parse_keyframe", "train_keyframe_look"]
+__all__ = ["KeyframeConfig", "KeyframeResult", "KeyframeRun", "parse_keyframe", "train_keyframe_look"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,13 @@ class KeyframeConfig:
         layer, part: EXR layer and part of the plates.
         seed: seed of the frame order and the discriminator's initialisation.
         device: ``cpu`` / ``cuda`` (default CUDA when available).
-        overwrite: replace an existing ``out`` (default: refused before any work).
+        workdir: checkpoints and ``metrics.jsonl`` (default ``<out>.train`` next to out,
+            as ``train``).
+        checkpoint_every: steps between checkpoints (the last step always writes one).
+        log_every: steps between ``metrics.jsonl`` lines.
+        resume: continue from the latest checkpoint in ``workdir``.
+        overwrite: replace an existing ``out`` and set an earlier run's checkpoints aside
+            (default: refused before any work).
     """
 
     content: Sequence[str]
@@ -119,6 +125,10 @@ class KeyframeConfig:
     part: int | str | None = None
     seed: int = 0
     device: str | None = None
+    workdir: str | None = None
+    checkpoint_every: int = 50
+    log_every: int = 10
+    resume: bool = False
     overwrite: bool = False
     #: deprecated spelling of ``working_colorspace`` (one release)
     working_space: str | None = None
@@ -148,6 +158,10 @@ class KeyframeConfig:
                 raise TrainingDataError(f"{name} must be a number ≥ 0, got {v!r}")
         if not 0 <= self.ema_decay < 1:
             raise TrainingDataError(f"ema decay must be in [0, 1), got {self.ema_decay!r}")
+        for name in ("checkpoint_every", "log_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise TrainingDataError(f"{name} must be a positive integer, got {v!r}")
         if not self.keyframes:
             raise TrainingDataError("a keyframe look needs keyframes= (at least one PLATE=PAINTED pair)")
         self._validate_out()
@@ -159,9 +173,16 @@ class KeyframeConfig:
         if not Path(self.out).parent.is_dir():
             raise TrainingDataError(f"the folder of out= {str(self.out)!r} does not exist")
         check_output_path(self.out, TrainingDataError, "look", create_folders=False)
-        if os.path.exists(self.out) and not self.overwrite:
+        if os.path.exists(self.out) and not (self.overwrite or self.resume):
             raise TrainingDataError(f"the look {str(self.out)!r} exists (an earlier run's); pass overwrite=True "
                                     "(--overwrite) to replace it, or choose another out=")
+
+    def resolved_workdir(self) -> Path:
+        """The work folder: ``workdir`` or ``<out without suffix>.train`` next to ``out``."""
+        if self.workdir:
+            return Path(self.workdir)
+        out = Path(self.out)
+        return out.with_name(out.stem + ".train")
 
 
 @dataclasses.dataclass
@@ -176,14 +197,21 @@ class KeyframeResult:
             ``content``, ``adv``).
         frames: shot frames used (keyframes included).
         time_limited: the time limit stopped the run before ``steps``.
+        interrupted: a cancel stopped it before ``steps``: the look was not written;
+            ``checkpoint`` resumes it.
+        checkpoint: the last checkpoint written.
+        workdir: the checkpoints and ``metrics.jsonl``.
     """
 
-    look: Path
+    look: Path | None
     steps: int
     seconds: float
     losses: dict[str, float]
     frames: int
     time_limited: bool = False
+    interrupted: bool = False
+    checkpoint: Path | None = None
+    workdir: Path | None = None
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -275,17 +303,6 @@ def _normalisers(starts: list[dict[str, Any]]) -> tuple[dict[str, float], float,
     return norm, gw, gatys_start
 
 
-def _after_step(step: int, last: dict[str, float], progress: Any, callback: Any) -> None:
-    """Stop a diverged run with one error; else report the step."""
-    if not math.isfinite(last["total"]):
-        raise TrainingDataError(f"keyframe training diverged at step {step} (loss {last['total']}); "
-                                "lower the learning rate")
-    if progress is not None:
-        progress.update(step, {"recon": last["recon"], "style": last["style"]})
-    if callback is not None:
-        callback(step, dict(last))
-
-
 def _set_lr(optimizer: Any, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -321,142 +338,306 @@ def _metadata(cfg: KeyframeConfig, working: str, frame_height: int, training: di
     }
 
 
+class KeyframeRun:
+    """One keyframe-look run on the project's one training loop
+    (:func:`vfx_nodes.train.state.training_loop`): the same schedule, checkpoints,
+    resume, time limit, signals, cancel and diverged error as :func:`vfx_nodes.train.train`.
+
+    Building it reads and checks every input, builds the models and, with ``resume``,
+    restores the latest checkpoint; :meth:`run` trains and writes the look.
+    """
+
+    def __init__(self, cfg: KeyframeConfig, *, loss_network: Any = None, progress: Any = None,
+                 callback: Callable[[int, dict[str, float]], None] | None = None) -> None:
+        import torch
+
+        from ..model.device import training_device
+        from ..policy.colour import DEFAULT_WORKING_SPACE
+        from . import checkpoint as ckpt
+        from .loop import _Metrics
+        from .state import TrainState
+
+        cfg.validate()
+        self.cfg, self.progress, self.callback = cfg, progress, callback
+        self.working = cfg.working_colorspace or DEFAULT_WORKING_SPACE
+        key_plates, painted, others, self.shot = _prepare(cfg, self.working)
+        self.frames = len(key_plates) + len(others)
+        self.frame_height = int(key_plates[0].shape[-2])
+        self.workdir = cfg.resolved_workdir()
+        ckpt.check_earlier_run(Path(cfg.out), self.workdir, resume=cfg.resume, overwrite=cfg.overwrite)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if cfg.overwrite and not cfg.resume:
+            ckpt.set_aside_earlier_run(self.workdir)
+        self.metrics = _Metrics(self.workdir / "metrics.jsonl", True)
+        self.device = training_device(cfg.device)
+        dev = torch.device(self.device)
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        self._build_models(loss_network, dev, painted)
+        self.key_x = [t[None].to(dev) for t in key_plates]
+        self.key_y = [t[None].to(dev) for t in painted]
+        # a shot of keyframes only: they are the other frames too
+        self.other_x = [t[None].to(dev) for t in (others or key_plates)]
+        with torch.no_grad():
+            self.key_feats = [self.vgg(y, self.player) for y in self.key_y]
+            self.other_targets = [self.objective.content_targets(x) for x in self.other_x]
+            # Normalisers: each loss of the starting network (the instant look), averaged
+            # over the keyframes; the adversarial term keeps LSGAN's scale (0.5).
+            starts = [self._raw_losses(k, int(self.rng.integers(len(self.other_x))), False)
+                      for k in range(len(self.key_x))]
+        self.norm, self.gw, self.gatys_start = _normalisers(starts)
+        self.state = TrainState()
+        self.last: dict[str, float] = {}
+        self._t0 = time.monotonic()
+        if cfg.resume:
+            latest = ckpt.latest_checkpoint(self.workdir)
+            if latest is None:
+                raise ckpt.CheckpointError(f"resume: no checkpoint in {str(self.workdir)!r} to continue from")
+            self.restore(latest)
+
+    def _build_models(self, loss_network: Any, dev: Any, painted: list[Any]) -> None:
+        """The instant look of the painted keyframes (the generator's start), the
+        discriminator, the loss network and objective, EMA and the optimisers."""
+        import torch
+
+        from ..model import PatchDiscriminator
+        from ..model.arbitrary import magenta_network
+        from .instant import style_embedding
+        from .objective import StyleObjective
+        from .optimize import GATYS_RECIPE
+        from .schedule import EMA
+
+        cfg = self.cfg
+        emb, self.embedded = style_embedding([p for _, p in cfg.keyframes], working_colorspace=self.working,
+                                             style_colorspace=cfg.painted_colorspace)
+        self.embedding = [float(x) for x in emb]
+        self.gen = magenta_network().bake(emb).to(dev).train().requires_grad_(True)
+        # Seeded here, not only at the start: the first use of the arbitrary-style network
+        # in a process builds (and caches) it, drawing from torch's generator, so without
+        # this a process's first run and its later ones got different discriminators.
+        torch.manual_seed(cfg.seed)
+        self.disc = PatchDiscriminator(spectral_norm=True).to(dev)
+        if loss_network is None:
+            from ..model import load_vgg19
+            loss_network = load_vgg19()
+        self.vgg = loss_network.to(dev).eval()
+        self.player = tuple(cfg.perceptual_layers)
+        self.objective = StyleObjective(self.vgg, [t.to(dev) for t in painted],
+                                        content_layer=GATYS_RECIPE["content_layer"],
+                                        style_layers=GATYS_RECIPE["style_layers"])
+        self.ema = EMA(self.gen, cfg.ema_decay)
+        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
+
+    def _raw_losses(self, k: int, u: int, train_d: bool) -> dict[str, Any]:
+        """Keyframe ``k`` and other frame ``u``: the discriminator's step (``train_d``)
+        and the generator's unweighted losses."""
+        import torch
+
+        from ..model import losses as L
+
+        gen, disc, cfg = self.gen, self.disc, self.cfg
+        y_k = gen(self.key_x[k])
+        y_u = gen(self.other_x[u])
+        out: dict[str, Any] = {}
+        if train_d and cfg.adv_weight > 0:
+            disc.requires_grad_(True)
+            real = disc(self.key_y[k])
+            fake = disc(torch.cat([y_k.detach(), y_u.detach()]))
+            loss_d = L.discriminator_loss(real.float(), fake.float(), "lsgan")
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            out["d_loss"] = loss_d.detach()
+        out["recon"] = (y_k - self.key_y[k]).abs().mean()
+        f = self.vgg(y_k, self.player)
+        out["perceptual"] = sum(((f[n] - self.key_feats[k][n]) ** 2).mean() for n in self.player)
+        parts = self.objective(y_u, self.other_targets[u])
+        out["style"] = parts["style"]
+        out["content"] = parts["content"]
+        if cfg.adv_weight > 0:
+            disc.requires_grad_(False)
+            out["adv"] = L.generator_adversarial_loss(disc(torch.cat([y_k, y_u])).float(), "lsgan")
+        return out
+
+    def train_step(self) -> dict[str, float]:
+        """One generator (and discriminator) update; advances ``state.step``.
+
+        Raises:
+            TrainingDivergedError: the loss became NaN or infinite (as :func:`train`).
+        """
+        from ..errors import TrainingDivergedError
+        from .schedule import lr_factor
+
+        cfg, step = self.cfg, self.state.step
+        f = lr_factor(step, cfg.steps, min(20, max(1, cfg.steps // 20)), 0.1)
+        _set_lr(self.opt_g, cfg.lr * f)
+        _set_lr(self.opt_d, cfg.d_lr * f)
+        k = int(self.rng.integers(len(self.key_x)))
+        u = int(self.rng.integers(len(self.other_x)))
+        parts = self._raw_losses(k, u, True)
+        gatys = (self.gw * parts["style"] + parts["content"]) / self.gatys_start
+        total = (cfg.recon_weight * parts["recon"] / self.norm["recon"]
+                 + cfg.perceptual_weight * parts["perceptual"] / self.norm["perceptual"]
+                 + cfg.style_weight * gatys)
+        if "adv" in parts:
+            total = total + cfg.adv_weight * parts["adv"] / 0.5
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_g.step()
+        self.ema.update(self.gen)
+        last = {name: float(v.detach()) for name, v in parts.items()}
+        last["total"] = float(total.detach())
+        if not math.isfinite(last["total"]):
+            raise TrainingDivergedError(
+                f"training diverged at step {step} (loss {last['total']}); lower the learning rate "
+                "or the loss weights")
+        self.state.step += 1
+        self.last = last
+        if self.callback is not None:
+            self.callback(self.state.step, dict(last))
+        return last
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def save_checkpoint(self) -> Path:
+        """Write ``workdir/checkpoint-<step>.safetensors`` (the newest two are kept)."""
+        from . import checkpoint as ckpt
+
+        tensors: dict[str, Any] = {}
+        for prefix, sd in (("gen", self.gen.state_dict()), ("disc", self.disc.state_dict()),
+                           ("ema", self.ema.state_dict())):
+            tensors.update({f"{prefix}.{k}": v for k, v in sd.items()})
+        tg, jg = ckpt.optimizer_state_to_flat(self.opt_g.state_dict(), "opt_g")
+        td, jd = ckpt.optimizer_state_to_flat(self.opt_d.state_dict(), "opt_d")
+        tr, jr = ckpt.rng_state()
+        for t in (tg, td, tr):
+            tensors.update(t)
+        state = {**self.state.to_json(elapsed_now=self._elapsed()), "kind": "keyframe",
+                 "working_colorspace": self.working, "embedding": self.embedding,
+                 "ema_updates": self.ema.updates, "opt_g": jg, "opt_d": jd, "rng": jr,
+                 "frame_rng": self.rng.bit_generator.state, "last": self.last,
+                 "normalisers": {**self.norm, "gw": self.gw, "gatys": self.gatys_start}}
+        path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.state.step), tensors, state)
+        for old in sorted(p for p in self.workdir.glob("checkpoint-*.safetensors") if p != path)[:-1]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def restore(self, path: Path) -> None:
+        """Load the models, optimisers, random states, normalisers and step of a checkpoint.
+
+        Raises:
+            CheckpointError: damaged, or of another kind of run, working space or keyframes.
+        """
+        from . import checkpoint as ckpt
+        from .state import TrainState
+
+        tensors, state = ckpt.load_checkpoint(path)
+        if state.get("kind") != "keyframe" or state.get("working_colorspace") != self.working:
+            raise ckpt.CheckpointError(
+                f"checkpoint {str(path)!r} is not of a keyframe look trained in {self.working!r}; "
+                "resume with the same settings or use another workdir=")
+        if not np.allclose(state.get("embedding", []), self.embedding, atol=1e-5):
+            raise ckpt.CheckpointError(f"checkpoint {str(path)!r} was trained from other painted keyframes")
+
+        def part(prefix: str) -> dict[str, Any]:
+            return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+        try:
+            self.gen.load_state_dict(part("gen"))
+            self.disc.load_state_dict(part("disc"))
+            self.ema.load_state_dict(part("ema"), state.get("ema_updates", 0))
+            self.opt_g.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_g"], "opt_g"))
+            self.opt_d.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_d"], "opt_d"))
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
+        ckpt.set_rng_state(tensors, state.get("rng", {}))
+        self.rng.bit_generator.state = state["frame_rng"]
+        norm = dict(state["normalisers"])
+        self.gw, self.gatys_start = float(norm.pop("gw")), float(norm.pop("gatys"))
+        self.norm = {k: float(v) for k, v in norm.items()}
+        self.last = {k: float(v) for k, v in (state.get("last") or {}).items()}
+        self.state = TrainState.from_json(state)
+        self.metrics.truncate_after(self.state.step)
+        log.info("resumed from %s at step %d", path, self.state.step)
+
+    def run(self, cancel: Callable[[], bool] | None = None) -> KeyframeResult:
+        """Train on the shared loop, then write the look (unless cancelled).
+
+        Raises:
+            TrainingInterrupted: Ctrl-C or SIGTERM, after a checkpoint.
+            TrainingDivergedError: the loss became NaN or infinite.
+        """
+        from ..errors import TrainingInterrupted
+        from ..model import save_look
+        from .loop import _StopFlag
+        from .state import LoopSchedule, training_loop
+
+        cfg, st = self.cfg, self.state
+        self._t0 = time.monotonic()
+        before = st.elapsed
+        schedule = LoopSchedule(steps=cfg.steps, log_every=cfg.log_every, eval_every=cfg.steps,
+                                checkpoint_every=cfg.checkpoint_every, time_limit=cfg.time_limit)
+
+        def show(step: int, _shown: dict[str, float]) -> None:
+            if self.progress is not None:
+                self.progress.update(step, {"recon": self.last["recon"], "style": self.last["style"]})
+
+        with _StopFlag() as flag:
+            outcome = training_loop(
+                st, schedule, step=self.train_step, evaluate=lambda: None, checkpoint=self.save_checkpoint,
+                record=self.metrics.write, show=show, elapsed=lambda: before + self._elapsed(),
+                signalled=lambda: flag.signal is not None,
+                stop_here=lambda _step: cancel is not None and bool(cancel()))
+        if self.progress is not None:
+            self.progress.close()
+        checkpoint = outcome.checkpoint
+        if outcome.interrupted and (checkpoint is None or not checkpoint.name.endswith(f"{st.step:08d}.safetensors")):
+            checkpoint = self.save_checkpoint()
+        if outcome.interrupted and flag.signal is not None:
+            raise TrainingInterrupted(st.step, checkpoint)
+        seconds = before + self._elapsed()
+        look: Path | None = None
+        if not outcome.interrupted or outcome.time_up:
+            training = {"shot_frames": len(self.shot), "steps": st.step, "seconds": round(seconds, 1),
+                        "time_limited": outcome.time_up, "normalisers": {**self.norm, "gatys": self.gatys_start}}
+            meta = _metadata(cfg, self.working, self.frame_height, training, self.last,
+                             {"embedding": self.embedding, "styles": self.embedded, "fine_tuned": st.step > 0})
+            look = save_look(self.ema.module.eval(), cfg.out, meta)
+        return KeyframeResult(look, st.step, seconds, dict(self.last), self.frames, outcome.time_up,
+                              interrupted=outcome.interrupted and not outcome.time_up, checkpoint=checkpoint,
+                              workdir=self.workdir)
+
+
 def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
                         progress: Any = None,
-                        callback: Callable[[int, dict[str, float]], None] | None = None
-                        ) -> KeyframeResult:
+                        callback: Callable[[int, dict[str, float]], None] | None = None,
+                        cancel: Callable[[], bool] | None = None) -> KeyframeResult:
     """Train a look that carries the painted keyframes across the shot (Texler et al. 2020).
 
     Every input is read and checked before any training: a keyframe plate that is not a
     frame of the shot, a painted frame that cannot be read or differs in size from its
     plate, a shot frame of another size → :class:`~vfx_nodes.errors.TrainingDataError`.
+    The run is :class:`KeyframeRun` on the project's one training loop: checkpoints in
+    ``cfg.workdir`` every ``checkpoint_every`` steps, ``resume``, the time limit, Ctrl-C /
+    SIGTERM (:class:`~vfx_nodes.errors.TrainingInterrupted` after a checkpoint) and
+    ``cancel`` as :func:`vfx_nodes.train.train` has them.
 
     Args:
         cfg: the run (:class:`KeyframeConfig`).
         loss_network: a ready VGG19 (default :func:`vfx_nodes.model.load_vgg19`).
         progress: a :class:`~vfx_nodes.train.progress.Progress` (or ``None``: quiet).
         callback: ``callback(step, losses)`` after each step.
+        cancel: a callable returning ``True`` to stop after the current step (checkpoint
+            written, no look; ``resume`` continues).
 
     Returns:
         A :class:`KeyframeResult`; the look is at ``cfg.out`` (written atomically).
+
+    Raises:
+        TrainingDataError: bad settings or inputs (before any work).
+        TrainingDivergedError: the loss became NaN or infinite.
+        TrainingInterrupted: Ctrl-C or SIGTERM (after a checkpoint).
     """
-    import torch
-
-    from ..model import PatchDiscriminator, save_look
-    from ..model import losses as L
-    from ..model.arbitrary import magenta_network
-    from ..policy.colour import DEFAULT_WORKING_SPACE
-    from .instant import style_embedding
-    from .objective import StyleObjective
-    from .optimize import GATYS_RECIPE
-    from .schedule import EMA, lr_factor
-
-    cfg.validate()
-    working = cfg.working_colorspace or DEFAULT_WORKING_SPACE
-    key_plates, painted, others, shot = _prepare(cfg, working)
-    from ..model.device import training_device
-
-    device = training_device(cfg.device)
-    dev = torch.device(device)
-    unpaired = others or key_plates  # a shot of keyframes only: they are the other frames too
-
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    painted_paths = [p for _, p in cfg.keyframes]
-    emb, embedded = style_embedding(painted_paths, working_colorspace=working,
-                                    style_colorspace=cfg.painted_colorspace)
-    gen = magenta_network().bake(emb).to(dev).train().requires_grad_(True)
-    disc = PatchDiscriminator(spectral_norm=True).to(dev)
-    if loss_network is None:
-        from ..model import load_vgg19
-        loss_network = load_vgg19()
-    vgg = loss_network.to(dev).eval()
-    objective = StyleObjective(vgg, [t.to(dev) for t in painted],
-                               content_layer=GATYS_RECIPE["content_layer"],
-                               style_layers=GATYS_RECIPE["style_layers"])
-    player = tuple(cfg.perceptual_layers)
-    key_x = [t[None].to(dev) for t in key_plates]
-    key_y = [t[None].to(dev) for t in painted]
-    with torch.no_grad():
-        key_feats = [vgg(y, player) for y in key_y]
-    other_x = [t[None].to(dev) for t in unpaired]
-    with torch.no_grad():
-        other_targets = [objective.content_targets(x) for x in other_x]
-    ema = EMA(gen, cfg.ema_decay)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
-
-    def raw_losses(k: int, u: int, train_d: bool) -> dict[str, Any]:
-        y_k = gen(key_x[k])
-        y_u = gen(other_x[u])
-        out: dict[str, Any] = {}
-        if train_d and cfg.adv_weight > 0:
-            for p in disc.parameters():
-                p.requires_grad_(True)
-            real = disc(key_y[k])
-            fake = disc(torch.cat([y_k.detach(), y_u.detach()]))
-            loss_d = L.discriminator_loss(real.float(), fake.float(), "lsgan")
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            out["d_loss"] = loss_d.detach()
-        out["recon"] = (y_k - key_y[k]).abs().mean()
-        f = vgg(y_k, player)
-        out["perceptual"] = sum(((f[n] - key_feats[k][n]) ** 2).mean() for n in player)
-        parts = objective(y_u, other_targets[u])
-        out["style"] = parts["style"]
-        out["content"] = parts["content"]
-        if cfg.adv_weight > 0:
-            for p in disc.parameters():
-                p.requires_grad_(False)
-            out["adv"] = L.generator_adversarial_loss(disc(torch.cat([y_k, y_u])).float(), "lsgan")
-        return out
-
-    # Normalisers: each loss of the starting network (the instant look), averaged over
-    # the keyframes; the adversarial term has no meaningful start value (the untrained
-    # discriminator's) and keeps LSGAN's scale (0.5 for a fooled-by-nothing generator).
-    with torch.no_grad():
-        starts = [raw_losses(k, int(rng.integers(len(other_x))), False) for k in range(len(key_x))]
-    norm, gw, gatys_start = _normalisers(starts)
-
-    t0 = time.monotonic()
-    step = 0
-    last: dict[str, float] = {}
-    time_limited = False
-    warmup = min(20, max(1, cfg.steps // 20))
-    while step < cfg.steps:
-        if cfg.time_limit is not None and time.monotonic() - t0 > cfg.time_limit * 60:
-            time_limited = True
-            break
-        f = lr_factor(step, cfg.steps, warmup, 0.1)
-        _set_lr(opt_g, cfg.lr * f)
-        _set_lr(opt_d, cfg.d_lr * f)
-        k = int(rng.integers(len(key_x)))
-        u = int(rng.integers(len(other_x)))
-        parts = raw_losses(k, u, True)
-        gatys = (gw * parts["style"] + parts["content"]) / gatys_start
-        total = (cfg.recon_weight * parts["recon"] / norm["recon"]
-                 + cfg.perceptual_weight * parts["perceptual"] / norm["perceptual"]
-                 + cfg.style_weight * gatys)
-        if "adv" in parts:
-            total = total + cfg.adv_weight * parts["adv"] / 0.5
-        opt_g.zero_grad(set_to_none=True)
-        total.backward()
-        opt_g.step()
-        ema.update(gen)
-        step += 1
-        last = {k: float(v.detach()) for k, v in parts.items()}
-        last["total"] = float(total.detach())
-        _after_step(step, last, progress, callback)
-    seconds = time.monotonic() - t0
-    if progress is not None:
-        progress.close()
-
-    look_gen = ema.module.eval()
-    training = {"shot_frames": len(shot), "steps": step, "seconds": round(seconds, 1),
-                "time_limited": time_limited, "normalisers": {**norm, "gatys": gatys_start}}
-    meta = _metadata(cfg, working, int(key_plates[0].shape[-2]), training, last,
-                     {"embedding": [float(x) for x in emb], "styles": embedded, "fine_tuned": step > 0})
-    path = save_look(look_gen, cfg.out, meta)
-    return KeyframeResult(path, step, seconds, {k: v for k, v in last.items()},
-                          len(key_x) + len(others), time_limited)
+    return KeyframeRun(cfg, loss_network=loss_network, progress=progress, callback=callback).run(cancel)

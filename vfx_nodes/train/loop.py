@@ -273,6 +273,10 @@ class TrainRun:
         self.embedded_styles: list[dict[str, Any]] = []
         gen = self._arbitrary_start(self.style_files) if self.init == "arbitrary" else build_generator(config.arch)
         self.gen = gen.to(dev)
+        # The discriminator's start from its own seed: the first use of the arbitrary-style
+        # network in a process builds (and caches) it, drawing from torch's generator, so a
+        # process's first run and its later ones would otherwise start differently.
+        torch.manual_seed(_step_seed(config.seed, 0, 0, 3))
         self.disc = PatchDiscriminator(width=config.d_width, n_layers=config.d_layers,
                                        spectral_norm=config.d_spectral_norm).to(dev)
         if loss_network is None:
