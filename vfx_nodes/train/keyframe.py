@@ -67,6 +67,26 @@ def parse_keyframe(text: str) -> tuple[str, str]:
     return plate, painted
 
 
+def _count(v: Any, least: int = 1) -> bool:
+    return not isinstance(v, bool) and isinstance(v, int) and v >= least
+
+
+def _number(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+#: KeyframeConfig's rules: (fields, test, what a good value is)
+_KEYFRAME_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Any], bool], str], ...] = (
+    (("steps", "checkpoint_every", "log_every"), _count, "a positive integer"),
+    (("time_limit",), lambda v: v is None or (_number(v) and v > 0), "a positive number of minutes"),
+    (("frame_height",), lambda v: _count(v, 32), "an integer ≥ 32"),
+    (("lr", "d_lr"), lambda v: _number(v) and v > 0, "a positive number"),
+    (("recon_weight", "perceptual_weight", "style_weight", "adv_weight"), lambda v: _number(v) and v >= 0,
+     "a number ≥ 0"),
+    (("ema_decay",), lambda v: _number(v) and 0 <= v < 1, "in [0, 1)"),
+)
+
+
 @dataclasses.dataclass
 class KeyframeConfig:
     """A keyframe-look training run.
@@ -141,27 +161,13 @@ class KeyframeConfig:
         self.working_space = None
 
     def validate(self) -> None:
-        """Raise :class:`~vfx_nodes.errors.TrainingDataError` for settings that cannot train."""
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise TrainingDataError(f"steps must be a positive integer, got {self.steps!r}")
-        if self.time_limit is not None and not (self.time_limit > 0 and math.isfinite(self.time_limit)):
-            raise TrainingDataError(f"time limit must be a positive number of minutes, got {self.time_limit!r}")
-        if isinstance(self.frame_height, bool) or not isinstance(self.frame_height, int) or self.frame_height < 32:
-            raise TrainingDataError(f"frame height must be an integer ≥ 32, got {self.frame_height!r}")
-        for name in ("lr", "d_lr"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
-                raise TrainingDataError(f"{name} must be a positive number, got {v!r}")
-        for name in ("recon_weight", "perceptual_weight", "style_weight", "adv_weight"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v >= 0 and math.isfinite(v)):
-                raise TrainingDataError(f"{name} must be a number ≥ 0, got {v!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise TrainingDataError(f"ema decay must be in [0, 1), got {self.ema_decay!r}")
-        for name in ("checkpoint_every", "log_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise TrainingDataError(f"{name} must be a positive integer, got {v!r}")
+        """Raise :class:`~vfx_nodes.errors.TrainingDataError` for settings that cannot train
+        (one table of rules: :data:`_KEYFRAME_CHECKS`)."""
+        for names, ok, what in _KEYFRAME_CHECKS:
+            for name in names:
+                value = getattr(self, name)
+                if not ok(value):
+                    raise TrainingDataError(f"{name.replace('_', ' ')} must be {what}, got {value!r}")
         if not self.keyframes:
             raise TrainingDataError("a keyframe look needs keyframes= (at least one PLATE=PAINTED pair)")
         self._validate_out()
