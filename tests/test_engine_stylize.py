@@ -641,3 +641,20 @@ def test_stylize_on_each_device_and_precision(plate, look, styled, device_precis
     np.testing.assert_allclose(out.pixels[..., rgb], styled.pixels[..., rgb], atol=device_precision["atol"] * 2,
                                rtol=0)
     np.testing.assert_array_equal(out.pixels[..., 3:], styled.pixels[..., 3:])
+
+
+def test_progress_is_the_one_protocol_and_cancel_stops_between_batches(plate, look):
+    """``progress(fraction, message)`` from 0 to 1; ``cancel`` stops the frame between two
+    batches with RenderCancelled; the form before 0.9 (``progress(fraction)``) warns."""
+    from vfx_nodes.errors import RenderCancelled
+
+    seen = []
+    stylize(plate, look, device="cpu", tile=16, progress=lambda f, m: seen.append((f, m)))
+    assert seen[0][0] == 0.0 and seen[-1][0] == 1.0 and all(isinstance(m, str) and m for _, m in seen)
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+    with pytest.raises(RenderCancelled):
+        stylize(plate, look, device="cpu", tile=16, cancel=lambda: True)
+    old = []
+    with pytest.warns(DeprecationWarning, match="progress"):
+        stylize(plate, look, device="cpu", progress=lambda f: old.append(f))
+    assert old and old[-1] == 1.0

@@ -213,3 +213,18 @@ def test_cli_checks_before_the_work(tmp_path, capsys):
     assert main(base + ["--style", str(src), "--out", str(out), "--content-layer", "relu2_1",
                         "--style-layers", "relu1_1", "--device", "cpu"]) == 0
     assert out.is_file()
+
+
+def test_optimize_plate_reports_progress_and_stops_on_cancel(vgg):
+    from vfx_nodes.errors import RenderCancelled
+
+    seen = []
+    optimize_plate(_plate(), [_stripes()], loss_network=vgg, steps=4, size=None, device="cpu",
+                   progress=lambda f, m: seen.append((f, m)), **LAYERS)
+    assert seen and seen[-1][0] == pytest.approx(1.0) and "optimizing" in seen[-1][1]
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+    steps = []
+    with pytest.raises(RenderCancelled):
+        optimize_plate(_plate(), [_stripes()], loss_network=vgg, steps=8, size=None, device="cpu",
+                       callback=lambda p, losses: steps.append(p), cancel=lambda: len(steps) >= 2, **LAYERS)
+    assert len(steps) == 2

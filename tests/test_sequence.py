@@ -263,8 +263,8 @@ def test_cancel_between_frames_returns_a_cancelled_report(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 7))
     stop = threading.Event()
 
-    def progress(done, total, frame):
-        if done == 2:
+    def progress(fraction, message):
+        if fraction >= 2 / 6:
             stop.set()
 
     rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-6", progress=progress, cancel=stop)
@@ -277,8 +277,8 @@ def test_cancel_between_frames_returns_a_cancelled_report(tmp_path, rooms):
 def test_progress_may_raise_render_cancelled(tmp_path, rooms):
     src = make_plates(tmp_path, range(1, 4))
 
-    def progress(done, total, frame):
-        if done == 1:
+    def progress(fraction, message):
+        if fraction > 0:
             raise RenderCancelled("user pressed stop")
 
     rep = rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-3", progress=progress)
@@ -291,7 +291,16 @@ def test_progress_counts_only_frames_to_render(tmp_path, rooms):
     rooms.render(src, out, "L", "1")
     calls = []
     rooms.render(src, out, "L", "1-4", progress=lambda *a: calls.append(a))
-    assert calls == [(0, 3, None), (1, 3, 2), (2, 3, 3), (3, 3, 4)]
+    assert calls == [(0.0, "0/3 frames"), (1 / 3, "frame 2 (1/3)"), (2 / 3, "frame 3 (2/3)"), (1.0, "frame 4 (3/3)")]
+
+
+def test_a_progress_callback_of_before_0_9_still_works_and_warns(tmp_path, rooms):
+    src = make_plates(tmp_path, range(1, 3))
+    calls = []
+    with pytest.warns(DeprecationWarning, match=r"progress\(fraction, message\)"):
+        rooms.render(src, str(tmp_path / "o.####.npy"), "L", "1-2",
+                     progress=lambda done, total, frame: calls.append((done, total, frame)))
+    assert calls == [(0, 2, None), (1, 2, 1), (2, 2, 2)]
 
 
 def test_shot_stats_sample_the_whole_range_not_the_chunk(tmp_path, rooms):
@@ -332,25 +341,25 @@ def test_progress_bar_plain_lines_when_not_a_tty():
     buf = io.StringIO()
     bar = seq.ProgressBar(buf, label="render")
     assert not bar.tty
-    bar(0, 2, None)
-    bar(1, 2, 1001)
-    bar(2, 2, 1002)
+    bar(0.0, "0/2 frames")
+    bar(0.5, "frame 1001 (1/2)")
+    bar(1.0, "frame 1002 (2/2)")
     bar.close()
     lines = buf.getvalue().splitlines()
     assert len(lines) == 2 and "\r" not in buf.getvalue()
-    assert lines[0].startswith("render [############............] 1/2 frame 1001")
-    assert "fps" in lines[0] and "ETA" in lines[0]
-    assert "2/2 frame 1002" in lines[1] and "ETA 0:00" in lines[1]
+    assert lines[0].startswith("render [############............] frame 1001 (1/2)")
+    assert "elapsed" in lines[0] and "ETA" in lines[0]
+    assert "frame 1002 (2/2)" in lines[1] and "ETA 0:00" in lines[1]
 
 
 def test_progress_bar_redraws_one_line_on_a_tty():
     buf = io.StringIO()
     bar = seq.ProgressBar(buf, tty=True, width=10)
     for done in range(4):
-        bar(done, 3, None if done == 0 else 1000 + done)
+        bar(done / 3, f"frame {1000 + done} ({done}/3)")
     text = buf.getvalue()
     assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
-    assert "[##########] 3/3 frame 1003" in text
+    assert "[##########] frame 1003 (3/3)" in text
 
 
 def test_settings_are_checked_even_when_nothing_is_left_to_render(tmp_path, rooms):

@@ -278,3 +278,9 @@ def test_a_new_run_never_replaces_an_earlier_one_silently(tmp_path, data, vgg):
     assert sorted(p.name for p in kept.glob("checkpoint-*.safetensors")) == before
     assert (kept / "metrics.jsonl").is_file() and (kept / "last.safetensors").is_file()
     assert latest_checkpoint(first.workdir).name == "checkpoint-00000002.safetensors"
+
+
+def test_train_reports_through_the_one_progress_protocol(tmp_path, data, vgg):
+    seen = []
+    train(config(tmp_path, data, steps=3, eval_every=3), loss_network=vgg, progress=lambda f, m: seen.append((f, m)))
+    assert [round(f, 3) for f, _ in seen][-1] == 1.0 and all("step" in m for _, m in seen)

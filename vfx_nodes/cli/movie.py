@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                                    fps=args.fps, colorspace=args.in_colorspace, layer=args.layer,
                                    display=args.display, view=args.view, config=args.ocio_config,
                                    burn_in=args.burn_in, crf=args.crf,
-                                   progress=(lambda d, t, f: bar(d, t or d, f)) if bar else None)
+                                   progress=bar)
     finally:
         if bar is not None:
             bar.close()

@@ -21,7 +21,7 @@ The file side (even size, BT.709 tags, atomic write, PyAV) is
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import MissingFrameError
 from ..io.movie import MovieInfo, check_movie_file, encode_movie
 from ..plate import Plate
+from ..policy.progress import ProgressFn
 
 __all__ = ["MovieInfo", "check_movie", "movie_from_sequence", "review_frame", "write_movie"]
 
@@ -103,7 +104,7 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
                 fps: float | str | Fraction = 24, colorspace: str | None = None,
                 display: str | None = None, view: str | None = None, layer: str = "",
                 config: Any = None, burn_in: bool = False, crf: int = 18,
-                progress: Callable[[int, int | None, int | None], Any] | None = None,
+                progress: ProgressFn | None = None,
                 total: int | None = None) -> MovieInfo:
     """Write an H.264 review movie of ``plates`` (see the module notes for what is shown).
 
@@ -115,8 +116,10 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         colorspace, display, view, layer, config: as in :func:`review_frame`.
         burn_in: draw each frame's number (the pair's number, else its index).
         crf: x264 constant rate factor (0 = lossless, 18 ≈ visually lossless).
-        progress: ``callback(done, total, frame)``: ``(0, total, None)`` first, then after
-            each frame.
+        progress: ``progress(fraction, message)`` (the one protocol,
+            :mod:`vfx_nodes.policy.progress`): ``(0, "0/N frames")`` first, then after
+            each frame; ``callback(done, total, frame)``, the form before 0.9, works for
+            one release with a DeprecationWarning.
         total: number of frames, for ``progress`` only.
 
     Returns:

@@ -85,12 +85,13 @@ import torch.nn.functional as F
 
 # the generators' side (look loading, device copies, tiling figures): engine/generators.py
 from .. import recipe  # the frame recipe's colour side: vfx_nodes/recipe/
-from ..errors import DeviceError, LookError, SettingsError
+from ..errors import DeviceError, LookError, RenderCancelled, SettingsError
 from ..model import device as _dev
 from ..model import ops
 from ..model.fused import fused
 from ..model.ops import THUMBNAIL
 from ..plate import Plate
+from ..policy.progress import CancelFn, ProgressFn, cancelled, progress_callback
 from ..policy.settings import SCALE_RANGE, FrameSettings
 from ..recipe.frame import LUMA_WEIGHTS
 from ..recipe.highlights import (
@@ -423,6 +424,23 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
                         f"got {type(stats).__name__}")
 
 
+def _tile_ticks(progress: Any, cancel: CancelFn) -> Callable[[float], None] | None:
+    """The tile loop's ``tick(fraction)``: ``progress(fraction, message)`` (or the older
+    ``progress(fraction)``, with a warning) and the cancel check between batches."""
+    new, old = progress_callback(progress, "stylize", 1)
+    if new is None and old is None and cancel is None:
+        return None
+
+    def tick(fraction: float) -> None:
+        if new is not None:
+            new(fraction, f"stylizing: {fraction:.0%} of the tiles")
+        elif old is not None:
+            old(fraction)
+        if cancelled(cancel):
+            raise RenderCancelled("stylize cancelled")
+    return tick
+
+
 def stylize(
     plate: Plate,
     look: LookLike,
@@ -430,7 +448,8 @@ def stylize(
     *,
     stats: NormStats | str | os.PathLike[str] | None = None,
     profile: MutableMapping[str, Any] | None = None,
-    progress: Callable[[float], None] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn = None,
     **keywords: Any,
 ) -> Plate:
     """Apply ``look`` to the RGB of one layer of ``plate``; return a new Plate.
@@ -485,10 +504,16 @@ def stylize(
             ``tiles``, ``blend``, ``finish``, ``total``), the stroke scale used
             (``scale_used``) and the tiling used (``tile``, ``tile_count``, ``batch``,
             ``retries``, ``overhead``, ``device``, ``precision``) are written into it.
-        progress: ``progress(fraction)`` with the share of the frame's tiles done (0 before
-            the first batch, 1 after the last); it may raise (e.g.
-            :class:`~vfx_nodes.errors.RenderCancelled`) to stop between two batches, as
-            an interactive tool's Cancel button does.  Nothing is returned then.
+        progress: ``progress(fraction, message)`` (the project's one protocol,
+            :mod:`vfx_nodes.policy.progress`) with the share of the frame's tiles done (0
+            before the first batch, 1 after the last); it may raise (e.g.
+            :class:`~vfx_nodes.errors.RenderCancelled`) to stop between two batches.
+            ``progress(fraction)``, the form before 0.9, works for one release with a
+            :class:`DeprecationWarning`.
+        cancel: a callable returning ``True`` (or a :class:`threading.Event`): the frame
+            stops between two batches of tiles with
+            :class:`~vfx_nodes.errors.RenderCancelled`, as an interactive tool's Cancel
+            button asks.  Nothing is returned then.
 
     Returns:
         A new Plate with the processed R, G, B of ``layer``; tagged with ``colorspace``
@@ -504,6 +529,7 @@ def stylize(
             the smallest tile.
     """
     t_start = time.perf_counter()
+    tick = _tile_ticks(progress, cancel)
     fs = FrameSettings.make(settings, **keywords)
     s, layer, colorspace, config = fs.strength, fs.layer, fs.colorspace, fs.config
     dev = _dev.resolve_device(fs.device)
@@ -550,7 +576,7 @@ def stylize(
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
             net = gen if fs.compile else fused(gen)
             styled = run_tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                               dtype=dtype, batch=fs.batch, profile=clock.sink, progress=progress,
+                               dtype=dtype, batch=fs.batch, profile=clock.sink, progress=tick,
                                needed=None if matte is None else needed(matte, net_size))
     del gen, net
     low = net_size != full_size

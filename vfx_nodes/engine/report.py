@@ -98,11 +98,12 @@ class RenderReport:
 
 
 class ProgressBar(ProgressLine):
-    """The render's progress line for :func:`render_sequence`'s ``progress`` callback,
+    """A progress line for any call of the one protocol, ``progress(fraction, message)``
+    (:mod:`vfx_nodes.policy.progress`): the render's frames, a review movie's frames —
     printed by the project's one printer (:class:`vfx_nodes.policy.progress.ProgressLine`).
 
     On a terminal it redraws one line with ``\\r``; elsewhere (farm logs, pipes) it prints
-    one plain line per frame, which log collectors keep. No third-party dependency.
+    one plain line per update, which log collectors keep. No third-party dependency.
 
     Args:
         stream: where to print (default ``sys.stderr``).
@@ -111,36 +112,34 @@ class ProgressBar(ProgressLine):
             stream's ``isatty()``.
         width: characters of the bar itself.
 
-    The callback receives ``(done, total, frame)``; ``(0, total, None)`` marks the start
-    (the clock for frames per second and ETA starts there).
+    ``(0.0, message)`` marks the start (the clock for the ETA starts there; a log gets no
+    line for it).
     """
 
     def __init__(self, stream: IO[str] | None = None, *, label: str = "render",
                  tty: bool | None = None, width: int = 24):
-        super().__init__(stream, tty=tty)  # every frame is shown: no rate limit
+        super().__init__(stream, tty=tty)  # every update is shown: no rate limit
         self.label = label
         self.width = int(width)
         self._start: float | None = None
 
-    def line(self, done: int, total: int, frame: int | None) -> str:
+    def line(self, fraction: float, message: str) -> str:
         """The text shown for this state (without ``\\r`` or newline)."""
         now = time.perf_counter()
         if self._start is None:
             self._start = now
         elapsed = now - self._start
-        rate = done / elapsed if done and elapsed > 0 else 0.0
-        eta = format_duration((total - done) / rate) if rate > 0 else "--:--"
-        filled = self.width * done // total if total else self.width
+        f = min(max(float(fraction), 0.0), 1.0)
+        eta = format_duration(elapsed * (1.0 - f) / f) if f > 0 else "--:--"
+        filled = int(self.width * f)
         bar = "#" * filled + "." * (self.width - filled)
-        where = f" frame {frame}" if frame is not None else ""
-        return (f"{self.label} [{bar}] {done}/{total}{where}  {rate:.2f} fps  "
-                f"elapsed {format_duration(elapsed)}  ETA {eta}")
+        return f"{self.label} [{bar}] {message}  elapsed {format_duration(elapsed)}  ETA {eta}"
 
-    def __call__(self, done: int, total: int, frame: int | None) -> None:
-        if done == 0:
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if fraction <= 0:
             self._start = time.perf_counter()
-        text = self.line(done, total, frame)
-        if self.tty or done > 0:  # a log gets no line for the start
+        text = self.line(fraction, message)
+        if self.tty or fraction > 0:  # a log gets no line for the start
             self.show(text, force=True)
-        if self.tty and done >= total:
+        if self.tty and fraction >= 1:
             self.close()

@@ -65,6 +65,7 @@ from ..policy.frames import (
     parse_pattern,
     still_pattern,
 )
+from ..policy.progress import ProgressFn, frame_progress
 from ..policy.settings import FrameSettings
 
 # The report and the progress line (report.py) and shot statistics (shotstats.py) are
@@ -281,7 +282,7 @@ def render_sequence(
     stats: Literal["frame", "shot"] | Any = "frame",
     stats_file: str | os.PathLike[str] | None = None,
     stats_samples: int = DEFAULT_STATS_SAMPLES,
-    progress: ProgressCallback | None = None,
+    progress: ProgressFn | None = None,
     cancel: CancelToken = None,
     io: RenderIO | None = None,
     temporal: str = "off",
@@ -318,10 +319,13 @@ def render_sequence(
             made from; a file made from others is refused (``SettingsError``) before
             any work, and its folder is checked before the shot is read.
         stats_samples: how many frames shot statistics sample (evenly spaced).
-        progress: ``callback(done, total, frame)``, called with ``(0, total, None)``
-            before the first frame and after each rendered frame; ``total`` counts the
-            frames to render (skipped and missing ones are left out). May raise
-            :class:`RenderCancelled` to stop. :class:`ProgressBar` is one.
+        progress: ``progress(fraction, message)`` (the project's one protocol,
+            :mod:`vfx_nodes.policy.progress`): ``(0.0, "0/N frames")`` before the first
+            frame and ``(done / N, "frame F (done/N)")`` after each rendered one; N counts
+            the frames to render (skipped and missing ones are left out). May raise
+            :class:`RenderCancelled` to stop. :class:`ProgressBar` is one. The form
+            before 0.9, ``callback(done, total, frame)``, works for one release with a
+            :class:`DeprecationWarning`.
         cancel: a :class:`threading.Event` or a callable returning ``True`` to stop;
             checked before each frame.
         io: the rooms the render reads, stylises and writes with (:class:`RenderIO`;
@@ -407,9 +411,9 @@ def render_sequence(
                        stylize_settings=named, look=look)
     rendered: list[int] = []
     total = len(plan.pending)
+    tell = frame_progress(progress, "render_sequence")
     try:
-        if progress is not None:
-            progress(0, total, None)
+        tell(0, total, None)
         for frame in plan.pending:
             if _is_cancelled(cancel):
                 return report(rendered, True, mode, picked)
@@ -421,8 +425,7 @@ def render_sequence(
             check_finite(plate, result, frame, look)
             rio.write(result, pout.path(frame))
             rendered.append(frame)
-            if progress is not None:
-                progress(len(rendered), total, frame)
+            tell(len(rendered), total, frame)
     except RenderCancelled:
         return report(rendered, True, mode, picked)
     except BaseException:

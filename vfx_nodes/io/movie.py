@@ -23,13 +23,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from ..errors import MissingFrameError, PlateError, PlateWriteError
+from ..policy.progress import ProgressFn, frame_progress
 
 __all__ = ["MovieInfo", "check_movie_file", "encode_movie", "frame_rate"]
 
@@ -149,7 +150,7 @@ def _check_movie_path(target: str, *, create_folder: bool, overwrite: bool) -> N
 
 def encode_movie(path: str | os.PathLike[str], pictures: Iterable[tuple[int, np.ndarray]], *,
                  fps: float | str | Fraction = 24, display: str | None = None, crf: int = 18,
-                 progress: Callable[[int, int | None, int | None], Any] | None = None,
+                 progress: ProgressFn | None = None,
                  total: int | None = None) -> MovieInfo:
     """Encode ``(frame_number, H×W×3 uint8 RGB)`` pictures, in order, as an H.264 movie.
 
@@ -159,8 +160,10 @@ def encode_movie(path: str | os.PathLike[str], pictures: Iterable[tuple[int, np.
         fps: frames per second (``24``, ``25``, ``23.976`` → 24000/1001 ...).
         display: the OCIO display the pictures were made for (its transfer is tagged).
         crf: x264 constant rate factor (0 = lossless, 18 ≈ visually lossless).
-        progress: ``callback(done, total, frame)``: ``(0, total, None)`` first, then after
-            each frame.
+        progress: ``progress(fraction, message)`` (the one protocol,
+            :mod:`vfx_nodes.policy.progress`): ``(0, "0/N frames")`` first, then after
+            each frame; ``callback(done, total, frame)``, the form before 0.9, works for
+            one release with a DeprecationWarning.
         total: number of frames, for ``progress`` only.
 
     Raises:
@@ -184,8 +187,8 @@ def encode_movie(path: str | os.PathLike[str], pictures: Iterable[tuple[int, np.
     try:
         container = av.open(tmp, mode="w", format=_FORMATS[ext])
         stream: Any = None
-        if progress is not None:
-            progress(0, total, None)
+        tell = frame_progress(progress, "write_movie")
+        tell(0, total, None)
         for number, img in pictures:
             if size is None:
                 size = (img.shape[1], img.shape[0])
@@ -213,8 +216,7 @@ def encode_movie(path: str | os.PathLike[str], pictures: Iterable[tuple[int, np.
             for packet in stream.encode(frame):
                 container.mux(packet)
             count += 1
-            if progress is not None:
-                progress(count, total, number)
+            tell(count, total, number)
         if stream is None:
             raise PlateWriteError(f"movie {target!r}: no frames to write")
         for packet in stream.encode():

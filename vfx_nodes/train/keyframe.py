@@ -364,7 +364,10 @@ class KeyframeRun:
         from .state import TrainState
 
         cfg.validate()
-        self.cfg, self.progress, self.callback = cfg, progress, callback
+        from .progress import as_progress
+
+        self.cfg, self.callback = cfg, callback
+        self.progress = as_progress(progress, cfg.steps) if progress is not None else None
         self.working = cfg.working_colorspace or DEFAULT_WORKING_SPACE
         key_plates, painted, others, self.shot = _prepare(cfg, self.working)
         self.frames = len(key_plates) + len(others)
@@ -633,8 +636,11 @@ def train_keyframe_look(cfg: KeyframeConfig, *, loss_network: Any = None,
     Args:
         cfg: the run (:class:`KeyframeConfig`).
         loss_network: a ready VGG19 (default :func:`vfx_nodes.model.load_vgg19`).
-        progress: a :class:`~vfx_nodes.train.progress.Progress` (or ``None``: quiet).
-        callback: ``callback(step, losses)`` after each step.
+        progress: ``progress(fraction, message)`` (the project's one protocol,
+            :mod:`vfx_nodes.policy.progress`), or a
+            :class:`~vfx_nodes.train.progress.Progress` line (``None``: quiet).
+        callback: ``callback(step, losses)`` after each step (the losses, for a caller
+            that plots them; progress is ``progress``'s).
         cancel: a callable returning ``True`` to stop after the current step (checkpoint
             written, no look; ``resume`` continues).
 

@@ -49,6 +49,7 @@ import numpy as np
 
 from ..errors import TrainingDataError, TrainingDivergedError, TrainingInterrupted
 from ..io.limits import PAINTING_MAX_SIDE
+from ..policy.progress import ProgressFn
 from . import checkpoint as ckpt
 from .config import (  # the settings and the plan step: train/config.py (re-exported here)
     ARCH_CHOICES,
@@ -63,7 +64,7 @@ from .config import (  # the settings and the plan step: train/config.py (re-exp
 )
 from .data import DataReport, ImageSet, file_sha256, load_image_set, random_crops
 from .distributed import DistContext, init_distributed
-from .progress import Progress
+from .progress import Progress, as_progress
 from .schedule import EMA, lr_factor
 from .state import LoopSchedule, TrainState, json_number, training_loop
 
@@ -213,7 +214,7 @@ class TrainRun:
     look inside (``run.gen``, ``run.train_step()``, ``run.evaluate()``)."""
 
     def __init__(self, config: TrainConfig | TrainPlan, *, loss_network: Any = None,
-                 progress: bool | Progress = False, dist: DistContext | None = None,
+                 progress: bool | Progress | ProgressFn = False, dist: DistContext | None = None,
                  device: str | None = None) -> None:
         plan = config if isinstance(config, TrainPlan) else plan_training(config)
         config = plan.config
@@ -245,10 +246,7 @@ class TrainRun:
         #: what the checkpoints record of the run's progress
         self.state = TrainState()
         self.history: list[dict[str, Any]] = []
-        if isinstance(progress, Progress):
-            self.progress = progress
-        else:
-            self.progress = Progress(config.steps, enabled=bool(progress) and dist.is_main)
+        self.progress = as_progress(progress, config.steps, enabled=dist.is_main)
 
     def _prepare_workdir(self) -> None:
         """The run's folder (rank 0 makes it; an earlier run is set aside on --overwrite)."""
@@ -654,8 +652,9 @@ def score_from(losses: dict[str, float], cfg: TrainConfig) -> float:
                  cfg.temporal_weight)
 
 
-def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress: bool | Progress = False,
-          stop_at: int | None = None, cancel: Any = None) -> TrainResult:
+def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None,
+          progress: bool | Progress | ProgressFn = False, stop_at: int | None = None,
+          cancel: Any = None) -> TrainResult:
     """Train a look.
 
     Args:
@@ -663,9 +662,11 @@ def train(config: TrainConfig | TrainPlan, *, loss_network: Any = None, progress
             :func:`plan_training` (everything checked before any work).
         loss_network: a ready :class:`vfx_nodes.model.VGG19Features` (default: loaded from
             the bundled weights, or ``config.vgg_path``).
-        progress: ``True`` prints the progress line to stderr (or give a :class:`Progress`
-            to use); default quiet — the library does not print unless asked, the CLI
-            asks.
+        progress: ``progress(fraction, message)`` (the project's one protocol,
+            :mod:`vfx_nodes.policy.progress`: the share of the steps done and the
+            progress line's text); ``True`` prints the progress line to stderr (or give a
+            :class:`Progress` to use); default quiet — the library does not print unless
+            asked, the CLI asks.
         stop_at: stop (with a checkpoint) once this step is reached, as a time-limited
             farm task would; ``resume=True`` continues.
         cancel: a :class:`threading.Event` or a callable returning ``True`` to stop after

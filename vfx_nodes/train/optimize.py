@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SettingsError
+from ..errors import RenderCancelled, SettingsError
 from ..io.limits import PAINTING_MAX_SIDE
+from ..policy.progress import CancelFn, ProgressFn, cancelled
 
 __all__ = ["GATYS_RECIPE", "INITS", "OPTIMIZERS", "OptimizeResult", "level_steps", "optimize_image",
            "optimize_plate", "plan", "pyramid"]
@@ -315,7 +316,8 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
                    style_layers: Sequence[str] | None = None, device: str | None = None,
                    config: Any = None, levels: int | None = None, init: Any = "plate",
                    callback: Callable[[int, dict[str, float]], None] | None = None,
-                   working_space: str | None = None) -> tuple[Any, OptimizeResult]:
+                   working_space: str | None = None, progress: ProgressFn | None = None,
+                   cancel: CancelFn = None) -> tuple[Any, OptimizeResult]:
     """Reference render of one plate by optimisation (Gatys et al. 2016); returns a new Plate.
 
     Coarse to fine: the image is optimised at each level of a pyramid (:func:`pyramid`),
@@ -352,6 +354,11 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         callback: ``callback(passes, losses)`` after each step; ``losses`` also holds
             ``level`` (0-based) and ``work`` (fraction of the whole job's cost done,
             0–1, levels weighted by their pixel count: what an ETA needs).
+        progress: ``progress(fraction, message)`` (the project's one protocol,
+            :mod:`vfx_nodes.policy.progress`): that ``work`` fraction and the level and
+            pass, after each step.
+        cancel: a callable returning ``True`` (or a :class:`threading.Event`): stop after
+            the current step with :class:`~vfx_nodes.errors.RenderCancelled`.
 
     Returns:
         ``(new_plate, result)``.
@@ -418,9 +425,13 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
         def on_step(p: int, losses: dict[str, float], done: float = done, level: int = level, n: int = n,
                     passes: int = passes) -> None:
             # this level's values, bound now (called during this level's optimize_image)
+            work = (done + costs[level] * min(p, n) / n) / total_cost
             if callback is not None:
-                work = (done + costs[level] * min(p, n) / n) / total_cost
                 callback(passes + p, dict(losses, level=level, work=work))
+            if progress is not None:
+                progress(work, f"optimizing: level {level + 1} of {len(sizes)}, pass {passes + p}")
+            if cancelled(cancel):
+                raise RenderCancelled("optimize cancelled")
 
         result = optimize_image(x, objective, steps=n, optimizer=optimizer, lr=lr,
                                 content_weight=content_weight, style_weight=style_weight,

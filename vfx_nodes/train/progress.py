@@ -9,9 +9,9 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from ..policy.progress import ProgressLine, format_duration
+from ..policy.progress import ProgressFn, ProgressLine, format_duration
 
-__all__ = ["Progress", "format_duration"]
+__all__ = ["CallbackProgress", "Progress", "as_progress", "format_duration"]
 
 
 class Progress(ProgressLine):
@@ -64,3 +64,35 @@ class Progress(ProgressLine):
         (``fraction``: see :meth:`line`)."""
         if self.enabled:
             self.show(self.line(step, values, fraction), force=force or step >= self.total)
+
+
+class CallbackProgress(Progress):
+    """Training's progress through the one protocol, ``progress(fraction, message)``
+    (:mod:`vfx_nodes.policy.progress`): every update calls ``fn(step / total, line)`` with
+    the line :class:`Progress` would print (step, losses, rate, ETA); nothing is printed."""
+
+    def __init__(self, total: int, fn: ProgressFn, start: int = 0) -> None:
+        super().__init__(total, start, enabled=True)
+        self.fn = fn
+
+    def show(self, text: str, *, force: bool = False) -> bool:
+        return True  # never printed: update() hands the line to fn
+
+    def update(self, step: int, values: Mapping[str, float] | None = None, *, force: bool = False,
+               fraction: float | None = None) -> None:
+        done = fraction if fraction is not None else (step / self.total if self.total else 1.0)
+        self.fn(min(max(float(done), 0.0), 1.0), self.line(step, values, fraction))
+
+    def close(self) -> None:
+        pass
+
+
+def as_progress(progress: bool | Progress | ProgressFn | None, total: int, *, enabled: bool = True) -> Progress:
+    """A run's progress line from what a caller passed: a :class:`Progress` as it is; a
+    callable ``progress(fraction, message)`` (the one protocol) wrapped in a
+    :class:`CallbackProgress`; ``True`` prints to stderr; ``False``/``None`` is quiet."""
+    if isinstance(progress, Progress):
+        return progress
+    if callable(progress) and not isinstance(progress, bool):
+        return CallbackProgress(total, progress)
+    return Progress(total, enabled=bool(progress) and enabled)

@@ -91,9 +91,6 @@ class Job:
         if self._on_progress is not None:
             self._on_progress(self.fraction, self.text)
 
-    def part(self, lo: float, hi: float, text: str) -> Callable[[float], None]:
-        """A ``progress(fraction)`` for one stage of a job spanning ``lo``–``hi``."""
-        return lambda f: self.report(lo + (hi - lo) * float(f), text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -362,7 +359,7 @@ class LabSession:
             fs = self.frame_settings()
             stats = self._stats(look, fs, job) if self.stats_mode == "shot" else None
             job.report(0.0, "stylizing")
-            result = stylize(plate, look, fs, stats=stats, progress=job.part(0.0, 1.0, "stylizing"))
+            result = stylize(plate, look, fs, stats=stats, progress=job.tell, cancel=job.cancelled)
         job.check()  # a cancelled (replaced) job never becomes the result
         with self._lock:
             if self.plate is plate:  # the user did not open another frame meanwhile
@@ -445,13 +442,10 @@ class LabSession:
         if not self.styles:
             raise LookError("optimize needs paintings: add one or more style images")
 
-        def step(passes: int, losses: dict[str, float]) -> None:
-            job.report(losses.get("work"), f"optimizing, level {int(losses.get('level', 0)) + 1}")
-
         job.report(0.0, "optimizing")
         out, _ = optimize_plate(plate, [p for p, _ in self.styles], layer=self.source.layer if self.source else "",
                                 size=self.optimize_size, steps=self.optimize_steps, config=self.config,
-                                callback=step)
+                                progress=job.tell, cancel=job.cancelled)
         return out
 
     # -- viewer ----------------------------------------------------------------------------
@@ -571,11 +565,9 @@ class LabSession:
             TrainingDataError: the shot's frames cannot be used.
         """
         from ...train.loop import TrainConfig, train
-        from ...train.progress import Progress
         from ...train.temporal import TEMPORAL_TRAIN_WEIGHT
 
         job = job or Job()
-        sink_job: Job = job
         if not self.styles:
             raise LookError("fine-tuning needs the paintings: add one or more style images")
         if self.source is None:
@@ -585,15 +577,6 @@ class LabSession:
             raise LookError(f"cannot write the look to {target}: its folder does not exist")
         if not (minutes > 0):
             raise SettingsError(f"time limit must be > 0 minutes, got {minutes!r}")
-
-        class _Sink(Progress):
-            def update(self, step: int, values: Any = None, *, force: bool = False,
-                       fraction: float | None = None) -> None:
-                loss = ", ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
-                sink_job.tell(step / max(self.total, 1), f"fine-tuning, step {step}/{self.total} {loss}")
-
-            def close(self) -> None:
-                pass
 
         content = [self.source.path]
         cfg = TrainConfig(content=content, style=[p for p, _ in self.styles], out=os.fspath(target),
@@ -605,7 +588,7 @@ class LabSession:
                           layer=self.source.layer, part=self.source.part,
                           eval_every=max(1, min(200, steps // 4)), checkpoint_every=max(1, min(200, steps // 4)))
         job.report(0.0, "fine-tuning: loading")
-        result = train(cfg, progress=_Sink(steps, enabled=True), cancel=job.cancelled)
+        result = train(cfg, progress=lambda f, line: job.tell(f, f"fine-tuning: {line}"), cancel=job.cancelled)
         if Path(result.look).is_file():
             self.open_look(result.look)
         return result
@@ -631,12 +614,8 @@ class LabSession:
         look = self.current_look(job)
         fs = self.frame_settings()
 
-        def progress(done: int, total: int, frame: int | None) -> None:
-            job.report(done / total if total else 1.0, f"rendering frame {frame}" if frame is not None
-                       else "rendering")
-
         report = render_sequence(self.source.path, output, look, frames or format_frames(self.source.frames),
-                                 overwrite=overwrite, stats=self.stats_mode, progress=progress,
+                                 overwrite=overwrite, stats=self.stats_mode, progress=job.tell,
                                  cancel=job.cancelled, settings=fs,
                                  **self.node.temporal_kwargs(self.node.values))
         if report.cancelled:
