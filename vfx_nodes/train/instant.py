@@ -145,7 +145,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
                            max_side=PAINTING_MAX_SIDE)
             name, digest = os.path.basename(path), file_sha256(path)
         try:
-            embeddings.append(predictor.embed(arr))
+            embeddings.append(predictor.embed_painting(arr))
         except ModelError as exc:
             raise LookError(f"style image {name!r}: {exc}") from None
         record.append({"name": name, "sha256": digest, "weight": weight})
