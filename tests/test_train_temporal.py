@@ -38,7 +38,7 @@ def test_the_loss_is_zero_for_an_equivariant_network_and_not_for_a_boiling_one()
 
 def test_training_with_the_temporal_term_logs_it_and_scores_it(tmp_path, vgg_module):
     data = make_data(tmp_path / "data")
-    cfg = config(tmp_path, data, temporal_weight=1e3, steps=2, eval_every=2, checkpoint_every=2)
+    cfg = config(tmp_path, data, temporal_weight=1e3, steps=2, eval_every=2, checkpoint_every=2, select_by="losses")
     res = train(cfg, loss_network=vgg_module)
     lines = [json.loads(x) for x in res.metrics.read_text().splitlines()]
     assert all("temporal" in r for r in lines if r["kind"] == "train")

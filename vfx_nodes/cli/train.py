@@ -121,6 +121,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="auto: bf16 autocast on CUDA, float32 on CPU (default: %(default)s)")
     run.add_argument("--eval-every", type=int, default=d["eval_every"],
                      help="evaluate on held-out plates every N steps (default: %(default)s)")
+    run.add_argument("--select-by", choices=("read", "losses"), default=d["select_by"],
+                     help="what picks the best look: read = how much of the painting the held-out frames "
+                          "carry (the quality yardstick), content guarded; losses = the training losses "
+                          "(default: %(default)s)")
+    run.add_argument("--patience", type=int, default=d["patience"],
+                     help="with --select-by read, stop after N evaluations without a better look; 0 never "
+                          "(default: %(default)s)")
+    run.add_argument("--content-guard", type=float, default=d["content_guard"],
+                     help="never keep a look whose held-out content loss is above N × the start's "
+                          "(default: %(default)s)")
     run.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
                      help="write a checkpoint every N steps (default: %(default)s)")
     run.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --workdir")
@@ -158,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         layer=args.layer, part=args.part, style_size=args.style_size,
         test_fraction=args.test_fraction, eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
+        select_by=args.select_by, patience=args.patience, content_guard=args.content_guard,
         precision=args.precision, workdir=args.workdir, warmup=args.warmup,
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume, overwrite=args.overwrite,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],

@@ -48,7 +48,9 @@ _CHOICES = {
     "init": (INIT_CHOICES, "init must be one of {choices}, got {value!r}"),
     "adv_mode": (("lsgan", "hinge", "bce"), "adv_mode must be lsgan, hinge or bce, got {value!r}"),
     "precision": (("auto", "bf16", "fp32"), "precision must be auto, bf16 or fp32, got {value!r}"),
+    "select_by": (("read", "losses"), "select_by must be read or losses, got {value!r}"),
 }
+_NON_NEGATIVE_INTS = ("patience",)
 
 
 def _positive(name: str, value: float) -> None:
@@ -102,7 +104,18 @@ class TrainConfig:
         style_size: short side the style images are rescaled to (default ``size``).
         test_fraction: share of sequences held out for evaluation.
         eval_every: evaluate every N steps (and at the end).
-        eval_at_start: also evaluate the untrained generator (logged as the baseline).
+        eval_at_start: also evaluate the untrained generator (logged as the baseline; an
+            instant-look start is a candidate for the best look).
+        select_by: what picks the best look: ``"read"`` (default: how much of the
+            painting the held-out frames carry, the quality yardstick's style ratio —
+            VGG19 Gram over relu1_1–relu5_1 against the paintings, over the untouched
+            frame's — with the content guarded) or ``"losses"`` (the training's own
+            weighted losses, as before 0.9).
+        patience: with ``select_by="read"``, stop early after this many evaluations in a
+            row without a better look (0: never); the best look is kept.
+        content_guard: with ``select_by="read"``, a look whose held-out content loss is
+            above this many times the start's is never kept (it moved the plate's
+            structure, not only its look).
         checkpoint_every: checkpoint every N steps (and at the end / on Ctrl-C).
         log_every: append a training line to ``metrics.jsonl`` every N steps.
         seed: seed of initialisation, split and crops.
@@ -156,6 +169,9 @@ class TrainConfig:
     test_fraction: float = 0.2
     eval_every: int = 200
     eval_at_start: bool = True
+    select_by: str = "read"
+    patience: int = 2
+    content_guard: float = 1.3
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
@@ -202,6 +218,10 @@ class TrainConfig:
         if self.size < need:
             raise SettingsError(f"size must be at least {need} pixels (the discriminator's {self.d_layers} "
                                 f"stride-2 layers and the loss network need it), got {self.size}")
+        for name in _NON_NEGATIVE_INTS:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise SettingsError(f"{name} must be an integer ≥ 0, got {v!r}")
         for name in _POSITIVE + tuple(n for n in _OPTIONAL_POSITIVE if getattr(self, n) is not None):
             _positive(name, getattr(self, name))
         for name in _NON_NEGATIVE:
@@ -274,6 +294,8 @@ class TrainResult:
         interrupted: the run stopped early (Ctrl-C, SIGTERM, ``stop_at`` or the time limit).
         checkpoint: the last checkpoint written.
         time_limited: the run stopped at ``config.time_limit`` (the best look is kept).
+        stopped_early: the held-out read got no better for ``config.patience``
+            evaluations, so the run stopped (the best look is kept).
     """
 
     look: Path
@@ -290,6 +312,7 @@ class TrainResult:
     checkpoint: Path | None = None
     history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     time_limited: bool = False
+    stopped_early: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

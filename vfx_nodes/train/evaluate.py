@@ -22,7 +22,10 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["contact_sheet", "evaluate_generator", "score"]
+__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "painting_grams", "read_ratio", "score"]
+
+#: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
+READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,
@@ -34,6 +37,50 @@ def score(losses: dict[str, float], content_weight: float, style_weight: float,
     if temporal_weight > 0:
         total += temporal_weight * float(losses.get("temporal", 0.0))
     return total
+
+
+def _gram(f: Any) -> Any:
+    n, c, h, w = f.shape
+    f = f.reshape(n, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def painting_grams(loss_network: Any, paintings: Sequence[Any], size: int) -> dict[str, Any]:
+    """The paintings' Gram matrices on :data:`READ_LAYERS` (each painting brought to a
+    ``size`` px long side, antialiased; several paintings averaged) — the yardstick's
+    reference (display-encoded working space, 0–1)."""
+    import torch
+    import torch.nn.functional as F
+
+    sums: dict[str, Any] = {}
+    with torch.no_grad():
+        for p in paintings:
+            x = p[None].float().clamp(0, 1)
+            h, w = x.shape[-2:]
+            s = size / max(h, w)
+            x = F.interpolate(x, size=(max(16, round(h * s)), max(16, round(w * s))), mode="bilinear",
+                              antialias=s < 1, align_corners=False)
+            feats = loss_network(x.to(next(loss_network.parameters()).device), READ_LAYERS)
+            for k in READ_LAYERS:
+                sums[k] = sums.get(k, 0) + _gram(feats[k]) / len(paintings)
+    return sums
+
+
+def read_ratio(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> float:
+    """How much of the paintings the looks' outputs carry: per image, the Gram loss of
+    ``after`` against ``grams`` over the Gram loss of ``before`` (the untouched frame), the
+    median over the images (1 = nothing of the painting; lower is better). The quality
+    yardstick of ``benchmarks/bench_quality.py`` at the training's view."""
+    import torch
+
+    def style(x: Any) -> Any:
+        feats = loss_network(x.to(next(loss_network.parameters()).device).float().clamp(0, 1), READ_LAYERS)
+        return torch.stack([sum(((_gram(feats[k][i:i + 1]) - grams[k]) ** 2).mean() for k in READ_LAYERS)
+                            for i in range(x.shape[0])])
+
+    with torch.no_grad():
+        ratios = (style(after) / style(before).clamp_min(1e-12)).cpu().numpy()
+    return float(np.median(ratios))
 
 
 def evaluate_generator(generator: Any, images: Sequence[Any], objective: Any, *, size: int,

@@ -280,9 +280,17 @@ class TrainRun:
         if loss_network is None:
             from ..model import load_vgg19
             loss_network = load_vgg19(config.vgg_path)
+        self.loss_network = loss_network.to(dev)
         self.objective = StyleObjective(
-            loss_network.to(dev), [t.to(dev) for t in self.style_set.images],
+            self.loss_network, [t.to(dev) for t in self.style_set.images],
             content_layer=config.content_layer, style_layers=config.style_layers)
+        from .evaluate import painting_grams
+
+        # the quality yardstick's reference: what "how much of the painting" is measured against
+        self.read_grams = painting_grams(self.loss_network, self.style_set.images, config.size)
+        self.stale = 0  # evaluations in a row without a better look (early stop)
+        self.start_content: float | None = None  # the start's held-out content loss (the guard)
+        self.stopped_early = False
         self.ema = EMA(self.gen, config.ema_decay)
 
     def _place_on_devices(self) -> None:
@@ -338,6 +346,8 @@ class TrainRun:
             "rng": jr,
             "split": self.split,
             "world_size": self.dist.world_size,
+            "stale": self.stale,
+            "start_content": self.start_content,
         }
         return tensors, state
 
@@ -381,6 +391,8 @@ class TrainRun:
         except (RuntimeError, KeyError, ValueError) as exc:
             raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
         ckpt.set_rng_state(tensors, state.get("rng", {}))
+        self.stale = int(state.get("stale", 0))
+        self.start_content = state.get("start_content")
         self.state = TrainState.from_json(state)
         self.metrics.truncate_after(self.state.step)
         if self.dist.is_main:
@@ -492,7 +504,7 @@ class TrainRun:
         """
         import torch
 
-        from .evaluate import contact_sheet, evaluate_generator, score
+        from .evaluate import contact_sheet, evaluate_generator, read_ratio
 
         cfg = self.cfg
         record: dict[str, Any] = {}
@@ -506,18 +518,23 @@ class TrainRun:
 
                 crops = torch.stack([center_crop(t, cfg.size) for t in images]).float().to(self.device)
                 res["losses"]["temporal"] = held_out_temporal(self.ema.module, crops, seed=cfg.seed)
-            s = score(res["losses"], cfg.content_weight, self.style_weight, cfg.tv_weight, cfg.temporal_weight)
+            read = read_ratio(self.loss_network, self.read_grams, res["before"], res["after"])
+            s = self._selection_score(res["losses"], read)
             st = self.state
             record = {"kind": "eval", "step": st.step, "held_out": self.held_out,
-                      **{k: json_number(v) for k, v in res["losses"].items()}, "score": json_number(s)}
+                      **{k: json_number(v) for k, v in res["losses"].items()}, "read": json_number(read),
+                      "score": json_number(s)}
             if baseline:
                 record["baseline"] = True
             # An arbitrary-style start is already a look (the instant one): if fine-tuning
             # never beats it, it is the one kept.
-            if (not baseline or self.init == "arbitrary") and s < st.best_score:
+            candidate = not baseline or self.init == "arbitrary"
+            if candidate and s < st.best_score:
                 st.best_score, st.best_step = s, st.step
                 self._save_look(self.out, res["losses"])
                 record["best"] = True
+            if not baseline:
+                self.stale = 0 if record.get("best") else self.stale + 1
             sheet = self.workdir / "sheets" / f"step-{st.step:08d}.png"
             contact_sheet(res["before"], res["after"], sheet, self.working_colorspace)
             record["sheet"] = str(sheet)
@@ -526,10 +543,28 @@ class TrainRun:
             self.history.append(record)
             self.progress.message(
                 f"eval step {st.step}: content={res['losses']['content']:.4g} "
-                f"style={res['losses']['style']:.4g} tv={res['losses']['tv']:.4g} score={s:.4g}"
+                f"style={res['losses']['style']:.4g} tv={res['losses']['tv']:.4g} read={read:.3f} score={s:.4g}"
                 + ("  (best)" if record.get("best") else ""))
         self.dist.barrier()
         return record
+
+    def _selection_score(self, losses: dict[str, float], read: float) -> float:
+        """What picks the best look (lower is better): with ``select_by="read"`` the
+        held-out read ratio, ``inf`` for a look whose content loss passed the guard (the
+        start's content × ``content_guard``, for a look that starts as one); with
+        ``"losses"`` the training's weighted losses."""
+        from .evaluate import score
+
+        cfg = self.cfg
+        if cfg.select_by == "losses":
+            return score(losses, cfg.content_weight, self.style_weight, cfg.tv_weight, cfg.temporal_weight)
+        content = float(losses["content"])
+        if self.start_content is None:
+            self.start_content = content  # the start itself: the guard's reference
+            return read
+        if self.init == "arbitrary" and content > cfg.content_guard * self.start_content:
+            return math.inf
+        return read
 
     def _save_look(self, path: Path, losses: dict[str, float]) -> None:
         from .._version import __version__
@@ -583,6 +618,9 @@ class TrainRun:
 
         def stop_here(step: int) -> bool:
             # A caller's Cancel (the Look Lab) stops like stop_at: checkpoint, no raise.
+            if cfg.select_by == "read" and cfg.patience > 0 and self.stale >= cfg.patience:
+                self.stopped_early = True  # the held-out read got no better: a finished run
+                return True
             return (stop_at is not None and step >= stop_at) or (cancel is not None and bool(cancel()))
 
         def agree(stop: bool) -> bool:
@@ -614,16 +652,22 @@ class TrainRun:
             if flag.signal is not None:
                 # The library does not print: the caller (the CLI) says where to resume.
                 raise TrainingInterrupted(st.step, last_ckpt)
+        # An early stop (the held-out read got no better for `patience` evaluations) is
+        # a finished run: the best look is kept, the last one written.
+        finished = not outcome.interrupted or outcome.time_up or self.stopped_early
+        if self.stopped_early and self.dist.is_main:
+            log.info("stopped early at step %d: %d evaluations without a better look", st.step, cfg.patience)
         last = self.workdir / "last.safetensors"
-        if self.dist.is_main and (not outcome.interrupted or outcome.time_up):
+        if self.dist.is_main and finished:
             self._save_look(last, losses_from(st.last_eval) or {})
         self.dist.barrier()
         return TrainResult(
             look=self.out, last_look=last, workdir=self.workdir, steps=st.step,
             seconds=self._elapsed(), best_score=st.best_score, best_step=st.best_step,
             final_losses=losses_from(st.last_eval), metrics=self.metrics.path,
-            unreadable=list(self.report.unreadable), interrupted=outcome.interrupted,
-            checkpoint=last_ckpt, history=self.history, time_limited=outcome.time_up)
+            unreadable=list(self.report.unreadable), interrupted=outcome.interrupted and not self.stopped_early,
+            checkpoint=last_ckpt, history=self.history, time_limited=outcome.time_up,
+            stopped_early=self.stopped_early)
 
 
 def discriminator_accuracy(real_logits: Any, fake_logits: Any, mode: str = "lsgan") -> float:

@@ -74,6 +74,7 @@ class CallbackProgress(Progress):
     def __init__(self, total: int, fn: ProgressFn, start: int = 0) -> None:
         super().__init__(total, start, enabled=True)
         self.fn = fn
+        self._fraction = 0.0
 
     def show(self, text: str, *, force: bool = False) -> bool:
         return True  # never printed: update() hands the line to fn
@@ -81,7 +82,12 @@ class CallbackProgress(Progress):
     def update(self, step: int, values: Mapping[str, float] | None = None, *, force: bool = False,
                fraction: float | None = None) -> None:
         done = fraction if fraction is not None else (step / self.total if self.total else 1.0)
-        self.fn(min(max(float(done), 0.0), 1.0), self.line(step, values, fraction))
+        self._fraction = min(max(float(done), 0.0), 1.0)
+        self.fn(self._fraction, self.line(step, values, fraction))
+
+    def message(self, text: str) -> None:
+        """A result line (an evaluation: its losses and read) goes to ``fn`` too."""
+        self.fn(self._fraction, text)
 
     def close(self) -> None:
         pass
