@@ -51,9 +51,10 @@ import torch.nn.functional as F
 
 import vfx_nodes as vn
 from vfx_nodes.plate import Plate
+from vfx_nodes.train.evaluate import READ_LAYERS as LAYERS  # the one yardstick: training's read ratio too
+from vfx_nodes.train.evaluate import gram
 
 DISPLAY = "sRGB Encoded Rec.709 (sRGB)"
-LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT = "relu4_2"
 DEFAULT_PLATES = ("exr/ScanLines/Cannon.exr", "exr/ScanLines/Desk.exr", "exr/ScanLines/Carrots.exr",
                   "exr/LuminanceChroma/Garden.exr")
@@ -110,11 +111,7 @@ class Yardstick:
             feats = self.vgg(_fit(painting, size), layers=LAYERS)
         self.grams = {k: self._gram(v) for k, v in feats.items()}
 
-    @staticmethod
-    def _gram(f: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = f.shape
-        f = f.reshape(n, c, h * w)
-        return f @ f.transpose(1, 2) / (c * h * w)
+    _gram = staticmethod(gram)
 
     def features(self, img: np.ndarray) -> dict[str, torch.Tensor]:
         with torch.no_grad():

@@ -22,7 +22,7 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "painting_grams", "read_ratio", "score"]
+__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "gram", "painting_grams", "read_ratio", "score"]
 
 #: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
 READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -39,7 +39,9 @@ def score(losses: dict[str, float], content_weight: float, style_weight: float,
     return total
 
 
-def _gram(f: Any) -> Any:
+def gram(f: Any) -> Any:
+    """Gram matrices of N×C×H×W features, normalised by C·H·W (Gatys et al. 2016) — the
+    quality yardstick's and the read ratio's."""
     n, c, h, w = f.shape
     f = f.reshape(n, c, h * w)
     return f @ f.transpose(1, 2) / (c * h * w)
@@ -62,7 +64,7 @@ def painting_grams(loss_network: Any, paintings: Sequence[Any], size: int) -> di
                               antialias=s < 1, align_corners=False)
             feats = loss_network(x.to(next(loss_network.parameters()).device), READ_LAYERS)
             for k in READ_LAYERS:
-                sums[k] = sums.get(k, 0) + _gram(feats[k]) / len(paintings)
+                sums[k] = sums.get(k, 0) + gram(feats[k]) / len(paintings)
     return sums
 
 
@@ -75,7 +77,7 @@ def read_ratio(loss_network: Any, grams: dict[str, Any], before: Any, after: Any
 
     def style(x: Any) -> Any:
         feats = loss_network(x.to(next(loss_network.parameters()).device).float().clamp(0, 1), READ_LAYERS)
-        return torch.stack([sum(((_gram(feats[k][i:i + 1]) - grams[k]) ** 2).mean() for k in READ_LAYERS)
+        return torch.stack([sum(((gram(feats[k][i:i + 1]) - grams[k]) ** 2).mean() for k in READ_LAYERS)
                             for i in range(x.shape[0])])
 
     with torch.no_grad():
