@@ -284,6 +284,7 @@ def test_train_reports_through_the_one_progress_protocol(tmp_path, data, vgg):
     seen = []
     train(config(tmp_path, data, steps=3, eval_every=3), loss_network=vgg, progress=lambda f, m: seen.append((f, m)))
     assert [round(f, 3) for f, _ in seen][-1] == 1.0 and all("step" in m for _, m in seen)
+    assert any(m.startswith("eval step 3") and "read=" in m for _, m in seen)  # evaluations reach it too
 
 
 def test_select_by_losses_scores_the_weighted_losses(tmp_path, data, vgg):
