@@ -404,6 +404,10 @@ def test_fine_tune_button_cancel_and_resume(lab, files, tmp_path, qtbot):
     lab.resume_check.setChecked(True)
     _run(qtbot, lab, lambda: lab.fine_tune(out, minutes=5, steps=3, size=32))
     assert "fine-tuned look" in lab.info_label.text() and lab.session.method == "look"
+    # the validation curve: the held-out read of every evaluation, the start's first
+    points = lab.curve.points
+    assert lab.curve.isVisible() and points and points[0][0] == 0 and any(best for _, _, best in points)
+    assert points == lab.session.validation(out)
     _run(qtbot, lab, lab.stylize)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .curve import ValidationCurve
 from .knobs import KnobPanel
 from .session import LAB_KNOBS, METHODS
 from .viewer import ImageViewer
@@ -164,6 +165,10 @@ def out_panel(w: LabWidget, col: QtWidgets.QVBoxLayout) -> None:
     grid.addWidget(w.resume_check, 4, 0)
     grid.addWidget(w.minutes_spin, 4, 1)
     grid.addWidget(w.steady_check, 5, 0, 1, 2)
+    w.curve = ValidationCurve()
+    w.curve.setObjectName("validation_curve")
+    w.curve.setVisible(False)  # shown once a fine-tune starts
+    grid.addWidget(w.curve, 6, 0, 1, 2)
     col.addWidget(box)
 
 

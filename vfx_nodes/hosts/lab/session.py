@@ -593,6 +593,29 @@ class LabSession:
             self.open_look(result.look)
         return result
 
+    @staticmethod
+    def validation(out: str | os.PathLike[str]) -> list[tuple[int, float, bool]]:
+        """A fine-tune's evaluations so far — ``(step, held-out read, kept as best)`` — from
+        the ``metrics.jsonl`` in its work folder (``<out>.train``, as ``train`` names it);
+        empty before the first. Safe to call while it trains (a half-written line is skipped)."""
+        import json
+
+        target = Path(out)
+        metrics = target.with_name(target.stem + ".train") / "metrics.jsonl"
+        points: list[tuple[int, float, bool]] = []
+        try:
+            lines = metrics.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return points
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get("kind") == "eval" and isinstance(rec.get("read"), (int, float)):
+                points.append((int(rec["step"]), float(rec["read"]), bool(rec.get("best"))))
+        return points
+
     def render_shot(self, output: str, job: Job | None = None, *, frames: str | None = None,
                     overwrite: bool = False) -> Any:
         """Render the open shot with the look in use and the knobs (``vfx-style render``):

@@ -28,6 +28,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .curve import ValidationCurve
 from .knobs import KnobPanel
 from .session import IMAGE_SUFFIXES, METHODS, Job, LabSession, error_text
 from .viewer import ImageViewer, to_qimage
@@ -84,6 +85,7 @@ class LabWidget(QtWidgets.QWidget):
     info_label: QtWidgets.QLabel
     error_label: QtWidgets.QLabel
     details_button: QtWidgets.QPushButton
+    curve: ValidationCurve
 
     def __init__(self, session: LabSession | None = None, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +102,10 @@ class LabWidget(QtWidgets.QWidget):
         self._flipper.setInterval(1000 // 6)  # 6 frames a second: strokes that boil are plain to see
         self._flipper.timeout.connect(self._next_flip)
         self._flip_at = 0
+        self._curve_out = ""
+        self._curve_timer = QtCore.QTimer(self)
+        self._curve_timer.setInterval(1000)
+        self._curve_timer.timeout.connect(self._update_curve)
         self.setAcceptDrops(True)
         self._build()
         self._refresh()
@@ -417,7 +423,14 @@ class LabWidget(QtWidgets.QWidget):
             self.progress.setValue(round(1000 * fraction))
         self.progress.setFormat(text or "")
 
+    def _update_curve(self) -> None:
+        if self._curve_out:
+            self.curve.set_points(self.session.validation(self._curve_out))
+
     def _finished(self, w: Worker, how: str, then: Callable[[], None] | None) -> None:
+        if w.name == "fine_tune":
+            self._curve_timer.stop()
+            self._update_curve()
         if w is not self.worker:
             return  # a job replaced by a newer one: nothing of it is shown
         self.worker = None
@@ -476,6 +489,12 @@ class LabWidget(QtWidgets.QWidget):
         minutes = float(self.minutes_spin.value() if minutes is None else minutes)
         resume = self.resume_check.isChecked()
         steady = self.steady_check.isChecked()
+
+        # the validation curve, from the run's metrics.jsonl, once a second while it trains
+        self._curve_out = out
+        self.curve.set_points([])
+        self.curve.setVisible(True)
+        self._curve_timer.start()
 
         def done(result: Any) -> None:
             self.look_edit.setText(str(result.look))
