@@ -228,3 +228,18 @@ def test_optimize_plate_reports_progress_and_stops_on_cancel(vgg):
         optimize_plate(_plate(), [_stripes()], loss_network=vgg, steps=8, size=None, device="cpu",
                        callback=lambda p, losses: steps.append(p), cancel=lambda: len(steps) >= 2, **LAYERS)
     assert len(steps) == 2
+
+
+def test_optimize_can_paint_highlights_as_render_does(vgg):
+    """``highlights="paint"``: light above the working range is optimised with the rest and
+    expanded back (it changes, and stays light); ``"carry"`` keeps it around the optimisation."""
+    plate = _plate()
+    kw = dict(loss_network=vgg, steps=6, size=None, style_weight=10.0, device="cpu", **LAYERS)
+    carried, _ = optimize_plate(plate, [_stripes()], **kw)
+    painted, _ = optimize_plate(plate, [_stripes()], highlights="paint", **kw)
+    hi = plate.channels("RGB")[2, 13]
+    assert hi.min() > 1.0
+    assert painted.channels("RGB")[2, 13].min() > 1.0 and np.isfinite(painted.channels("RGB")[:, 10:]).all()
+    assert not np.allclose(painted.channels("RGB")[2, 13], carried.channels("RGB")[2, 13], rtol=1e-3)
+    with pytest.raises(SettingsError, match="highlights"):
+        optimize_plate(plate, [_stripes()], highlights="glow", **kw)

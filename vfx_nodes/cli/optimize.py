@@ -62,6 +62,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "pixels as the level)")
     parser.add_argument("--vgg", metavar="PATH",
                         help="a torchvision VGG19 state dict (safetensors) instead of the bundled weights")
+    parser.add_argument("--highlights", choices=("carry", "paint"), default="carry",
+                        help="light above the working range: carry = kept exactly around the "
+                             "optimisation, paint = painted too, as render --highlights (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--device", help="cpu or cuda (default: CUDA when available)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         style_weight=args.style_weight, tv_weight=args.tv_weight, style_size=args.style_size,
         loss_network=load_vgg19(args.vgg), content_layer=args.content_layer,
         style_layers=list(args.style_layers) if args.style_layers else None, device=args.device,
-        levels=args.levels, init=args.init, callback=callback)
+        levels=args.levels, init=args.init, callback=callback, highlights=args.highlights)
     progress.close()
     write_plate(new, args.out)
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())

@@ -317,7 +317,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
                    config: Any = None, levels: int | None = None, init: Any = "plate",
                    callback: Callable[[int, dict[str, float]], None] | None = None,
                    working_space: str | None = None, progress: ProgressFn | None = None,
-                   cancel: CancelFn = None) -> tuple[Any, OptimizeResult]:
+                   cancel: CancelFn = None, highlights: str = "carry") -> tuple[Any, OptimizeResult]:
     """Reference render of one plate by optimisation (Gatys et al. 2016); returns a new Plate.
 
     Coarse to fine: the image is optimised at each level of a pyramid (:func:`pyramid`),
@@ -359,6 +359,10 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
             pass, after each step.
         cancel: a callable returning ``True`` (or a :class:`threading.Event`): stop after
             the current step with :class:`~vfx_nodes.errors.RenderCancelled`.
+        highlights: as :func:`vfx_nodes.engine.stylize`'s: ``"carry"`` (light above the
+            working range rides around the optimisation unchanged) or ``"paint"`` (it is
+            compressed into the range, optimised with the rest and expanded back), so a
+            reference can be made the way the look will render.
 
     Returns:
         ``(new_plate, result)``.
@@ -385,11 +389,13 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
                                working_space) or DEFAULT_WORKING_SPACE
     from ..model.device import training_device
     from ..recipe import finish, prepare
+    from ..recipe.highlights import check_highlights
 
     device = training_device(device)
     # the frame recipe (vfx_nodes/recipe): NaN/Inf pixels and alpha set aside, over-range
     # light carried around the optimisation in scene-linear, exactly as a render does
-    frame = prepare(plate, working_default=working, layer=layer, colorspace=colorspace, config=config)
+    frame = prepare(plate, working_default=working, layer=layer, colorspace=colorspace, config=config,
+                    highlights=check_highlights(highlights))
     clipped = frame.net_in
 
     h, w = clipped.shape[:2]
