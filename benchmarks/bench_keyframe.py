@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                              frame_height=frames[0].shape[0])
         res = train_keyframe_look(cfg, loss_network=vgg)
         train_s = time.perf_counter() - t0
-        key_look = vn.load_look(res.look)
+        key_look = vn.load_look(res.look_path)
         kf = [display(vn.stylize(as_plate(f), key_look)) for f in frames]
         rows["keyframe look"] = {"ratio": ratio(dict(enumerate(kf))),
                                  "warp": warping_error(kf, pairs, args, source.shape[:2]),

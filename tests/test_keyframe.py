@@ -84,12 +84,12 @@ def test_parse_keyframe():
 
 def test_keyframe_look_learns_the_painted_frame_and_carries_it(trained, shot):
     res, losses = trained
-    assert res.steps == 60 and res.frames == 6 and res.look.is_file()
+    assert res.steps == 60 and res.frames == 6 and res.look_path.is_file()
     # the keyframe's own reconstruction error fell well below the instant look's start
     start = np.mean([r["recon"] for r in losses[:5]])
     end = np.mean([r["recon"] for r in losses[-5:]])
     assert end < 0.8 * start
-    look = vn.load_look(res.look)
+    look = vn.load_look(res.look_path)
     meta = look.metadata
     assert meta["training"]["kind"] == "keyframe" and meta["frame_height"] == 48
     assert meta["training"]["keyframes"][0]["painted"] == "painted.1001.exr"
@@ -106,7 +106,7 @@ def test_keyframe_look_learns_the_painted_frame_and_carries_it(trained, shot):
 def test_keyframe_look_renders_a_shot_with_render(trained, shot, tmp_path):
     res, _ = trained
     rc = main(["render", "-i", str(shot / "plate.####.exr"), "-o", str(tmp_path / "out.####.exr"),
-               "--look", str(res.look), "--frames", "1002-1003", "--quiet"])
+               "--look", str(res.look_path), "--frames", "1002-1003", "--quiet"])
     assert rc == 0
     assert sorted(os.listdir(tmp_path)) == ["out.1002.exr", "out.1003.exr"]
 
@@ -172,7 +172,7 @@ def test_cli_keyframe_and_its_errors(shot, tmp_path, capsys):
 
 def test_keyframe_look_tiles_and_shot_statistics(trained):
     res, _ = trained
-    look = vn.load_look(res.look)
+    look = vn.load_look(res.look_path)
     plate = Plate(np.ascontiguousarray(np.tile(_frame(3), (2, 2, 1))), ("R", "G", "B"), colorspace=SRGB)
     whole = vn.stylize(plate, look, scale=1.0).channels(("R", "G", "B"))
     tiled = vn.stylize(plate, look, scale=1.0, tile=64).channels(("R", "G", "B"))
@@ -196,14 +196,14 @@ def test_cancel_then_resume_equals_one_run_and_checkpoints_are_kept(shot, tmp_pa
     done: list[int] = []
     first = train_keyframe_look(cut, loss_network=vgg19, callback=lambda s, _l: done.append(s),
                                 cancel=lambda: len(done) >= 2)
-    assert first.interrupted and first.look is None and first.steps == 2
+    assert first.interrupted and first.look_path is None and first.steps == 2
     assert first.checkpoint is not None and first.checkpoint.exists() and not (tmp_path / "cut.safetensors").exists()
     with pytest.raises(SettingsError, match="resume"):
         train_keyframe_look(cut, loss_network=vgg19)  # an earlier run is in the way
     cut.resume = True
     second = train_keyframe_look(cut, loss_network=vgg19)
-    assert second.steps == 4 and not second.interrupted and second.look is not None
-    a, b = load_look(whole.look).generator.state_dict(), load_look(second.look).generator.state_dict()
+    assert second.steps == 4 and not second.interrupted and second.look_path is not None
+    a, b = load_look(whole.look_path).generator.state_dict(), load_look(second.look_path).generator.state_dict()
     worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
     assert worst < 1e-5, worst
     assert (second.workdir / "metrics.jsonl").exists()

@@ -79,16 +79,16 @@ def test_run_writes_look_metrics_sheets_and_checkpoints(tmp_path, data, vgg):
     cfg = config(tmp_path, data)
     res = train(cfg, loss_network=vgg, progress=False)
     assert res.steps == 4 and not res.interrupted
-    assert res.look == tmp_path / "look.safetensors" and res.look.is_file()
-    assert res.workdir == tmp_path / "look.train" and res.last_look.is_file()
-    look = load_look(res.look)
+    assert res.look_path == tmp_path / "look.safetensors" and res.look_path.is_file()
+    assert res.workdir == tmp_path / "look.train" and res.last_look_path.is_file()
+    look = load_look(res.look_path)
     assert look.working_colorspace == SRGB and look.arch == "johnson-small"
     tr = look.metadata["training"]
     style_sha = hashlib.sha256(Path(data[1]).read_bytes()).hexdigest()
     assert tr["styles"] == [{"name": "style.png", "sha256": style_sha}]
     assert tr["steps"] == res.best_step and set(tr["final_losses"]) == {"content", "style", "tv"}
     assert tr["library_version"] and tr["date"] and tr["content"]["held_out"] is True
-    assert load_look(res.last_look).metadata["training"]["steps"] == 4
+    assert load_look(res.last_look_path).metadata["training"]["steps"] == 4
     records = [json.loads(x) for x in res.metrics.read_text().splitlines()]
     train_lines = [r for r in records if r["kind"] == "train"]
     evals = [r for r in records if r["kind"] == "eval"]
@@ -238,7 +238,7 @@ def test_fine_tuning_starts_from_the_instant_look(tmp_path, data, vgg):
         torch.testing.assert_close(run.gen.state_dict()[k].cpu(), v, msg=k)
     run.dist.close()
     res = train(cfg, loss_network=vgg, progress=False)
-    look = load_look(res.look)
+    look = load_look(res.look_path)
     assert look.arch == "arbitrary" and look.metadata["frame_height"] == cfg.size
     assert look.metadata["training"]["init"] == "arbitrary"
     info = look.metadata["arbitrary"]
@@ -253,7 +253,7 @@ def test_time_limit_stops_with_the_best_look_kept(tmp_path, data, vgg):
     res = train(config(tmp_path, data, steps=50, eval_every=25, checkpoint_every=25, time_limit=1e-4),
                 loss_network=vgg, progress=False)
     assert res.time_limited and res.interrupted and 1 <= res.steps < 50
-    assert res.look.is_file() and res.last_look.is_file()
+    assert res.look_path.is_file() and res.last_look_path.is_file()
     assert res.checkpoint is not None and res.checkpoint.is_file()
     evals = [json.loads(x) for x in res.metrics.read_text().splitlines() if '"eval"' in x]
     assert evals[-1]["step"] == res.steps  # the weights reached were judged
@@ -267,11 +267,11 @@ def test_a_new_run_never_replaces_an_earlier_one_silently(tmp_path, data, vgg):
     afresh and sets the earlier run's checkpoints aside (never deleted)."""
     first = train(config(tmp_path, data), loss_network=vgg, progress=False)
     before = sorted(p.name for p in first.workdir.glob("checkpoint-*.safetensors"))
-    look_bytes = first.look.read_bytes()
+    look_bytes = first.look_path.read_bytes()
     assert before
     with pytest.raises(SettingsError, match="an earlier run's files are in the way.*--resume.*--overwrite"):
         train(config(tmp_path, data, steps=2), loss_network=vgg, progress=False)
-    assert first.look.read_bytes() == look_bytes  # nothing was touched
+    assert first.look_path.read_bytes() == look_bytes  # nothing was touched
     again = train(config(tmp_path, data, steps=2, overwrite=True), loss_network=vgg, progress=False)
     assert again.steps == 2
     kept = first.workdir / "earlier-run-1"
@@ -308,8 +308,17 @@ def test_a_fine_tune_never_keeps_a_look_worse_than_its_start_and_stops_early(tmp
     assert res.best_step == 0 and res.stopped_early and not res.interrupted and res.steps == 2
     evals = [r for r in res.history if r["kind"] == "eval"]
     assert evals[0]["baseline"] and evals[0].get("best") and all(r["score"] is None for r in evals[1:])
-    assert load_look(res.look).metadata["training"]["steps"] == 0 and res.last_look.is_file()
+    assert load_look(res.look_path).metadata["training"]["steps"] == 0 and res.last_look_path.is_file()
     with pytest.raises(SettingsError, match="patience"):
         train(config(tmp_path / "p", data, patience=-1), progress=False)
     with pytest.raises(SettingsError, match="select_by"):
         train(config(tmp_path / "s", data, select_by="vibes"), progress=False)
+
+
+def test_result_paths_are_named_paths_and_the_old_names_warn(tmp_path, data, vgg):
+    res = train(config(tmp_path, data, steps=2, eval_every=2), loss_network=vgg, progress=False)
+    assert res.look_path.is_file() and res.last_look_path.is_file()
+    with pytest.warns(DeprecationWarning, match="look_path"):
+        assert res.look == res.look_path
+    with pytest.warns(DeprecationWarning, match="last_look_path"):
+        assert res.last_look == res.last_look_path

@@ -50,7 +50,7 @@ def test_training_with_the_temporal_term_logs_it_and_scores_it(tmp_path, vgg_mod
         {"content": 1, "style": 1, "tv": 1, "temporal": 0}, cfg)
     from vfx_nodes.model import load_look
 
-    assert load_look(res.look).metadata["training"]["recipe"]["temporal_weight"] == 1e3
+    assert load_look(res.look_path).metadata["training"]["recipe"]["temporal_weight"] == 1e3
 
 
 def test_held_out_temporal_is_deterministic():

@@ -192,8 +192,8 @@ def run(args: argparse.Namespace) -> int:
         + (" (this session)" if args.resume else "")
         + (f"; stopped at the {args.time_limit:g} min time limit (continue with --resume)"
            if result.time_limited else ""),
-        f"best look: {result.look} (step {result.best_step}, score {result.best_score:.4g})",
-        f"last look: {result.last_look}",
+        f"best look: {result.look_path} (step {result.best_step}, score {result.best_score:.4g})",
+        f"last look: {result.last_look_path}",
         f"final held-out losses: {losses}",
         f"checkpoints, metrics.jsonl, contact sheets: {result.workdir}",
     ]
@@ -241,5 +241,5 @@ def _run_keyframes(args: argparse.Namespace) -> int:
           + (f" (stopped at the {args.time_limit:g} min time limit; continue with --resume)"
              if result.time_limited else ""),
           file=sys.stdout)
-    print(f"look: {result.look}\ncheckpoints, metrics.jsonl: {result.workdir}", file=sys.stdout)
+    print(f"look: {result.look_path}\ncheckpoints, metrics.jsonl: {result.workdir}", file=sys.stdout)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -282,8 +283,8 @@ class TrainResult:
     """What a run produced.
 
     Attributes:
-        look: the best look (by the evaluation score) — ``config.out``.
-        last_look: the look at the last step (``workdir/last.safetensors``).
+        look_path: the best look's file (by the evaluation score) — ``config.out``.
+        last_look_path: the look at the last step (``workdir/last.safetensors``).
         workdir: checkpoints, ``metrics.jsonl``, contact sheets.
         steps: the step reached.
         seconds: wall-clock time of this process's training (not counting earlier runs).
@@ -298,8 +299,8 @@ class TrainResult:
             evaluations, so the run stopped (the best look is kept).
     """
 
-    look: Path
-    last_look: Path
+    look_path: Path
+    last_look_path: Path
     workdir: Path
     steps: int
     seconds: float
@@ -313,6 +314,20 @@ class TrainResult:
     history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     time_limited: bool = False
     stopped_early: bool = False
+
+    @property
+    def look(self) -> Path:
+        """Deprecated (0.9): the path is :attr:`look_path` (``look`` reads as a Look)."""
+        warnings.warn("TrainResult.look is deprecated; use TrainResult.look_path", DeprecationWarning,
+                      stacklevel=2)
+        return self.look_path
+
+    @property
+    def last_look(self) -> Path:
+        """Deprecated (0.9): the path is :attr:`last_look_path`."""
+        warnings.warn("TrainResult.last_look is deprecated; use TrainResult.last_look_path", DeprecationWarning,
+                      stacklevel=2)
+        return self.last_look_path
 
 
 @dataclasses.dataclass(frozen=True)

@@ -196,7 +196,7 @@ class KeyframeResult:
     """What :func:`train_keyframe_look` did.
 
     Attributes:
-        look: the look file written.
+        look_path: the look file written (``None``: cancelled before the end).
         steps: generator updates made.
         seconds: wall time of the training loop.
         losses: the last step's raw losses (``recon``, ``perceptual``, ``style``,
@@ -209,7 +209,7 @@ class KeyframeResult:
         workdir: the checkpoints and ``metrics.jsonl``.
     """
 
-    look: Path | None
+    look_path: Path | None
     steps: int
     seconds: float
     losses: dict[str, float]
@@ -218,6 +218,15 @@ class KeyframeResult:
     interrupted: bool = False
     checkpoint: Path | None = None
     workdir: Path | None = None
+
+    @property
+    def look(self) -> Path | None:
+        """Deprecated (0.9): the path is :attr:`look_path` (``look`` reads as a Look)."""
+        import warnings
+
+        warnings.warn("KeyframeResult.look is deprecated; use KeyframeResult.look_path", DeprecationWarning,
+                      stacklevel=2)
+        return self.look_path
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -662,7 +662,7 @@ class TrainRun:
             self._save_look(last, losses_from(st.last_eval) or {})
         self.dist.barrier()
         return TrainResult(
-            look=self.out, last_look=last, workdir=self.workdir, steps=st.step,
+            look_path=self.out, last_look_path=last, workdir=self.workdir, steps=st.step,
             seconds=self._elapsed(), best_score=st.best_score, best_step=st.best_step,
             final_losses=losses_from(st.last_eval), metrics=self.metrics.path,
             unreadable=list(self.report.unreadable), interrupted=outcome.interrupted and not self.stopped_early,

@@ -589,8 +589,8 @@ class LabSession:
                           eval_every=max(1, min(200, steps // 4)), checkpoint_every=max(1, min(200, steps // 4)))
         job.report(0.0, "fine-tuning: loading")
         result = train(cfg, progress=lambda f, line: job.tell(f, f"fine-tuning: {line}"), cancel=job.cancelled)
-        if Path(result.look).is_file():
-            self.open_look(result.look)
+        if Path(result.look_path).is_file():
+            self.open_look(result.look_path)
         return result
 
     @staticmethod

@@ -497,12 +497,12 @@ class LabWidget(QtWidgets.QWidget):
         self._curve_timer.start()
 
         def done(result: Any) -> None:
-            self.look_edit.setText(str(result.look))
+            self.look_edit.setText(str(result.look_path))
             self.method_combo.setCurrentIndex(METHODS.index(self.session.method))
             state = "stopped" if result.interrupted and not result.time_limited else "done"
-            self._note(f"fine-tuning {state} at step {result.steps}: {result.look} "
+            self._note(f"fine-tuning {state} at step {result.steps}: {result.look_path} "
                        f"(tick 'resume' to continue)" if result.interrupted else
-                       f"fine-tuned look: {result.look} ({result.steps} steps)")
+                       f"fine-tuned look: {result.look_path} ({result.steps} steps)")
         return self._guard(lambda: self._start(
             "fine_tune", lambda job: self.session.fine_tune(out, job, minutes=minutes, steps=steps,
                                                              resume=resume, size=size, temporal=steady), done))
