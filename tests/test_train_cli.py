@@ -155,6 +155,7 @@ def test_dry_run_prints_the_plan_and_trains_nothing(tmp_path, capsys):
                  "--dry-run", "--steps", "5", "--test-fraction", "0.5"]) == 0
     printed = capsys.readouterr().out
     assert "oil.png" in printed and "held-out" in printed and "5 steps" in printed
+    assert "best look: by its held-out read (content guard 1.3× the start's, stop after 2 evaluations" in printed
     assert not out.exists() and not (tmp_path / "look.train").exists()  # nothing made
     content = [str(shots / "a"), str(shots / "b")]
     plan = plan_training(TrainConfig(content=content, style=[str(style)], out=str(out), test_fraction=0.5))

@@ -366,6 +366,11 @@ class TrainPlan:
             f"recipe:    {c.arch}, start {self.init}, {c.steps} steps at {c.size}², batch {c.batch}, "
             f"lr {self.lr:g}, style weight {self.style_weight:g}, working space {self.working_colorspace}"
             + (f", at most {c.time_limit:g} min" if c.time_limit else ""),
+            "best look: " + (f"by its held-out read (content guard {c.content_guard:g}× the start's"
+                             + (f", stop after {c.patience} evaluations without a better one)" if c.patience
+                                else ")")
+                             if c.select_by == "read" else "by the training losses")
+            + f", evaluated every {c.eval_every} steps",
         ])
 
 
