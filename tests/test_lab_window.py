@@ -263,6 +263,15 @@ def test_the_work_runs_off_the_gui_thread(lab, files, qtbot, monkeypatch):
 # --- viewer -----------------------------------------------------------------------------------
 
 
+def test_the_mask_knob_offers_the_plates_channels(lab, files):
+    lab.open_plate(files["still"])
+    mask = lab.knobs.value_widget("mask")
+    completer = mask.completer()
+    assert completer is not None
+    names = [completer.model().index(i, 0).data() for i in range(completer.model().rowCount())]
+    assert set(names) == set(lab.session.plate.channel_names) and "A" in names
+
+
 def test_viewer_wipe_zoom_pan_and_pixel_values(lab, files, qtbot):
     lab.open_plate(files["still"])
     lab.open_look(files["look"])

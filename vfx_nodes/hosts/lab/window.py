@@ -213,6 +213,15 @@ class LabWidget(QtWidgets.QWidget):
         self.layer_combo.addItems(layers)
         self.layer_combo.setCurrentText(current or MAIN_LAYER)
         self.layer_combo.blockSignals(False)
+        # the mask knob offers the plate's channels as it is typed (a matte: A, matte.A, ...)
+        mask = self.knobs.value_widget("mask")
+        if isinstance(mask, QtWidgets.QLineEdit):
+            completer = QtWidgets.QCompleter(list(plate.channel_names), mask)
+            completer.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+            completer.setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
+            mask.setCompleter(completer)
+            mask.setPlaceholderText("a channel, e.g. " + ("A" if "A" in plate.channel_names
+                                                           else plate.channel_names[-1]))
 
     def _reopen(self) -> None:
         if self.session.source is not None:
