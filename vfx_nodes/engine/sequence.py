@@ -102,6 +102,8 @@ __all__ = [
     "warping_error",
 ]
 
+#: the render's progress callback before 0.9, ``(done, total, frame)`` — still accepted for one
+#: release (with a DeprecationWarning); the protocol is ``progress(fraction, message)``
 ProgressCallback = Callable[[int, int, int | None], Any]
 CancelToken = threading.Event | Callable[[], bool] | None
 
