@@ -109,18 +109,12 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
     """Write an H.264 review movie of ``plates`` (see the module notes for what is shown).
 
     Args:
-        path: the movie (``.mp4``, ``.mov``, ``.m4v`` or ``.mkv``); written atomically.
         plates: plates, or ``(frame_number, plate)`` pairs (for the burn-in), in order.
             All must have the same display window size.
-        fps: frames per second (``24``, ``25``, ``23.976`` → 24000/1001 ...).
         colorspace, display, view, layer, config: as in :func:`review_frame`.
         burn_in: draw each frame's number (the pair's number, else its index).
-        crf: x264 constant rate factor (0 = lossless, 18 ≈ visually lossless).
-        progress: ``progress(fraction, message)`` (the one protocol,
-            :mod:`vfx_nodes.policy.progress`): ``(0, "0/N frames")`` first, then after
-            each frame; ``callback(done, total, frame)``, the form before 0.9, works for
-            one release with a DeprecationWarning.
-        total: number of frames, for ``progress`` only.
+        path, fps, crf, progress, total: as :func:`vfx_nodes.io.movie.encode_movie`
+            (which checks the file, fps and crf before the first frame is made).
 
     Returns:
         A :class:`~vfx_nodes.io.movie.MovieInfo`.
@@ -129,8 +123,6 @@ def write_movie(path: str | os.PathLike[str], plates: Iterable[Plate | tuple[int
         PlateWriteError: PyAV missing, bad fps/extension/folder, no frames, encoder error.
         PlateError: a frame's display window differs from the first one's.
     """
-    check_movie_file(path, fps=fps, crf=crf)
-
     def pictures() -> Iterable[tuple[int, np.ndarray]]:
         for i, item in enumerate(plates):
             number, plate = item if isinstance(item, tuple) else (i, item)

@@ -52,7 +52,6 @@ from ..errors import (
     PlateError,
     PlateWriteError,
     RenderCancelled,
-    SettingsError,
 )
 from ..policy.frames import (
     STILL_FRAME,
@@ -65,7 +64,7 @@ from ..policy.frames import (
     parse_pattern,
     still_pattern,
 )
-from ..policy.progress import ProgressFn, frame_progress
+from ..policy.progress import ProgressFn, cancelled, frame_progress
 from ..policy.settings import FrameSettings
 
 # The report and the progress line (report.py) and shot statistics (shotstats.py) are
@@ -259,16 +258,6 @@ def _read_frame(pattern: FramePattern, frame: int, read: Callable[[str], Any] = 
         raise type(exc)(f"frame {frame}: {msg}") from exc
 
 
-def _is_cancelled(cancel: CancelToken) -> bool:
-    if cancel is None:
-        return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    if callable(cancel):
-        return bool(cancel())
-    raise SettingsError(f"cancel must be a threading.Event or a callable, got {type(cancel).__name__}")
-
-
 # --- the render -----------------------------------------------------------------------------------
 
 
@@ -417,7 +406,7 @@ def render_sequence(
     try:
         tell(0, total, None)
         for frame in plan.pending:
-            if _is_cancelled(cancel):
+            if cancelled(cancel):
                 return report(rendered, True, mode, picked)
             plate = _read_frame(pin, frame, rio.read)
             if not described and _has_parts(plate, named):
@@ -510,7 +499,7 @@ def plan_render(
             f"output pattern {pout.text!r} names the same files as the input; choose another output")
     output_format = _check_output_paths(rio, pout, todo)
     _check_stats(stats, stats_file, stats_samples)
-    _is_cancelled(cancel)  # type checks up front, not after an hour of rendering
+    cancelled(cancel)  # type checks up front, not after an hour of rendering
     frame_settings = FrameSettings.make(settings, **stylize_kwargs)  # every setting, checked once
     from .temporal import checked_settings
 

@@ -38,12 +38,21 @@ CancelFn = Callable[[], bool] | threading.Event | None
 
 
 def cancelled(cancel: CancelFn) -> bool:
-    """Whether ``cancel`` (a callable or an Event, or ``None``) asks to stop."""
+    """Whether ``cancel`` (a callable or an Event, or ``None``) asks to stop.
+
+    Raises:
+        SettingsError: ``cancel`` is neither (called up front, it checks the type before
+            any work).
+    """
     if cancel is None:
         return False
     if isinstance(cancel, threading.Event):
         return cancel.is_set()
-    return bool(cancel())
+    if callable(cancel):
+        return bool(cancel())
+    from ..errors import SettingsError
+
+    raise SettingsError(f"cancel must be a threading.Event or a callable, got {type(cancel).__name__}")
 
 
 def _positional(fn: Callable[..., Any]) -> int:

@@ -33,8 +33,11 @@ __all__ = [
     "atomic_write_bytes",
     "check_earlier_run",
     "checkpoint_path",
+    "keep_newest_two",
     "latest_checkpoint",
     "load_checkpoint",
+    "load_models_state",
+    "models_state",
     "optimizer_state_from_flat",
     "optimizer_state_to_flat",
     "rng_state",
@@ -227,6 +230,54 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
             f"training checkpoint {str(p)!r} has format {state.get('format')}, newer than this "
             f"vfx_nodes ({CHECKPOINT_FORMAT}); upgrade vfx_nodes to resume it")
     return tensors, state
+
+
+# --- the adversarial pair's state --------------------------------------------------------
+
+
+def models_state(gen: Any, disc: Any, ema: Any, opt_g: Any, opt_d: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(tensors, json)`` of a run's generator, discriminator, EMA, both optimisers and the
+    random states — what :func:`load_models_state` puts back (``train`` and keyframe looks)."""
+    tensors: dict[str, Any] = {}
+    for prefix, sd in (("gen", gen.state_dict()), ("disc", disc.state_dict()), ("ema", ema.state_dict())):
+        tensors.update({f"{prefix}.{k}": v for k, v in sd.items()})
+    tg, jg = optimizer_state_to_flat(opt_g.state_dict(), "opt_g")
+    td, jd = optimizer_state_to_flat(opt_d.state_dict(), "opt_d")
+    tr, jr = rng_state()
+    for t in (tg, td, tr):
+        tensors.update(t)
+    return tensors, {"ema_updates": ema.updates, "opt_g": jg, "opt_d": jd, "rng": jr}
+
+
+def load_models_state(path: str | os.PathLike[str], tensors: Mapping[str, Any], state: Mapping[str, Any],
+                      gen: Any, disc: Any, ema: Any, opt_g: Any, opt_d: Any) -> None:
+    """Put :func:`models_state`'s tensors and JSON back into the models, optimisers and
+    random generators.
+
+    Raises:
+        CheckpointError: the checkpoint does not fit these models.
+    """
+
+    def part(prefix: str) -> dict[str, Any]:
+        return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+    try:
+        gen.load_state_dict(part("gen"))
+        disc.load_state_dict(part("disc"))
+        ema.load_state_dict(part("ema"), state.get("ema_updates", 0))
+        opt_g.load_state_dict(optimizer_state_from_flat(tensors, state["opt_g"], "opt_g"))
+        opt_d.load_state_dict(optimizer_state_from_flat(tensors, state["opt_d"], "opt_d"))
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
+    set_rng_state(tensors, state.get("rng", {}))
+
+
+def keep_newest_two(workdir: Path, newest: Path) -> None:
+    """Delete a run's checkpoints but ``newest`` and the one before it (in case the newest
+    is on a disk that lies about fsync)."""
+    olds = sorted(p for p in workdir.glob("checkpoint-*.safetensors") if p != newest)
+    for p in olds[:-1]:
+        p.unlink(missing_ok=True)
 
 
 #: what a training run leaves in its work folder (set aside whole by ``overwrite``)

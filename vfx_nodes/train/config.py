@@ -59,6 +59,13 @@ def _positive(name: str, value: float) -> None:
         raise SettingsError(f"{name} must be a positive number, got {value!r}")
 
 
+def default_workdir(out: str | os.PathLike[str]) -> Path:
+    """A run's work folder when none is given: ``<out without suffix>.train`` next to the
+    look (``train``, keyframe looks and the Look Lab's fine-tune)."""
+    out = Path(out)
+    return out.with_name(out.stem + ".train")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything that defines a training run (the CLI flags map onto these fields).
@@ -211,18 +218,11 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`SettingsError` for values that cannot train (the checks are the
         tables :data:`_POSITIVE_INTS` … :data:`_CHOICES`; the rules between fields follow)."""
-        for name in _POSITIVE_INTS:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise SettingsError(f"{name} must be a positive integer, got {v!r}")
+        self._validate_ints()
         need = max(16, 2 ** (self.d_layers + 2))  # the PatchGAN's stride-2 layers must leave 2×2
         if self.size < need:
             raise SettingsError(f"size must be at least {need} pixels (the discriminator's {self.d_layers} "
                                 f"stride-2 layers and the loss network need it), got {self.size}")
-        for name in _NON_NEGATIVE_INTS:
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise SettingsError(f"{name} must be an integer ≥ 0, got {v!r}")
         for name in _POSITIVE + tuple(n for n in _OPTIONAL_POSITIVE if getattr(self, n) is not None):
             _positive(name, getattr(self, name))
         for name in _NON_NEGATIVE:
@@ -238,6 +238,15 @@ class TrainConfig:
             if v not in choices:
                 raise SettingsError(message.format(value=v, choices=", ".join(choices)))
         self._validate_relations()
+
+    def _validate_ints(self) -> None:
+        """The integer settings: :data:`_POSITIVE_INTS` ≥ 1, :data:`_NON_NEGATIVE_INTS` ≥ 0."""
+        for names, least, what in ((_POSITIVE_INTS, 1, "a positive integer"),
+                                   (_NON_NEGATIVE_INTS, 0, "an integer ≥ 0")):
+            for name in names:
+                v = getattr(self, name)
+                if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                    raise SettingsError(f"{name} must be {what}, got {v!r}")
 
     def _validate_relations(self) -> None:
         """The rules between fields, and the data a run needs."""
@@ -263,10 +272,7 @@ class TrainConfig:
 
     def resolved_workdir(self) -> Path:
         """The work folder: ``workdir`` or ``<out without suffix>.train`` next to ``out``."""
-        if self.workdir:
-            return Path(self.workdir)
-        out = Path(self.out)
-        return out.with_name(out.stem + ".train")
+        return Path(self.workdir) if self.workdir else default_workdir(self.out)
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as JSON-able values."""

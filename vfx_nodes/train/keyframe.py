@@ -185,10 +185,9 @@ class KeyframeConfig:
 
     def resolved_workdir(self) -> Path:
         """The work folder: ``workdir`` or ``<out without suffix>.train`` next to ``out``."""
-        if self.workdir:
-            return Path(self.workdir)
-        out = Path(self.out)
-        return out.with_name(out.stem + ".train")
+        from .config import default_workdir
+
+        return Path(self.workdir) if self.workdir else default_workdir(self.out)
 
 
 @dataclasses.dataclass
@@ -369,7 +368,7 @@ class KeyframeRun:
         from ..model.device import training_device
         from ..policy.colour import DEFAULT_WORKING_SPACE
         from . import checkpoint as ckpt
-        from .loop import _Metrics
+        from .runtime import Metrics
         from .state import TrainState
 
         cfg.validate()
@@ -386,7 +385,7 @@ class KeyframeRun:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if cfg.overwrite and not cfg.resume:
             ckpt.set_aside_earlier_run(self.workdir)
-        self.metrics = _Metrics(self.workdir / "metrics.jsonl", True)
+        self.metrics = Metrics(self.workdir / "metrics.jsonl", True)
         self.device = training_device(cfg.device)
         dev = torch.device(self.device)
         torch.manual_seed(cfg.seed)
@@ -523,23 +522,13 @@ class KeyframeRun:
         """Write ``workdir/checkpoint-<step>.safetensors`` (the newest two are kept)."""
         from . import checkpoint as ckpt
 
-        tensors: dict[str, Any] = {}
-        for prefix, sd in (("gen", self.gen.state_dict()), ("disc", self.disc.state_dict()),
-                           ("ema", self.ema.state_dict())):
-            tensors.update({f"{prefix}.{k}": v for k, v in sd.items()})
-        tg, jg = ckpt.optimizer_state_to_flat(self.opt_g.state_dict(), "opt_g")
-        td, jd = ckpt.optimizer_state_to_flat(self.opt_d.state_dict(), "opt_d")
-        tr, jr = ckpt.rng_state()
-        for t in (tg, td, tr):
-            tensors.update(t)
+        tensors, models = ckpt.models_state(self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         state = {**self.state.to_json(elapsed_now=self._elapsed()), "kind": "keyframe",
-                 "working_colorspace": self.working, "embedding": self.embedding,
-                 "ema_updates": self.ema.updates, "opt_g": jg, "opt_d": jd, "rng": jr,
+                 "working_colorspace": self.working, "embedding": self.embedding, **models,
                  "frame_rng": self.rng.bit_generator.state, "last": self.last,
                  "normalisers": {**self.norm, "gw": self.gw, "gatys": self.gatys_start}}
         path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.state.step), tensors, state)
-        for old in sorted(p for p in self.workdir.glob("checkpoint-*.safetensors") if p != path)[:-1]:
-            old.unlink(missing_ok=True)
+        ckpt.keep_newest_two(self.workdir, path)
         return path
 
     def restore(self, path: Path) -> None:
@@ -559,18 +548,7 @@ class KeyframeRun:
         if not np.allclose(state.get("embedding", []), self.embedding, atol=1e-5):
             raise ckpt.CheckpointError(f"checkpoint {str(path)!r} was trained from other painted keyframes")
 
-        def part(prefix: str) -> dict[str, Any]:
-            return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-
-        try:
-            self.gen.load_state_dict(part("gen"))
-            self.disc.load_state_dict(part("disc"))
-            self.ema.load_state_dict(part("ema"), state.get("ema_updates", 0))
-            self.opt_g.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_g"], "opt_g"))
-            self.opt_d.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_d"], "opt_d"))
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
-        ckpt.set_rng_state(tensors, state.get("rng", {}))
+        ckpt.load_models_state(path, tensors, state, self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         self.rng.bit_generator.state = state["frame_rng"]
         norm = dict(state["normalisers"])
         self.gw, self.gatys_start = float(norm.pop("gw")), float(norm.pop("gatys"))
@@ -589,7 +567,7 @@ class KeyframeRun:
         """
         from ..errors import TrainingInterrupted
         from ..model import save_look
-        from .loop import _StopFlag
+        from .runtime import StopFlag
         from .state import LoopSchedule, training_loop
 
         cfg, st = self.cfg, self.state
@@ -602,7 +580,7 @@ class KeyframeRun:
             if self.progress is not None:
                 self.progress.update(step, {"recon": self.last["recon"], "style": self.last["style"]})
 
-        with _StopFlag() as flag:
+        with StopFlag() as flag:
             outcome = training_loop(
                 st, schedule, step=self.train_step, evaluate=lambda: None, checkpoint=self.save_checkpoint,
                 record=self.metrics.write, show=show, elapsed=lambda: before + self._elapsed(),

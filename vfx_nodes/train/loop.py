@@ -29,23 +29,16 @@ latest one.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
-import json
 import logging
 import math
 import os
-import random
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ..errors import TrainingDataError, TrainingDivergedError, TrainingInterrupted
 from ..io.limits import PAINTING_MAX_SIDE
@@ -65,6 +58,7 @@ from .config import (  # the settings and the plan step: train/config.py (re-exp
 from .data import DataReport, ImageSet, file_sha256, load_image_set, random_crops
 from .distributed import DistContext, init_distributed
 from .progress import Progress, as_progress
+from .runtime import Metrics, StopFlag, seed_everything
 from .schedule import EMA, lr_factor
 from .state import LoopSchedule, TrainState, json_number, training_loop
 
@@ -82,74 +76,11 @@ def _step_seed(seed: int, rank: int, step: int, stream: int) -> int:
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
-class _StopFlag:
-    """Turns SIGINT/SIGTERM into a flag checked between steps (a step is never cut in
-    half, so the checkpoint written on the way out is consistent); a second Ctrl-C
-    interrupts at once."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopFlag:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(ValueError, OSError):  # exotic embedding: no handler
-                    self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal = signum
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-
-def _seed_everything(seed: int) -> None:
-    """torch, numpy and random seeded from the run's seed."""
-    import torch
-
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2 ** 32))
-    random.seed(seed)
-
-
 def _autocast(device: str, precision: str) -> Callable[[], Any]:
     # the project's one device/precision policy (vfx_nodes.model.device)
     from ..model.device import training_autocast
 
     return training_autocast(device, precision)
-
-
-class _Metrics:
-    """``metrics.jsonl`` appender (rank 0)."""
-
-    def __init__(self, path: Path, enabled: bool) -> None:
-        self.path = path
-        self.enabled = enabled
-
-    def truncate_after(self, step: int) -> None:
-        """Drop lines logged after ``step`` (written by a run killed after its last
-        checkpoint), so a resumed run's log has every step once."""
-        if not self.enabled or not self.path.exists():
-            return
-        keep = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                if int(json.loads(line).get("step", 0)) <= step:
-                    keep.append(line)
-            except (ValueError, AttributeError):
-                continue
-        ckpt.atomic_write_bytes(self.path, ("\n".join(keep) + ("\n" if keep else "")).encode())
-
-    def write(self, record: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, allow_nan=False, default=json_number) + "\n")
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -232,8 +163,8 @@ class TrainRun:
         self.workdir = plan.workdir
         self.out = plan.out
         self._prepare_workdir()
-        self.metrics = _Metrics(self.workdir / "metrics.jsonl", dist.is_main)
-        _seed_everything(config.seed)  # first: the models' initialisation depends on it
+        self.metrics = Metrics(self.workdir / "metrics.jsonl", dist.is_main)
+        seed_everything(config.seed)  # first: the models' initialisation depends on it
 
         data = load_training_data(plan)
         self.report, self.held_out, self.style_files, self.split = \
@@ -324,26 +255,14 @@ class TrainRun:
     # -- checkpoints ----------------------------------------------------------------
 
     def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors: dict[str, Any] = {}
-        for prefix, sd in (("gen", self.gen.state_dict()), ("disc", self.disc.state_dict()),
-                           ("ema", self.ema.state_dict())):
-            tensors.update({f"{prefix}.{k}": v for k, v in sd.items()})
-        tg, jg = ckpt.optimizer_state_to_flat(self.opt_g.state_dict(), "opt_g")
-        td, jd = ckpt.optimizer_state_to_flat(self.opt_d.state_dict(), "opt_d")
-        tr, jr = ckpt.rng_state()
-        tensors.update(tg)
-        tensors.update(td)
-        tensors.update(tr)
+        tensors, models = ckpt.models_state(self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         state = {
             **self.state.to_json(elapsed_now=self._elapsed()),
             "config": self.cfg.to_json(),
             "arch": self.cfg.arch,
             "settings": dict(self.gen.settings),
             "working_colorspace": self.working_colorspace,
-            "ema_updates": self.ema.updates,
-            "opt_g": jg,
-            "opt_d": jd,
-            "rng": jr,
+            **models,
             "split": self.split,
             "world_size": self.dist.world_size,
             "stale": self.stale,
@@ -357,11 +276,7 @@ class TrainRun:
         if self.dist.is_main:
             tensors, state = self._checkpoint_state()
             path = ckpt.save_checkpoint(ckpt.checkpoint_path(self.workdir, self.state.step), tensors, state)
-            # Keep the newest two: the one just written and the one before, in case the
-            # newest is on a disk that lies about fsync.
-            olds = sorted(p for p in self.workdir.glob("checkpoint-*.safetensors") if p != path)
-            for p in olds[:-1]:
-                p.unlink(missing_ok=True)
+            ckpt.keep_newest_two(self.workdir, path)
         self.dist.barrier()
         return path
 
@@ -378,19 +293,7 @@ class TrainRun:
                 f"checkpoint {str(path)!r} was trained in {state.get('working_colorspace')!r}, "
                 f"this run asks for {self.working_colorspace!r}")
 
-        def part(prefix: str) -> dict[str, Any]:
-            n = len(prefix) + 1
-            return {k[n:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
-
-        try:
-            self.gen.load_state_dict(part("gen"))
-            self.disc.load_state_dict(part("disc"))
-            self.ema.load_state_dict(part("ema"), state.get("ema_updates", 0))
-            self.opt_g.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_g"], "opt_g"))
-            self.opt_d.load_state_dict(ckpt.optimizer_state_from_flat(tensors, state["opt_d"], "opt_d"))
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise ckpt.CheckpointError(f"checkpoint {str(path)!r} does not fit this run: {exc}") from exc
-        ckpt.set_rng_state(tensors, state.get("rng", {}))
+        ckpt.load_models_state(path, tensors, state, self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         self.stale = int(state.get("stale", 0))
         self.start_content = state.get("start_content")
         self.state = TrainState.from_json(state)
@@ -627,7 +530,7 @@ class TrainRun:
             # Every rank stops at the same step (rank clocks differ slightly).
             return self.dist.all_reduce_mean(float(stop)) > 0 if self.dist.enabled else stop
 
-        with _StopFlag() as flag:
+        with StopFlag() as flag:
             try:
                 outcome = training_loop(
                     st, LoopSchedule.of(cfg), step=self.train_step, evaluate=self.evaluate,

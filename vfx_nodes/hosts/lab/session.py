@@ -600,8 +600,9 @@ class LabSession:
         empty before the first. Safe to call while it trains (a half-written line is skipped)."""
         import json
 
-        target = Path(out)
-        metrics = target.with_name(target.stem + ".train") / "metrics.jsonl"
+        from ...train.config import default_workdir
+
+        metrics = default_workdir(out) / "metrics.jsonl"
         points: list[tuple[int, float, bool]] = []
         try:
             lines = metrics.read_text(encoding="utf-8").splitlines()
