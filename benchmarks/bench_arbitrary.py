@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     t_ort = _median_time(lambda: sess.run(None, feed), args.runs)
 
     gen = look.generator.to(memory_format=torch.channels_last).eval()
-    xt = torch.from_numpy(frame).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+    # the engine's layout (a numpy tile batch seen as NCHW): a degenerate batch stride
+    # (``[None]`` then ``.contiguous(channels_last)``) sends oneDNN through a reorder
+    xt = torch.from_numpy(np.stack([frame])).permute(0, 3, 1, 2)
     with torch.no_grad():
         gen.freeze_stats(gen.collect_stats(xt[..., ::4, ::4]))
 

@@ -55,18 +55,25 @@ def test_ramp_is_a_partition_of_unity_with_its_mirror():
 ])
 def test_axis_spans_cover_the_axis_with_normalised_weights(n, tile, halo, overlap, align):
     spans, in_size = axis_spans(n, tile, halo, overlap, align)
+    full = align_up(n, align)
     total = np.zeros(n)
     for k, s in enumerate(spans):
         assert s.start % align == 0, "region starts sit on the network's stride grid"
-        assert s.in_start == s.start - halo
+        assert s.in_start % align == 0 and 0 <= s.in_start <= s.start
+        assert s.in_start + in_size <= full, "inputs never reach past the aligned frame"
+        # every cut edge (one inside the frame) is at least a halo from the region; at
+        # the frame's own edges the network pads as on the whole frame
+        assert s.in_start == 0 or s.start - s.in_start >= halo
+        assert s.in_start + in_size == full or s.in_start + in_size - s.stop >= halo
         assert 0 < s.stop - s.start < tile + align
         assert len(s.weight) == s.stop - s.start
-        assert in_size % align == 0 and in_size >= (s.stop - s.start) + 2 * halo
+        assert in_size % align == 0 and in_size >= s.stop - s.in_start
         total[s.start:s.stop] += s.weight
         if k:
             assert s.start < spans[k - 1].stop, "neighbours overlap"
     np.testing.assert_allclose(total, 1.0, atol=1e-6)
     assert spans[0].start == 0 and spans[-1].stop == n
+    assert spans[0].in_start == 0 and spans[-1].in_start + in_size == full, "no halo past the frame's edges"
 
 
 def test_grid_weights_sum_to_one_and_tiles_batch():
@@ -83,13 +90,22 @@ def test_grid_weights_sum_to_one_and_tiles_batch():
     assert "tiles" in grid.describe()
 
 
-def test_whole_grid_is_one_tile_padded_like_any_tile():
+def test_whole_grid_is_the_frame_brought_up_to_the_alignment():
     grid = TileGrid.make(97, 131, 0, 25, align=4)
     (t,) = list(grid)
     assert (t.y0, t.y1, t.x0, t.x1) == (0, 97, 0, 131)
-    assert (t.in_y, t.in_x) == (-25, -25)
-    assert (grid.in_height, grid.in_width) == (align_up(97 + 50, 4), align_up(131 + 50, 4))
+    assert (t.in_y, t.in_x) == (0, 0)
+    assert (grid.in_height, grid.in_width) == (align_up(97, 4), align_up(131, 4))
     assert TileGrid.make(97, 131, 500, 25, align=4).in_height == grid.in_height
+    # 1080p on the stride-4 grid: 1080×1920 computed, not the 1200×2048 a mirrored halo cost
+    assert TileGrid.make(1080, 1920, 0, 57, align=4).overhead == 1.0
+
+
+def test_tiles_near_the_edges_shift_inwards_and_keep_one_input_size():
+    grid = TileGrid.make(300, 200, 64, 30, align=8)
+    starts = sorted({t.in_y for t in grid})
+    assert starts[0] == 0 and starts[-1] + grid.in_height == align_up(300, 8)
+    assert all(t.in_y >= 0 and t.in_y + grid.in_height <= 304 for t in grid)
 
 
 def test_blend_of_identical_tiles_reproduces_the_frame():

@@ -212,13 +212,15 @@ def test_scale_keeps_full_resolution_detail(look):
 
 
 def test_scale_changes_the_strokes_and_tiles_still_match(look):
-    plate = _plate(160, 224, seed=3)
+    plate = _plate(320, 400, seed=3)   # 160×200 at scale 0.5: 32 px tiles cut inside it
     prof: dict = {}
     half = stylize(plate, look, scale=0.5, tile=0, profile=prof).pixels
     assert prof["scale_used"] == 0.5
     full = stylize(plate, look, scale=1.0, tile=0).pixels
     assert np.abs(half - full).mean() > 0.01
-    tiled = stylize(plate, look, scale=0.5, tile=32).pixels
+    tiled_prof: dict = {}
+    tiled = stylize(plate, look, scale=0.5, tile=32, profile=tiled_prof).pixels
+    assert tiled_prof["tile_count"] > 4
     np.testing.assert_allclose(tiled, half, atol=2e-5)
     # collect_stats at the same scale gives the frame's own statistics
     stats = collect_stats(plate, look, scale=0.5)

@@ -173,9 +173,11 @@ def test_cli_keyframe_and_its_errors(shot, tmp_path, capsys):
 def test_keyframe_look_tiles_and_shot_statistics(trained):
     res, _ = trained
     look = vn.load_look(res.look_path)
-    plate = Plate(np.ascontiguousarray(np.tile(_frame(3), (2, 2, 1))), ("R", "G", "B"), colorspace=SRGB)
+    plate = Plate(np.ascontiguousarray(np.tile(_frame(3), (3, 4, 1))), ("R", "G", "B"), colorspace=SRGB)
     whole = vn.stylize(plate, look, scale=1.0).channels(("R", "G", "B"))
-    tiled = vn.stylize(plate, look, scale=1.0, tile=64).channels(("R", "G", "B"))
+    prof: dict = {}
+    tiled = vn.stylize(plate, look, scale=1.0, tile=64, profile=prof).channels(("R", "G", "B"))
+    assert prof["tile_count"] > 2
     assert np.abs(whole - tiled).max() < 2e-3
     stats = vn.collect_stats([Plate(np.ascontiguousarray(_frame(t)), ("R", "G", "B"), colorspace=SRGB)
                               for t in range(3)], look)

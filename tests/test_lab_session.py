@@ -68,10 +68,12 @@ def files(tmp_path_factory):
         vn.write_plate(_plate(seed=f - 1000), shot / f"plate.{f}.exr")
     still = root / "still.exr"
     vn.write_plate(_plate(seed=9), still)
+    big = root / "big.exr"   # large enough for 16 px tiles to cut inside it
+    vn.write_plate(_plate(200, 240, seed=8), big)
     look_file = root / "oil.safetensors"
     vn.look_from_style([paint], out=look_file)
     return {"paint": paint, "paint2": paint2, "shot": str(shot / "plate.####.exr"), "still": still,
-            "look": look_file, "root": root}
+            "look": look_file, "root": root, "big": big}
 
 
 def _lab(files, method: str = "instant") -> LabSession:
@@ -243,6 +245,7 @@ def test_cancel_leaves_no_result(files):
             job2.cancel()
 
     job2 = Job(cancel_at_first)
+    lab.open_plate(files["big"])
     lab.set_knob("tile", 16)
     with pytest.raises(RenderCancelled):
         lab.stylize(job2)
@@ -379,7 +382,9 @@ def test_fine_tune_cancel_then_resume(files, tmp_path):
     result = lab.fine_tune(out, job, minutes=5, steps=3, size=32)
     assert result.interrupted and result.steps == 1 and result.checkpoint is not None
     result = lab.fine_tune(out, Job(), minutes=5, steps=3, size=32, resume=True)
-    assert not result.interrupted and result.steps == 3 and out.is_file()
+    # resumed past the cancel to the end (or to an early stop: no better held-out read)
+    assert not result.interrupted and result.steps > 1 and out.is_file()
+    assert result.steps == 3 or result.stopped_early
     assert lab.method == "look" and lab.look_path == str(out)
     lab.stylize()
     with pytest.raises(LookError, match="folder"):

@@ -18,7 +18,7 @@ from vfx_nodes.engine.metrics import warping_error
 from vfx_nodes.model import build_generator, load_look, save_look
 from vfx_nodes.plate import Plate
 
-H = W = 32
+H = W = 96   # the frame edge reaches 41 px in: at 32 px the frame would be all edge
 SHIFT = 8
 FRAMES = 4
 

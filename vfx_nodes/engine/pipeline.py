@@ -7,7 +7,7 @@ The steps for one frame (each timed into ``profile`` when one is given)::
       ──► over-range residual split off, network input clipped to [0, 1]
       ──► stroke scale: area-resampled to `scale` × the frame size                  "scale"
       ──► statistics on a ≤ 512 px thumbnail of the frame (or given)              "stats"
-      ──► tiles (halo, mirrored frame edges) → generator, batched on the device     "tiles"
+      ──► tiles (halo between tiles, none at frame edges) → generator, batched       "tiles"
       ──► feathered blend into a new frame array                                    "blend"
       ──► stroke scale: the stylisation residual resampled back and added to the
           full-resolution frame                                                     "scale"
@@ -108,7 +108,7 @@ from .generators import generator_lock as _lock
 from .generators import load as _load
 from .generators import memory_scale as _memory_scale
 from .generators import min_halo as _min_halo
-from .tiling import TileGrid, blend_tile, gather_reflect
+from .tiling import TileGrid, align_up, blend_tile, gather_reflect
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look, NormStats
@@ -180,16 +180,15 @@ def _thumbnail(frame: np.ndarray, size: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(x, (th, tw)).contiguous()
 
 
-def _as_seen(net_in: np.ndarray, halo: int) -> np.ndarray:
+def _as_seen(net_in: np.ndarray, align: int) -> np.ndarray:
     """The frame the statistics are taken on: ``net_in`` itself, or — for a data window
-    with a side under :data:`SMALL_FRAME` — the window mirror-extended by ``halo``, as its
-    tiles see it.  A tiny window's tiles are mostly mirrored halo, so statistics of the
-    bare window normalise what the network sees by the wrong variance (values of 20–1000
-    out of a 0–1 plate with a fresh network)."""
+    with a side under :data:`SMALL_FRAME` — the window brought up to a multiple of
+    ``align`` (mirrored), as its one tile sees it: a window of a few pixels is a large part
+    of its alignment padding."""
     h, w = net_in.shape[:2]
-    if min(h, w) >= SMALL_FRAME or halo <= 0:
+    if min(h, w) >= SMALL_FRAME:
         return net_in
-    return gather_reflect(net_in, -halo, -halo, h + 2 * halo, w + 2 * halo)
+    return gather_reflect(net_in, 0, 0, align_up(h, align), align_up(w, align))
 
 
 def _thumbnail_stats(gen: torch.nn.Module, net_in: np.ndarray, device: torch.device,
@@ -570,7 +569,7 @@ def stylize(
     with _lock(gen):
         with clock("stats"):
             if frozen is None:
-                frozen = _thumbnail_stats(gen, _as_seen(net_in, halo_), dev, fs.thumbnail)
+                frozen = _thumbnail_stats(gen, _as_seen(net_in, align), dev, fs.thumbnail)
             frozen = frozen.to(dev)
         with gen.frozen_stats(frozen):  # type: ignore[operator]
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
@@ -644,7 +643,7 @@ def collect_stats(
         full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
         net_size = network_size(full[0], full[1], stroke)
         net_in = _as_seen(frame.net_in if net_size == full else _resample(frame.net_in, net_size),
-                          _min_halo(look_.generator))
+                          _alignment(look_.generator))
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, fs.thumbnail).to("cpu"))
     if not collected:

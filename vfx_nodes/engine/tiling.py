@@ -2,28 +2,39 @@
 
 The frame is cut into a grid of *output regions* (each at most ``tile`` pixels on a side,
 neighbours overlapping by ``overlap`` pixels); every region is run through the network
-with ``halo`` extra pixels of context on each side, and only the region comes back.
-Outside the frame the context is the frame mirrored at its edge ("reflect", the edge pixel
-not repeated — the same rule as the Johnson network's own ``ReflectionPad2d``), so every
-tile, and the untiled path, reads a window of the *same* infinite mirrored image.
+with ``halo`` extra pixels of context towards its neighbours, and only the region comes
+back.  At the frame's own edges there is no halo: a tile there starts (or ends) where the
+frame does and the network pads there as it does on the whole frame and as it did in
+training (its own per-layer ``ReflectionPad2d``, Johnson et al. 2016).  Only the few
+pixels that bring the frame up to a multiple of ``align`` lie outside it, mirrored
+("reflect", the edge pixel not repeated) — the generator's own rule for that padding.
 
 Why the tiled result equals the untiled one (to rounding):
 
 * the network's normalisation statistics are frozen (URST, Chen et al. AAAI 2022), so each
   output pixel is a function of its receptive field only;
-* a region pixel is at least ``halo`` ≥ half the receptive field from its tile's input
-  border, so no padding inside the network reaches it;
-* tile input origins sit at multiples of ``align`` (≥ the network's total stride) from the
-  untiled input origin, and input sizes are multiples of ``align``, so stride-2 layers
+* a region pixel is at least ``halo`` ≥ half the receptive field from every cut edge of its
+  tile's input (an edge inside the frame), so no padding inside the network reaches it;
+  where a tile's input edge is the frame's edge, the network pads exactly as it does on
+  the whole frame;
+* tile inputs start at multiples of ``align`` (≥ the network's total stride) and every
+  input ends at a multiple of ``align`` or at the aligned frame's end, so stride-2 layers
   sample the same pixels in a tile as in the whole frame and the generator never pads to
   a multiple internally;
 * the untiled path is *one tile covering the frame* through the same code
-  (:meth:`TileGrid.whole`).
+  (:meth:`TileGrid.whole`): the frame itself, brought up to a multiple of ``align``.
+
+Tiles keep one input size (so they batch): a tile near a frame edge whose context would
+reach past it is shifted inwards to start (end) at the edge, reading more of the frame.
 
 In the overlaps the regions are blended with separable raised-cosine ramps (weights
 normalised to sum to one at every pixel, so identical values blend to themselves); where
 the network is not exactly shift-equivariant — reduced precision, a halo smaller than
 advised — the ramps hide the difference instead of leaving a step.
+
+Before 2026-12 the frame itself was mirror-extended by the halo on every side; the network
+then computed 1.18× a 1080p frame's pixels (1.79× at the 487×257 of a 4K plate at stroke
+scale auto) for context that does not exist (``benchmarks/RESULTS.md``, "The frame recipe").
 """
 
 from __future__ import annotations
@@ -102,7 +113,8 @@ class Span:
 
     Attributes:
         start, stop: the output region, ``[start, stop)`` in frame pixels.
-        in_start: first input pixel (frame coordinates, may be negative: mirrored).
+        in_start: first input pixel (frame coordinates, a multiple of the alignment, ≥ 0;
+            the input may end up to ``align - 1`` pixels past the frame: mirrored).
         weight: blend weight of each region pixel (float32, length ``stop - start``),
             already normalised over all spans of the axis.
     """
@@ -121,13 +133,15 @@ def axis_spans(n: int, tile: int, halo: int, overlap: int, align: int) -> tuple[
         tile: largest output region length (≥ ``2·align``); ``≥ n`` gives one span.
             The fewest regions of at most ``tile`` (+ < ``align``) that cover the axis
             are spread evenly.
-        halo: context pixels on each side.
+        halo: context pixels towards neighbouring regions (none beyond the axis's ends).
         overlap: wanted overlap between neighbouring regions (feather width).
         align: region starts are multiples of ``align`` (the network's stride).
 
     Returns:
-        ``(spans, in_size)``: the spans and the common input length of every tile
-        (region length + 2·halo, rounded up to ``align``).
+        ``(spans, in_size)``: the spans and the common input length of every tile (the
+        longest region + its context, rounded up to ``align``; at most the axis rounded
+        up to ``align``).  Inputs start inside the axis: at the axis's ends there is no
+        halo (see the module notes).
     """
     if tile >= n:
         size = n
@@ -158,15 +172,25 @@ def axis_spans(n: int, tile: int, halo: int, overlap: int, align: int) -> tuple[
     total = np.zeros(n, np.float64)
     for (s, e), w in zip(regions, raw):
         total[s:e] += w
-    spans = [Span(s, e, s - halo, (w / total[s:e]).astype(np.float32))
+    # Context before a region rounded up to the stride grid (inputs start on it); the
+    # input must also hold ``halo`` after the longest region.  The frame brought up to a
+    # multiple of ``align`` is the most any input needs (one tile: exactly that).
+    before = align_up(halo, align)
+    full = align_up(n, align)
+    in_size = align_up(size + before + halo, align)
+    if in_size >= full and len(regions) > 1:
+        # every tile would read the whole axis: one region computes it once
+        return axis_spans(n, n, halo, 0, align)
+    in_size = min(in_size, full)
+    spans = [Span(s, e, min(max(s - before, 0), full - in_size), (w / total[s:e]).astype(np.float32))
              for (s, e), w in zip(regions, raw)]
-    return spans, align_up(size + 2 * halo, align)
+    return spans, in_size
 
 
 @dataclasses.dataclass(frozen=True)
 class Tile:
     """One tile: the output region ``[y0:y1, x0:x1]``, its input origin (frame
-    coordinates, mirrored outside the frame) and its normalised blend weights."""
+    coordinates; past the frame's aligned end mirrored) and its normalised blend weights."""
 
     y0: int
     y1: int
@@ -239,7 +263,8 @@ class TileGrid:
 
     @classmethod
     def whole(cls, height: int, width: int, halo: int, align: int = 16) -> TileGrid:
-        """One tile covering the frame: the untiled path, padded exactly like a tile."""
+        """One tile covering the frame: the untiled path — the frame brought up to a
+        multiple of ``align`` (mirrored), exactly as a tile at its edges sees it."""
         big = max(height, width)
         rows, in_h = axis_spans(height, big, halo, 0, align)
         cols, in_w = axis_spans(width, big, halo, 0, align)

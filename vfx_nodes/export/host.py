@@ -25,9 +25,9 @@ host's result is render's result (tests compare them):
    thumbnail is two matrix products with exact area-averaging matrices (adaptive
    pooling to a size known only at run time has no ONNX form).  Frozen statistics (a
    shot's) can be baked in instead.
-3. **Styled pass**: the frame mirrored at its edges by the generator's ``halo``
-   (:func:`~vfx_nodes.model.ops.mirror_index`, the tiler's mirror) and up to the tile
-   alignment, exactly the engine's untiled input
+3. **Styled pass**: the frame brought up to the tile alignment (mirrored with
+   :func:`~vfx_nodes.model.ops.mirror_index`, the tiler's mirror; no halo at the frame's
+   edges, where the network pads as in training), exactly the engine's untiled input
    (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the generator with the
    statistics frozen, cropped back.  Any H×W works.
 4. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
@@ -313,7 +313,6 @@ class HostModule(_Part):
         alignment: the generator's alignment (its internal pad-to-multiple).
         min_size: the generator's smallest padded side.
         residual: ``y = x + head(...)`` (True) or ``head(...)`` (False).
-        halo: mirror-extension on each side (the generator's halo: render's value).
         align: the engine's tile alignment (power of two ≥ ``alignment``).
         baked: normalisation statistics are baked into the layers (no statistics pass).
         strength: initial value of :attr:`strength`.
@@ -331,14 +330,13 @@ class HostModule(_Part):
     alignment: int
     min_size: int
     residual: bool
-    halo: int
     align: int
     baked: bool
     thumbnail: int
     for_onnx: bool
 
     def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
-                 residual: bool, halo: int, align: int, baked: bool, strength: float = 1.0,
+                 residual: bool, align: int, baked: bool, strength: float = 1.0,
                  for_onnx: bool = False, thumbnail: int = THUMBNAIL):
         super().__init__()
         self.body = body
@@ -346,7 +344,6 @@ class HostModule(_Part):
         self.alignment = int(alignment)
         self.min_size = int(min_size)
         self.residual = bool(residual)
-        self.halo = int(halo)
         self.align = int(align)
         self.baked = bool(baked)
         self.strength = float(strength)
@@ -391,18 +388,18 @@ class HostModule(_Part):
         return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
 
     def _styled(self, x: torch.Tensor, stats: list[torch.Tensor]) -> torch.Tensor:
-        """The engine's untiled pass: mirror-extend by ``halo`` (and up to ``align``),
-        run with frozen statistics, crop back."""
+        """The engine's untiled pass: the frame brought up to a multiple of ``align``
+        (mirrored; no halo at the frame's edges), run with frozen statistics, cropped back."""
         h = x.shape[2]
         w = x.shape[3]
         a = self.align
-        in_h = ((h + 2 * self.halo + a - 1) // a) * a
-        in_w = ((w + 2 * self.halo + a - 1) // a) * a
-        rows = ops.mirror_index(-self.halo, in_h - self.halo, h, x.device)
-        cols = ops.mirror_index(-self.halo, in_w - self.halo, w, x.device)
+        in_h = ((h + a - 1) // a) * a
+        in_w = ((w + a - 1) // a) * a
+        rows = ops.mirror_index(0, in_h, h, x.device)
+        cols = ops.mirror_index(0, in_w, w, x.device)
         extended = torch.index_select(torch.index_select(x, 2, rows), 3, cols)
         y = self._generator(extended, stats, False)
-        return torch.narrow(torch.narrow(y, 2, self.halo, h), 3, self.halo, w)
+        return torch.narrow(torch.narrow(y, 2, 0, h), 3, 0, w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` (N×3×H×W, working space); returns a new N×3×H×W tensor."""
@@ -468,7 +465,7 @@ def _area_matrix_t(n: torch.Tensor, m: torch.Tensor, like: torch.Tensor) -> torc
 
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
-                      for_onnx: bool = False, halo: int | None = None) -> HostModule:
+                      for_onnx: bool = False) -> HostModule:
     """Rebuild ``generator`` as a :class:`HostModule` (eval mode, float32, CPU).
 
     Args:
@@ -478,7 +475,6 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         stats: optional :class:`vfx_nodes.model.NormStats` to bake in as frozen
             statistics (e.g. a shot's); default: per-image statistics in the host.
         for_onnx: build the variant for :func:`torch.onnx.export` (see the module notes).
-        halo: mirror-extension in pixels; default the generator's ``halo``, as render.
 
     Returns:
         The host module; ``torch.jit.script`` compiles the default variant.
@@ -517,7 +513,7 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     alignment = int(generator.alignment)
     host = (OnnxHostModule if for_onnx else HostModule)(
         body, head, alignment=alignment, min_size=int(generator.min_size),
-        residual=bool(generator.residual), halo=int(generator.halo if halo is None else halo),
+        residual=bool(generator.residual),
         # The engine's tile alignment: a power of two ≥ the generator's stride.
         align=ops.tile_alignment(alignment),
         baked=layer_stats is not None, strength=s, for_onnx=for_onnx)

@@ -200,8 +200,8 @@ class StyleTransfer(Node):
              "R, G, B. Other channels pass through unchanged. The EXR part is chosen on Read"),
         Knob("tile", "str", "auto", help="tile edge in pixels (halo excluded); auto = from free GPU "
              "memory (on the CPU 1024, 2048 for the slim arbitrary network); 0 = the whole frame as one tile"),
-        Knob("halo", "str", "auto", help="overlap around each tile in pixels; auto = half the "
-             "network's receptive field (tiles match exactly); 0 = none"),
+        Knob("halo", "str", "auto", help="context between tiles in pixels (none at the frame's edges); "
+             "auto = half the network's receptive field (tiles match exactly); 0 = none"),
         Knob("device", "str", "auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps"),
         Knob("precision", "choice", "auto", choices=("auto", "fp32", "fp16", "bf16"),
              help="arithmetic precision; auto = bf16 on a recent CUDA GPU, fp32 elsewhere"),
