@@ -248,8 +248,8 @@ def section_memory(sizes: list[str], tile: int) -> None:
     print("   bounded by the tile size, so about equal at 4K and 8K. No frame-sized tensor is ever made.")
 
 
-def _child_recipe_memory() -> None:
-    """Run in a subprocess: 4096×2160 ACEScg RGBA+Z plate, the bundled look at scale auto;
+def _child_recipe_memory(kind: str = "RGBA+Z") -> None:
+    """Run in a subprocess: 4096×2160 ACEScg RGBA+Z (or RGB) plate, the bundled look at scale auto;
     RSS after the imports and the look (the import baseline), just before ``stylize``, and
     at its peak (sampled every 2 ms), as JSON."""
     import threading
@@ -261,6 +261,10 @@ def _child_recipe_memory() -> None:
     vn.stylize(_plate(256, 144), look)  # libraries and thread pools up
     baseline = _rss()
     plate = _plate(4096, 2160)
+    if kind == "RGB":
+        rgb = np.ascontiguousarray(plate.pixels[..., :3])
+        plate = plate.replace(pixels=rgb, channel_names=("R", "G", "B"), pixel_types=("half",) * 3)
+        del rgb
     before = _rss()
     peak = [before]
     done = threading.Event()
@@ -361,8 +365,14 @@ def section_recipe(runs: int) -> None:
     for label, pr in (("1080p scale 1", prof), ("4K scale auto", prof4)):
         stages = ", ".join(f"{k} {pr[k]:.3f}" for k in STAGES if k in pr)
         print(f"   stages, {label} (s): {stages}")
-    proc = subprocess.run([sys.executable, __file__, "--child-recipe-memory"], capture_output=True, text=True,
-                          check=False)
+    for kind in ("RGBA+Z", "RGB"):
+        _recipe_memory_row(kind)
+
+
+def _recipe_memory_row(kind: str) -> None:
+    """One subprocess's 4K peak memory at scale auto for an RGBA+Z or an RGB plate."""
+    proc = subprocess.run([sys.executable, __file__, "--child-recipe-memory", kind], capture_output=True,
+                          text=True, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RECIPE ")), None)
     if proc.returncode or line is None:
         print(f"   memory child failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
@@ -370,7 +380,7 @@ def section_recipe(runs: int) -> None:
     r = json.loads(line[len("RECIPE "):])
     rgb = 4096 * 2160 * 3 * 4
     mb = 1 / 2**20
-    print(f"   4K memory: frame RGB float32 {rgb * mb:.0f} MB; plate (RGBA+Z) {r['plate'] * mb:.0f} MB; "
+    print(f"   4K memory, {kind} plate ({r['plate'] * mb:.0f} MB; frame RGB float32 {rgb * mb:.0f} MB): "
           f"peak RSS above the import baseline {(r['peak'] - r['baseline']) * mb:.0f} MB "
           f"({(r['peak'] - r['baseline']) / rgb:.2f} × RGB, the plate included); above the RSS "
           f"with the plate read {(r['peak'] - r['before']) * mb:.0f} MB ({(r['peak'] - r['before']) / rgb:.2f} "
@@ -472,13 +482,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", default="recipe,matte,stages,exr,memory,gpu",
                    help="comma-separated sections to run")
     p.add_argument("--child-memory", nargs=3, type=int, metavar=("W", "H", "TILE"), help=argparse.SUPPRESS)
-    p.add_argument("--child-recipe-memory", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--child-recipe-memory", nargs="?", const="RGBA+Z", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child_memory:
         _child_memory(*args.child_memory)
         return 0
     if args.child_recipe_memory:
-        _child_recipe_memory()
+        _child_recipe_memory(args.child_recipe_memory)
         return 0
     import torch
 

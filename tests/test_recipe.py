@@ -62,6 +62,43 @@ def test_identity_round_trip_keeps_every_value():
     np.testing.assert_array_equal(b[:3, :3, :3], a[:3, :3, :3])
 
 
+@pytest.mark.parametrize("highlights", ["carry", "paint"])
+@pytest.mark.parametrize("size", [(23, 31), (70, 45), (9, 90)])
+def test_a_streamed_frame_is_the_frame_kept_whole(monkeypatch, highlights, size):
+    """``prepare(size=)`` smaller than the plate keeps no frame-sized array: its network
+    input is the area average (as ``F.interpolate(mode="area")``) of the whole frame's, and
+    ``finish`` — computing each strip's way in again — gives the kept frame's pixels,
+    whatever the strips (small ones here, so output-row groups share input rows)."""
+    import torch.nn.functional as F
+
+    from vfx_nodes.recipe import frame as fr
+
+    monkeypatch.setattr(fr, "STRIP_PIXELS", 90 * 7)
+    p = _plate()
+    matte = np.clip(np.linspace(-0.5, 1.5, 90, dtype=np.float32), 0, 1)[None].repeat(70, 0)
+    kept = recipe.prepare(p, working_default=WORK, highlights=highlights, matte=matte)
+    streamed = recipe.prepare(p, working_default=WORK, highlights=highlights, matte=matte, size=size)
+    assert streamed.full is None and streamed.base is None and not streamed.over.size
+    want = F.interpolate(torch.from_numpy(kept.net_in).permute(2, 0, 1)[None], size=size,
+                         mode="area")[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(streamed.net_in, want, atol=1e-6)
+    residual = np.random.default_rng(4).standard_normal((*size, 3)).astype(np.float32) * 0.1
+    a = recipe.finish(kept, residual.copy(), strength=0.8, low_residual=True).pixels
+    b = recipe.finish(streamed, residual.copy(), strength=0.8, low_residual=True).pixels
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_allclose(np.nan_to_num(b), np.nan_to_num(a), rtol=1e-6, atol=1e-6)
+
+
+def test_area_bins_are_adaptive_pooling_bins():
+    from vfx_nodes.recipe.frame import _pool_columns, area_bins
+
+    x = np.random.default_rng(1).random((3, 97, 3), dtype=np.float32)
+    for n_out in (1, 13, 48, 96, 97):
+        start, stop = area_bins(97, n_out)
+        want = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(x).permute(2, 0, 1)[None], (3, n_out))
+        np.testing.assert_allclose(_pool_columns(x, start, stop), want[0].permute(1, 2, 0).numpy(), atol=1e-6)
+
+
 def test_low_residual_upsampling_matches_torch_bilinear():
     """finish() resizes a stroke-scale residual strip by strip exactly as torch's bilinear
     (align_corners=False) resizes the whole frame."""

@@ -556,17 +556,19 @@ def stylize(
     if matte is not None and not matte.any():
         clock.note(total=time.perf_counter() - t_start)
         return _unchanged(plate, layer, colorspace, config)  # (matte_of warned)
+    full_size = (plate.height, plate.width)
+    net_size = network_size(full_size[0], full_size[1], stroke)
     with clock("prepare"):
+        # a smaller network frame is streamed: area-averaged strip by strip, no
+        # frame-sized working-space copy kept (recipe.finish computes it again)
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
                                colorspace=colorspace, working_colorspace=fs.working_colorspace,
                                preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=config,
-                               matte=matte)
-    full_size = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
-    net_size = network_size(full_size[0], full_size[1], stroke)
+                               matte=matte, size=net_size)
     net_in = frame.net_in
-    if net_size != full_size:
+    if net_in.shape[:2] != net_size:  # a larger one (stroke scale above 1)
         with clock("scale"):
-            net_in = _resample(frame.net_in, net_size)
+            net_in = _resample(net_in, net_size)
     gen_src = look_.generator
     align = _alignment(gen_src)
     tile_, halo_ = _tiling(gen_src, fs.tile, fs.halo, dev, dtype)
@@ -642,14 +644,14 @@ def collect_stats(
         if not isinstance(plate, Plate):
             raise SettingsError(f"collect_stats: item {i} is {type(plate).__name__}, not a Plate")
         plate = _as_rgb_plate(plate, layer)
+        stroke = resolve_scale(fs.scale, look_, plate)
+        net_size = network_size(plate.height, plate.width, stroke)
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
                                colorspace=fs.colorspace, working_colorspace=fs.working_colorspace,
-                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=fs.config)
-        stroke = resolve_scale(fs.scale, look_, plate)
-        full = (int(frame.net_in.shape[0]), int(frame.net_in.shape[1]))
-        net_size = network_size(full[0], full[1], stroke)
-        net_in = _as_seen(frame.net_in if net_size == full else _resample(frame.net_in, net_size),
-                          _alignment(look_.generator))
+                               preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=fs.config,
+                               size=net_size)
+        seen = frame.net_in if frame.net_in.shape[:2] == net_size else _resample(frame.net_in, net_size)
+        net_in = _as_seen(seen, _alignment(look_.generator))
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, fs.thumbnail).to("cpu"))
     if not collected:

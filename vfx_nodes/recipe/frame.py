@@ -35,7 +35,7 @@ from ..errors import SettingsError
 from ..plate import Plate
 from .highlights import compress_highlights, expand_painted
 
-__all__ = ["LUMA_WEIGHTS", "Frame", "finish", "prepare", "spaces", "threads"]
+__all__ = ["LUMA_WEIGHTS", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -64,16 +64,20 @@ def threads() -> int:
 def _map(fn: Callable[[int, int], Any], rows: int, width: int) -> list[Any]:
     """``fn(y0, y1)`` over strips of rows, in parallel; results in strip order."""
     step = max(1, STRIP_PIXELS // max(width, 1))
-    strips = [(y, min(rows, y + step)) for y in range(0, rows, step)]
+    return _run(fn, [(y, min(rows, y + step)) for y in range(0, rows, step)])
+
+
+def _run(fn: Callable[[int, int], Any], spans: list[tuple[int, int]]) -> list[Any]:
+    """``fn(a, b)`` for each span, on the recipe's thread pool; results in span order."""
     n = threads()
-    if n == 1 or len(strips) == 1:
-        return [fn(y0, y1) for y0, y1 in strips]
+    if n == 1 or len(spans) <= 1:
+        return [fn(a, b) for a, b in spans]
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != n:
             _pool = (n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="vfx_nodes-recipe"))
         pool = _pool[1]
-    return list(pool.map(lambda s: fn(*s), strips))
+    return list(pool.map(lambda ab: fn(*ab), spans))
 
 
 @dataclasses.dataclass
@@ -84,7 +88,10 @@ class Frame:
         plate: the source plate (read again by :func:`finish`, never changed).
         names: its R, G, B channel names.
         alpha: the alpha plane used for (un)premultiplication, or ``None``.
-        net_in: H×W×3 float32 working-space frame the network sees (0–1).
+        net_in: the working-space frame the network sees (0–1), float32, at the size
+            :func:`prepare` was asked for (the plate's own unless ``size``).
+        full: H×W×3 the same at the plate's size, or ``None`` for a *streamed* frame (a
+            smaller ``size``): :func:`finish` then computes each strip's way in again.
         over: sorted flat indices of the pixels with a residual.
         residual: ``len(over)×3`` mixing-space residual (what the network cannot see).
         held: ``highlights="paint"``: mixing-space value the network's input stands for.
@@ -92,12 +99,14 @@ class Frame:
         plate_space, mix_space, working: the three colourspaces, as the config names them.
         config: the OCIO config used.
         matte: ``H×W`` 0–1 where the look applies (:mod:`vfx_nodes.recipe.matte`), or ``None``.
+        strips: a streamed frame's way in, strip by strip (else ``None``).
     """
 
     plate: Plate
     names: tuple[str, str, str]
     alpha: np.ndarray | None
     net_in: np.ndarray
+    full: np.ndarray | None
     over: np.ndarray
     residual: np.ndarray
     held: np.ndarray | None
@@ -107,6 +116,7 @@ class Frame:
     working: str
     config: Any
     matte: np.ndarray | None = None
+    strips: _Strips | None = None
 
 
 def spaces(plate: Plate, working_default: str, colorspace: str | None, working_colorspace: str | None,
@@ -151,9 +161,56 @@ def _linear(plate: Plate, idx: Any, alpha: np.ndarray | None, y0: int, y1: int,
     return rgb
 
 
+class _Strips:
+    """One layer's way in for rows ``y0:y1`` (the module notes' treatments): what
+    :func:`prepare` runs over the frame, and :func:`finish` again on a streamed frame."""
+
+    def __init__(self, plate: Plate, idx: Any, alpha: np.ndarray | None, plate_space: str, mix_space: str,
+                 working: str, config: Any, paint: bool, matte: np.ndarray | None):
+        self.plate, self.idx, self.alpha, self.config = plate, idx, alpha, config
+        self.plate_space, self.mix_space, self.working = plate_space, mix_space, working
+        self.paint, self.matte = paint, matte
+        # flat pixel indices of the residual: 4 bytes each below 2³¹ pixels (a plate with
+        # much out-of-gamut colour has a residual on a third of its pixels or more)
+        self.index = np.int32 if plate.height * plate.width < 2**31 else np.int64
+
+    def __call__(self, y0: int, y1: int, work: np.ndarray, base: np.ndarray | None,
+                 residual: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Fill ``work`` (rows × W × 3: what the network sees) and, painting, ``base``;
+        return the residual's flat frame indices, values and (painting) held values —
+        empty unless ``residual``."""
+        from ..color import convert_rgb
+
+        w = self.plate.width
+        lin = _linear(self.plate, self.idx, self.alpha, y0, y1, self.plate_space, self.mix_space, self.config)
+        convert_rgb(lin, self.mix_space, self.working, config=self.config, out=work)
+        over = np.empty(0, self.index)
+        if residual:
+            with np.errstate(invalid="ignore"):
+                # NaN counts as out of range; with "paint" only what is below 0 rides around
+                inside = (work >= 0) if self.paint else ((work >= 0) & (work <= 1))
+            out_of_range = ~_every(inside)
+            if self.matte is not None:
+                out_of_range &= self.matte[y0:y1] > 0  # nothing of the look lands outside the matte
+            over = np.flatnonzero(out_of_range).astype(self.index)
+        # fmax/fmin take the number over NaN: NaN → 0, +Inf → the top, −Inf → 0
+        np.fmax(work, np.float32(0.0), out=work)
+        if base is not None:
+            np.fmin(work, np.float32(1e6), out=work)
+            base[...] = work
+            work[...] = compress_highlights(base)
+        np.fmin(work, np.float32(1.0), out=work)
+        if not over.size:
+            return over, np.empty((0, 3), np.float32), None
+        clipped = (work if base is None else base).reshape(-1, 3)[over][:, None, :]
+        back = convert_rgb(clipped, self.working, self.mix_space, config=self.config)[:, 0, :]
+        return over + self.index(y0 * w), lin.reshape(-1, 3)[over] - back, back if self.paint else None
+
+
 def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: str | None = None,
             working_colorspace: str | None = None, preserve_alpha: bool = True,
-            highlights: str = "carry", config: Any = None, matte: np.ndarray | None = None) -> Frame:
+            highlights: str = "carry", config: Any = None, matte: np.ndarray | None = None,
+            size: tuple[int, int] | None = None) -> Frame:
     """One layer of ``plate`` as the network's working-space frame (see the module notes).
 
     Args:
@@ -163,6 +220,12 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
             :func:`vfx_nodes.engine.stylize`.
         matte: where the look will apply (:func:`vfx_nodes.recipe.matte.matte_of`): the
             residual is kept only there (the network still sees the whole frame).
+        size: ``(h, w)`` the network runs at (stroke scale).  Smaller than the plate: the
+            frame is *streamed* — ``net_in`` is the working-space frame area-averaged to
+            ``size`` strip by strip (as ``F.interpolate(mode="area")``), and no frame-sized
+            array is kept: :func:`finish` computes each strip's way in again (4K: 101 MB of
+            working-space frame and the residual not held, for one more OCIO pass).
+            Otherwise ``net_in`` is the frame at the plate's size.
 
     Raises:
         SettingsError: not a Plate.
@@ -175,48 +238,64 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     alpha_name = plate.alpha_name(layer) if preserve_alpha else None
     alpha = plate.channel(alpha_name) if alpha_name else None
     plate_space, mix_space, working = spaces(plate, working_default, colorspace, working_colorspace, config)
-    idx = _rgb_index(plate, names)
-    h, w = plate.height, plate.width
-    net_in = np.empty((h, w, 3), np.float32)
     paint = highlights == "paint"
+    strips = _Strips(plate, _rgb_index(plate, names), alpha, plate_space, mix_space, working, config, paint, matte)
+    h, w = plate.height, plate.width
+    no_residual = np.empty(0, strips.index), np.empty((0, 3), np.float32)
+    if size is not None and tuple(size) != (h, w) and size[0] <= h and size[1] <= w:
+        net_in = _area_streamed(strips, h, w, (int(size[0]), int(size[1])))
+        return Frame(plate, names, alpha, net_in, None, *no_residual, None, None, plate_space, mix_space,
+                     working, config, matte, strips)
+    full = np.empty((h, w, 3), np.float32)
     base = np.empty((h, w, 3), np.float32) if paint else None
-    # flat pixel indices of the residual: 4 bytes each below 2³¹ pixels (a plate with much
-    # out-of-gamut colour has a residual on a third of its pixels or more)
-    index = np.int32 if h * w < 2**31 else np.int64
+    parts = _map(lambda y0, y1: strips(y0, y1, full[y0:y1], None if base is None else base[y0:y1]), h, w)
+    over = np.concatenate([p[0] for p in parts]) if parts else no_residual[0]
+    residual = np.concatenate([p[1] for p in parts]) if parts else no_residual[1]
+    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [no_residual[1]]) if paint else None
+    return Frame(plate, names, alpha, full, full, over, residual, held, base, plate_space, mix_space, working,
+                 config, matte)
 
-    def strip(y0: int, y1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        from ..color import convert_rgb
 
-        lin = _linear(plate, idx, alpha, y0, y1, plate_space, mix_space, config)
-        work = convert_rgb(lin, mix_space, working, config=config, out=net_in[y0:y1])
-        with np.errstate(invalid="ignore"):
-            # NaN counts as out of range; with "paint" only what is below 0 rides around
-            inside = (work >= 0) if paint else ((work >= 0) & (work <= 1))
-        out_of_range = ~_every(inside)
-        if matte is not None:
-            out_of_range &= matte[y0:y1] > 0  # nothing of the look lands outside the matte
-        # fmax/fmin take the number over NaN: NaN → 0, +Inf → the top, −Inf → 0
-        np.fmax(work, np.float32(0.0), out=work)
-        if base is not None:
-            np.fmin(work, np.float32(1e6), out=work)
-            b = base[y0:y1]
-            b[...] = work
-            work[...] = compress_highlights(b)
-        np.fmin(work, np.float32(1.0), out=work)
-        over = np.flatnonzero(out_of_range).astype(index)
-        if not over.size:
-            return over, np.empty((0, 3), np.float32), None
-        clipped = (work if base is None else base[y0:y1]).reshape(-1, 3)[over][:, None, :]
-        back = convert_rgb(clipped, working, mix_space, config=config)[:, 0, :]
-        return over + index(y0 * w), lin.reshape(-1, 3)[over] - back, back if paint else None
+def area_bins(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, stop)`` of each of ``n_out`` area-averaging bins over ``n_in`` samples, as
+    adaptive average pooling (``F.interpolate(mode="area")``) cuts them: bin i covers
+    ``[⌊i·n_in/n_out⌋, ⌈(i+1)·n_in/n_out⌉)``."""
+    i = np.arange(n_out, dtype=np.int64)
+    return (i * n_in) // n_out, ((i + 1) * n_in + n_out - 1) // n_out
 
-    parts = _map(strip, h, w)
-    over = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, index)
-    residual = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 3), np.float32)
-    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [np.empty((0, 3), np.float32)]) \
-        if paint else None
-    return Frame(plate, names, alpha, net_in, over, residual, held, base, plate_space, mix_space, working, config,
-                 matte)
+
+def _pool_columns(a: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Rows × W × 3 → rows × len(start) × 3, each bin's mean (bins may share one column
+    with the next: ``reduceat`` sums up to the next start, the shared column is added)."""
+    sums = np.add.reduceat(a, start, axis=1)
+    nxt = np.append(start[1:], a.shape[1])
+    shared = stop > nxt
+    if shared.any():
+        sums[:, shared] += a[:, nxt[shared]]
+    sums /= (stop - start).astype(np.float32)[None, :, None]
+    return sums
+
+
+def _area_streamed(strips: _Strips, h: int, w: int, size: tuple[int, int]) -> np.ndarray:
+    """The frame's way in area-averaged to ``size``, computed in groups of output rows
+    (each group's input rows once, on the thread pool; no frame-sized array)."""
+    oh, ow = size
+    rs, re_ = area_bins(h, oh)
+    cs, ce = area_bins(w, ow)
+    out = np.empty((oh, ow, 3), np.float32)
+    per_group = max(1, int(STRIP_PIXELS / (w * h / oh)))
+
+    def group(i0: int, i1: int) -> None:
+        r0, r1 = int(rs[i0]), int(re_[i1 - 1])
+        work = np.empty((r1 - r0, w, 3), np.float32)
+        base = np.empty_like(work) if strips.paint else None
+        strips(r0, r1, work, base, residual=False)
+        cols = _pool_columns(work, cs, ce)
+        for i in range(i0, i1):
+            out[i] = cols[rs[i] - r0:re_[i] - r0].mean(axis=0)
+
+    _run(group, [(i, min(oh, i + per_group)) for i in range(0, oh, per_group)])
+    return out
 
 
 # --- the way back ------------------------------------------------------------------------
@@ -261,16 +340,49 @@ class _Upsampler:
         return out
 
 
+def _way_in(frame: Frame, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray,
+                                                    np.ndarray | None]:
+    """Rows ``y0:y1`` of the way in: the network's input at full size, ``base``
+    (painting), and the strip's residual as local flat indices, values and held values —
+    kept by :func:`prepare`, or computed again for a streamed frame."""
+    w = frame.plate.width
+    if frame.strips is not None:
+        net = np.empty((y1 - y0, w, 3), np.float32)
+        base = np.empty_like(net) if frame.strips.paint else None
+        over, residual, held = frame.strips(y0, y1, net, base)
+        return net, base, over - over.dtype.type(y0 * w), residual, held
+    assert frame.full is not None
+    # the bounds in ``over``'s own dtype: a Python int makes numpy convert all of it
+    lo, hi = np.searchsorted(frame.over, np.array((y0 * w, y1 * w), frame.over.dtype))
+    return (frame.full[y0:y1], None if frame.base is None else frame.base[y0:y1], frame.over[lo:hi] - y0 * w,
+            frame.residual[lo:hi], None if frame.held is None else frame.held[lo:hi])
+
+
+def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np.ndarray | None) -> None:
+    """What the network could not see, added back to the strip ``st`` (mixing space)."""
+    if not at.size:
+        return
+    flat = st.reshape(-1, 3)
+    if held is None:
+        flat[at] += residual
+        return
+    # What the working space could not hold (a saturated highlight's negative channel
+    # there) follows the pixel's change of exposure: added unscaled beside a darkened
+    # pixel it would turn the light negative.
+    gain = flat[at].sum(axis=1) / np.maximum(held.sum(axis=1), np.float32(1e-6))
+    flat[at] += residual * np.maximum(gain, np.float32(0.0))[:, None]
+
+
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
            low_residual: bool = False) -> Plate:
     """The network's result back into a new plate (see the module notes).
 
     Args:
-        frame: what :func:`prepare` made (its ``net_in`` and ``base`` are released).
+        frame: what :func:`prepare` made (its frame-sized arrays are released).
         styled: the network's H×W×3 working-space output (changed in place), or with
             ``low_residual`` its output minus its input at a reduced size (stroke scale
-            ≠ 1): that residual is resized (bilinear) and added to ``frame.net_in``, so
-            edges, highlights and fine detail keep the plate's resolution.
+            ≠ 1): that residual is resized (bilinear) and added to the full-size input,
+            so edges, highlights and fine detail keep the plate's resolution.
         strength: 0–1, mixed in the scene-linear mixing space.
         luminance_only: keep the plate's colour (YIQ, Gatys et al. 2016).
 
@@ -286,8 +398,6 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     pixels = np.empty_like(plate.pixels)
     s = np.float32(strength)
     up = _Upsampler(styled, h, w) if low_residual else None
-    over, residual, held = frame.over, frame.residual, frame.held
-
     matte = frame.matte
 
     def strip(y0: int, y1: int) -> None:
@@ -295,26 +405,14 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         m = None if matte is None else matte[y0:y1]
         if m is not None and not m.any():
             return  # the matte is 0 across the strip: the input, and no colour work
-        net = frame.net_in[y0:y1]
+        net, base, at, residual, held = _way_in(frame, y0, y1)
         st = up(y0, y1, base=net) if up is not None else styled[y0:y1]
         if luminance_only:
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
-        if frame.base is not None:
-            expand_painted(st, frame.base[y0:y1], net)
+        if base is not None:
+            expand_painted(st, base, net)
         st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
-        # the bounds in ``over``'s own dtype: a Python int makes numpy convert all of it
-        lo, hi = np.searchsorted(over, np.array((y0 * w, y1 * w), over.dtype))
-        if hi > lo:
-            flat = st.reshape(-1, 3)
-            at = over[lo:hi] - y0 * w
-            if held is not None:
-                # What the working space could not hold (a saturated highlight's negative
-                # channel there) follows the pixel's change of exposure: added unscaled
-                # beside a darkened pixel it would turn the light negative.
-                gain = flat[at].sum(axis=1) / np.maximum(held[lo:hi].sum(axis=1), np.float32(1e-6))
-                flat[at] += residual[lo:hi] * np.maximum(gain, np.float32(0.0))[:, None]
-            else:
-                flat[at] += residual[lo:hi]
+        _add_residual(st, at, residual, held)
         if s != 1 or (m is not None and not (m == 1).all()):
             # in + k·(styled − in) in scene-linear, k = strength × matte (Nuke's mask and mix)
             lin = _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
@@ -341,6 +439,6 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         pixels[y0:y1, :, idx] = st
 
     _map(strip, h, w)
-    frame.net_in = frame.base = None  # type: ignore[assignment]
+    frame.net_in = frame.full = frame.base = None  # type: ignore[assignment]
     exact = {k: v for k, v in plate.exact.items() if k not in frame.names}
     return plate.replace(pixels=pixels, exact=exact)
