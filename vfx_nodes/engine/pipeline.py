@@ -3,18 +3,20 @@
 The steps for one frame (each timed into ``profile`` when one is given)::
 
     plate RGB of `layer` ── non-finite pixels set aside (zeroed) ──► unpremultiply
-      ──► OCIO: plate space → mixing space (scene-linear) → look's working space   "ocio_in"
+      ──► OCIO: plate space → mixing space (scene-linear) → look's working space
       ──► over-range residual split off, network input clipped to [0, 1]
-      ──► stroke scale: area-resampled to `scale` × the frame size                  "scale"
+      ──► stroke scale < 1: area-averaged to `scale` × the frame size, strip by
+          strip, nothing frame-sized kept (recipe.prepare)                          "prepare"
+      ──► stroke scale > 1: resampled up                                            "scale"
       ──► statistics on a ≤ 512 px thumbnail of the frame (or given)              "stats"
       ──► tiles (halo between tiles, none at frame edges) → generator, batched       "tiles"
       ──► feathered blend into a new frame array                                    "blend"
       ──► stroke scale: the stylisation residual resampled back and added to the
-          full-resolution frame                                                     "scale"
+          full-resolution frame (a streamed frame's way in computed again)
       ──► optional luminance-only recombination (YIQ)
-      ──► OCIO: working space → mixing space, residual added back                  "ocio_out"
-      ──► mix with the original by `strength` → back to the plate space
-      ──► premultiply by the original alpha, non-finite pixels restored             "mix"
+      ──► OCIO: working space → mixing space, residual added back
+      ──► mix with the original by `strength` × matte → back to the plate space
+      ──► premultiply by the original alpha, non-finite pixels restored             "finish"
 
 Documented value treatments (the design notes ask for one for each):
 
