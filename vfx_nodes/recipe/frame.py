@@ -340,11 +340,12 @@ class _Upsampler:
         return out
 
 
-def _way_in(frame: Frame, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray,
-                                                    np.ndarray | None]:
-    """Rows ``y0:y1`` of the way in: the network's input at full size, ``base``
-    (painting), and the strip's residual as local flat indices, values and held values —
-    kept by :func:`prepare`, or computed again for a streamed frame."""
+def _way_in(frame: Frame, y0: int, y1: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray,
+                                                    np.ndarray, np.ndarray | None]:
+    """Rows ``y0:y1`` of the way in: the network's input at full size (``None`` once
+    :func:`finish` let it go), ``base`` (painting), and the strip's residual as local flat
+    indices, values and held values — kept by :func:`prepare`, or computed again for a
+    streamed frame."""
     w = frame.plate.width
     if frame.strips is not None:
         net = np.empty((y1 - y0, w, 3), np.float32)
@@ -353,8 +354,8 @@ def _way_in(frame: Frame, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray | No
         return net, base, over - over.dtype.type(y0 * w), residual, held
     # the bounds in ``over``'s own dtype: a Python int makes numpy convert all of it
     lo, hi = np.searchsorted(frame.over, np.array((y0 * w, y1 * w), frame.over.dtype))
-    net = None if frame.full is None else frame.full[y0:y1]
-    return (net, None if frame.base is None else frame.base[y0:y1], frame.over[lo:hi] - y0 * w,  # type: ignore[return-value]
+    kept = None if frame.full is None else frame.full[y0:y1]
+    return (kept, None if frame.base is None else frame.base[y0:y1], frame.over[lo:hi] - y0 * w,
             frame.residual[lo:hi], None if frame.held is None else frame.held[lo:hi])
 
 
@@ -411,9 +412,9 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
             return  # the matte is 0 across the strip: the input, and no colour work
         net, base, at, residual, held = _way_in(frame, y0, y1)
         st = up(y0, y1, base=net) if up is not None else styled[y0:y1]
-        if luminance_only:
+        if net is not None and luminance_only:
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
-        if base is not None:
+        if net is not None and base is not None:
             expand_painted(st, base, net)
         st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
         _add_residual(st, at, residual, held)
