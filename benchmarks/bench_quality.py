@@ -50,9 +50,9 @@ import torch
 import torch.nn.functional as F
 
 import vfx_nodes as vn
+from vfx_nodes.model.losses import gram_matrix as gram  # the training's Gram matrix
 from vfx_nodes.plate import Plate
 from vfx_nodes.train.evaluate import READ_LAYERS as LAYERS  # the one yardstick: training's read ratio too
-from vfx_nodes.train.evaluate import gram
 
 DISPLAY = "sRGB Encoded Rec.709 (sRGB)"
 CONTENT = "relu4_2"

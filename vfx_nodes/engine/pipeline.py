@@ -385,16 +385,11 @@ def network_size(h: int, w: int, scale: float) -> tuple[int, int]:
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
-def _resample(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """H×W×3 → size[0]×size[1]×3: area averaging down (anti-aliased), bilinear up."""
-    h, w = frame.shape[:2]
-    if (h, w) == size:
-        return np.array(frame, dtype=np.float32, copy=True)
+def _upsample(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """H×W×3 → a larger size[0]×size[1]×3, bilinear: the network's frame at a stroke scale
+    above 1 (a smaller one is area-averaged by ``recipe.prepare`` as it is made)."""
     x = torch.from_numpy(np.ascontiguousarray(frame, dtype=np.float32)).permute(2, 0, 1)[None]
-    if size[0] <= h and size[1] <= w:
-        y = F.interpolate(x, size=size, mode="area")
-    else:
-        y = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    y = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     return np.ascontiguousarray(y[0].permute(1, 2, 0).numpy())
 
 
@@ -570,7 +565,7 @@ def stylize(
     net_in = frame.net_in
     if net_in.shape[:2] != net_size:  # a larger one (stroke scale above 1)
         with clock("scale"):
-            net_in = _resample(net_in, net_size)
+            net_in = _upsample(net_in, net_size)
     gen_src = look_.generator
     align = _alignment(gen_src)
     tile_, halo_ = _tiling(gen_src, fs.tile, fs.halo, dev, dtype)
@@ -652,7 +647,7 @@ def collect_stats(
                                colorspace=fs.colorspace, working_colorspace=fs.working_colorspace,
                                preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=fs.config,
                                size=net_size)
-        seen = frame.net_in if frame.net_in.shape[:2] == net_size else _resample(frame.net_in, net_size)
+        seen = frame.net_in if frame.net_in.shape[:2] == net_size else _upsample(frame.net_in, net_size)
         net_in = _as_seen(seen, _alignment(look_.generator))
         with _lock(gen):
             collected.append(_thumbnail_stats(gen, net_in, dev, fs.thumbnail).to("cpu"))

@@ -89,9 +89,8 @@ class Frame:
         names: its R, G, B channel names.
         alpha: the alpha plane used for (un)premultiplication, or ``None``.
         net_in: the working-space frame the network sees (0–1), float32, at the size
-            :func:`prepare` was asked for (the plate's own unless ``size``).
-        full: H×W×3 the same at the plate's size, or ``None`` for a *streamed* frame (a
-            smaller ``size``): :func:`finish` then computes each strip's way in again.
+            :func:`prepare` was asked for (the plate's own unless ``size``; see
+            :attr:`full`).
         over: sorted flat indices of the pixels with a residual.
         residual: ``len(over)×3`` mixing-space residual (what the network cannot see).
         held: ``highlights="paint"``: mixing-space value the network's input stands for.
@@ -106,7 +105,6 @@ class Frame:
     names: tuple[str, str, str]
     alpha: np.ndarray | None
     net_in: np.ndarray
-    full: np.ndarray | None
     over: np.ndarray
     residual: np.ndarray
     held: np.ndarray | None
@@ -117,6 +115,13 @@ class Frame:
     config: Any
     matte: np.ndarray | None = None
     strips: _Strips | None = None
+
+    @property
+    def full(self) -> np.ndarray | None:
+        """``net_in`` at the plate's size (H×W×3), or ``None`` for a *streamed* frame (a
+        smaller ``size``: :func:`finish` computes each strip's way in again) and once
+        :func:`finish` has let it go."""
+        return None if self.strips is not None else self.net_in
 
 
 def spaces(plate: Plate, working_default: str, colorspace: str | None, working_colorspace: str | None,
@@ -244,7 +249,7 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     no_residual = np.empty(0, strips.index), np.empty((0, 3), np.float32)
     if size is not None and tuple(size) != (h, w) and size[0] <= h and size[1] <= w:
         net_in = _area_streamed(strips, h, w, (int(size[0]), int(size[1])))
-        return Frame(plate, names, alpha, net_in, None, *no_residual, None, None, plate_space, mix_space,
+        return Frame(plate, names, alpha, net_in, *no_residual, None, None, plate_space, mix_space,
                      working, config, matte, strips)
     full = np.empty((h, w, 3), np.float32)
     base = np.empty((h, w, 3), np.float32) if paint else None
@@ -252,7 +257,7 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     over = np.concatenate([p[0] for p in parts]) if parts else no_residual[0]
     residual = np.concatenate([p[1] for p in parts]) if parts else no_residual[1]
     held = np.concatenate([p[2] for p in parts if p[2] is not None] or [no_residual[1]]) if paint else None
-    return Frame(plate, names, alpha, full, full, over, residual, held, base, plate_space, mix_space, working,
+    return Frame(plate, names, alpha, full, over, residual, held, base, plate_space, mix_space, working,
                  config, matte)
 
 
@@ -354,7 +359,8 @@ def _way_in(frame: Frame, y0: int, y1: int) -> tuple[np.ndarray | None, np.ndarr
         return net, base, over - over.dtype.type(y0 * w), residual, held
     # the bounds in ``over``'s own dtype: a Python int makes numpy convert all of it
     lo, hi = np.searchsorted(frame.over, np.array((y0 * w, y1 * w), frame.over.dtype))
-    kept = None if frame.full is None else frame.full[y0:y1]
+    full = frame.full
+    kept = None if full is None else full[y0:y1]
     return (kept, None if frame.base is None else frame.base[y0:y1], frame.over[lo:hi] - y0 * w,
             frame.residual[lo:hi], None if frame.held is None else frame.held[lo:hi])
 
@@ -397,7 +403,7 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     if not low_residual and not luminance_only and frame.base is None:
         # the network's input is not read again: let it go before the new plate exists
         # (4K at stroke scale 1: 101 MB off the peak)
-        frame.net_in = frame.full = None  # type: ignore[assignment]
+        frame.net_in = None  # type: ignore[assignment]
     # filled strip by strip (the other channels copied in the workers): a frame-sized copy
     # in one call costs the page faults of ~100–200 MB on one core
     pixels = np.empty_like(plate.pixels)
@@ -444,6 +450,6 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
         pixels[y0:y1, :, idx] = st
 
     _map(strip, h, w)
-    frame.net_in = frame.full = frame.base = None  # type: ignore[assignment]
+    frame.net_in = frame.base = None  # type: ignore[assignment]
     exact = {k: v for k, v in plate.exact.items() if k not in frame.names}
     return plate.replace(pixels=pixels, exact=exact)

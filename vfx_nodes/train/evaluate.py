@@ -22,7 +22,7 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "gram", "painting_grams", "read_ratio", "score"]
+__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "painting_grams", "read_ratio", "score"]
 
 #: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
 READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -39,20 +39,14 @@ def score(losses: dict[str, float], content_weight: float, style_weight: float,
     return total
 
 
-def gram(f: Any) -> Any:
-    """Gram matrices of N×C×H×W features, normalised by C·H·W (Gatys et al. 2016) — the
-    quality yardstick's and the read ratio's."""
-    n, c, h, w = f.shape
-    f = f.reshape(n, c, h * w)
-    return f @ f.transpose(1, 2) / (c * h * w)
-
-
 def painting_grams(loss_network: Any, paintings: Sequence[Any], size: int) -> dict[str, Any]:
     """The paintings' Gram matrices on :data:`READ_LAYERS` (each painting brought to a
     ``size`` px long side, antialiased; several paintings averaged) — the yardstick's
     reference (display-encoded working space, 0–1)."""
     import torch
     import torch.nn.functional as F
+
+    from ..model.losses import gram_matrix as gram
 
     sums: dict[str, Any] = {}
     with torch.no_grad():
@@ -74,6 +68,8 @@ def read_ratio(loss_network: Any, grams: dict[str, Any], before: Any, after: Any
     median over the images (1 = nothing of the painting; lower is better). The quality
     yardstick of ``benchmarks/bench_quality.py`` at the training's view."""
     import torch
+
+    from ..model.losses import gram_matrix as gram
 
     def style(x: Any) -> Any:
         feats = loss_network(x.to(next(loss_network.parameters()).device).float().clamp(0, 1), READ_LAYERS)
