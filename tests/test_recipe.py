@@ -166,3 +166,28 @@ def test_one_plate_to_picture_rule_everywhere(tmp_path):
     np.testing.assert_array_equal(display_image(p), want)
     np.testing.assert_array_equal(review_frame(p), want)
     np.testing.assert_array_equal(LabSession().display_image(p), want)
+
+
+@pytest.mark.parametrize("kernel, stride", [(3, 1), (3, 2), (9, 1), (5, 2)])
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("size", [(20, 27), (70, 77), (81, 90)])
+def test_padded_conv_is_the_convolution_of_the_padded_input(kernel, stride, mode, size):
+    """``padded_conv`` (zero-padded inside the convolution, border rows and columns
+    recomputed from padded bands) is the convolution of the padded input, in fp32 and —
+    where the CPU has it — under bf16 autocast (oneDNN's narrow bf16 inputs went wrong)."""
+    from vfx_nodes.model.fused import padded_conv
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(4, 8, kernel, stride)
+    pad = kernel // 2
+    x = torch.randn(2, 4, *size).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        want = conv(torch.nn.functional.pad(x, (pad,) * 4, mode=mode))
+        got = padded_conv(x, conv, pad, mode)
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+        if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                want16 = conv(torch.nn.functional.pad(x, (pad,) * 4, mode=mode)).float()
+                got16 = padded_conv(x, conv, pad, mode).float()
+            torch.testing.assert_close(got16, want16, rtol=0, atol=0.05 * float(want16.abs().max()))

@@ -17,6 +17,11 @@ same output (within float32 rounding, ~1e-6 relative) for less work:
   axis, output ``2i`` reads ``w0·x[i−1] + (w1+w2)·x[i]`` and ``2i+1`` reads
   ``(w0+w1)·x[i] + w2·x[i+1]``, and the reflected border of the upsampled image is the
   replicated border of the small one.  The ×2 upsampled activations are never made.
+* **No padded copy of the activations**: reflection (or replication) padding as a separate
+  op writes every activation map once more before its convolution — 0.10 s of a 0.53 s
+  1080p frame (`benchmarks/RESULTS.md`, "The frame recipe").  :func:`padded_conv` lets
+  oneDNN zero-pad inside the convolution (no copy) and recomputes only the few border
+  rows and columns that read the padding from thin padded bands of the input.
 
 The engine renders through :func:`fused`; training, statistics collection and the host
 exports use the generator itself (tests hold the two equal).
@@ -33,7 +38,7 @@ from torch import nn
 
 from . import ops
 
-__all__ = ["fused"]
+__all__ = ["fused", "padded_conv"]
 
 
 def _fold(conv: nn.Conv2d, norm: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,6 +55,52 @@ def _fold(conv: nn.Conv2d, norm: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return w * scale.reshape(-1, 1, 1, 1), b * scale + shift
 
 
+#: Outputs each border band computes: more than the padding needs, because oneDNN's bf16
+#: stride-2 convolutions give wrong pixels on inputs 3–4 px wide (torch 2.13 on an AMX CPU:
+#: a 3×3 stride-2 convolution of a 1×4×34×3 bf16 input was off by 20; 5 px wide was right).
+_BAND_OUTPUTS = 8
+
+
+def _band_conv(x: torch.Tensor, conv: nn.Conv2d, pads: tuple[int, int, int, int], mode: str) -> torch.Tensor:
+    return F.conv2d(F.pad(x, pads, mode=mode), conv.weight, conv.bias, conv.stride)
+
+
+def padded_conv(x: torch.Tensor, conv: nn.Conv2d, pad: int, mode: str = "reflect") -> torch.Tensor:
+    """``conv(F.pad(x, (pad,) * 4, mode=mode))`` for an unpadded square-kernel ``conv``,
+    without the padded copy of ``x``.
+
+    The convolution runs zero-padded (oneDNN pads inside its kernel); output rows and
+    columns that read the padding are then computed again from bands of ``x`` just wide
+    enough for them, each padded the real way.  Output row ``i`` of a stride-``s``
+    convolution reads input rows ``s·i − pad … s·i − pad + k − 1``: the first
+    ``⌈pad / s⌉`` rows and those from ``⌊(H − k + pad) / s⌋ + 1`` on reach past the image.
+    A band padded on all its outer sides also gets its corners right, so rows and columns
+    can be fixed one after the other.  Equal to the padded form within float32 rounding.
+    """
+    if pad <= 0:
+        return conv(x)
+    k, s = conv.kernel_size[0], conv.stride[0]
+    h, w = x.shape[-2:]
+    n = max(-(-pad // s), _BAND_OUTPUTS)  # outputs each band computes (the first ⌈pad/s⌉ read the padding)
+    reach = s * (n - 1) - pad + k         # the input rows / columns those read
+    if min(h, w) < 2 * reach + 2 * k:     # bands would be most of the image
+        return conv(F.pad(x, (pad,) * 4, mode=mode))
+    y = F.conv2d(x, conv.weight, conv.bias, s, pad)
+    ho, wo = y.shape[-2:]
+    first = -(-pad // s)
+    y[..., :first, :] = _band_conv(x[..., :reach, :], conv, (pad, pad, pad, 0), mode)[..., :first, :]
+    y[..., :, :first] = _band_conv(x[..., :, :reach], conv, (pad, 0, pad, pad), mode)[..., :, :first]
+    last_r = (h - k + pad) // s + 1  # the first output that reads the bottom padding
+    if last_r < ho:
+        j = ho - n
+        y[..., last_r:, :] = _band_conv(x[..., s * j - pad:, :], conv, (pad, pad, 0, pad), mode)[..., last_r - j:, :]
+    last_c = (w - k + pad) // s + 1
+    if last_c < wo:
+        j = wo - n
+        y[..., :, last_c:] = _band_conv(x[..., :, s * j - pad:], conv, (0, pad, pad, pad), mode)[..., :, last_c - j:]
+    return y
+
+
 class _FusedConv(nn.Module):
     """Reflection padding, a convolution with its normalisation folded in, an optional
     ReLU and an optional sigmoid."""
@@ -63,7 +114,7 @@ class _FusedConv(nn.Module):
         self.pad, self.act, self.sigmoid = layer.pad, act, sigmoid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(ops.reflect_pad(x, self.pad))
+        y = padded_conv(x, self.conv, self.pad)
         if self.act:
             y = F.relu(y, inplace=True)
         return torch.sigmoid(y) if self.sigmoid else y
@@ -97,7 +148,7 @@ class _SubpixelUpConv(nn.Module):
         self.act = bool(block.act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate"))
+        y = padded_conv(x, self.conv, 1, mode="replicate")
         if self.act:
             y = F.relu(y, inplace=True)
         return F.pixel_shuffle(y, 2)
