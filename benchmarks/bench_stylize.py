@@ -333,6 +333,13 @@ def section_recipe(runs: int) -> None:
     p4k = _plate(4096, 2160)
     rgb4k = p4k.channels(("R", "G", "B"))
     cpu = get_processor("ACEScg", look.working_colorspace)
+    # issue 24's cost bar: an instant look's two stroke scales (engine/detail.py) against
+    # the one pass at 256 rows it had before, on the same 1080p plate
+    from vfx_nodes.train.instant import look_from_style
+
+    art = np.random.default_rng(1).random((256, 256, 3)).astype(np.float32)
+    two_scales = look_from_style([art])
+    one_scale = look_from_style([art], frame_height=256, detail_height=0)
     with torch.no_grad():
         gen.freeze_stats(gen.collect_stats(xt[..., ::4, ::4]))
         fast = fused(gen)
@@ -340,7 +347,9 @@ def section_recipe(runs: int) -> None:
         # box lands on all rows alike; ratios are the median of the per-round ratios.
         t = _rounds({"peer": lambda: sess.run(None, feed), "net": lambda: gen(xt), "fast": lambda: fast(xt),
                      "e2e": lambda: vn.stylize(p1080, look, scale=1.0),
-                     "ocio": lambda: cpu.applyRGB(rgb4k.copy()), "4k": lambda: vn.stylize(p4k, look)}, runs)
+                     "ocio": lambda: cpu.applyRGB(rgb4k.copy()), "4k": lambda: vn.stylize(p4k, look),
+                     "one": lambda: vn.stylize(p1080, one_scale), "two": lambda: vn.stylize(p1080, two_scales)},
+                    runs)
     med = {k: statistics.median(v) for k, v in t.items()}
 
     def ratio(a: str, b: str) -> float:
@@ -360,7 +369,10 @@ def section_recipe(runs: int) -> None:
               f"{ratio('e2e', 'peer'):.2f} × peer"),
              ("4K: one bare OCIO conversion ACEScg → working (one thread, copy included)", med["ocio"], "1.00 × OCIO"),
              (f"4K: stylize end to end, scale auto ({prof4.get('scale_used', 1):.3f})", med["4k"],
-              f"{ratio('4k', 'ocio'):.2f} × OCIO")]
+              f"{ratio('4k', 'ocio'):.2f} × OCIO"),
+             ("1080p: instant look, one pass at 256 rows (before)", med["one"], "1.00 × one pass"),
+             ("1080p: instant look, two stroke scales (160 + 448 rows, the default)", med["two"],
+              f"{ratio('two', 'one'):.2f} × one pass")]
     width = max(len(r[0]) for r in rows)
     for name, sec, ratio in rows:
         print(f"   {name:<{width}}  {sec:6.3f} s   {ratio}")

@@ -68,7 +68,7 @@ def _plate(h: int = 72, w: int = 96, seed: int = 0) -> Plate:
 def test_instant_look_is_an_ordinary_look(look, paintings, tmp_path):
     assert look.arch == "arbitrary" and look.working_colorspace == SRGB
     meta = look.metadata
-    assert meta["frame_height"] == 256
+    assert meta["frame_height"] == 160 and meta["detail_height"] == 448  # two stroke scales (engine/detail.py)
     info = meta["arbitrary"]
     assert len(info["embedding"]) == 100
     assert info["weights_licence"].startswith("Apache-2.0")
@@ -102,6 +102,14 @@ def test_style_spec_parsing():
         parse_style_spec("a.jpg:-1")
     with pytest.raises(LookError, match="positive sum"):
         look_from_style([("x.png", 0.0)])
+
+
+def test_stroke_heights_are_checked_before_any_work(paintings):
+    for bad in (160, 100, 300.0, True, -1):
+        with pytest.raises(LookError, match="detail_height"):
+            look_from_style([paintings[0]], detail_height=bad)
+    one = look_from_style([paintings[0]], frame_height=200, detail_height=0)  # one pass, as before
+    assert one.metadata["frame_height"] == 200 and "detail_height" not in one.metadata
 
 
 def test_array_style_images_work():
@@ -188,8 +196,8 @@ def test_broken_install_is_one_clear_error(monkeypatch, paintings):
 
 def test_resolve_scale(look):
     plate = _plate(1080, 8)
-    assert resolve_scale("auto", look, plate) == pytest.approx(256 / 1080)
-    assert resolve_scale(None, look, plate) == pytest.approx(256 / 1080)
+    assert resolve_scale("auto", look, plate) == pytest.approx(160 / 1080)
+    assert resolve_scale(None, look, plate) == pytest.approx(160 / 1080)
     assert resolve_scale("auto", look, _plate(100, 8)) == 1.0  # never upsampled automatically
     old = make_look(look.generator)  # no frame_height: scale 1
     assert resolve_scale("auto", old, plate) == 1.0

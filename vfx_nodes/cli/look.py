@@ -23,7 +23,7 @@ from ..policy.colour import DEFAULT_WORKING_SPACE
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add ``vfx-style look``'s arguments."""
-    from ..train.instant import DEFAULT_FRAME_HEIGHT
+    from ..train.instant import DEFAULT_DETAIL_HEIGHT, DEFAULT_FRAME_HEIGHT
 
     parser.add_argument("--style", nargs="+", required=True, metavar="IMG[:WEIGHT]",
                         help="painting(s): EXR, PNG, JPEG or TIFF; several blend by weight "
@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frame-height", type=int, default=DEFAULT_FRAME_HEIGHT, metavar="PX",
                         help="frame height the strokes are sized for; render --scale auto maps "
                              "each plate's height onto it (default: %(default)s)")
+    parser.add_argument("--detail-height", type=int, default=DEFAULT_DETAIL_HEIGHT, metavar="PX",
+                        help="with --scale auto, a second pass at this frame height adds the painting's "
+                             "fine touch above the strokes; 0: one pass (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(out, LookError, "look")
     out.parent.mkdir(parents=True, exist_ok=True)
     look = look_from_style(args.style, working_colorspace=args.working_colorspace,
-                           style_colorspace=args.style_colorspace, frame_height=args.frame_height, out=out)
+                           style_colorspace=args.style_colorspace, frame_height=args.frame_height,
+                           detail_height=args.detail_height, out=out)
     styles = look.metadata["arbitrary"]["styles"]
     total = sum(s["weight"] for s in styles)
     blend = ", ".join(f"{s['name']} ({s['weight'] / total:.0%})" for s in styles)
     print(f"look: {out}\n  from: {blend}\n  arbitrary-style network (Ghiasi et al. 2017), Magenta "
-          f"weights, Apache-2.0\n  strokes sized for {args.frame_height} px frames (render --scale)",
+          f"weights, Apache-2.0\n  strokes sized for {args.frame_height} px frames (render --scale)"
+          + (f", fine touch at {args.detail_height} px" if args.detail_height else ""),
           file=sys.stdout)
     return 0

@@ -62,7 +62,8 @@ Documented value treatments (the design notes ask for one for each):
   records the frame height it was made for (``frame_height`` in its metadata);
   ``scale="auto"`` uses ``frame_height / display height`` (never above 1), and 1 for a
   look that records none.  Tiles are cut from the resampled frame, so tiled still equals
-  untiled.
+  untiled.  A look that also records ``detail_height`` runs a second, finer pass under
+  ``"auto"`` and keeps each pass's band (:mod:`vfx_nodes.engine.detail`).
 * **Luminance only** (Gatys et al. 2016, "Preserving Color in Neural Artistic Style
   Transfer", luminance-only transfer): in the look's working space (display-referred,
   where the network works and where luma is perceptually meaningful) the output takes
@@ -104,6 +105,7 @@ from ..recipe.highlights import (
     compress_highlights,
 )
 from ..recipe.matte import matte_of, needed
+from .detail import area_down, coarse_delta, detail_scale
 from .generators import alignment as _alignment
 from .generators import device_copy as _device_copy
 from .generators import generator_lock as _lock
@@ -554,7 +556,9 @@ def stylize(
         clock.note(total=time.perf_counter() - t_start)
         return _unchanged(plate, layer, colorspace, config)  # (matte_of warned)
     full_size = (plate.height, plate.width)
-    net_size = network_size(full_size[0], full_size[1], stroke)
+    fine = detail_scale(fs.scale, look_, plate, stroke)  # a second, finer pass (engine/detail.py)
+    clock.note(detail_used=fine)
+    net_size = network_size(full_size[0], full_size[1], fine or stroke)
     with clock("prepare"):
         # a smaller network frame is streamed: area-averaged strip by strip, no
         # frame-sized working-space copy kept (recipe.finish computes it again)
@@ -571,26 +575,33 @@ def stylize(
     tile_, halo_ = _tiling(gen_src, fs.tile, fs.halo, dev, dtype)
     gen = _device_copy(gen_src, dev, fs.compile)
 
-    with _lock(gen):
+    def network(frame_in: np.ndarray, progress: Callable[[float], None] | None) -> np.ndarray:
         with clock("stats"):
-            if frozen is None:
-                frozen = _thumbnail_stats(gen, _as_seen(net_in, align), dev, fs.thumbnail)
-            frozen = frozen.to(dev)
-        with gen.frozen_stats(frozen):  # type: ignore[operator]
+            given = frozen if frozen is not None else _thumbnail_stats(gen, _as_seen(frame_in, align), dev,
+                                                                       fs.thumbnail)
+        with gen.frozen_stats(given.to(dev)):  # type: ignore[operator]
             # a compiled copy runs as compiled; otherwise the inference form (model/fused.py)
             net = gen if fs.compile else fused(gen)
-            styled = run_tiled(net, net_in, tile=tile_, halo=halo_, align=align, device=dev,
-                               dtype=dtype, batch=fs.batch, profile=clock.sink, progress=tick,
-                               needed=None if matte is None else needed(matte, net_size))
-    del gen, net
-    low = net_size != full_size
+            return run_tiled(net, frame_in, tile=tile_, halo=halo_, align=align, device=dev, dtype=dtype,
+                             batch=fs.batch, profile=clock.sink, progress=progress,
+                             needed=None if matte is None else needed(matte, frame_in.shape[:2]))
+
+    with _lock(gen):
+        styled = network(net_in, tick)
+        if fine:  # the coarse pass (its statistics and tiles count in those stages)
+            coarse_in = area_down(net_in, network_size(full_size[0], full_size[1], stroke))
+            coarse = network(coarse_in, None)
+            coarse -= coarse_in
+    del gen
+    low = net_size != full_size or bool(fine)  # two passes: both are residuals (even at scale 1)
     if low:
         # Only the stylisation residual changes resolution (recipe.finish resizes it strip
         # by strip): the plate's own detail, edges and highlights stay at full resolution.
         styled -= net_in
     del net_in
     with clock("finish"):
-        result = recipe.finish(frame, styled, strength=s, luminance_only=fs.luminance_only, low_residual=low)
+        result = recipe.finish(frame, styled, strength=s, luminance_only=fs.luminance_only, low_residual=low,
+                               coarse=coarse_delta(styled, coarse) if fine else None)
         if colorspace:
             result = result.replace(colorspace=frame.plate_space)
     clock.note(total=time.perf_counter() - t_start)

@@ -381,7 +381,7 @@ def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np
 
 
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
-           low_residual: bool = False) -> Plate:
+           low_residual: bool = False, coarse: np.ndarray | None = None) -> Plate:
     """The network's result back into a new plate (see the module notes).
 
     Args:
@@ -392,6 +392,8 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
             so edges, highlights and fine detail keep the plate's resolution.
         strength: 0–1, mixed in the scene-linear mixing space.
         luminance_only: keep the plate's colour (YIQ, Gatys et al. 2016).
+        coarse: with ``low_residual``, a second residual at its own (smaller) size, resized
+            and added the same way (a two-scale look: vfx_nodes/engine/detail.py).
 
     Returns:
         A new Plate: the layer's R, G, B replaced, every other channel bit-identical.
@@ -409,6 +411,7 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     pixels = np.empty_like(plate.pixels)
     s = np.float32(strength)
     up = _Upsampler(styled, h, w) if low_residual else None
+    up_coarse = _Upsampler(coarse, h, w) if low_residual and coarse is not None else None
     matte = frame.matte
 
     def strip(y0: int, y1: int) -> None:
@@ -418,6 +421,8 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
             return  # the matte is 0 across the strip: the input, and no colour work
         net, base, at, residual, held = _way_in(frame, y0, y1)
         st = up(y0, y1, base=net) if up is not None else styled[y0:y1]
+        if up_coarse is not None:
+            st += up_coarse(y0, y1)
         if net is not None and luminance_only:
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
         if net is not None and base is not None:

@@ -33,13 +33,17 @@ from ..io.limits import PAINTING_MAX_SIDE
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Look
 
-__all__ = ["DEFAULT_FRAME_HEIGHT", "StyleSpec", "look_embedding", "look_from_style",
+__all__ = ["DEFAULT_DETAIL_HEIGHT", "DEFAULT_FRAME_HEIGHT", "StyleSpec", "look_embedding", "look_from_style",
            "parse_style_spec", "style_embedding"]
 
-#: the frame height an instant look records for ``scale="auto"``: the network paints its
-#: best-proportioned strokes at a few hundred pixels (Magenta trained it on 256 px
-#: crops); measured with benchmarks/bench_quality.py (docs/ARBITRARY.md).
-DEFAULT_FRAME_HEIGHT = 256
+#: the frame heights an instant look records for ``scale="auto"``: the painting's large
+#: strokes are drafted at ``frame_height`` rows and its fine touch revised at
+#: ``detail_height`` (two passes, vfx_nodes/engine/detail.py).  Chosen with
+#: benchmarks/bench_quality.py on three paintings and checked on six style images no
+#: choice was made on (benchmarks/RESULTS.md, "Two stroke scales"); one pass at 256 rows
+#: before.
+DEFAULT_FRAME_HEIGHT = 160
+DEFAULT_DETAIL_HEIGHT = 448
 
 StyleSpec = Union[str, "os.PathLike[str]", np.ndarray, tuple[Any, float]]
 
@@ -156,6 +160,7 @@ def style_embedding(style_images: Any, weights: Sequence[float] | None = None, *
 def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *,
                     working_colorspace: str | None = None, style_colorspace: str | None = None,
                     config: Any = None, frame_height: int = DEFAULT_FRAME_HEIGHT,
+                    detail_height: int | None = DEFAULT_DETAIL_HEIGHT,
                     out: str | os.PathLike[str] | None = None, predictor: Any = None,
                     colorspace: str | None = None) -> Look:
     """A look from one or more paintings in one pass (Ghiasi et al. 2017), no training.
@@ -166,6 +171,9 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
             is the deprecated spelling of ``style_colorspace``).
         frame_height: the frame height the look records for ``scale="auto"`` (strokes
             are sized for a frame this tall).
+        detail_height: with ``scale="auto"``, a second pass at this frame height adds the
+            painting's fine touch above the first pass's strokes (``None`` or 0: one pass;
+            otherwise larger than ``frame_height``).
         out: if given, the look is also saved there (atomically) and loaded back.
 
     Returns:
@@ -188,6 +196,12 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
 
     if isinstance(frame_height, bool) or not isinstance(frame_height, int) or frame_height < 16:
         raise LookError(f"frame_height must be an integer ≥ 16, got {frame_height!r}")
+    if detail_height == 0:
+        detail_height = None
+    if detail_height is not None and (isinstance(detail_height, bool) or not isinstance(detail_height, int)
+                                      or detail_height <= frame_height):
+        raise LookError(f"detail_height must be 0/None (one pass) or an integer above frame_height "
+                        f"({frame_height}), got {detail_height!r}")
     working = working_colorspace or DEFAULT_WORKING_SPACE
     if out is not None and not Path(out).parent.is_dir():
         raise LookError(f"cannot write the look to {os.fspath(out)!r}: its folder does not exist")
@@ -203,6 +217,7 @@ def look_from_style(style_images: Any, weights: Sequence[float] | None = None, *
     metadata = {
         "working_colorspace": working,
         "frame_height": frame_height,
+        **({"detail_height": detail_height} if detail_height else {}),
         "arbitrary": {"embedding": [float(x) for x in emb], "styles": styles, **PROVENANCE},
         "training": {"init": "arbitrary", "steps": 0, "styles": styles,
                      "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},

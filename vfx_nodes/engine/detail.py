@@ -1,0 +1,77 @@
+"""Two stroke scales in one frame: the painting's large strokes and its fine touch.
+
+A feed-forward look paints strokes of one size in network pixels, so one stroke scale
+chooses between the views a compositor judges: at a small scale the whole frame reads as
+the painting but 1:1 shows soft, upsampled strokes; at a large one 1:1 is crisp but the
+frame reads as the photograph with a painted texture (``benchmarks/RESULTS.md``, "Two
+stroke scales").  LapStyle (Lin et al., CVPR 2021) drafts at a low resolution and revises
+at a high one; here both passes are the same look, and their *residuals* (network output −
+input, the stylisation) are combined as a two-level Laplacian pyramid (Burt & Adelson
+1983): the low band from the coarse pass, the band above it from the fine pass,
+
+    R = up(R_fine) + up(down(up'(R_coarse) − R_fine))
+
+``down`` the area average to the coarse pass's size, ``up'`` the bilinear resize to the
+fine pass's and ``up`` to the plate's, after which the recipe
+adds ``R`` back to the full-resolution frame as for any stroke scale below 1 (each of its
+two terms resized to the plate straight from its own pass's size).
+
+A look asks for it by recording ``detail_height`` beside ``frame_height`` in its
+metadata (instant looks do): with ``scale="auto"`` the coarse pass runs at
+``frame_height`` rows and the fine one at ``detail_height``.  A numeric ``scale`` is one
+pass at that scale, as before; so is a plate not taller than ``frame_height``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..plate import Plate
+
+__all__ = ["area_down", "coarse_delta", "detail_scale"]
+
+
+def detail_scale(scale: Any, look: Any, plate: Plate, stroke: float) -> float | None:
+    """The fine pass's stroke scale for ``plate``, or ``None`` for one pass.
+
+    Only ``scale="auto"`` (or ``None``) on a look whose metadata records a
+    ``detail_height`` runs two passes, and only where the first pass is below scale 1;
+    the fine pass is at most scale 1 (a plate shorter than ``detail_height`` gets its
+    fine touch at its own resolution).
+    """
+    if not (scale is None or (isinstance(scale, str) and scale.strip().lower() in ("", "auto"))):
+        return None
+    made = (getattr(look, "metadata", None) or {}).get("detail_height")
+    if isinstance(made, bool) or not isinstance(made, (int, float)) or not made > 0:
+        return None
+    height = plate.display_size[1]
+    fine = min(1.0, float(made) / height) if height > 0 else 1.0
+    return fine if stroke < fine else None
+
+
+def _nchw(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
+
+
+def area_down(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """H×W×3 → size[0]×size[1]×3, area-averaged (the coarse pass's input from the fine's)."""
+    y = F.adaptive_avg_pool2d(_nchw(frame), size)
+    return np.ascontiguousarray(y[0].permute(1, 2, 0).numpy())
+
+
+def coarse_delta(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """``low(coarse) − down(fine)`` at the coarse pass's size, where ``low`` is the coarse
+    residual resized (bilinear) to the fine pass's size and area-averaged back — the same
+    band limit the fine pass gets, so the two bands meet without a gap or an overlap
+    (the coarse strokes' upsampling edges are the fine pass's job).  Measured against the
+    coarse residual taken as it is: that one read more of the painting at the frame's
+    view but less at 100 % and less on The Starry Night at the view (benchmarks/RESULTS.md,
+    "Two stroke scales")."""
+    size = coarse.shape[:2]
+    up = F.interpolate(_nchw(coarse), size=fine.shape[:2], mode="bilinear", align_corners=False)
+    band = F.adaptive_avg_pool2d(up - _nchw(fine), size)
+    return np.ascontiguousarray(band[0].permute(1, 2, 0).numpy())
