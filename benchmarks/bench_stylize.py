@@ -371,7 +371,7 @@ def section_recipe(runs: int) -> None:
              (f"4K: stylize end to end, scale auto ({prof4.get('scale_used', 1):.3f})", med["4k"],
               f"{ratio('4k', 'ocio'):.2f} × OCIO"),
              ("1080p: instant look, one pass at 256 rows (before)", med["one"], "1.00 × one pass"),
-             ("1080p: instant look, two stroke scales (160 + 448 rows, the default)", med["two"],
+             ("1080p: instant look, two stroke scales (160 + 512 rows, the default)", med["two"],
               f"{ratio('two', 'one'):.2f} × one pass")]
     width = max(len(r[0]) for r in rows)
     for name, sec, ratio in rows:

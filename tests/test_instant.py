@@ -68,7 +68,7 @@ def _plate(h: int = 72, w: int = 96, seed: int = 0) -> Plate:
 def test_instant_look_is_an_ordinary_look(look, paintings, tmp_path):
     assert look.arch == "arbitrary" and look.working_colorspace == SRGB
     meta = look.metadata
-    assert meta["frame_height"] == 160 and meta["detail_height"] == 448  # two stroke scales (engine/detail.py)
+    assert meta["frame_height"] == 160 and meta["detail_height"] == 512  # two stroke scales (engine/detail.py)
     info = meta["arbitrary"]
     assert len(info["embedding"]) == 100
     assert info["weights_licence"].startswith("Apache-2.0")
@@ -257,6 +257,13 @@ def test_cli_look(paintings, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "oil.png (67%)" in proc.stdout and out.is_file()
     assert [s["weight"] for s in load_look(out).metadata["arbitrary"]["styles"]] == [1.0, 0.5]
+    assert "fine touch at 512 px" in proc.stdout and load_look(out).metadata["detail_height"] == 512
+    one = tmp_path / "one.safetensors"
+    proc = subprocess.run([sys.executable, "-m", "vfx_nodes", "look", "--style", str(paintings[0]), "--out",
+                           str(one), "--frame-height", "256", "--detail-height", "0"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "fine touch" not in proc.stdout and "detail_height" not in load_look(one).metadata
     bad = subprocess.run([sys.executable, "-m", "vfx_nodes", "look", "--style", str(tmp_path / "no.png"),
                           "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True, check=False)
     assert bad.returncode == 1

@@ -9,10 +9,10 @@ at a high one; here both passes are the same look, and their *residuals* (networ
 input, the stylisation) are combined as a two-level Laplacian pyramid (Burt & Adelson
 1983): the low band from the coarse pass, the band above it from the fine pass,
 
-    R = up(R_fine) + up(down(up'(R_coarse) − R_fine))
+    R = up(R_fine) + up(R_coarse − down(R_fine))
 
-``down`` the area average to the coarse pass's size, ``up'`` the bilinear resize to the
-fine pass's and ``up`` to the plate's, after which the recipe
+``down`` the area average to the coarse pass's size and ``up`` the bilinear resize to the
+plate's, after which the recipe
 adds ``R`` back to the full-resolution frame as for any stroke scale below 1 (each of its
 two terms resized to the plate straight from its own pass's size).
 
@@ -64,14 +64,12 @@ def area_down(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def coarse_delta(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    """``low(coarse) − down(fine)`` at the coarse pass's size, where ``low`` is the coarse
-    residual resized (bilinear) to the fine pass's size and area-averaged back — the same
-    band limit the fine pass gets, so the two bands meet without a gap or an overlap
-    (the coarse strokes' upsampling edges are the fine pass's job).  Measured against the
-    coarse residual taken as it is: that one read more of the painting at the frame's
-    view but less at 100 % and less on The Starry Night at the view (benchmarks/RESULTS.md,
-    "Two stroke scales")."""
-    size = coarse.shape[:2]
-    up = F.interpolate(_nchw(coarse), size=fine.shape[:2], mode="bilinear", align_corners=False)
-    band = F.adaptive_avg_pool2d(up - _nchw(fine), size)
-    return np.ascontiguousarray(band[0].permute(1, 2, 0).numpy())
+    """``coarse − down(fine)`` at the coarse pass's size: resized (bilinear) to the plate
+    and added with the fine residual, the plate gets the fine pass above the coarse pass's
+    band and the coarse pass below it.  Each term is resized straight to the plate (in
+    :func:`vfx_nodes.recipe.finish`): resized twice (coarse → fine → plate) the coarse
+    strokes came out softer.  Measured against band-limiting the coarse residual to the
+    fine pass's band first (``down(up(coarse))``): that read less of the painting at the
+    frame's view on six style images of nine (benchmarks/RESULTS.md, "Two stroke scales")."""
+    low = F.adaptive_avg_pool2d(_nchw(fine), coarse.shape[:2])[0].permute(1, 2, 0).numpy()
+    return np.ascontiguousarray(coarse - low)

@@ -333,12 +333,15 @@ class Steadier:
         return out.with_channels({n: result[..., i] for i, n in enumerate(names)})
 
     def _stroke_scale(self, plate: Plate) -> float:
-        """The scale the look painted ``plate`` at, at most 1 (1 without a look)."""
+        """The scale the look painted ``plate`` at, at most 1 (1 without a look); with two
+        stroke scales the finer one, whose grid holds both passes' strokes."""
         if self.look is None:
             return 1.0
+        from .detail import detail_scale
         from .pipeline import resolve_scale
 
-        return min(1.0, resolve_scale(self._scale, self.look, plate))
+        stroke = min(1.0, resolve_scale(self._scale, self.look, plate))
+        return detail_scale(self._scale, self.look, plate, stroke) or stroke
 
 
 class _Grid:

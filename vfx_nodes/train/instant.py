@@ -43,7 +43,7 @@ __all__ = ["DEFAULT_DETAIL_HEIGHT", "DEFAULT_FRAME_HEIGHT", "StyleSpec", "look_e
 #: choice was made on (benchmarks/RESULTS.md, "Two stroke scales"); one pass at 256 rows
 #: before.
 DEFAULT_FRAME_HEIGHT = 160
-DEFAULT_DETAIL_HEIGHT = 448
+DEFAULT_DETAIL_HEIGHT = 512
 
 StyleSpec = Union[str, "os.PathLike[str]", np.ndarray, tuple[Any, float]]
 
