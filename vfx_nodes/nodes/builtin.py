@@ -191,7 +191,8 @@ class StyleTransfer(Node):
         Knob("scale", "str", "auto", help="stroke scale: the look runs at this fraction of the "
              "plate's resolution and its residual is added back at full resolution, so strokes "
              "grow by 1/scale; auto = the frame height the look was made for over the plate's "
-             "display height (1 for looks that record none); a number from 0.0625 to 4"),
+             "display height (1 for looks that record none; instant looks add a second, finer pass "
+             "for the painting's fine touch); a number from 0.0625 to 4 (one pass)"),
         Knob("colorspace", "str", "", help="colourspace of the input plate; empty = the plate's "
              "own tag (the file's colourspace, else scene_linear)"),
         Knob("working_colorspace", "str", "", help="override the working space the look was "
