@@ -15,8 +15,9 @@ loss at relu4_2 against the plate.  Reported per method, median over the plates:
   compositor sees at 1:1, where soft upsampled strokes show.
 
 Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
-look from the painting, ``look_from_style``, stroke scale auto; at scale 1; and with
-``highlights="paint"``), every ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned
+look from the painting, ``look_from_style``, stroke scale auto — two stroke scales; at
+scale 1; with ``highlights="paint"``; and the one-pass look at 256 rows it replaced),
+every ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned
 look, the bundled look ...; also with ``highlights="paint"``),
 ``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults with ``--size 256`` on the
 full plate — the result is added back at the plate's resolution, as a compositor gets it —
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     methods["instant look (scale auto)"] = look_method(instant)
     methods["instant look (scale 1)"] = look_method(instant, scale=1.0)
     methods["instant look (scale auto, highlights paint)"] = look_method(instant, highlights="paint")
+    # the one-pass instant look of before two stroke scales (vfx_nodes/engine/detail.py)
+    one_pass = look_from_style([args.style], frame_height=256, detail_height=0)
+    methods["instant look, one pass at 256 (highlights paint)"] = look_method(one_pass, highlights="paint")
     for spec in args.look:
         name, _, path = spec.partition("=")
         lk = vn.load_look(path)
