@@ -55,8 +55,11 @@ def test_only_auto_on_a_look_with_a_detail_height_runs_two_passes():
     assert detail_scale("auto", two, plate, 1.0) is None     # a plate the first pass takes whole
     short = types.SimpleNamespace(metadata={"frame_height": 24, "detail_height": 200})
     assert detail_scale("auto", short, plate, 0.25) == 1.0   # the fine pass at most the plate's own size
-    bad = types.SimpleNamespace(metadata={"frame_height": 24, "detail_height": True})
-    assert detail_scale("auto", bad, plate, 0.25) is None
+    for junk in (True, "512", -5, 0, float("nan"), None, [512]):  # a damaged look file: one pass
+        bad = types.SimpleNamespace(metadata={"frame_height": 24, "detail_height": junk})
+        assert detail_scale("auto", bad, plate, 0.25) is None, junk
+    huge = types.SimpleNamespace(metadata={"frame_height": 24, "detail_height": float("inf")})
+    assert detail_scale("auto", huge, plate, 0.25) == 1.0
 
 
 def test_below_the_coarse_band_the_coarse_pass_takes_over():
