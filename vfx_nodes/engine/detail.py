@@ -11,10 +11,10 @@ input, the stylisation) are combined as a two-level Laplacian pyramid (Burt & Ad
 
     R = up(R_fine) + up(R_coarse − down(R_fine))
 
-``down`` the area average to the coarse pass's size and ``up`` the bilinear resize to the
-plate's, after which the recipe
-adds ``R`` back to the full-resolution frame as for any stroke scale below 1 (each of its
-two terms resized to the plate straight from its own pass's size).
+with ``down`` the area average to the coarse pass's size and ``up`` the bilinear resize to
+the plate's; :func:`vfx_nodes.recipe.finish` resizes each term straight from its own pass's
+size and adds ``R`` to the full-resolution frame, as for any stroke scale below 1.  Each
+pass is normalised by its own thumbnail's statistics (or both by given shot statistics).
 
 A look asks for it by recording ``detail_height`` beside ``frame_height`` in its
 metadata (instant looks do): with ``scale="auto"`` the coarse pass runs at

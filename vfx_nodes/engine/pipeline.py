@@ -429,8 +429,9 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
 
 
 class _Pass:
-    """One network pass over a frame at the network's size: statistics (given, or the
-    frame's thumbnail's), the inference form (or a compiled copy) and the tiles."""
+    """One network pass over a frame at the network's size: its thumbnail statistics
+    (:meth:`stats`), then under given statistics the inference form (or a compiled copy)
+    and the tiles (``__call__``).  A two-scale look runs two (vfx_nodes/engine/detail.py)."""
 
     def __init__(self, gen: torch.nn.Module, fs: FrameSettings, dev: torch.device, dtype: torch.dtype,
                  align: int, tiling: tuple[int, int], clock: _Clock, matte: np.ndarray | None):
