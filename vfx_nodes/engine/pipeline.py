@@ -11,8 +11,10 @@ The steps for one frame (each timed into ``profile`` when one is given)::
       ──► statistics on a ≤ 512 px thumbnail of the frame (or given)              "stats"
       ──► tiles (halo between tiles, none at frame edges) → generator, batched       "tiles"
       ──► feathered blend into a new frame array                                    "blend"
+      ──► a two-scale look: the same again at its coarse size (engine/detail.py)  (stats, tiles)
       ──► stroke scale: the stylisation residual resampled back and added to the
-          full-resolution frame (a streamed frame's way in computed again)
+          full-resolution frame (a streamed frame's way in computed again; two
+          scales: the coarse pass below its band, the fine pass above it)
       ──► optional luminance-only recombination (YIQ)
       ──► OCIO: working space → mixing space, residual added back
       ──► mix with the original by `strength` × matte → back to the plate space
