@@ -71,5 +71,4 @@ def coarse_delta(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     strokes came out softer.  Measured against band-limiting the coarse residual to the
     fine pass's band first (``down(up(coarse))``): that read less of the painting at the
     frame's view on six style images of nine (benchmarks/RESULTS.md, "Two stroke scales")."""
-    low = F.adaptive_avg_pool2d(_nchw(fine), coarse.shape[:2])[0].permute(1, 2, 0).numpy()
-    return np.ascontiguousarray(coarse - low)
+    return coarse - area_down(fine, coarse.shape[:2])

@@ -431,8 +431,8 @@ def _as_stats(stats: Any, look: Look) -> NormStats | None:
 
 
 class _Pass:
-    """One network pass over a frame at the network's size: its thumbnail statistics
-    (:meth:`stats`), then under given statistics the inference form (or a compiled copy)
+    """One network pass over a frame at the network's size: its statistics (:meth:`stats`:
+    given ones, or its thumbnail's), then under them the inference form (or a compiled copy)
     and the tiles (``__call__``).  A two-scale look runs two (vfx_nodes/engine/detail.py)."""
 
     def __init__(self, gen: torch.nn.Module, fs: FrameSettings, dev: torch.device, dtype: torch.dtype,
@@ -440,8 +440,10 @@ class _Pass:
         self.gen, self.fs, self.dev, self.dtype, self.align = gen, fs, dev, dtype, align
         self.tiling, self.clock, self.matte = tiling, clock, matte
 
-    def stats(self, frame: np.ndarray) -> NormStats:
-        """The frame's thumbnail statistics."""
+    def stats(self, frame: np.ndarray, given: NormStats | None) -> NormStats:
+        """``given`` statistics, or the frame's thumbnail's."""
+        if given is not None:
+            return given
         with self.clock("stats"):
             return _thumbnail_stats(self.gen, _as_seen(frame, self.align), self.dev, self.fs.thumbnail)
 
@@ -605,15 +607,14 @@ def stylize(
 
     run = _Pass(gen, fs, dev, dtype, align, (tile_, halo_), clock, matte)
     with _lock(gen):
-        styled = run(net_in, frozen if frozen is not None else run.stats(net_in), tick)
+        styled = run(net_in, run.stats(net_in, frozen), tick)
         if fine:  # the coarse pass (its statistics and tiles count in those stages)
             coarse_in = area_down(net_in, network_size(full_size[0], full_size[1], stroke))
             # each pass its own thumbnail's statistics: the coarse pass normalised by the
             # fine pass's read less of the painting (view 0.82 → 0.93 × the peer, measured)
-            coarse = run(coarse_in, frozen if frozen is not None else run.stats(coarse_in), None)
+            coarse = run(coarse_in, run.stats(coarse_in, frozen), None)
             coarse -= coarse_in
-    del run
-    del gen
+    del run, gen
     low = net_size != full_size or bool(fine)  # two passes: both are residuals (even at scale 1)
     if low:
         # Only the stylisation residual changes resolution (recipe.finish resizes it strip

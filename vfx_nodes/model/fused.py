@@ -81,13 +81,13 @@ def padded_conv(x: torch.Tensor, conv: nn.Conv2d, pad: int, mode: str = "reflect
         return conv(x)
     k, s = conv.kernel_size[0], conv.stride[0]
     h, w = x.shape[-2:]
-    n = max(-(-pad // s), _BAND_OUTPUTS)  # outputs each band computes (the first ⌈pad/s⌉ read the padding)
-    reach = s * (n - 1) - pad + k         # the input rows / columns those read
-    if min(h, w) < 2 * reach + 2 * k:     # bands would be most of the image
+    first = -(-pad // s)                 # outputs that read the top / left padding: ⌈pad / s⌉
+    n = max(first, _BAND_OUTPUTS)        # outputs each band computes
+    reach = s * (n - 1) - pad + k        # the input rows / columns those read
+    if min(h, w) < 2 * reach + 2 * k:    # bands would be most of the image
         return conv(F.pad(x, (pad,) * 4, mode=mode))
     y = F.conv2d(x, conv.weight, conv.bias, s, pad)
     ho, wo = y.shape[-2:]
-    first = -(-pad // s)
     y[..., :first, :] = _band_conv(x[..., :reach, :], conv, (pad, pad, pad, 0), mode)[..., :first, :]
     y[..., :, :first] = _band_conv(x[..., :, :reach], conv, (pad, 0, pad, pad), mode)[..., :, :first]
     last_r = (h - k + pad) // s + 1  # the first output that reads the bottom padding
