@@ -16,9 +16,9 @@ loss at relu4_2 against the plate.  Reported per method, median over the plates:
 
 Rows, side by side in one run: ``untrained`` (a fresh generator), ``instant`` (an instant
 look from the painting, ``look_from_style``, stroke scale auto — two stroke scales; at
-scale 1; with ``highlights="paint"``; and the one-pass look at 256 rows it replaced),
-every ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned
-look, the bundled look ...; also with ``highlights="paint"``),
+scale 1; with ``highlights="carry"``, the default before; and the one-pass look at 256
+rows it replaced), every ``--look NAME=PATH`` (the issue-4 recipe, a fine-tuned
+look, the bundled look ...; also with ``highlights="carry"``),
 ``optimize`` (``--optimize``: ``vfx-style optimize``'s defaults with ``--size 256`` on the
 full plate — the result is added back at the plate's resolution, as a compositor gets it —
 and on the plate brought to the measure's 256 px first, beside ``pastiche`` on that same
@@ -244,15 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     t_instant = time.perf_counter() - t0
     methods["instant look (scale auto)"] = look_method(instant)
     methods["instant look (scale 1)"] = look_method(instant, scale=1.0)
-    methods["instant look (scale auto, highlights paint)"] = look_method(instant, highlights="paint")
+    methods["instant look (scale auto, highlights carry)"] = look_method(instant, highlights="carry")
     # the one-pass instant look of before two stroke scales (vfx_nodes/engine/detail.py)
     one_pass = look_from_style([args.style], frame_height=256, detail_height=0)
-    methods["instant look, one pass at 256 (highlights paint)"] = look_method(one_pass, highlights="paint")
+    methods["instant look, one pass at 256"] = look_method(one_pass)
     for spec in args.look:
         name, _, path = spec.partition("=")
         lk = vn.load_look(path)
         methods[f"{name} (scale auto)"] = look_method(lk)
-        methods[f"{name} (scale auto, highlights paint)"] = look_method(lk, highlights="paint")
+        methods[f"{name} (scale auto, highlights carry)"] = look_method(lk, highlights="carry")
     if args.optimize:
         methods["optimize (defaults, --size 256, full plate)"] = optimize_method(args.style)
         methods[f"optimize (defaults, plate at {args.size} px)"] = optimize_method(args.style, at=args.size)

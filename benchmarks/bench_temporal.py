@@ -137,7 +137,8 @@ def run_shot(kind: str, n: int, size: tuple[int, int], speed: float, args: argpa
         modes.append(("vectors, 3 chunks", {"temporal": "vectors", "chunks": 3}))
     for name, kw in modes:
         t0 = time.perf_counter()
-        out = render(pattern, tmp / kind / name.replace(" ", "_").replace(",", ""), frames, look, **kw)
+        out = render(pattern, tmp / kind / name.replace(" ", "_").replace(",", ""), frames, look,
+                     highlights=args.highlights, **kw)
         row = measure(name, [display(p, space) for p in out], shot, yard)
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="append", default=[], metavar="NAME=LOOK",
                     help="another look rendered per-frame (a temporal-trained one); ratios are to the "
                          "main look's per-frame row")
+    ap.add_argument("--highlights", choices=("paint", "carry"), default="paint",
+                    help="the main look's highlights setting (default: %(default)s, render's)")
     ap.add_argument("--instant", action="store_true",
                     help="add a per-frame row for the instant look of --style (look_from_style)")
     args = ap.parse_args(argv)

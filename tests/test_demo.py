@@ -149,8 +149,10 @@ def test_demo_exr_keeps_everything_but_the_look(demo_run: tuple[Path, str]) -> N
         assert np.array_equal(_bits(after.channel(name)), _bits(before.channel(name))), name
     rgb_b, rgb_a = before.channels(("R", "G", "B")), after.channels(("R", "G", "B"))
     assert np.isfinite(rgb_a).all()
-    # The sun (~40) comes out far above 1 — not clipped to the display range.
-    assert rgb_b.max() > 30 and rgb_a.max() > 0.5 * rgb_b.max()
+    # The sun (~40) comes out far above 1 — not clipped to the display range. Painted
+    # highlights (the default) let the look darken it by its own strokes' ratio (the
+    # bundled look: about two stops), never down to the display range.
+    assert rgb_b.max() > 30 and rgb_a.max() > 0.2 * rgb_b.max() > 5
     assert f"before {rgb_b.max():.4g}, after {rgb_a.max():.4g}" in text
     # ...and the look is plainly there: the picture changed (display code values).
     rep_line = next(line for line in text.splitlines() if "change in the picture" in line)

@@ -216,9 +216,9 @@ def test_identity_network_round_trips_including_highlights_and_negatives(identit
 def test_highlights_above_one_are_not_clipped(look):
     rgb = np.full((24, 30, 3), 0.18, np.float32)
     rgb[8:12, 8:12] = 40.0
-    out = stylize(Plate(rgb, ("R", "G", "B"), colorspace="ACEScg"), look, device="cpu")
+    out = stylize(Plate(rgb, ("R", "G", "B"), colorspace="ACEScg"), look, device="cpu", highlights="carry")
     sun = out.pixels[8:12, 8:12]
-    # the in-range part (1.0 in the working space) is stylised, the rest rides through
+    # carried: the in-range part (1.0 in the working space) is stylised, the rest rides through
     assert sun.min() > 30.0 and sun.max() < 50.0
 
 
@@ -254,8 +254,8 @@ def test_the_shoulder_is_continuous_and_reaches_one_at_the_ceiling():
 
 def test_paint_changes_only_what_lies_above_the_knee_and_paints_it(look):
     plate = _bright_plate()
-    carry = stylize(plate, look, device="cpu", tile=0).pixels
-    paint = stylize(plate, look, device="cpu", tile=0, highlights="paint").pixels
+    carry = stylize(plate, look, device="cpu", tile=0, highlights="carry").pixels
+    paint = stylize(plate, look, device="cpu", tile=0).pixels  # the default
     window = np.zeros(carry.shape[:2], bool)
     window[8:28, 10:34] = True
     # dim areas: the same network, the same input (statistics differ through the window)
@@ -354,8 +354,9 @@ def test_luminance_only_keeps_the_original_chroma(look):
     # in-gamut, in-range colours (no over-range residual), as ACEScg
     display = 0.05 + 0.9 * rng.random((32, 32, 3), dtype=np.float32)
     plate = Plate(convert_rgb(display, WORK, "ACEScg"), ("R", "G", "B"), colorspace="ACEScg")
-    out = stylize(plate, look, luminance_only=True, device="cpu")
-    full = stylize(plate, look, device="cpu")
+    # carried highlights: values above the paint knee (0.75) go through the network as they are
+    out = stylize(plate, look, luminance_only=True, device="cpu", highlights="carry")
+    full = stylize(plate, look, device="cpu", highlights="carry")
     w_in = convert_rgb(plate.pixels, "ACEScg", WORK)
     w_out = convert_rgb(out.pixels, "ACEScg", WORK)
     w_full = convert_rgb(full.pixels, "ACEScg", WORK)

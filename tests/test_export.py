@@ -105,11 +105,12 @@ def _nchw(rgb: np.ndarray) -> torch.Tensor:
 
 
 def _render(look, rgb: np.ndarray) -> np.ndarray:
-    """The engine's untiled result for a plate already in the look's working space."""
+    """The engine's untiled result for a plate already in the look's working space, with
+    carried highlights: what the exports do (docs/EXPORT.md)."""
     from vfx_nodes.engine import stylize
 
     plate = Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace)
-    return stylize(plate, look, tile=0).pixels
+    return stylize(plate, look, tile=0, highlights="carry").pixels
 
 
 def _run_ts(module, rgb: np.ndarray) -> np.ndarray:
@@ -221,7 +222,7 @@ def test_statistics_are_per_image_not_frozen(scripted, look):
 
     stats_a = look.generator.collect_stats(_nchw(a))
     frozen_b = stylize(Plate(b, ("R", "G", "B"), colorspace=look.working_colorspace), look,
-                       tile=0, stats=stats_a).pixels
+                       tile=0, stats=stats_a, highlights="carry").pixels
     assert np.abs(out_b - frozen_b).max() > 100 * TOL
 
 
@@ -235,7 +236,7 @@ def test_baked_statistics_match_render_with_those_statistics(look, tmp_path):
     files = export_look(look, "nuke", tmp_path / "baked", stats=stats_file)
     module = torch.jit.load(str(files["torchscript"]))
     want = stylize(Plate(b, ("R", "G", "B"), colorspace=look.working_colorspace), look,
-                   tile=0, stats=stats).pixels
+                   tile=0, stats=stats, highlights="carry").pixels
     np.testing.assert_allclose(_run_ts(module, b), want, atol=TOL, rtol=0)
 
 

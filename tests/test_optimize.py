@@ -86,8 +86,9 @@ def _plate() -> Plate:
 def test_optimize_plate_keeps_alpha_channels_windows_and_highlights(vgg):
     plate = _plate()
     before = plate.pixels.copy()
+    # carried highlights: the straight colours stay in the working range (0–1), checked below
     new, res = optimize_plate(plate, [_stripes()], loss_network=vgg, steps=8, size=None,
-                              style_weight=10.0, device="cpu", **LAYERS)
+                              style_weight=10.0, device="cpu", highlights="carry", **LAYERS)
     assert np.array_equal(plate.pixels, before, equal_nan=True)  # input untouched
     assert new.channel_names == plate.channel_names and new.pixel_types == plate.pixel_types
     assert new.data_window == plate.data_window and new.display_window == plate.display_window
@@ -235,8 +236,8 @@ def test_optimize_can_paint_highlights_as_render_does(vgg):
     expanded back (it changes, and stays light); ``"carry"`` keeps it around the optimisation."""
     plate = _plate()
     kw = dict(loss_network=vgg, steps=6, size=None, style_weight=10.0, device="cpu", **LAYERS)
-    carried, _ = optimize_plate(plate, [_stripes()], **kw)
-    painted, _ = optimize_plate(plate, [_stripes()], highlights="paint", **kw)
+    carried, _ = optimize_plate(plate, [_stripes()], highlights="carry", **kw)
+    painted, _ = optimize_plate(plate, [_stripes()], **kw)  # the default
     hi = plate.channels("RGB")[2, 13]
     assert hi.min() > 1.0
     assert painted.channels("RGB")[2, 13].min() > 1.0 and np.isfinite(painted.channels("RGB")[:, 10:]).all()

@@ -51,9 +51,14 @@ def test_shot_statistics_flicker_less(look, with_overscan):
     o = (look.generator.receptive_field + 1) // 2 if with_overscan else 0
     frames = camera_move(o)
     assert warping_error([display(p, o) for p in frames], (SHIFT, 0)) == 0.0  # the move is exact
-    shot = collect_stats(frames, look, device="cpu")
-    per_frame = [display(stylize(p, look, device="cpu", tile=0), o) for p in frames]
-    shared = [display(stylize(p, look, device="cpu", tile=0, stats=shot), o) for p in frames]
+    # Carried highlights: the plate reaches 2.0, and painted, the moving frame edge's
+    # strokes there become changes of exposure (scene-linear error 2.3e-3 against 1.3e-3
+    # per frame) that no statistics remove — not what this test measures (painted, the
+    # statistics' share is still gone: 0.78 of per-frame without overscan, 0 with it).
+    hl = {"device": "cpu", "highlights": "carry"}
+    shot = collect_stats(frames, look, **hl)
+    per_frame = [display(stylize(p, look, tile=0, **hl), o) for p in frames]
+    shared = [display(stylize(p, look, tile=0, stats=shot, **hl), o) for p in frames]
     e_frame = warping_error(per_frame, (SHIFT, 0))
     e_shot = warping_error(shared, (SHIFT, 0))
     assert e_frame > 1e-5

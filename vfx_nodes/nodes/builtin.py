@@ -210,7 +210,7 @@ class StyleTransfer(Node):
              "styled colour by it"),
         Knob("luminance_only", "bool", False, help="transfer only the look's luminance and keep "
              "the plate's own colours"),
-        Knob("highlights", "choice", "carry", choices=("carry", "paint"),
+        Knob("highlights", "choice", "paint", choices=("paint", "carry"),
              help="light above the look's range: carry = kept exactly, only its in-range part "
              "painted; paint = compressed into the network's range and painted too (a lit "
              "window, a sky), strokes becoming changes of exposure"),

@@ -221,7 +221,7 @@ class FrameSettings:
         working_colorspace: overrides the look's working space.
         preserve_alpha: unpremultiply before, premultiply after.
         luminance_only: keep the plate's colour.
-        highlights: ``"carry"`` or ``"paint"``.
+        highlights: ``"paint"`` (default) or ``"carry"``.
         device, precision: where and how the network runs (``None`` = automatic).
         compile: run the generator through ``torch.compile``.
         config: the OCIO config (object, path, URI; ``None`` = ``$OCIO`` or built in).
@@ -244,7 +244,7 @@ class FrameSettings:
     working_colorspace: str | None = None
     preserve_alpha: bool = True
     luminance_only: bool = False
-    highlights: str = "carry"
+    highlights: str = "paint"
     device: Any = None
     precision: Any = None
     compile: bool = False

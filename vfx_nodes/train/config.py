@@ -27,15 +27,18 @@ INIT_CHOICES = ("auto", "arbitrary", "scratch")
 #: docs/TRAINING.md): the values of ``lr``, ``style_weight``, ``style_layers`` and
 #: ``warmup`` when a config leaves them ``None`` and starts from scratch.
 SCRATCH_RECIPE: dict[str, Any] = {"lr": 1e-3, "style_weight": 100.0,
-                                  "style_layers": ("relu1_1", "relu2_1", "relu3_1"), "warmup": 50}
+                                  "style_layers": ("relu1_1", "relu2_1", "relu3_1"), "warmup": 50,
+                                  "eval_every": 200}
 #: The recipe for fine-tuning an arbitrary-style start (``init="arbitrary"``): the start
 #: already carries the painting, so a gentle step size and a style weight that keeps the
 #: plate's structure; relu4_1 in the style loss because the painting's stroke statistics
 #: live there (it dominates the Gram distance at 256 px).  Measured on 2 CPU cores with
-#: ``--time-limit 12``: docs/ARBITRARY.md, benchmarks/RESULTS.md.
+#: ``--time-limit 12``: docs/ARBITRARY.md, benchmarks/RESULTS.md.  Evaluated every 50
+#: steps (about 3 CPU minutes): the held-out read picks the look and stops the run, so a
+#: 12-minute fine-tune needs more than the two evaluations 200 steps would give it.
 FINE_TUNE_RECIPE: dict[str, Any] = {"lr": 5e-4, "style_weight": 5.0,
                                     "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
-                                    "warmup": 10}
+                                    "warmup": 10, "eval_every": 50}
 
 
 #: what :meth:`TrainConfig.validate` checks, field by field (one table, not a ladder of ifs)
@@ -44,7 +47,8 @@ _POSITIVE = ("lr", "d_lr")
 _OPTIONAL_POSITIVE = ("time_limit", "grad_clip")
 _NON_NEGATIVE = ("content_weight", "style_weight", "tv_weight", "adv_weight", "temporal_weight")
 #: name → (low, high, high included)
-_INTERVALS = {"d_beta1": (0.0, 1.0, False), "ema_decay": (0.0, 1.0, False), "min_lr_factor": (0.0, 1.0, True)}
+_INTERVALS = {"d_beta1": (0.0, 1.0, False), "ema_decay": (0.0, 1.0, False), "min_lr_factor": (0.0, 1.0, True),
+              "fine_tune_mix": (0.0, 1.0, True)}
 _CHOICES = {
     "init": (INIT_CHOICES, "init must be one of {choices}, got {value!r}"),
     "adv_mode": (("lsgan", "hinge", "bce"), "adv_mode must be lsgan, hinge or bce, got {value!r}"),
@@ -111,7 +115,8 @@ class TrainConfig:
         part: EXR part (index or name) of the content plates.
         style_size: short side the style images are rescaled to (default ``size``).
         test_fraction: share of sequences held out for evaluation.
-        eval_every: evaluate every N steps (and at the end).
+        eval_every: evaluate every N steps (and at the end); ``None``: the recipe's (200
+            from scratch, 50 for a fine-tune).
         eval_at_start: also evaluate the untrained generator (logged as the baseline; an
             instant-look start is a candidate for the best look).
         select_by: what picks the best look: ``"read"`` (default: how much of the
@@ -124,6 +129,11 @@ class TrainConfig:
         content_guard: with ``select_by="read"``, a look whose held-out content loss is
             above this many times the start's is never kept (it moved the plate's
             structure, not only its look).
+        fine_tune_mix: a fine-tune of the instant start (``init="arbitrary"``) writes —
+            and is judged as — a look whose weights are ``(1 − m)·start + m·fine-tuned``
+            (WiSE-FT, Wortsman et al., CVPR 2022: fine-tuned weights interpolated with the
+            start's keep the start's robustness on material unlike the training frames).
+            1 = the fine-tuned weights alone; default 0.5, the paper's.
         checkpoint_every: checkpoint every N steps (and at the end / on Ctrl-C).
         log_every: append a training line to ``metrics.jsonl`` every N steps.
         seed: seed of initialisation, split and crops.
@@ -175,11 +185,12 @@ class TrainConfig:
     part: int | str | None = None
     style_size: int | None = None
     test_fraction: float = 0.2
-    eval_every: int = 200
+    eval_every: int | None = None
     eval_at_start: bool = True
     select_by: str = "read"
     patience: int = 2
     content_guard: float = 1.3
+    fine_tune_mix: float = 0.5
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
@@ -200,7 +211,7 @@ class TrainConfig:
     working_space: str | None = None
 
     def resolved(self) -> TrainConfig:
-        """A copy with ``init`` resolved and every ``None`` recipe field (``lr``,
+        """A copy with ``init`` resolved and every ``None`` recipe field (``lr``, ``eval_every``,
         ``style_weight``, ``style_layers``, ``warmup``) filled from :data:`SCRATCH_RECIPE`
         or :data:`FINE_TUNE_RECIPE`, by where the generator starts."""
         init = self.resolved_init() if self.init in INIT_CHOICES else self.init
@@ -371,7 +382,9 @@ class TrainPlan:
             f"style:     {', '.join(os.path.basename(s) for s in self.style_files)}",
             f"recipe:    {c.arch}, start {self.init}, {c.steps} steps at {c.size}², batch {c.batch}, "
             f"lr {self.lr:g}, style weight {self.style_weight:g}, working space {self.working_colorspace}"
-            + (f", at most {c.time_limit:g} min" if c.time_limit else ""),
+            + (f", at most {c.time_limit:g} min" if c.time_limit else "")
+            + (f"; weights {c.fine_tune_mix:g} fine-tuned, {1 - c.fine_tune_mix:g} the start's"
+               if self.init == "arbitrary" and c.fine_tune_mix < 1 else ""),
             "best look: " + (f"by its held-out read (content guard {c.content_guard:g}× the start's"
                              + (f", stop after {c.patience} evaluations without a better one)" if c.patience
                                 else ")")

@@ -297,12 +297,15 @@ def load_rgb(path: str, *, working_colorspace: str | None = None, colorspace: st
     return prepare(plate, working_default=working_colorspace, layer=layer, colorspace=src, config=config).net_in
 
 
-def resize_short_side(image: Any, size: int) -> Any:
-    """Resize a ``3×H×W`` tensor (antialiased bilinear) so its short side is ``size``."""
+def resize_short_side(image: Any, size: int, *, enlarge: bool = True) -> Any:
+    """Resize a ``3×H×W`` tensor (antialiased bilinear) so its short side is ``size``
+    (``enlarge=False``: at most its own)."""
     import torch
     import torch.nn.functional as F
 
     _, h, w = image.shape
+    if not enlarge:
+        size = min(size, h, w)
     if min(h, w) == size:
         return image.contiguous()
     scale = size / min(h, w)
@@ -337,8 +340,9 @@ def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str |
                    colorspace: str | None = None, layer: str = "",
                    part: int | str | None = None, report: DataReport | None = None,
                    what: str = "content", config: Any = None, working_space: str | None = None,
-                   max_side: int | None = None) -> ImageSet:
-    """Decode every path once, convert, rescale and keep the tensors in memory.
+                   max_side: int | None = None, enlarge: bool = True) -> ImageSet:
+    """Decode every path once, convert, rescale and keep the tensors in memory
+    (``enlarge=False``: an image smaller than ``size`` keeps its own size).
 
     A file that cannot be decoded is logged by name with the reason and recorded in
     ``report.unreadable``; the rest load.  Training images at the training size are small
@@ -366,7 +370,7 @@ def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str |
             log.warning("skipping unreadable %s image %s: %s", what, p, reason)
             continue
         t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
-        images.append(resize_short_side(t, size))
+        images.append(resize_short_side(t, size, enlarge=enlarge))
         names.append(p)
         report.loaded.append(p)
     if not images:

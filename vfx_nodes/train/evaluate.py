@@ -22,10 +22,15 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["READ_LAYERS", "contact_sheet", "evaluate_generator", "painting_grams", "read_ratio", "score"]
+__all__ = ["READ_CONTENT", "READ_LAYERS", "VIEW_SIZE", "contact_sheet", "evaluate_generator", "evaluate_view",
+           "painting_grams", "read_ratio", "score", "two_scale"]
 
 #: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
 READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+#: the yardstick's content layer (Gatys et al.'s): how far a look moved the frame's structure
+READ_CONTENT = "relu4_2"
+#: the frame's view: the yardstick reads a whole frame brought to this long side
+VIEW_SIZE = 256
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,
@@ -119,6 +124,84 @@ def evaluate_generator(generator: Any, images: Sequence[Any], objective: Any, *,
     n = len(crops)
     return {"losses": {k: v / n for k, v in sums.items()}, "before": crops,
             "after": torch.cat(outs)}
+
+
+def two_scale(generator: Any, x: Any, coarse_rows: int) -> Any:
+    """``generator`` at two stroke scales on the whole frames ``x`` (N×3×H×W, 0–1), as
+    :mod:`vfx_nodes.engine.detail` renders a look that records ``detail_height``: a coarse
+    pass at ``coarse_rows`` rows and a fine pass at the frames' own size, their residuals
+    combined as a two-level Laplacian pyramid, ``R = R_fine + up(R_coarse − down(R_fine))``
+    (``down`` area average, ``up`` bilinear).  One pass when ``coarse_rows ≥ H``."""
+    import torch.nn.functional as F
+
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    fine = generator(x).float() - x
+    if coarse_rows >= h:
+        return (x + fine).clamp(0, 1)
+    size = (int(coarse_rows), max(1, round(w * coarse_rows / h)))
+    xc = F.adaptive_avg_pool2d(x, size)
+    coarse = generator(xc).float() - xc - F.adaptive_avg_pool2d(fine, size)
+    up = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+    return (x + fine + up).clamp(0, 1)
+
+
+def _view(x: Any) -> Any:
+    """A whole frame at the yardstick's view (long side :data:`VIEW_SIZE`, antialiased)."""
+    import torch.nn.functional as F
+
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    s = VIEW_SIZE / max(h, w)
+    return F.interpolate(x, size=(max(16, round(h * s)), max(16, round(w * s))), mode="bilinear",
+                         antialias=s < 1, align_corners=False)
+
+
+def _read_at_view(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> tuple[float, float]:
+    """The yardstick on one frame at the view: (Gram loss of ``after`` over ``before``'s,
+    relu4_2 content loss of ``after`` against ``before``)."""
+    from ..model.losses import gram_matrix as gram
+
+    dev = next(loss_network.parameters()).device
+    layers = (*READ_LAYERS, READ_CONTENT)
+    fb = loss_network(before.to(dev).float().clamp(0, 1), layers)
+    fa = loss_network(after.to(dev).float().clamp(0, 1), layers)
+
+    def style(f: dict[str, Any]) -> float:
+        return float(sum(((gram(f[k]) - grams[k]) ** 2).mean() for k in READ_LAYERS))
+
+    return style(fa) / max(style(fb), 1e-12), float(((fa[READ_CONTENT] - fb[READ_CONTENT]) ** 2).mean())
+
+
+def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, grams: dict[str, Any], *,
+                  coarse_rows: int, device: str = "cpu") -> dict[str, Any]:
+    """How a look that renders at two stroke scales reads on whole held-out frames, by the
+    quality yardstick (``benchmarks/bench_quality.py``), not the training's losses: each
+    frame rendered by :func:`two_scale` at its loaded size (the fine pass's), brought to
+    the frame's view (:data:`VIEW_SIZE`), then the Gram loss over relu1_1–relu5_1 against
+    the paintings over the untouched frame's (median over the frames) and the relu4_2
+    content loss (mean; the content guard's measure).
+
+    Returns:
+        ``{"read": float, "content": float, "before": [3×h×w], "after": [3×h×w]}``.
+    """
+    import torch
+
+    reads, contents, before, after = [], [], [], []
+    was_training = generator.training
+    generator.eval()
+    try:
+        with torch.no_grad():
+            for t in frames:
+                x = t[None].float().to(device)
+                v_in, v_out = _view(x), _view(two_scale(generator, x, coarse_rows))
+                r, c = _read_at_view(loss_network, grams, v_in, v_out)
+                reads.append(r)
+                contents.append(c)
+                before.append(v_in[0].cpu())
+                after.append(v_out[0].cpu())
+    finally:
+        generator.train(was_training)
+    return {"read": float(np.median(reads)), "content": float(np.mean(contents)),
+            "before": before, "after": after}
 
 
 def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working_colorspace: str,

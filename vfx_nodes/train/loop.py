@@ -59,7 +59,7 @@ from .data import DataReport, ImageSet, file_sha256, load_image_set, random_crop
 from .distributed import DistContext, init_distributed
 from .progress import Progress, as_progress
 from .runtime import Metrics, StopFlag, seed_everything
-from .schedule import EMA, lr_factor
+from .schedule import EMA, lr_factor, mix_weights
 from .state import LoopSchedule, TrainState, json_number, training_loop
 
 __all__ = ["ARCH_CHOICES", "FINE_TUNE_RECIPE", "INIT_CHOICES", "SCRATCH_RECIPE", "TrainConfig", "TrainData",
@@ -98,6 +98,9 @@ class TrainData:
         style_files: the paintings' paths.
         split: ``{"train": [...], "test": [...]}`` content paths, as recorded in the look.
         report: what could not be read, and why.
+        view_set: for a fine-tune of an arbitrary-style start, the held-out frames whole at
+            up to :data:`~vfx_nodes.train.instant.DEFAULT_DETAIL_HEIGHT` rows: the look is
+            judged on them as it renders, at two stroke scales (``None`` otherwise).
     """
 
     train_set: ImageSet
@@ -107,6 +110,7 @@ class TrainData:
     style_files: list[str]
     split: dict[str, list[str]]
     report: DataReport
+    view_set: ImageSet | None = None
 
 
 def load_training_data(plan: TrainPlan) -> TrainData:
@@ -133,8 +137,17 @@ def load_training_data(plan: TrainPlan) -> TrainData:
         style_files, size=config.style_size or config.size, working_colorspace=plan.working_colorspace,
         colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
     report.unreadable.extend(style_report.unreadable)
+    view_set = None
+    if plan.init == "arbitrary":
+        from .instant import DEFAULT_DETAIL_HEIGHT
+
+        # The same held-out frames, whole and larger: never enlarged (a small frame is
+        # its own fine pass); unreadable ones were reported above.
+        view_set = load_image_set(test_set.names[: config.max_eval_images],
+                                  **{**common, "size": DEFAULT_DETAIL_HEIGHT, "report": DataReport()},
+                                  what="held-out content", enlarge=False)
     return TrainData(train_set, test_set, style_set, test_set is not train_set, style_files,
-                     {"train": train_files, "test": test_files}, report)
+                     {"train": train_files, "test": test_files}, report, view_set)
 
 
 class TrainRun:
@@ -170,6 +183,7 @@ class TrainRun:
         self.report, self.held_out, self.style_files, self.split = \
             data.report, data.held_out, data.style_files, data.split
         self.train_set, self.test_set, self.style_set = data.train_set, data.test_set, data.style_set
+        self.view_set = data.view_set
 
         self._build_models(loss_network)
         self._place_on_devices()
@@ -202,6 +216,10 @@ class TrainRun:
         self.embedded_styles: list[dict[str, Any]] = []
         gen = self._arbitrary_start(self.style_files) if self.init == "arbitrary" else build_generator(config.arch)
         self.gen = gen.to(dev)
+        # the instant start's weights, for the written look's interpolation (look_module)
+        self.start_weights: dict[str, Any] | None = (
+            {k: v.detach().clone() for k, v in self.gen.state_dict().items()}
+            if self.init == "arbitrary" and config.fine_tune_mix < 1 else None)
         # The discriminator's start from its own seed: the first use of the arbitrary-style
         # network in a process builds (and caches) it, drawing from torch's generator, so a
         # process's first run and its later ones would otherwise start differently.
@@ -413,20 +431,34 @@ class TrainRun:
         record: dict[str, Any] = {}
         if self.dist.is_main:
             images = self.test_set.images[: cfg.max_eval_images]
-            res = evaluate_generator(self.ema.module, images, self.objective, size=cfg.size,
+            look = self.look_module()  # what would be written
+            res = evaluate_generator(look, images, self.objective, size=cfg.size,
                                      device=self.device)
             if cfg.temporal_weight > 0:
                 from .data import center_crop
                 from .temporal import held_out_temporal
 
                 crops = torch.stack([center_crop(t, cfg.size) for t in images]).float().to(self.device)
-                res["losses"]["temporal"] = held_out_temporal(self.ema.module, crops, seed=cfg.seed)
-            read = read_ratio(self.loss_network, self.read_grams, res["before"], res["after"])
-            s = self._selection_score(res["losses"], read)
+                res["losses"]["temporal"] = held_out_temporal(look, crops, seed=cfg.seed)
+            view: dict[str, Any] = {}
+            if self.view_set is None:
+                read = read_ratio(self.loss_network, self.read_grams, res["before"], res["after"])
+                guarded = float(res["losses"]["content"])
+            else:
+                # An arbitrary-style start renders at two stroke scales: judged as it renders,
+                # on whole frames at the frame's view, by the yardstick's style and content.
+                from .evaluate import evaluate_view
+                from .instant import DEFAULT_FRAME_HEIGHT
+
+                v = evaluate_view(look, self.view_set.images, self.loss_network, self.read_grams,
+                                  coarse_rows=DEFAULT_FRAME_HEIGHT, device=self.device)
+                read, guarded = v["read"], v["content"]
+                view = {"view_content": json_number(guarded)}
+            s = self._selection_score(res["losses"], read, guarded)
             st = self.state
             record = {"kind": "eval", "step": st.step, "held_out": self.held_out,
                       **{k: json_number(v) for k, v in res["losses"].items()}, "read": json_number(read),
-                      "score": json_number(s)}
+                      **view, "score": json_number(s)}
             if baseline:
                 record["baseline"] = True
             # An arbitrary-style start is already a look (the instant one): if fine-tuning
@@ -451,23 +483,33 @@ class TrainRun:
         self.dist.barrier()
         return record
 
-    def _selection_score(self, losses: dict[str, float], read: float) -> float:
+    def _selection_score(self, losses: dict[str, float], read: float, content: float) -> float:
         """What picks the best look (lower is better): with ``select_by="read"`` the
-        held-out read ratio, ``inf`` for a look whose content loss passed the guard (the
-        start's content × ``content_guard``, for a look that starts as one); with
+        held-out read ratio, ``inf`` for a look whose held-out ``content`` loss passed the
+        guard (the start's × ``content_guard``, for a look that starts as one); with
         ``"losses"`` the training's weighted losses."""
         from .evaluate import score
 
         cfg = self.cfg
         if cfg.select_by == "losses":
             return score(losses, cfg.content_weight, self.style_weight, cfg.tv_weight, cfg.temporal_weight)
-        content = float(losses["content"])
         if self.start_content is None:
             self.start_content = content  # the start itself: the guard's reference
             return read
         if self.init == "arbitrary" and content > cfg.content_guard * self.start_content:
             return math.inf
         return read
+
+    def look_module(self) -> Any:
+        """The generator the run would write now — what is evaluated is what is written:
+        the EMA generator; for a fine-tune of the instant start, its weights halfway (by
+        ``fine_tune_mix``) to the start's (:func:`~vfx_nodes.train.schedule.mix_weights`;
+        on four real photographs unlike the CG training frames, the fine-tuned weights
+        alone moved the structure 1.6× as much as the start, halfway 1.25×:
+        benchmarks/RESULTS.md, "A fine-tune halfway to its start")."""
+        if self.start_weights is None:
+            return self.ema.module
+        return mix_weights(self.ema.module, self.start_weights, self.cfg.fine_tune_mix)
 
     def _save_look(self, path: Path, losses: dict[str, float]) -> None:
         from .._version import __version__
@@ -496,12 +538,19 @@ class TrainRun:
         # short side of `size` before cropping (data.load_image_set).
         meta: dict[str, Any] = {"working_colorspace": self.working_colorspace, "training": training,
                                 "frame_height": int(cfg.size)}
+        if self.view_set is not None:
+            from .instant import DEFAULT_DETAIL_HEIGHT, DEFAULT_FRAME_HEIGHT
+
+            # Rendered as it was judged (evaluate): the instant look's two stroke scales.
+            meta.update(frame_height=DEFAULT_FRAME_HEIGHT, detail_height=DEFAULT_DETAIL_HEIGHT)
         if self.embedding is not None:
             from ..model.arbitrary import PROVENANCE
 
             meta["arbitrary"] = {"embedding": self.embedding, "styles": self.embedded_styles,
                                  "fine_tuned": self.state.step > 0, **PROVENANCE}
-        save_look(self.ema.module, path, meta)
+        if self.start_weights is not None:
+            training["fine_tune_mix"] = float(cfg.fine_tune_mix)
+        save_look(self.look_module(), path, meta)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0 if hasattr(self, "_t0") else 0.0

@@ -317,7 +317,7 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
                    config: Any = None, levels: int | None = None, init: Any = "plate",
                    callback: Callable[[int, dict[str, float]], None] | None = None,
                    working_space: str | None = None, progress: ProgressFn | None = None,
-                   cancel: CancelFn = None, highlights: str = "carry") -> tuple[Any, OptimizeResult]:
+                   cancel: CancelFn = None, highlights: str = "paint") -> tuple[Any, OptimizeResult]:
     """Reference render of one plate by optimisation (Gatys et al. 2016); returns a new Plate.
 
     Coarse to fine: the image is optimised at each level of a pyramid (:func:`pyramid`),
@@ -359,10 +359,10 @@ def optimize_plate(plate: Any, style: Sequence[Any], *, working_colorspace: str 
             pass, after each step.
         cancel: a callable returning ``True`` (or a :class:`threading.Event`): stop after
             the current step with :class:`~vfx_nodes.errors.RenderCancelled`.
-        highlights: as :func:`vfx_nodes.engine.stylize`'s: ``"carry"`` (light above the
-            working range rides around the optimisation unchanged) or ``"paint"`` (it is
-            compressed into the range, optimised with the rest and expanded back), so a
-            reference can be made the way the look will render.
+        highlights: as :func:`vfx_nodes.engine.stylize`'s: ``"paint"`` (default: light
+            above the working range is compressed into the range, optimised with the rest
+            and expanded back) or ``"carry"`` (it rides around the optimisation
+            unchanged), so a reference can be made the way the look will render.
 
     Returns:
         ``(new_plate, result)``.

@@ -1,4 +1,5 @@
-"""Learning-rate schedule and the exponential moving average of the generator weights."""
+"""Learning-rate schedule, the exponential moving average of the generator weights, and
+the interpolation of fine-tuned weights with their start's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import copy
 import math
 from typing import Any
 
-__all__ = ["EMA", "lr_factor"]
+__all__ = ["EMA", "lr_factor", "mix_weights"]
 
 
 def lr_factor(step: int, total: int, warmup: int = 0, min_factor: float = 0.1) -> float:
@@ -72,3 +73,17 @@ class EMA:
         """Restore the averaged weights and the update count."""
         self.module.load_state_dict(state)
         self.updates = int(updates)
+
+
+def mix_weights(module: Any, start: dict[str, Any], m: float) -> Any:
+    """A copy of ``module`` (eval mode) whose floating-point weights are
+    ``(1 − m)·start + m·module`` — WiSE-FT (Wortsman et al., "Robust fine-tuning of
+    zero-shot models", CVPR 2022): interpolating fine-tuned weights with the start's keeps
+    most of the fine-tune's gain on its own data and the start's robustness on material
+    unlike it.  ``start`` is the start's ``state_dict`` (same keys)."""
+    import torch
+
+    mixed = copy.deepcopy(module)
+    mixed.load_state_dict({k: torch.lerp(start[k].to(v), v, float(m)) if v.is_floating_point() else v
+                           for k, v in module.state_dict().items()})
+    return mixed.eval()
