@@ -396,3 +396,18 @@ def test_two_scale_is_the_engines_laplacian_blend_of_the_two_residuals():
                       if t.shape[-2] == 40 else torch.zeros_like(t))
     torch.testing.assert_close(two_scale(checker, x, 10), (x + checker.field(x)).clamp(0, 1))
     torch.testing.assert_close(two_scale(checker, x, 40), (x + checker.field(x)).clamp(0, 1))
+
+
+def test_evaluate_view_reads_a_look_that_changes_nothing_as_the_plate(vgg):
+    """The yardstick at the frame's view: an identity look reads 1 (nothing of the
+    painting) and moves no content; a look that paints reads otherwise and moves it."""
+    from vfx_nodes.train.evaluate import VIEW_SIZE, evaluate_view, painting_grams
+
+    torch.manual_seed(0)
+    frames = [torch.rand(3, 40, 56) * 0.6 + 0.2, torch.rand(3, 48, 40) * 0.6 + 0.2]
+    grams = painting_grams(vgg, [torch.rand(3, 64, 64)], VIEW_SIZE)
+    same = evaluate_view(_Offset(torch.zeros_like), frames, vgg, grams, coarse_rows=10)
+    assert same["read"] == pytest.approx(1.0) and same["content"] == 0.0
+    assert max(same["after"][0].shape[-2:]) == VIEW_SIZE  # read at the view, not the crop
+    tinted = evaluate_view(_Offset(lambda t: 0.2 * torch.sin(9 * t)), frames, vgg, grams, coarse_rows=10)
+    assert tinted["read"] != pytest.approx(1.0) and tinted["content"] > 0
