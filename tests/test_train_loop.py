@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -277,6 +278,13 @@ def test_a_fine_tune_writes_its_weights_halfway_to_the_start(tmp_path, data, vgg
     alone = TrainRun(config(tmp_path / "m1", data, arch="arbitrary", init="auto", steps=1, fine_tune_mix=1.0),
                      loss_network=vgg, progress=False)
     assert alone.start_weights is None and alone.look_module() is alone.ema.module
+    # the guards: the first call is the start (the reference); a look that reads more of
+    # the painting at the view but less at 1:1, or moved the content, is never kept
+    losses = {"content": 1.0, "style": 1.0, "tv": 0.0}
+    assert alone._selection_score(losses, 0.5, 10.0, 0.4) == 0.5
+    assert alone._selection_score(losses, 0.3, 10.0, 0.41) == math.inf
+    assert alone._selection_score(losses, 0.3, 14.0, 0.39) == math.inf
+    assert alone._selection_score(losses, 0.3, 12.0, 0.39) == 0.3
     alone.dist.close()
     scratch = TrainRun(config(tmp_path / "s", data, steps=1), loss_network=vgg, progress=False)
     assert scratch.start_weights is None
@@ -407,7 +415,7 @@ def test_evaluate_view_reads_a_look_that_changes_nothing_as_the_plate(vgg):
     frames = [torch.rand(3, 40, 56) * 0.6 + 0.2, torch.rand(3, 48, 40) * 0.6 + 0.2]
     grams = painting_grams(vgg, [torch.rand(3, 64, 64)], VIEW_SIZE)
     same = evaluate_view(_Offset(torch.zeros_like), frames, vgg, grams, coarse_rows=10)
-    assert same["read"] == pytest.approx(1.0) and same["content"] == 0.0
+    assert same["read"] == pytest.approx(1.0) and same["content"] == 0.0 and same["detail"] == pytest.approx(1.0)
     assert max(same["after"][0].shape[-2:]) == VIEW_SIZE  # read at the view, not the crop
     tinted = evaluate_view(_Offset(lambda t: 0.2 * torch.sin(9 * t)), frames, vgg, grams, coarse_rows=10)
     assert tinted["read"] != pytest.approx(1.0) and tinted["content"] > 0

@@ -155,6 +155,13 @@ def _view(x: Any) -> Any:
                          antialias=s < 1, align_corners=False)
 
 
+def _central(x: Any) -> Any:
+    """The central :data:`VIEW_SIZE` px square of a frame, at 1:1 (the whole frame when smaller)."""
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    sh, sw = min(h, VIEW_SIZE), min(w, VIEW_SIZE)
+    return x[..., (h - sh) // 2:(h - sh) // 2 + sh, (w - sw) // 2:(w - sw) // 2 + sw]
+
+
 def _read_at_view(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> tuple[float, float]:
     """The yardstick on one frame at the view: (Gram loss of ``after`` over ``before``'s,
     relu4_2 content loss of ``after`` against ``before``)."""
@@ -178,22 +185,26 @@ def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, gram
     frame rendered by :func:`two_scale` at its loaded size (the fine pass's), brought to
     the frame's view (:data:`VIEW_SIZE`), then the Gram loss over relu1_1–relu5_1 against
     the paintings over the untouched frame's (median over the frames) and the relu4_2
-    content loss (mean; the content guard's measure).
+    content loss (mean; the content guard's measure); and the Gram ratio of the render's
+    central :data:`VIEW_SIZE` px at 1:1 (``detail``: the yardstick's 100 % view, where soft
+    strokes show).
 
     Returns:
-        ``{"read": float, "content": float, "before": [3×h×w], "after": [3×h×w]}``.
+        ``{"read", "content", "detail": float, "before": [3×h×w], "after": [3×h×w]}``.
     """
     import torch
 
-    reads, contents, before, after = [], [], [], []
+    reads, contents, details, before, after = [], [], [], [], []
     was_training = generator.training
     generator.eval()
     try:
         with torch.no_grad():
             for t in frames:
                 x = t[None].float().to(device)
-                v_in, v_out = _view(x), _view(two_scale(generator, x, coarse_rows))
+                y = two_scale(generator, x, coarse_rows)
+                v_in, v_out = _view(x), _view(y)
                 r, c = _read_at_view(loss_network, grams, v_in, v_out)
+                details.append(_read_at_view(loss_network, grams, _central(x), _central(y))[0])
                 reads.append(r)
                 contents.append(c)
                 before.append(v_in[0].cpu())
@@ -201,7 +212,7 @@ def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, gram
     finally:
         generator.train(was_training)
     return {"read": float(np.median(reads)), "content": float(np.mean(contents)),
-            "before": before, "after": after}
+            "detail": float(np.median(details)), "before": before, "after": after}
 
 
 def contact_sheet(before: Any, after: Any, path: str | os.PathLike[str], working_colorspace: str,

@@ -239,6 +239,7 @@ class TrainRun:
         self.read_grams = painting_grams(self.loss_network, self.style_set.images, config.size)
         self.stale = 0  # evaluations in a row without a better look (early stop)
         self.start_content: float | None = None  # the start's held-out content loss (the guard)
+        self.start_detail: float | None = None  # the start's held-out read at 1:1 (a fine-tune's guard)
         self.stopped_early = False
         self.ema = EMA(self.gen, config.ema_decay)
 
@@ -285,6 +286,7 @@ class TrainRun:
             "world_size": self.dist.world_size,
             "stale": self.stale,
             "start_content": self.start_content,
+            "start_detail": self.start_detail,
         }
         return tensors, state
 
@@ -314,6 +316,7 @@ class TrainRun:
         ckpt.load_models_state(path, tensors, state, self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         self.stale = int(state.get("stale", 0))
         self.start_content = state.get("start_content")
+        self.start_detail = state.get("start_detail")
         self.state = TrainState.from_json(state)
         self.metrics.truncate_after(self.state.step)
         if self.dist.is_main:
@@ -441,6 +444,7 @@ class TrainRun:
                 crops = torch.stack([center_crop(t, cfg.size) for t in images]).float().to(self.device)
                 res["losses"]["temporal"] = held_out_temporal(look, crops, seed=cfg.seed)
             view: dict[str, Any] = {}
+            detail = None
             if self.view_set is None:
                 read = read_ratio(self.loss_network, self.read_grams, res["before"], res["after"])
                 guarded = float(res["losses"]["content"])
@@ -452,9 +456,9 @@ class TrainRun:
 
                 v = evaluate_view(look, self.view_set.images, self.loss_network, self.read_grams,
                                   coarse_rows=DEFAULT_FRAME_HEIGHT, device=self.device)
-                read, guarded = v["read"], v["content"]
-                view = {"view_content": json_number(guarded)}
-            s = self._selection_score(res["losses"], read, guarded)
+                read, guarded, detail = v["read"], v["content"], v["detail"]
+                view = {"view_content": json_number(guarded), "read_1to1": json_number(detail)}
+            s = self._selection_score(res["losses"], read, guarded, detail)
             st = self.state
             record = {"kind": "eval", "step": st.step, "held_out": self.held_out,
                       **{k: json_number(v) for k, v in res["losses"].items()}, "read": json_number(read),
@@ -483,21 +487,25 @@ class TrainRun:
         self.dist.barrier()
         return record
 
-    def _selection_score(self, losses: dict[str, float], read: float, content: float) -> float:
+    def _selection_score(self, losses: dict[str, float], read: float, content: float,
+                         detail: float | None = None) -> float:
         """What picks the best look (lower is better): with ``select_by="read"`` the
         held-out read ratio, ``inf`` for a look whose held-out ``content`` loss passed the
-        guard (the start's × ``content_guard``, for a look that starts as one); with
-        ``"losses"`` the training's weighted losses."""
+        guard (the start's × ``content_guard``, for a look that starts as one) or — a
+        fine-tune judged at both views — whose read at 1:1 (``detail``) is worse than the
+        start's; with ``"losses"`` the training's weighted losses."""
         from .evaluate import score
 
         cfg = self.cfg
         if cfg.select_by == "losses":
             return score(losses, cfg.content_weight, self.style_weight, cfg.tv_weight, cfg.temporal_weight)
         if self.start_content is None:
-            self.start_content = content  # the start itself: the guard's reference
+            self.start_content, self.start_detail = content, detail  # the start: the guards' reference
             return read
         if self.init == "arbitrary" and content > cfg.content_guard * self.start_content:
             return math.inf
+        if detail is not None and self.start_detail is not None and detail > self.start_detail:
+            return math.inf  # never worse than the start at 1:1
         return read
 
     def look_module(self) -> Any:
