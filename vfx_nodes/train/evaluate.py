@@ -44,23 +44,35 @@ def score(losses: dict[str, float], content_weight: float, style_weight: float,
     return total
 
 
+def _fit(x: Any, size: int) -> Any:
+    """N×3×H×W brought to a ``size`` px long side (bilinear, antialiased when shrinking)."""
+    import torch.nn.functional as F
+
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    s = size / max(h, w)
+    return F.interpolate(x, size=(max(16, round(h * s)), max(16, round(w * s))), mode="bilinear",
+                         antialias=s < 1, align_corners=False)
+
+
+def _gram_distance(feats: dict[str, Any], grams: dict[str, Any]) -> Any:
+    """One image's Gram loss against the paintings' ``grams`` over :data:`READ_LAYERS`."""
+    from ..model.losses import gram_matrix as gram
+
+    return sum(((gram(feats[k]) - grams[k]) ** 2).mean() for k in READ_LAYERS)
+
+
 def painting_grams(loss_network: Any, paintings: Sequence[Any], size: int) -> dict[str, Any]:
     """The paintings' Gram matrices on :data:`READ_LAYERS` (each painting brought to a
     ``size`` px long side, antialiased; several paintings averaged) — the yardstick's
     reference (display-encoded working space, 0–1)."""
     import torch
-    import torch.nn.functional as F
 
     from ..model.losses import gram_matrix as gram
 
     sums: dict[str, Any] = {}
     with torch.no_grad():
         for p in paintings:
-            x = p[None].float().clamp(0, 1)
-            h, w = x.shape[-2:]
-            s = size / max(h, w)
-            x = F.interpolate(x, size=(max(16, round(h * s)), max(16, round(w * s))), mode="bilinear",
-                              antialias=s < 1, align_corners=False)
+            x = _fit(p[None].float().clamp(0, 1), size)
             feats = loss_network(x.to(next(loss_network.parameters()).device), READ_LAYERS)
             for k in READ_LAYERS:
                 sums[k] = sums.get(k, 0) + gram(feats[k]) / len(paintings)
@@ -74,11 +86,9 @@ def read_ratio(loss_network: Any, grams: dict[str, Any], before: Any, after: Any
     yardstick of ``benchmarks/bench_quality.py`` at the training's view."""
     import torch
 
-    from ..model.losses import gram_matrix as gram
-
     def style(x: Any) -> Any:
         feats = loss_network(x.to(next(loss_network.parameters()).device).float().clamp(0, 1), READ_LAYERS)
-        return torch.stack([sum(((gram(feats[k][i:i + 1]) - grams[k]) ** 2).mean() for k in READ_LAYERS)
+        return torch.stack([_gram_distance({k: feats[k][i:i + 1] for k in READ_LAYERS}, grams)
                             for i in range(x.shape[0])])
 
     with torch.no_grad():
@@ -145,16 +155,6 @@ def two_scale(generator: Any, x: Any, coarse_rows: int) -> Any:
     return (x + fine + up).clamp(0, 1)
 
 
-def _view(x: Any) -> Any:
-    """A whole frame at the yardstick's view (long side :data:`VIEW_SIZE`, antialiased)."""
-    import torch.nn.functional as F
-
-    h, w = int(x.shape[-2]), int(x.shape[-1])
-    s = VIEW_SIZE / max(h, w)
-    return F.interpolate(x, size=(max(16, round(h * s)), max(16, round(w * s))), mode="bilinear",
-                         antialias=s < 1, align_corners=False)
-
-
 def _central(x: Any) -> Any:
     """The central :data:`VIEW_SIZE` px square of a frame, at 1:1 (the whole frame when smaller)."""
     h, w = int(x.shape[-2]), int(x.shape[-1])
@@ -162,20 +162,15 @@ def _central(x: Any) -> Any:
     return x[..., (h - sh) // 2:(h - sh) // 2 + sh, (w - sw) // 2:(w - sw) // 2 + sw]
 
 
-def _read_at_view(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> tuple[float, float]:
-    """The yardstick on one frame at the view: (Gram loss of ``after`` over ``before``'s,
+def _read_one(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> tuple[float, float]:
+    """The yardstick on one frame as given (the view or a 1:1 crop): (Gram loss of ``after`` over ``before``'s,
     relu4_2 content loss of ``after`` against ``before``)."""
-    from ..model.losses import gram_matrix as gram
-
     dev = next(loss_network.parameters()).device
     layers = (*READ_LAYERS, READ_CONTENT)
     fb = loss_network(before.to(dev).float().clamp(0, 1), layers)
     fa = loss_network(after.to(dev).float().clamp(0, 1), layers)
-
-    def style(f: dict[str, Any]) -> float:
-        return float(sum(((gram(f[k]) - grams[k]) ** 2).mean() for k in READ_LAYERS))
-
-    return style(fa) / max(style(fb), 1e-12), float(((fa[READ_CONTENT] - fb[READ_CONTENT]) ** 2).mean())
+    ratio = float(_gram_distance(fa, grams)) / max(float(_gram_distance(fb, grams)), 1e-12)
+    return ratio, float(((fa[READ_CONTENT] - fb[READ_CONTENT]) ** 2).mean())
 
 
 def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, grams: dict[str, Any], *,
@@ -202,9 +197,9 @@ def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, gram
             for t in frames:
                 x = t[None].float().to(device)
                 y = two_scale(generator, x, coarse_rows)
-                v_in, v_out = _view(x), _view(y)
-                r, c = _read_at_view(loss_network, grams, v_in, v_out)
-                details.append(_read_at_view(loss_network, grams, _central(x), _central(y))[0])
+                v_in, v_out = _fit(x, VIEW_SIZE), _fit(y, VIEW_SIZE)
+                r, c = _read_one(loss_network, grams, v_in, v_out)
+                details.append(_read_one(loss_network, grams, _central(x), _central(y))[0])
                 reads.append(r)
                 contents.append(c)
                 before.append(v_in[0].cpu())
