@@ -164,3 +164,36 @@ def test_dry_run_prints_the_plan_and_trains_nothing(tmp_path, capsys):
     with pytest.raises(Exception, match="does not exist"):
         plan_training(TrainConfig(content=content, style=[str(style)], out=str(tmp_path / "no" / "x.safetensors"),
                                   workdir=str(tmp_path / "work")))
+
+
+def test_held_out_frames_are_given_not_drawn(tmp_path, capsys):
+    """Issue 24: `--held-out` names the frames a fine-tune is judged on (another shot, like
+    the plates the look will meet); all of `--content` trains, and a frame in both is refused."""
+    from PIL import Image
+
+    from vfx_nodes.errors import TrainingDataError
+    from vfx_nodes.train import TrainConfig, plan_training
+
+    shots = tmp_path / "shots"
+    for seq in ("a", "b", "c"):
+        (shots / seq).mkdir(parents=True)
+        for f in (1, 2):
+            Image.fromarray(np.full((40, 40, 3), 40 * f, np.uint8)).save(shots / seq / f"p.{f:04d}.png")
+    style = tmp_path / "oil.png"
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(style)
+    out = tmp_path / "look.safetensors"
+    content = [str(shots / "a"), str(shots / "b")]
+    plan = plan_training(TrainConfig(content=content, style=[str(style)], out=str(out),
+                                     held_out=[str(shots / "c" / "p.####.png")]))
+    assert [p.split("/")[-2] for p in plan.train_files] == ["a", "a", "b", "b"]
+    assert plan.test_files == tuple(str(shots / "c" / f"p.{f:04d}.png") for f in (1, 2))
+    # the same frame reached by another spelling of its path is still the same frame
+    with pytest.raises(TrainingDataError, match=r"1 held-out file\(s\) are also training content.*p\.0002\.png"):
+        plan_training(TrainConfig(content=content, style=[str(style)], out=str(out),
+                                  held_out=[str(shots / "c"), str(shots / "b" / ".." / "b" / "p.0002.png")]))
+    assert main(["train", "--content", *content, "--held-out", str(shots / "c"), "--style", str(style),
+                 "--out", str(out), "--dry-run"]) == 0
+    assert "4 training + 2 held-out files" in capsys.readouterr().out
+    assert main(["train", "--content", *content, "--held-out", str(shots / "nothing.####.png"), "--style",
+                 str(style), "--out", str(out), "--dry-run"]) != 0
+    assert "nothing" in capsys.readouterr().err

@@ -419,3 +419,53 @@ def test_evaluate_view_reads_a_look_that_changes_nothing_as_the_plate(vgg):
     assert max(same["after"][0].shape[-2:]) == VIEW_SIZE  # read at the view, not the crop
     tinted = evaluate_view(_Offset(lambda t: 0.2 * torch.sin(9 * t)), frames, vgg, grams, coarse_rows=10)
     assert tinted["read"] != pytest.approx(1.0) and tinted["content"] > 0
+
+
+def test_the_100_percent_read_is_the_yardsticks_crop_of_the_plate():
+    """Issue 24: the fine-tune's 1:1 guard reads what `bench_quality.py --crop 512` reads —
+    the central 512 px of the *plate* at 1:1. A frame held at half its plate's size gives
+    its central 256 px, enlarged back to 512 (the fine pass enlarged on that plate); a
+    frame at its plate's size, its central 512 px as they are; a small one, all of it."""
+    from vfx_nodes.train.evaluate import DETAIL_SIZE, _at_100
+
+    assert DETAIL_SIZE == 512
+    x = torch.arange(600 * 800, dtype=torch.float32).reshape(1, 1, 600, 800).expand(1, 3, 600, 800)
+    same = _at_100(x, 1.0)
+    assert same.shape[-2:] == (512, 512)
+    torch.testing.assert_close(same, x[..., 44:556, 144:656])  # unresampled
+    half = _at_100(x, 0.5)
+    assert half.shape[-2:] == (512, 512)  # 256 frame px = 512 plate px
+    assert float(half.min()) >= float(x[0, 0, 172, 272]) and float(half.max()) <= float(x[0, 0, 427, 527])
+    assert _at_100(x[..., :100, :200], 0.5).shape[-2:] == (200, 400)  # smaller than the crop: all of it
+    assert _at_100(x[..., :40, :56], 1.0).shape[-2:] == (40, 56)
+
+
+def test_held_out_frames_know_their_plates_scale(tmp_path):
+    """`ImageSet.scales`: each image's size over its file's, so a 1:1 crop of the plate can
+    be found in a frame held smaller."""
+    from PIL import Image
+
+    from vfx_nodes.train.data import load_image_set
+
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(tmp_path / "p.png")
+    Image.fromarray(np.full((30, 20, 3), 90, np.uint8)).save(tmp_path / "q.png")
+    paths = [str(tmp_path / "p.png"), str(tmp_path / "q.png")]
+    assert load_image_set(paths, size=20).scales == pytest.approx([0.5, 1.0])
+    assert load_image_set(paths, size=512, enlarge=False).scales == pytest.approx([1.0, 1.0])
+
+
+def test_evaluate_view_reads_1to1_against_the_paintings_at_the_crop_size(vgg):
+    """With the plate scales and the paintings' Grams at the 100 % view's size, an identity
+    look still reads 1 at 1:1, and a look that paints reads otherwise."""
+    from vfx_nodes.train.evaluate import DETAIL_SIZE, VIEW_SIZE, evaluate_view, painting_grams
+
+    torch.manual_seed(0)
+    frames = [torch.rand(3, 40, 56) * 0.6 + 0.2, torch.rand(3, 48, 40) * 0.6 + 0.2]
+    painting = [torch.rand(3, 64, 64)]
+    grams, detail = painting_grams(vgg, painting, VIEW_SIZE), painting_grams(vgg, painting, DETAIL_SIZE)
+    same = evaluate_view(_Offset(torch.zeros_like), frames, vgg, grams, coarse_rows=10, detail_grams=detail,
+                         scales=[0.05, 1.0])
+    assert same["detail"] == pytest.approx(1.0)
+    tinted = evaluate_view(_Offset(lambda t: 0.2 * torch.sin(9 * t)), frames, vgg, grams, coarse_rows=10,
+                           detail_grams=detail, scales=[0.05, 1.0])
+    assert tinted["detail"] != pytest.approx(1.0)

@@ -70,6 +70,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--part", type=part_arg, help="EXR part name or index of the content plates")
     data.add_argument("--test-fraction", type=float, default=d["test_fraction"],
                       help="share of sequences held out for evaluation (default: %(default)s)")
+    data.add_argument("--held-out", nargs="+", metavar="PLATES",
+                      help="frames to judge the look on, given like --content (frames of other shots): "
+                           "all of --content trains and --test-fraction is not used")
     data.add_argument("--style-size", type=int,
                       help="short side the style images are rescaled to (default: --size)")
 
@@ -169,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         working_colorspace=args.working_colorspace,
         in_colorspace=args.in_colorspace, style_colorspace=args.style_colorspace,
         layer=args.layer, part=args.part, style_size=args.style_size,
-        test_fraction=args.test_fraction, eval_every=args.eval_every,
+        test_fraction=args.test_fraction, held_out=args.held_out, eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
         select_by=args.select_by, patience=args.patience, content_guard=args.content_guard,
         fine_tune_mix=args.fine_tune_mix,

@@ -114,7 +114,11 @@ class TrainConfig:
         layer: EXR layer of the content plates (``""`` = main RGB).
         part: EXR part (index or name) of the content plates.
         style_size: short side the style images are rescaled to (default ``size``).
-        test_fraction: share of sequences held out for evaluation.
+        test_fraction: share of sequences held out for evaluation (unused with ``held_out``).
+        held_out: the frames to judge the look on, as ``content`` is given (folders, lists,
+            patterns, files): the whole of ``content`` trains and these are held out —
+            frames of other shots of the show, like the plates the look will meet; a frame
+            in both is an error.  ``None``: the split by sequence (``test_fraction``).
         eval_every: evaluate every N steps (and at the end); ``None``: the recipe's (200
             from scratch, 50 for a fine-tune).
         eval_at_start: also evaluate the untrained generator (logged as the baseline; an
@@ -185,6 +189,7 @@ class TrainConfig:
     part: int | str | None = None
     style_size: int | None = None
     test_fraction: float = 0.2
+    held_out: Sequence[str] | None = None
     eval_every: int | None = None
     eval_at_start: bool = True
     select_by: str = "read"
@@ -416,8 +421,7 @@ def plan_training(config: TrainConfig) -> TrainPlan:
     if not out.parent.is_dir() and out.parent.resolve() not in made:
         raise TrainingDataError(f"the folder of the look file {str(out)!r} does not exist")
     ckpt.check_earlier_run(out, workdir, resume=config.resume, overwrite=config.overwrite)
-    files = collect_files(config.content)
-    train_files, test_files = split_by_sequence(files, config.test_fraction, config.seed)
+    train_files, test_files = _split(config)
     return TrainPlan(
         config=config, lr=float(_filled(config.lr, "lr")),
         style_weight=float(_filled(config.style_weight, "style_weight")),
@@ -426,6 +430,21 @@ def plan_training(config: TrainConfig) -> TrainPlan:
         init=config.resolved_init(), workdir=workdir, out=out,
         train_files=tuple(train_files), test_files=tuple(test_files),
         style_files=tuple(collect_files(config.style)))
+
+
+def _split(config: TrainConfig) -> tuple[list[str], list[str]]:
+    """``(train, held-out)`` files: ``held_out`` as given, else the split by sequence."""
+    files = collect_files(config.content)
+    if not config.held_out:
+        return split_by_sequence(files, config.test_fraction, config.seed)
+    held = collect_files(config.held_out)
+    trained = {os.path.realpath(f) for f in files}
+    both = [h for h in held if os.path.realpath(h) in trained]
+    if both:
+        raise TrainingDataError(f"{len(both)} held-out file(s) are also training content (a look judged on "
+                                f"frames it trained on): {', '.join(os.path.basename(b) for b in both[:3])}"
+                                + (" ..." if len(both) > 3 else ""))
+    return files, held
 
 
 def _filled(value: Any, name: str) -> Any:

@@ -30,21 +30,27 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import FrameRangeError, TrainingDataError, VfxNodesError
+from ..io.limits import PAINTING_MAX_SIDE
 from ..policy.frames import has_frame_token, parse_pattern
+
+if TYPE_CHECKING:  # config.py imports this module
+    from .config import TrainPlan
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "DataReport",
     "ImageSet",
+    "TrainData",
     "center_crop",
     "collect_files",
     "load_image_set",
     "load_rgb",
+    "load_training_data",
     "random_crops",
     "resize_short_side",
     "sequence_name",
@@ -321,12 +327,16 @@ def resize_short_side(image: Any, size: int, *, enlarge: bool = True) -> Any:
 class ImageSet:
     """Decoded images held in memory as ``3×H×W`` float32 tensors in the working space.
 
-    Each tensor's short side equals ``size``.  ``names`` are the source paths.
+    Each tensor's short side equals ``size`` (at most, loaded with ``enlarge=False``).
+    ``names`` are the source paths; ``scales`` each image's size over its source's (a
+    plate's pixels per source pixel: a crop at 1:1 of the source is ``scale`` times as
+    large here).
     """
 
     images: list[Any]
     names: list[str]
     size: int
+    scales: list[float] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -358,7 +368,7 @@ def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str |
     import torch
 
     report = report if report is not None else DataReport()
-    images, names = [], []
+    images, names, scales = [], [], []
     for p in paths:
         report.found.append(p)
         try:
@@ -371,13 +381,14 @@ def load_image_set(paths: Sequence[str], *, size: int, working_colorspace: str |
             continue
         t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
         images.append(resize_short_side(t, size, enlarge=enlarge))
+        scales.append(min(images[-1].shape[-2:]) / min(t.shape[-2:]))
         names.append(p)
         report.loaded.append(p)
     if not images:
         why = "; ".join(f"{os.path.basename(p)}: {r}" for p, r in report.unreadable[-5:])
         raise TrainingDataError(
             f"no usable {what} images among {len(paths)} file(s)" + (f" ({why})" if why else ""))
-    return ImageSet(images, names, size)
+    return ImageSet(images, names, size, scales)
 
 
 def center_crop(image: Any, size: int) -> Any:
@@ -409,3 +420,77 @@ def random_crops(images: Sequence[Any], n: int, size: int, generator: Any,
             crop = crop.flip(-1)
         out.append(crop)
     return torch.stack(out).contiguous()
+
+
+# --- one run's images ------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TrainData:
+    """The images of one training run, in the look's working space.
+
+    Attributes:
+        train_set: the content images trained on.
+        test_set: the held-out content images (the training set when there are none).
+        style_set: the paintings.
+        held_out: whether ``test_set`` is really held out.
+        style_files: the paintings' paths.
+        split: ``{"train": [...], "test": [...]}`` content paths, as recorded in the look.
+        report: what could not be read, and why.
+        view_set: for a fine-tune of an arbitrary-style start, the held-out frames whole at
+            up to :data:`~vfx_nodes.train.instant.DEFAULT_DETAIL_HEIGHT` rows: the look is
+            judged on them as it renders, at two stroke scales (``None`` otherwise).
+        detail_style: with ``view_set``, the paintings at up to
+            :data:`~vfx_nodes.train.evaluate.DETAIL_SIZE` px, the 100 % view's reference.
+    """
+
+    train_set: ImageSet
+    test_set: ImageSet
+    style_set: ImageSet
+    held_out: bool
+    style_files: list[str]
+    split: dict[str, list[str]]
+    report: DataReport
+    view_set: ImageSet | None = None
+    detail_style: ImageSet | None = None
+
+
+def load_training_data(plan: TrainPlan) -> TrainData:
+    """Read the plan's content, held-out and style images (see :class:`TrainData`)."""
+    config = plan.config
+    report = DataReport()
+    train_files, test_files = list(plan.train_files), list(plan.test_files)
+    style_files = list(plan.style_files)
+    common: dict[str, Any] = {"size": config.size, "working_colorspace": plan.working_colorspace,
+              "colorspace": config.in_colorspace, "layer": config.layer, "part": config.part, "report": report}
+    train_set = load_image_set(train_files, what="content", **common)
+    test_set = train_set
+    if test_files:
+        try:
+            test_set = load_image_set(test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
+                                      what="held-out content", **common)
+        except TrainingDataError:
+            log.warning("no held-out image could be read; evaluating on training images")
+    else:
+        log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
+                    "on the training images (add a second shot for an honest held-out score)")
+    style_report = DataReport()
+    style_set = load_image_set(
+        style_files, size=config.style_size or config.size, working_colorspace=plan.working_colorspace,
+        colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
+    report.unreadable.extend(style_report.unreadable)
+    view_set = detail_style = None
+    if plan.init == "arbitrary":
+        from .evaluate import DETAIL_SIZE
+        from .instant import DEFAULT_DETAIL_HEIGHT
+
+        # The same held-out frames, whole and larger: never enlarged (a small frame is
+        # its own fine pass); unreadable ones were reported above.
+        view_set = load_image_set(test_set.names[: config.max_eval_images],
+                                  **{**common, "size": DEFAULT_DETAIL_HEIGHT, "report": DataReport()},
+                                  what="held-out content", enlarge=False)
+        detail_style = load_image_set(style_files, size=DETAIL_SIZE, working_colorspace=plan.working_colorspace,
+                                      colorspace=config.style_colorspace, what="style", enlarge=False,
+                                      max_side=PAINTING_MAX_SIDE)
+    return TrainData(train_set, test_set, style_set, test_set is not train_set, style_files,
+                     {"train": train_files, "test": test_files}, report, view_set, detail_style)

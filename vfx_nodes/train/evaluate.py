@@ -22,8 +22,8 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["READ_CONTENT", "READ_LAYERS", "VIEW_SIZE", "contact_sheet", "evaluate_generator", "evaluate_view",
-           "painting_grams", "read_ratio", "score", "two_scale"]
+__all__ = ["DETAIL_SIZE", "READ_CONTENT", "READ_LAYERS", "VIEW_SIZE", "contact_sheet", "evaluate_generator",
+           "evaluate_view", "painting_grams", "read_ratio", "score", "two_scale"]
 
 #: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
 READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -31,6 +31,9 @@ READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 READ_CONTENT = "relu4_2"
 #: the frame's view: the yardstick reads a whole frame brought to this long side
 VIEW_SIZE = 256
+#: the yardstick's 100 % view: the central square of this side of the plate at 1:1,
+#: against the paintings brought to this long side (``bench_quality.py --crop``)
+DETAIL_SIZE = 512
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,
@@ -155,11 +158,18 @@ def two_scale(generator: Any, x: Any, coarse_rows: int) -> Any:
     return (x + fine + up).clamp(0, 1)
 
 
-def _central(x: Any) -> Any:
-    """The central :data:`VIEW_SIZE` px square of a frame, at 1:1 (the whole frame when smaller)."""
+def _at_100(x: Any, scale: float) -> Any:
+    """What the yardstick's 100 % view of the plate shows, from a frame held at ``scale``
+    of the plate's size: the central :data:`DETAIL_SIZE` plate pixels (``DETAIL_SIZE ×
+    scale`` here; the whole side when smaller), brought back to plate pixels — a 2K
+    plate's frame at 512 rows gives its central 243 px enlarged to 512, as the render's
+    fine pass is enlarged on that plate; a plate held at its own size, its central 512 px."""
     h, w = int(x.shape[-2]), int(x.shape[-1])
-    sh, sw = min(h, VIEW_SIZE), min(w, VIEW_SIZE)
-    return x[..., (h - sh) // 2:(h - sh) // 2 + sh, (w - sw) // 2:(w - sw) // 2 + sw]
+    scale = min(float(scale), 1.0)
+    side = max(16, round(DETAIL_SIZE * scale))
+    sh, sw = min(h, side), min(w, side)
+    crop = x[..., (h - sh) // 2:(h - sh) // 2 + sh, (w - sw) // 2:(w - sw) // 2 + sw]
+    return crop if scale == 1.0 else _fit(crop, round(max(sh, sw) / scale))
 
 
 def _read_one(loss_network: Any, grams: dict[str, Any], before: Any, after: Any) -> tuple[float, float]:
@@ -174,15 +184,18 @@ def _read_one(loss_network: Any, grams: dict[str, Any], before: Any, after: Any)
 
 
 def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, grams: dict[str, Any], *,
-                  coarse_rows: int, device: str = "cpu") -> dict[str, Any]:
+                  coarse_rows: int, detail_grams: dict[str, Any] | None = None,
+                  scales: Sequence[float] | None = None, device: str = "cpu") -> dict[str, Any]:
     """How a look that renders at two stroke scales reads on whole held-out frames, by the
     quality yardstick (``benchmarks/bench_quality.py``), not the training's losses: each
     frame rendered by :func:`two_scale` at its loaded size (the fine pass's), brought to
     the frame's view (:data:`VIEW_SIZE`), then the Gram loss over relu1_1–relu5_1 against
     the paintings over the untouched frame's (median over the frames) and the relu4_2
-    content loss (mean; the content guard's measure); and the Gram ratio of the render's
-    central :data:`VIEW_SIZE` px at 1:1 (``detail``: the yardstick's 100 % view, where soft
-    strokes show).
+    content loss (mean; the content guard's measure); and the yardstick's 100 % view
+    (``detail``, where soft strokes show): the Gram ratio of the central
+    :data:`DETAIL_SIZE` px of the plate at 1:1 (:func:`_at_100`; ``scales``: each frame's
+    size over its plate's, default 1) against ``detail_grams`` (the paintings at
+    :data:`DETAIL_SIZE`; default ``grams``).
 
     Returns:
         ``{"read", "content", "detail": float, "before": [3×h×w], "after": [3×h×w]}``.
@@ -194,12 +207,14 @@ def evaluate_view(generator: Any, frames: Sequence[Any], loss_network: Any, gram
     generator.eval()
     try:
         with torch.no_grad():
-            for t in frames:
+            for i, t in enumerate(frames):
                 x = t[None].float().to(device)
                 y = two_scale(generator, x, coarse_rows)
                 v_in, v_out = _fit(x, VIEW_SIZE), _fit(y, VIEW_SIZE)
                 r, c = _read_one(loss_network, grams, v_in, v_out)
-                details.append(_read_one(loss_network, grams, _central(x), _central(y))[0])
+                scale = scales[i] if scales else 1.0
+                details.append(_read_one(loss_network, detail_grams or grams, _at_100(x, scale),
+                                         _at_100(y, scale))[0])
                 reads.append(r)
                 contents.append(c)
                 before.append(v_in[0].cpu())

@@ -29,7 +29,6 @@ latest one.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import hashlib
 import logging
@@ -40,8 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import TrainingDataError, TrainingDivergedError, TrainingInterrupted
-from ..io.limits import PAINTING_MAX_SIDE
+from ..errors import TrainingDivergedError, TrainingInterrupted
 from ..policy.progress import ProgressFn
 from . import checkpoint as ckpt
 from .config import (  # the settings and the plan step: train/config.py (re-exported here)
@@ -55,7 +53,7 @@ from .config import (  # the settings and the plan step: train/config.py (re-exp
     _filled,
     plan_training,
 )
-from .data import DataReport, ImageSet, file_sha256, load_image_set, random_crops
+from .data import TrainData, file_sha256, load_training_data, random_crops
 from .distributed import DistContext, init_distributed
 from .progress import Progress, as_progress
 from .runtime import Metrics, StopFlag, seed_everything
@@ -84,70 +82,6 @@ def _autocast(device: str, precision: str) -> Callable[[], Any]:
 
 
 # --- the run ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class TrainData:
-    """The images of one training run, in the look's working space.
-
-    Attributes:
-        train_set: the content images trained on.
-        test_set: the held-out content images (the training set when there are none).
-        style_set: the paintings.
-        held_out: whether ``test_set`` is really held out.
-        style_files: the paintings' paths.
-        split: ``{"train": [...], "test": [...]}`` content paths, as recorded in the look.
-        report: what could not be read, and why.
-        view_set: for a fine-tune of an arbitrary-style start, the held-out frames whole at
-            up to :data:`~vfx_nodes.train.instant.DEFAULT_DETAIL_HEIGHT` rows: the look is
-            judged on them as it renders, at two stroke scales (``None`` otherwise).
-    """
-
-    train_set: ImageSet
-    test_set: ImageSet
-    style_set: ImageSet
-    held_out: bool
-    style_files: list[str]
-    split: dict[str, list[str]]
-    report: DataReport
-    view_set: ImageSet | None = None
-
-
-def load_training_data(plan: TrainPlan) -> TrainData:
-    """Read the plan's content, held-out and style images (see :class:`TrainData`)."""
-    config = plan.config
-    report = DataReport()
-    train_files, test_files = list(plan.train_files), list(plan.test_files)
-    style_files = list(plan.style_files)
-    common: dict[str, Any] = {"size": config.size, "working_colorspace": plan.working_colorspace,
-              "colorspace": config.in_colorspace, "layer": config.layer, "part": config.part, "report": report}
-    train_set = load_image_set(train_files, what="content", **common)
-    test_set = train_set
-    if test_files:
-        try:
-            test_set = load_image_set(test_files[: max(config.max_eval_images * 4, config.max_eval_images)],
-                                      what="held-out content", **common)
-        except TrainingDataError:
-            log.warning("no held-out image could be read; evaluating on training images")
-    else:
-        log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
-                    "on the training images (add a second shot for an honest held-out score)")
-    style_report = DataReport()
-    style_set = load_image_set(
-        style_files, size=config.style_size or config.size, working_colorspace=plan.working_colorspace,
-        colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
-    report.unreadable.extend(style_report.unreadable)
-    view_set = None
-    if plan.init == "arbitrary":
-        from .instant import DEFAULT_DETAIL_HEIGHT
-
-        # The same held-out frames, whole and larger: never enlarged (a small frame is
-        # its own fine pass); unreadable ones were reported above.
-        view_set = load_image_set(test_set.names[: config.max_eval_images],
-                                  **{**common, "size": DEFAULT_DETAIL_HEIGHT, "report": DataReport()},
-                                  what="held-out content", enlarge=False)
-    return TrainData(train_set, test_set, style_set, test_set is not train_set, style_files,
-                     {"train": train_files, "test": test_files}, report, view_set)
 
 
 class TrainRun:
@@ -183,7 +117,7 @@ class TrainRun:
         self.report, self.held_out, self.style_files, self.split = \
             data.report, data.held_out, data.style_files, data.split
         self.train_set, self.test_set, self.style_set = data.train_set, data.test_set, data.style_set
-        self.view_set = data.view_set
+        self.view_set, self.detail_style = data.view_set, data.detail_style
 
         self._build_models(loss_network)
         self._place_on_devices()
@@ -233,10 +167,12 @@ class TrainRun:
         self.objective = StyleObjective(
             self.loss_network, [t.to(dev) for t in self.style_set.images],
             content_layer=config.content_layer, style_layers=config.style_layers)
-        from .evaluate import painting_grams
+        from .evaluate import DETAIL_SIZE, painting_grams
 
         # the quality yardstick's reference: what "how much of the painting" is measured against
         self.read_grams = painting_grams(self.loss_network, self.style_set.images, config.size)
+        self.detail_grams = None if self.detail_style is None else painting_grams(  # the 100 % view's
+            self.loss_network, self.detail_style.images, DETAIL_SIZE)
         self.stale = 0  # evaluations in a row without a better look (early stop)
         self.start_content: float | None = None  # the start's held-out content loss (the guard)
         self.start_detail: float | None = None  # the start's held-out read at 1:1 (a fine-tune's guard)
@@ -455,7 +391,8 @@ class TrainRun:
                 from .instant import DEFAULT_FRAME_HEIGHT
 
                 v = evaluate_view(look, self.view_set.images, self.loss_network, self.read_grams,
-                                  coarse_rows=DEFAULT_FRAME_HEIGHT, device=self.device)
+                                  coarse_rows=DEFAULT_FRAME_HEIGHT, detail_grams=self.detail_grams,
+                                  scales=self.view_set.scales, device=self.device)
                 read, guarded, detail = v["read"], v["content"], v["detail"]
                 view = {"view_content": json_number(guarded), "read_1to1": json_number(detail)}
             s = self._selection_score(res["losses"], read, guarded, detail)
