@@ -17,7 +17,10 @@ for over-range values when a look is applied.
 The train/test split is deterministic by seed and keeps every frame of one sequence on
 the same side: frames are grouped by *sequence name* (the path with the frame number
 removed, see :func:`sequence_name`) and whole groups are assigned by a hash of
-``(seed, sequence name)``, so adding a shot does not reshuffle the others.
+``(seed, sequence name)``, so adding a shot does not reshuffle the others (or the
+held-out frames are given: ``TrainConfig.held_out``).  :func:`load_training_data` reads one
+run's images: training, held-out and style, and for a fine-tune the held-out frames whole
+and the paintings at the 100 % view's size.
 """
 
 from __future__ import annotations
