@@ -41,8 +41,9 @@ from vfx_nodes.train.instant import look_from_style
 
 CG = ("exr/Beachball/singlepart.0001.exr", "exr/Beachball/singlepart.0002.exr",
       "exr/Beachball/singlepart.0003.exr", "exr/MultiResolution/ColorCodedLevels.exr")
-#: (trains on, held out, judged on): Carrots never trains (its alpha is 0 everywhere; the
-#: yardstick reads its RGB as an opaque plate, training would unpremultiply it)
+#: (trains on, held out, judged on): Carrots never trains — its alpha is 0 everywhere and the
+#: yardstick takes its RGB as an opaque plate (``bench_quality.opaque_plate``); training reads
+#: plates as they are, so it is only held out and judged
 FOLDS = (("exr/ScanLines/Cannon.exr", "exr/ScanLines/Carrots.exr",
           ("exr/ScanLines/Desk.exr", "exr/LuminanceChroma/Garden.exr")),
          ("exr/ScanLines/Desk.exr", "exr/LuminanceChroma/Garden.exr",
