@@ -478,9 +478,9 @@ def load_training_data(plan: TrainPlan) -> TrainData:
         log.warning("no held-out sequence (a single sequence, or test fraction 0): evaluating "
                     "on the training images (add a second shot for an honest held-out score)")
     style_report = DataReport()
-    style_set = load_image_set(
-        style_files, size=config.style_size or config.size, working_colorspace=plan.working_colorspace,
-        colorspace=config.style_colorspace, report=style_report, what="style", max_side=PAINTING_MAX_SIDE)
+    paintings: dict[str, Any] = {"working_colorspace": plan.working_colorspace, "colorspace": config.style_colorspace,
+                                 "what": "style", "max_side": PAINTING_MAX_SIDE}
+    style_set = load_image_set(style_files, size=config.style_size or config.size, report=style_report, **paintings)
     report.unreadable.extend(style_report.unreadable)
     view_set = detail_style = None
     if plan.init == "arbitrary":
@@ -492,8 +492,7 @@ def load_training_data(plan: TrainPlan) -> TrainData:
         view_set = load_image_set(test_set.names[: config.max_eval_images],
                                   **{**common, "size": DEFAULT_DETAIL_HEIGHT, "report": DataReport()},
                                   what="held-out content", enlarge=False)
-        detail_style = load_image_set(style_files, size=DETAIL_SIZE, working_colorspace=plan.working_colorspace,
-                                      colorspace=config.style_colorspace, what="style", enlarge=False,
-                                      max_side=PAINTING_MAX_SIDE)
+        # the paintings again at the 100 % view's size (the set above is at the training size)
+        detail_style = load_image_set(style_files, size=DETAIL_SIZE, enlarge=False, **paintings)
     return TrainData(train_set, test_set, style_set, test_set is not train_set, style_files,
                      {"train": train_files, "test": test_files}, report, view_set, detail_style)
