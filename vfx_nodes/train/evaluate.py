@@ -22,8 +22,8 @@ import numpy as np
 
 from .data import center_crop
 
-__all__ = ["DETAIL_SIZE", "READ_CONTENT", "READ_LAYERS", "VIEW_SIZE", "contact_sheet", "evaluate_generator",
-           "evaluate_view", "painting_grams", "read_ratio", "score", "two_scale"]
+__all__ = ["DETAIL_MEASURE", "DETAIL_SIZE", "READ_CONTENT", "READ_LAYERS", "VIEW_SIZE", "contact_sheet",
+           "evaluate_generator", "evaluate_view", "painting_grams", "read_ratio", "score", "two_scale"]
 
 #: the quality yardstick's layers (benchmarks/bench_quality.py): Gatys et al.'s five
 READ_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -34,6 +34,10 @@ VIEW_SIZE = 256
 #: the yardstick's 100 % view: the central square of this side of the plate at 1:1,
 #: against the paintings brought to this long side (``bench_quality.py --crop``)
 DETAIL_SIZE = 512
+#: what a fine-tune's 1:1 read measures, recorded in its checkpoints: a run resumed from a
+#: checkpoint that measured otherwise (or did not say: the frame's central 256 px against
+#: the paintings at 256 px, before) reads its start again rather than compare two measures
+DETAIL_MEASURE = f"plate centre {DETAIL_SIZE} px at 1:1"
 
 
 def score(losses: dict[str, float], content_weight: float, style_weight: float,

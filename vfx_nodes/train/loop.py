@@ -210,6 +210,8 @@ class TrainRun:
     # -- checkpoints ----------------------------------------------------------------
 
     def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        from .evaluate import DETAIL_MEASURE
+
         tensors, models = ckpt.models_state(self.gen, self.disc, self.ema, self.opt_g, self.opt_d)
         state = {
             **self.state.to_json(elapsed_now=self._elapsed()),
@@ -223,6 +225,7 @@ class TrainRun:
             "stale": self.stale,
             "start_content": self.start_content,
             "start_detail": self.start_detail,
+            "detail_measure": DETAIL_MEASURE,
         }
         return tensors, state
 
@@ -238,6 +241,8 @@ class TrainRun:
 
     def restore(self, path: Path) -> None:
         """Load generator, discriminator, EMA, optimisers, RNG states and step."""
+        from .evaluate import DETAIL_MEASURE
+
         tensors, state = ckpt.load_checkpoint(path)
         if state.get("arch") != self.cfg.arch or state.get("settings") != dict(self.gen.settings):
             raise ckpt.CheckpointError(
@@ -253,6 +258,12 @@ class TrainRun:
         self.stale = int(state.get("stale", 0))
         self.start_content = state.get("start_content")
         self.start_detail = state.get("start_detail")
+        if self.start_detail is not None and state.get("detail_measure") != DETAIL_MEASURE:
+            # written when the 1:1 guard measured something else: read the start again,
+            # so the guard compares like with like (a fresh run's reference)
+            self.start_detail = self._view_read(self._start_look())["detail"]
+            log.info("the checkpoint's 1:1 reference was another measure; the start read again: %.4g",
+                     self.start_detail)
         self.state = TrainState.from_json(state)
         self.metrics.truncate_after(self.state.step)
         if self.dist.is_main:
@@ -385,14 +396,7 @@ class TrainRun:
                 read = read_ratio(self.loss_network, self.read_grams, res["before"], res["after"])
                 guarded = float(res["losses"]["content"])
             else:
-                # An arbitrary-style start renders at two stroke scales: judged as it renders,
-                # on whole frames at the frame's view, by the yardstick's style and content.
-                from .evaluate import evaluate_view
-                from .instant import DEFAULT_FRAME_HEIGHT
-
-                v = evaluate_view(look, self.view_set.images, self.loss_network, self.read_grams,
-                                  coarse_rows=DEFAULT_FRAME_HEIGHT, detail_grams=self.detail_grams,
-                                  scales=self.view_set.scales, device=self.device)
+                v = self._view_read(look)
                 read, guarded, detail = v["read"], v["content"], v["detail"]
                 view = {"view_content": json_number(guarded), "read_1to1": json_number(detail)}
             s = self._selection_score(res["losses"], read, guarded, detail)
@@ -423,6 +427,32 @@ class TrainRun:
                 + ("  (best)" if record.get("best") else ""))
         self.dist.barrier()
         return record
+
+    def _view_read(self, look: Any) -> dict[str, Any]:
+        """``look`` judged as it renders: an arbitrary-style start renders at two stroke
+        scales, so it is read on whole held-out frames at the frame's view and at 1:1, by
+        the yardstick's style and content (:func:`~vfx_nodes.train.evaluate.evaluate_view`)."""
+        from .evaluate import evaluate_view
+        from .instant import DEFAULT_FRAME_HEIGHT
+
+        assert self.view_set is not None
+        return evaluate_view(look, self.view_set.images, self.loss_network, self.read_grams,
+                             coarse_rows=DEFAULT_FRAME_HEIGHT, detail_grams=self.detail_grams,
+                             scales=self.view_set.scales, device=self.device)
+
+    def _start_look(self) -> Any:
+        """The instant start this fine-tune began from (eval mode): its kept weights, or —
+        with ``fine_tune_mix = 1``, which keeps none — the arbitrary network baked again
+        with the run's style embedding."""
+        import numpy as np
+        import torch
+
+        if self.start_weights is not None:
+            return mix_weights(self.ema.module, self.start_weights, 0.0)
+        from ..model.arbitrary import magenta_network
+
+        emb = np.asarray(self.embedding, dtype=np.float32)
+        return magenta_network().bake(emb).to(torch.device(self.device)).eval()
 
     def _selection_score(self, losses: dict[str, float], read: float, content: float,
                          detail: float | None = None) -> float:
