@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         looks = [Path(p) for p in args.looks] if args.looks else [
             fine_tune(base, args.style, k, args.minutes, work, args.train_args) for k in range(len(FOLDS))]
-        painting = bq.display(read_plate(args.style))
+        painting = bq.painting_display(read_plate(args.style))
         yard, yard_1to1 = bq.Yardstick(painting, 256), bq.Yardstick(painting, 512)
         peer = None if args.no_peer else bq.peer_method(args.style)
         start = look_from_style([args.style])

