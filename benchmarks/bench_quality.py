@@ -297,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
         disp_name, sep, view_name = args.view.partition(":")
         if not sep or not disp_name or not view_name:
             ap.error(f"--view wants DISPLAY:VIEW, got {args.view!r}")
+        from vfx_nodes.color import display_view_rgb
+        from vfx_nodes.errors import ColorError
+
+        try:  # an unknown display or view: one line now, not a traceback after the first look
+            display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", disp_name, view_name)
+        except ColorError as e:
+            ap.error(f"--view: {e}")
         VIEW = (disp_name, view_name)
 
     if args.plates:
