@@ -191,3 +191,21 @@ def test_padded_conv_is_the_convolution_of_the_padded_input(kernel, stride, mode
                 want16 = conv(torch.nn.functional.pad(x, (pad,) * 4, mode=mode)).float()
                 got16 = padded_conv(x, conv, pad, mode).float()
             torch.testing.assert_close(got16, want16, rtol=0, atol=0.05 * float(want16.abs().max()))
+
+
+def test_grain_below_zero_is_carried_as_it_is_when_painting():
+    """A pixel all below 0 (grain in a plate's blacks) is held as 0 for the network; its
+    residual has no change of exposure to follow and is added as it is — once a gain of
+    thousands (a painted black plate came back at −3e4) — while a highlight's residual
+    still follows the pixel's change (GAIN_FLOOR)."""
+    rgb = np.full((4, 4, 3), 0.3, np.float32)
+    rgb[1, 1] = [-0.02, -0.01, -0.03]  # grain in the blacks
+    rgb[2, 2] = [5.0, -0.01, 0.2]      # a saturated light
+    p = Plate(rgb, ("R", "G", "B"), colorspace="ACEScg")
+    out = {}
+    for hl in ("paint", "carry"):
+        f = recipe.prepare(p, working_default=WORK, highlights=hl)
+        out[hl] = recipe.finish(f, np.full_like(f.net_in, 0.5)).pixels
+    np.testing.assert_allclose(out["paint"][1, 1], out["carry"][1, 1], atol=1e-6)
+    assert np.abs(out["paint"]).max() < 10 and np.isfinite(out["paint"]).all()
+    assert out["paint"][2, 2, 0] < out["carry"][2, 2, 0]  # the light darkened with the stroke

@@ -40,6 +40,11 @@ __all__ = ["LUMA_WEIGHTS", "Frame", "area_bins", "finish", "prepare", "spaces", 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
+#: ``highlights="paint"``: below this sum of R, G, B (mixing space, about a third of
+#: diffuse white's 3) a pixel's residual is added as it is, above it scaled by the pixel's
+#: change of exposure (:func:`_add_residual`).
+GAIN_FLOOR = 1.0
+
 #: Pixels per strip of rows: ~1.5 MB per RGB float32 array, so a strip's few arrays stay in
 #: the L2/L3 cache through every step.
 STRIP_PIXELS = 1 << 17
@@ -375,9 +380,12 @@ def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np
         return
     # What the working space could not hold (a saturated highlight's negative channel
     # there) follows the pixel's change of exposure: added unscaled beside a darkened
-    # pixel it would turn the light negative.
-    gain = flat[at].sum(axis=1) / np.maximum(held.sum(axis=1), np.float32(1e-6))
-    flat[at] += residual * np.maximum(gain, np.float32(0.0))[:, None]
+    # pixel it would turn the light negative.  Below GAIN_FLOOR the change of exposure
+    # is not defined (a pixel all below 0 — grain in a plate's blacks — is held as 0, and
+    # any stroke over 0 was a gain of thousands): there the residual is added as it is.
+    floor = np.float32(GAIN_FLOOR)
+    gain = np.maximum(flat[at].sum(axis=1), floor) / np.maximum(held.sum(axis=1), floor)
+    flat[at] += residual * gain[:, None]
 
 
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
