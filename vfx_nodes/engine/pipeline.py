@@ -38,11 +38,15 @@ Documented value treatments (the design notes ask for one for each):
   unchanged pixel is exactly ``x``, strokes become changes of exposure, nothing turns
   negative or explodes (an exponential inverse of the shoulder turned the network's
   near-white noise into speckles many stops apart).  Only negatives ride around the
-  network as a residual, scaled by the pixel's change.  The default: a
+  network as a residual, scaled by the pixel's change (grain all below 0 unscaled).  The default: a
   painted frame with a photographic window reads as a hole in the painting (measured
   over nine paintings, the whole frame's read 0.97 → 0.82 × the peer's; benchmarks/
   RESULTS.md, "Painted highlights by default"); ``"carry"`` keeps highlights exactly
   as shot.
+* **Painted through the show's view** (``through_view="DISPLAY:VIEW"``): instead, the
+  network sees the plate through that OCIO view — what the compositor judges — and its
+  result goes back through the inverse view; what the view cannot show rides around
+  (:mod:`vfx_nodes.recipe.frame`).
 * **NaN and ±Inf.**  A pixel with any non-finite R, G or B is set to 0 before anything
   else, so it can reach neither a tile, nor the colour processors, nor the statistics;
   in the output the pixel gets its original R, G, B back bit-for-bit (NaN stays NaN).
@@ -100,7 +104,7 @@ from ..model.fused import fused
 from ..model.ops import THUMBNAIL
 from ..plate import Plate
 from ..policy.progress import CancelFn, ProgressFn, cancelled, progress_callback
-from ..policy.settings import SCALE_RANGE, FrameSettings
+from ..policy.settings import SCALE_RANGE, FrameSettings, split_view
 from ..recipe.frame import LUMA_WEIGHTS
 from ..recipe.highlights import (
     HIGHLIGHT_CEILING,
@@ -597,7 +601,7 @@ def stylize(
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
                                colorspace=colorspace, working_colorspace=fs.working_colorspace,
                                preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=config,
-                               matte=matte, size=net_size)
+                               matte=matte, size=net_size, through_view=split_view(fs.through_view))
     net_in = frame.net_in
     if net_in.shape[:2] != net_size:  # a larger one (stroke scale above 1)
         with clock("scale"):
@@ -681,7 +685,7 @@ def collect_stats(
         frame = recipe.prepare(plate, working_default=look_.working_colorspace, layer=layer,
                                colorspace=fs.colorspace, working_colorspace=fs.working_colorspace,
                                preserve_alpha=fs.preserve_alpha, highlights=fs.highlights, config=fs.config,
-                               size=net_size)
+                               size=net_size, through_view=split_view(fs.through_view))
         seen = frame.net_in if frame.net_in.shape[:2] == net_size else _upsample(frame.net_in, net_size)
         net_in = _as_seen(seen, _alignment(look_.generator))
         with _lock(gen):

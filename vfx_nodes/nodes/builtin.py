@@ -149,6 +149,7 @@ STYLIZE_KNOBS: dict[str, str] = {
     "preserve_alpha": "preserve_alpha",
     "luminance_only": "luminance_only",
     "highlights": "highlights",
+    "through_view": "through_view",
     "scale": "scale",
     "ocio_config": "config",
     "mask": "mask",
@@ -214,6 +215,10 @@ class StyleTransfer(Node):
              help="light above the look's range: carry = kept exactly, only its in-range part "
              "painted; paint = compressed into the network's range and painted too (a lit "
              "window, a sky), strokes becoming changes of exposure"),
+        Knob("through_view", "str", "", help="paint what you see: an OCIO display and view, "
+             "'DISPLAY:VIEW' (the show's, e.g. 'sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)'), or "
+             "'default'; the network sees the plate through it and its result comes back through the "
+             "inverse view (highlights and working_colorspace then do not apply); empty = off"),
         Knob("mask", "str", "", help="matte channel: the look applies where it is 1, the input stays "
              "where it is 0 (out = in + mask·strength·(styled − in)); a channel of the mask input when "
              "one is connected (empty = its alpha), else of the input ('A', 'matte.A'); empty and no "

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from ..errors import DeviceError, SettingsError, close_matches
 
-__all__ = ["HIGHLIGHTS", "PRECISION_NAMES", "SCALE_RANGE", "THUMBNAIL", "FrameSettings"]
+__all__ = ["HIGHLIGHTS", "PRECISION_NAMES", "SCALE_RANGE", "THUMBNAIL", "FrameSettings", "split_view"]
 
 #: Long side of the statistics thumbnail (URST, Chen et al. 2022): large enough that a
 #: frame's statistics are those of the frame, small enough to cost one tile.
@@ -130,6 +130,31 @@ def _highlights(value: Any) -> str:
     return str(value)
 
 
+def _through_view(value: Any) -> str | None:
+    """``None``/empty (off), ``"default"`` or ``"DISPLAY:VIEW"`` (checked against the OCIO
+    config where the frame is prepared: :func:`split_view`)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        display, sep, view = text.partition(":")
+        if text.lower() == "default" or (sep and display.strip() and view.strip()):
+            return "default" if text.lower() == "default" else f"{display.strip()}:{view.strip()}"
+    raise SettingsError(f"through_view must be 'DISPLAY:VIEW' (an OCIO display and one of its views, e.g. "
+                        f"'sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)'), 'default' or empty, got {value!r}")
+
+
+def split_view(value: str | None) -> tuple[str | None, str | None] | None:
+    """A checked ``through_view`` as ``(display, view)`` for the recipe (``None`` = off;
+    ``(None, None)`` = the config's default display and its default view)."""
+    if value is None:
+        return None
+    if value == "default":
+        return (None, None)
+    display, _, view = value.partition(":")
+    return (display, view)
+
+
 def _device(value: Any) -> Any:
     if _auto(value):
         return None
@@ -197,6 +222,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "preserve_alpha": _flag("preserve_alpha"),
     "luminance_only": _flag("luminance_only"),
     "highlights": _highlights,
+    "through_view": _through_view,
     "device": _device,
     "precision": _precision,
     "compile": _flag("compile"),
@@ -222,6 +248,11 @@ class FrameSettings:
         preserve_alpha: unpremultiply before, premultiply after.
         luminance_only: keep the plate's colour.
         highlights: ``"paint"`` (default) or ``"carry"``.
+        through_view: paint what the compositor sees: ``"DISPLAY:VIEW"`` (an OCIO display
+            and view, the show's) or ``"default"`` (the config's); the network sees the
+            plate through that view and its result comes back through the inverse view,
+            so the look seen through the view is the network's picture (``highlights``
+            and ``working_colorspace`` do not apply).  ``None`` = off.
         device, precision: where and how the network runs (``None`` = automatic).
         compile: run the generator through ``torch.compile``.
         config: the OCIO config (object, path, URI; ``None`` = ``$OCIO`` or built in).
@@ -245,6 +276,7 @@ class FrameSettings:
     preserve_alpha: bool = True
     luminance_only: bool = False
     highlights: str = "paint"
+    through_view: str | None = None
     device: Any = None
     precision: Any = None
     compile: bool = False
@@ -255,7 +287,7 @@ class FrameSettings:
     #: the settings that change a frame's statistics (a statistics file records and
     #: compares them; the Look Lab keys its shot-statistics cache on them)
     STATS_FIELDS: ClassVar[tuple[str, ...]] = ("colorspace", "working_colorspace", "layer", "part", "view",
-                                               "scale", "preserve_alpha", "highlights")
+                                               "scale", "preserve_alpha", "highlights", "through_view")
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():

@@ -18,6 +18,19 @@ The value treatments (the design notes ask for one for each) are documented in
   computed in the scene-linear mixing space, is added back there; ``"paint"``:
   :mod:`vfx_nodes.recipe.highlights`;
 * strength mixes in the scene-linear mixing space.
+
+``through_view`` (a display and view of the OCIO config) replaces the working space and
+the highlights treatment: the network sees the mixing space through the view — the
+picture the compositor judges, display-referred 0–1 — and its result comes back through
+the inverse view.  What the view cannot show (light above its peak, colour its gamut
+compression moved, values below 0) is the residual, added back scaled by the pixel's
+change of exposure as a painted highlight's is (:func:`_add_residual`): added as it is,
+a lit window the look painted came back white (benchmarks/RESULTS.md, "The instant
+look's last gap, measured").  The view's inverse is steep near display white (ACES 2.0
+SDR: 0.90 → 4, 0.99 → 34, 1 → 128 × diffuse white), so a stroke that brightens a pixel is
+held (the pixel scaled, its hue kept) to the brighter of :data:`VIEW_CEILING` and the
+plate's own brightest channel there: paint near white would otherwise come back as light
+sources that bloom in a defocus or a grade.
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from ..errors import SettingsError
 from ..plate import Plate
 from .highlights import compress_highlights, expand_painted
 
-__all__ = ["LUMA_WEIGHTS", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
+__all__ = ["LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -44,6 +57,10 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 #: diffuse white's 3) a pixel's residual is added as it is, above it scaled by the pixel's
 #: change of exposure (:func:`_add_residual`).
 GAIN_FLOOR = 1.0
+
+#: ``through_view``: the brightest channel a stroke may give a pixel that was darker, in
+#: the mixing space (× diffuse white: 2 stops above it; see the module notes).
+VIEW_CEILING = 4.0
 
 #: Pixels per strip of rows: ~1.5 MB per RGB float32 array, so a strip's few arrays stay in
 #: the L2/L3 cache through every step.
@@ -104,6 +121,7 @@ class Frame:
         config: the OCIO config used.
         matte: ``H×W`` 0–1 where the look applies (:mod:`vfx_nodes.recipe.matte`), or ``None``.
         strips: a streamed frame's way in, strip by strip (else ``None``).
+        view: ``through_view``'s ``(display, view)`` (``None`` = the working space).
     """
 
     plate: Plate
@@ -120,6 +138,7 @@ class Frame:
     config: Any
     matte: np.ndarray | None = None
     strips: _Strips | None = None
+    view: tuple[str | None, str | None] | None = None
 
     @property
     def full(self) -> np.ndarray | None:
@@ -176,10 +195,11 @@ class _Strips:
     :func:`prepare` runs over the frame, and :func:`finish` again on a streamed frame."""
 
     def __init__(self, plate: Plate, idx: Any, alpha: np.ndarray | None, plate_space: str, mix_space: str,
-                 working: str, config: Any, paint: bool, matte: np.ndarray | None):
+                 working: str, config: Any, paint: bool, matte: np.ndarray | None,
+                 view: tuple[str | None, str | None] | None = None):
         self.plate, self.idx, self.alpha, self.config = plate, idx, alpha, config
         self.plate_space, self.mix_space, self.working = plate_space, mix_space, working
-        self.paint, self.matte = paint, matte
+        self.paint, self.matte, self.view = paint, matte, view
         # flat pixel indices of the residual: 4 bytes each below 2³¹ pixels (a plate with
         # much out-of-gamut colour has a residual on a third of its pixels or more)
         self.index = np.int32 if plate.height * plate.width < 2**31 else np.int64
@@ -193,6 +213,8 @@ class _Strips:
 
         w = self.plate.width
         lin = _linear(self.plate, self.idx, self.alpha, y0, y1, self.plate_space, self.mix_space, self.config)
+        if self.view is not None:
+            return self._through_view(y0, lin, work, residual)
         convert_rgb(lin, self.mix_space, self.working, config=self.config, out=work)
         over = np.empty(0, self.index)
         if residual:
@@ -217,10 +239,34 @@ class _Strips:
         return over + self.index(y0 * w), lin.reshape(-1, 3)[over] - back, back if self.paint else None
 
 
+    def _through_view(self, y0: int, lin: np.ndarray, work: np.ndarray,
+                      residual: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``through_view``'s way in (the module notes): ``work`` = the strip seen through
+        the view; the residual = ``lin − inverse(view(lin))`` where that is not ~0 (the
+        round trip is exact to ~1e-6 where the view can show the colour), held values =
+        ``inverse(view(lin))`` (what the network's input stands for)."""
+        from ..color import display_view_rgb
+
+        assert self.view is not None
+        shown = display_view_rgb(lin, self.mix_space, *self.view, config=self.config)
+        np.clip(np.nan_to_num(shown, nan=0.0), 0.0, 1.0, out=work)
+        if not residual:
+            return np.empty(0, self.index), np.empty((0, 3), np.float32), None
+        back = display_view_rgb(work, self.mix_space, *self.view, inverse=True, config=self.config)
+        with np.errstate(invalid="ignore"):
+            moved = ~_every(np.abs(lin - back) <= np.float32(1e-4) * (1.0 + np.abs(lin)))
+        if self.matte is not None:
+            moved &= self.matte[y0:y0 + lin.shape[0]] > 0
+        over = np.flatnonzero(moved).astype(self.index)
+        held = back.reshape(-1, 3)[over]
+        return over + self.index(y0 * self.plate.width), lin.reshape(-1, 3)[over] - held, held
+
+
 def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: str | None = None,
             working_colorspace: str | None = None, preserve_alpha: bool = True,
             highlights: str = "carry", config: Any = None, matte: np.ndarray | None = None,
-            size: tuple[int, int] | None = None) -> Frame:
+            size: tuple[int, int] | None = None,
+            through_view: tuple[str | None, str | None] | None = None) -> Frame:
     """One layer of ``plate`` as the network's working-space frame (see the module notes).
 
     Args:
@@ -230,6 +276,9 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
             :func:`vfx_nodes.engine.stylize`.
         matte: where the look will apply (:func:`vfx_nodes.recipe.matte.matte_of`): the
             residual is kept only there (the network still sees the whole frame).
+        through_view: ``(display, view)`` to paint through (the module notes; ``None``
+            = the working space and ``highlights``; ``(None, None)`` = the config's
+            default display and view).
         size: ``(h, w)`` the network runs at (stroke scale).  Smaller than the plate: the
             frame is *streamed* — ``net_in`` is the working-space frame area-averaged to
             ``size`` strip by strip (as ``F.interpolate(mode="area")``), and no frame-sized
@@ -248,22 +297,24 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     alpha_name = plate.alpha_name(layer) if preserve_alpha else None
     alpha = plate.channel(alpha_name) if alpha_name else None
     plate_space, mix_space, working = spaces(plate, working_default, colorspace, working_colorspace, config)
-    paint = highlights == "paint"
-    strips = _Strips(plate, _rgb_index(plate, names), alpha, plate_space, mix_space, working, config, paint, matte)
+    paint = highlights == "paint" and through_view is None
+    strips = _Strips(plate, _rgb_index(plate, names), alpha, plate_space, mix_space, working, config, paint, matte,
+                     through_view)
     h, w = plate.height, plate.width
     no_residual = np.empty(0, strips.index), np.empty((0, 3), np.float32)
     if size is not None and tuple(size) != (h, w) and size[0] <= h and size[1] <= w:
         net_in = _area_streamed(strips, h, w, (int(size[0]), int(size[1])))
         return Frame(plate, names, alpha, net_in, *no_residual, None, None, plate_space, mix_space,
-                     working, config, matte, strips)
+                     working, config, matte, strips, through_view)
     full = np.empty((h, w, 3), np.float32)
     base = np.empty((h, w, 3), np.float32) if paint else None
     parts = _map(lambda y0, y1: strips(y0, y1, full[y0:y1], None if base is None else base[y0:y1]), h, w)
     over = np.concatenate([p[0] for p in parts]) if parts else no_residual[0]
     residual = np.concatenate([p[1] for p in parts]) if parts else no_residual[1]
-    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [no_residual[1]]) if paint else None
+    kept = paint or through_view is not None
+    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [no_residual[1]]) if kept else None
     return Frame(plate, names, alpha, full, over, residual, held, base, plate_space, mix_space, working,
-                 config, matte)
+                 config, matte, view=through_view)
 
 
 def area_bins(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -388,6 +439,17 @@ def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np
     flat[at] += residual * gain[:, None]
 
 
+def _hold_light(st: np.ndarray, lin: np.ndarray) -> None:
+    """``through_view``, in place on ``st`` (mixing space): a pixel whose brightest channel
+    is above both :data:`VIEW_CEILING` and the plate's own brightest channel (``lin``) is
+    scaled down to that (its hue kept)."""
+    cap = np.maximum(lin.max(axis=-1), np.float32(VIEW_CEILING))
+    top = st.max(axis=-1)
+    over = top > cap
+    if over.any():
+        st[over] *= (cap[over] / top[over])[:, None]
+
+
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
            low_residual: bool = False, coarse: np.ndarray | None = None) -> Plate:
     """The network's result back into a new plate (see the module notes).
@@ -406,7 +468,7 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     Returns:
         A new Plate: the layer's R, G, B replaced, every other channel bit-identical.
     """
-    from ..color import convert_rgb, premultiply
+    from ..color import convert_rgb, display_view_rgb, premultiply
 
     plate, alpha, h, w = frame.plate, frame.alpha, frame.plate.height, frame.plate.width
     idx = _rgb_index(plate, frame.names)
@@ -435,7 +497,12 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
         if net is not None and base is not None:
             expand_painted(st, base, net)
-        st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
+        if frame.view is not None:  # back through the inverse view (display-referred: 0–1)
+            st = display_view_rgb(np.clip(st, 0.0, 1.0, out=st), frame.mix_space, *frame.view, inverse=True,
+                                  config=frame.config)
+            _hold_light(st, _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config))
+        else:
+            st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
         _add_residual(st, at, residual, held)
         if s != 1 or (m is not None and not (m == 1).all()):
             # in + k·(styled − in) in scene-linear, k = strength × matte (Nuke's mask and mix)
