@@ -285,7 +285,8 @@ def test_stylize_kwargs_maps_every_knob_one_to_one():
     kw = StyleTransfer.stylize_kwargs({})
     assert kw == {"strength": 1.0, "colorspace": None, "working_colorspace": None, "layer": "",
                   "tile": None, "halo": None, "device": None, "precision": None,
-                  "preserve_alpha": True, "luminance_only": False, "highlights": "paint", "scale": "auto",
+                  "preserve_alpha": True, "luminance_only": False, "highlights": "paint", "through_view": None,
+                  "scale": "auto",
                   "config": None, "mask": None, "invert_mask": False}
     # a tile of 0 is the whole frame as one tile, as in stylize and on the command line
     assert StyleTransfer.stylize_kwargs({"tile": 0})["tile"] == 0
