@@ -521,3 +521,20 @@ def test_play_button_flips_through_the_frames(lab, files, qtbot, tmp_path):
     assert "playing frame" in lab.info_label.text() and "temporal flow" in lab.info_label.text()
     assert lab.viewer.after is not None
     lab.grab().save(os.environ.get("VFX_NODES_LAB_GRAB", str(tmp_path / "play.png")))
+
+
+def test_paint_through_the_viewers_view(lab, files):
+    """The "paint through" box sets the through_view knob to the viewer's display and
+    view, follows a change of view, and clears it when unticked."""
+    lab.open_plate(files["still"])
+    lab.paint_view_check.setChecked(True)
+    want = f"{lab.display_combo.currentText()}:{lab.view_combo.currentText()}"
+    assert lab.session.node["through_view"] == want
+    assert lab.knobs.value_widget("through_view").text() == want
+    views = [lab.view_combo.itemText(i) for i in range(lab.view_combo.count())]
+    other = next((v for v in views if v != lab.view_combo.currentText()), None)
+    if other is not None:
+        lab.view_combo.setCurrentText(other)
+        assert lab.session.node["through_view"].endswith(":" + other)
+    lab.paint_view_check.setChecked(False)
+    assert not lab.session.node["through_view"]

@@ -78,6 +78,7 @@ class LabWidget(QtWidgets.QWidget):
     display_combo: QtWidgets.QComboBox
     view_combo: QtWidgets.QComboBox
     wipe_check: QtWidgets.QCheckBox
+    paint_view_check: QtWidgets.QCheckBox
     matte_check: QtWidgets.QCheckBox
     viewer: ImageViewer
     pixel_label: QtWidgets.QLabel
@@ -592,6 +593,14 @@ class LabWidget(QtWidgets.QWidget):
     def _display_changed(self, _text: str) -> None:
         self._fill_views()
         self._show()
+        self._paint_view_changed()
+
+    def _paint_view_changed(self) -> None:
+        """"paint through": the through_view knob follows the viewer's display and view."""
+        on = self.paint_view_check.isChecked()
+        value = f"{self.display_combo.currentText()}:{self.view_combo.currentText()}" if on else ""
+        if (self.session.node["through_view"] or "") != value:
+            self.knobs.set_value("through_view", value)
 
     def _wipe_toggled(self, on: bool) -> None:
         self.viewer.wipe_on = on
