@@ -348,7 +348,8 @@ def section_recipe(runs: int) -> None:
         t = _rounds({"peer": lambda: sess.run(None, feed), "net": lambda: gen(xt), "fast": lambda: fast(xt),
                      "e2e": lambda: vn.stylize(p1080, look, scale=1.0),
                      "ocio": lambda: cpu.applyRGB(rgb4k.copy()), "4k": lambda: vn.stylize(p4k, look),
-                     "one": lambda: vn.stylize(p1080, one_scale), "two": lambda: vn.stylize(p1080, two_scales)},
+                     "one": lambda: vn.stylize(p1080, one_scale), "two": lambda: vn.stylize(p1080, two_scales),
+                     "view": lambda: vn.stylize(p1080, two_scales, through_view=THROUGH_VIEW)},
                     runs)
     med = {k: statistics.median(v) for k, v in t.items()}
 
@@ -372,7 +373,9 @@ def section_recipe(runs: int) -> None:
               f"{ratio('4k', 'ocio'):.2f} × OCIO"),
              ("1080p: instant look, one pass at 256 rows (before)", med["one"], "1.00 × one pass"),
              ("1080p: instant look, two stroke scales (160 + 512 rows, the default)", med["two"],
-              f"{ratio('two', 'one'):.2f} × one pass")]
+              f"{ratio('two', 'one'):.2f} × one pass"),
+             ("1080p: the same, painted through ACES 2.0 SDR (through_view)", med["view"],
+              f"{ratio('view', 'two'):.2f} × the default")]
     width = max(len(r[0]) for r in rows)
     for name, sec, ratio in rows:
         print(f"   {name:<{width}}  {sec:6.3f} s   {ratio}")
@@ -381,6 +384,10 @@ def section_recipe(runs: int) -> None:
         print(f"   stages, {label} (s): {stages}")
     for kind in ("RGBA+Z", "RGB"):
         _recipe_memory_row(kind)
+
+
+#: the view the ``through_view`` row paints through (the studio config's ACES 2.0 SDR)
+THROUGH_VIEW = "sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)"
 
 
 def _recipe_memory_row(kind: str) -> None:
