@@ -53,9 +53,9 @@ __all__ = ["LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prep
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-#: ``highlights="paint"``: below this sum of R, G, B (mixing space, about a third of
-#: diffuse white's 3) a pixel's residual is added as it is, above it scaled by the pixel's
-#: change of exposure (:func:`_add_residual`).
+#: ``highlights="paint"`` and ``through_view``: below this sum of R, G, B (mixing space,
+#: about a third of diffuse white's 3) a pixel's residual is added as it is, above it
+#: scaled by the pixel's change of exposure (:func:`_add_residual`).
 GAIN_FLOOR = 1.0
 
 #: ``through_view``: the brightest channel a stroke may give a pixel that was darker, in
@@ -237,7 +237,6 @@ class _Strips:
         clipped = (work if base is None else base).reshape(-1, 3)[over][:, None, :]
         back = convert_rgb(clipped, self.working, self.mix_space, config=self.config)[:, 0, :]
         return over + self.index(y0 * w), lin.reshape(-1, 3)[over] - back, back if self.paint else None
-
 
     def _through_view(self, y0: int, lin: np.ndarray, work: np.ndarray,
                       residual: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
