@@ -153,3 +153,32 @@ def test_the_node_knob_and_the_render_flag():
         ["render", "--input", "p.####.exr", "--output", "o.####.exr", "--look", "l.safetensors",
          "--frames", "1-2", "--through-view", VIEW])
     assert stylize_kwargs_from_args(args)["through_view"] == VIEW
+
+
+def test_a_shot_renders_through_the_view_and_its_statistics_remember_it(tmp_path, capsys):
+    """vfx-style render --through-view on a small shot: every frame written and finite; a
+    statistics file made through one view is refused for a render through another."""
+    from vfx_nodes.cli.main import main
+    from vfx_nodes.io import read_plate, write_plate
+    from vfx_nodes.model import save_look
+
+    rng = np.random.default_rng(1)
+    for f in (1, 2):
+        rgb = rng.random((12, 16, 3), dtype=np.float32) * 3.0 - 0.05
+        write_plate(Plate(rgb, ("R", "G", "B"), colorspace="ACEScg"), tmp_path / f"p.{f:04d}.exr")
+    look = tmp_path / "look.safetensors"
+    save_look(_look().generator, look, {"working_colorspace": WORK})
+    stats = tmp_path / "shot.stats.safetensors"
+
+    def render(view: str, out: str) -> int:
+        return main(["render", "-i", str(tmp_path / "p.####.exr"), "-o", str(tmp_path / out / "o.####.exr"),
+                     "--look", str(look), "--frames", "1-2", "--stats-file", str(stats), "-q", "--device", "cpu",
+                     "--through-view", view])
+
+    assert render(VIEW, "a") == 0
+    for f in (1, 2):
+        out = read_plate(str(tmp_path / "a" / f"o.{f:04d}.exr"))
+        assert np.isfinite(out.pixels).all()
+    capsys.readouterr()
+    assert render("sRGB - Display:Un-tone-mapped", "b") == 1
+    assert "made for other settings" in capsys.readouterr().err
