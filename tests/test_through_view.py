@@ -182,3 +182,19 @@ def test_a_shot_renders_through_the_view_and_its_statistics_remember_it(tmp_path
     capsys.readouterr()
     assert render("sRGB - Display:Un-tone-mapped", "b") == 1
     assert "made for other settings" in capsys.readouterr().err
+
+
+def test_a_matte_and_strength_work_through_the_view():
+    """Where the matte is 0 the plate comes back bit for bit; strength mixes in
+    scene-linear, as without the view."""
+    p = _plate(32, 40)
+    look = _look()
+    matte = np.ones((32, 40), np.float32)
+    matte[:, :20] = 0.0
+    out = stylize(p, look, through_view=VIEW, mask=matte, device="cpu", tile=0)
+    np.testing.assert_array_equal(out.pixels[:, :20], p.pixels[:, :20])
+    full = stylize(p, look, through_view=VIEW, device="cpu", tile=0)
+    half = stylize(p, look, through_view=VIEW, strength=0.5, device="cpu", tile=0)
+    ok = np.isfinite(p.pixels[..., :3]).all(-1) & (p.channel("A") > 0)
+    want = 0.5 * (p.pixels[..., :3] + full.pixels[..., :3])
+    np.testing.assert_allclose(half.pixels[..., :3][ok], want[ok], rtol=1e-4, atol=1e-4)
