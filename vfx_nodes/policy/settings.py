@@ -137,9 +137,11 @@ def _through_view(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         text = value.strip()
+        if text.lower() == "default":
+            return "default"
         display, sep, view = text.partition(":")
-        if text.lower() == "default" or (sep and display.strip() and view.strip()):
-            return "default" if text.lower() == "default" else f"{display.strip()}:{view.strip()}"
+        if sep and display.strip() and view.strip():
+            return f"{display.strip()}:{view.strip()}"
     raise SettingsError(f"through_view must be 'DISPLAY:VIEW' (an OCIO display and one of its views, e.g. "
                         f"'sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)'), 'default' or empty, got {value!r}")
 

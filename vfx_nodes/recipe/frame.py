@@ -310,8 +310,9 @@ def prepare(plate: Plate, *, working_default: str, layer: str = "", colorspace: 
     parts = _map(lambda y0, y1: strips(y0, y1, full[y0:y1], None if base is None else base[y0:y1]), h, w)
     over = np.concatenate([p[0] for p in parts]) if parts else no_residual[0]
     residual = np.concatenate([p[1] for p in parts]) if parts else no_residual[1]
-    kept = paint or through_view is not None
-    held = np.concatenate([p[2] for p in parts if p[2] is not None] or [no_residual[1]]) if kept else None
+    # held values come with the residual of "paint" and through_view ("carry" has none)
+    helds = [p[2] for p in parts if p[2] is not None]
+    held = np.concatenate(helds) if helds else None
     return Frame(plate, names, alpha, full, over, residual, held, base, plate_space, mix_space, working,
                  config, matte, view=through_view)
 
@@ -449,6 +450,21 @@ def _hold_light(st: np.ndarray, lin: np.ndarray) -> None:
         st[over] *= (cap[over] / top[over])[:, None]
 
 
+def _back_through_view(frame: Frame, st: np.ndarray, idx: Any, y0: int,
+                       y1: int) -> tuple[np.ndarray, np.ndarray]:
+    """``through_view``'s way back for rows ``y0:y1``: the network's display-referred
+    result (0–1) through the inverse view, its light held (:func:`_hold_light`) against
+    the plate's straight colour, which is returned too (the mixing space)."""
+    from ..color import display_view_rgb
+
+    assert frame.view is not None
+    out = display_view_rgb(np.clip(st, 0.0, 1.0, out=st), frame.mix_space, *frame.view, inverse=True,
+                           config=frame.config)
+    lin = _linear(frame.plate, idx, frame.alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
+    _hold_light(out, lin)
+    return out, lin
+
+
 def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance_only: bool = False,
            low_residual: bool = False, coarse: np.ndarray | None = None) -> Plate:
     """The network's result back into a new plate (see the module notes).
@@ -467,7 +483,7 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
     Returns:
         A new Plate: the layer's R, G, B replaced, every other channel bit-identical.
     """
-    from ..color import convert_rgb, display_view_rgb, premultiply
+    from ..color import convert_rgb, premultiply
 
     plate, alpha, h, w = frame.plate, frame.alpha, frame.plate.height, frame.plate.width
     idx = _rgb_index(plate, frame.names)
@@ -496,16 +512,16 @@ def finish(frame: Frame, styled: np.ndarray, *, strength: float = 1.0, luminance
             st = np.ascontiguousarray(net + ((st - net) @ LUMA_WEIGHTS)[..., None])
         if net is not None and base is not None:
             expand_painted(st, base, net)
-        if frame.view is not None:  # back through the inverse view (display-referred: 0–1)
-            st = display_view_rgb(np.clip(st, 0.0, 1.0, out=st), frame.mix_space, *frame.view, inverse=True,
-                                  config=frame.config)
-            _hold_light(st, _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config))
+        lin = None  # the plate's straight colour in the mixing space: read once, if needed
+        if frame.view is not None:
+            st, lin = _back_through_view(frame, st, idx, y0, y1)
         else:
             st = convert_rgb(st, frame.working, frame.mix_space, config=frame.config, out=st)
         _add_residual(st, at, residual, held)
         if s != 1 or (m is not None and not (m == 1).all()):
             # in + k·(styled − in) in scene-linear, k = strength × matte (Nuke's mask and mix)
-            lin = _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
+            if lin is None:
+                lin = _linear(plate, idx, alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
             st -= lin
             st *= s if m is None else (s * m)[..., None]
             st += lin
