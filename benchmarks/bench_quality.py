@@ -89,7 +89,7 @@ def opaque_plate(path: str) -> Plate:
 #: of a plate is seen through — plates, outputs, the peer's input; ``None``: the sRGB
 #: encoding, clipped (the yardstick's own).  The painting is a display image already and
 #: is always read as it is (:func:`painting_display`).
-VIEW: tuple[str, str] | None = None
+VIEW: tuple[str | None, str | None] | None = None
 
 
 def display(plate: Plate) -> np.ndarray:
@@ -295,17 +295,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     global VIEW
     if args.view:
-        disp_name, sep, view_name = args.view.partition(":")
-        if not sep or not disp_name or not view_name:
-            ap.error(f"--view wants DISPLAY:VIEW, got {args.view!r}")
         from vfx_nodes.color import display_view_rgb
-        from vfx_nodes.errors import ColorError
+        from vfx_nodes.errors import ColorError, SettingsError
+        from vfx_nodes.policy.settings import FrameSettings, split_view
 
-        try:  # an unknown display or view: one line now, not a traceback after the first look
-            display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", disp_name, view_name)
-        except ColorError as e:
+        try:  # stylize's own reading of the value; an unknown display or view: one line now
+            view = split_view(FrameSettings.make(through_view=args.view).through_view)
+            assert view is not None
+            display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", *view)
+        except (ColorError, SettingsError) as e:
             ap.error(f"--view: {e}")
-        VIEW = (disp_name, view_name)
+        VIEW = view
 
     if args.plates:
         plates = args.plates
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         # painted through the view it is seen through (stylize's through_view), and — an
         # experiment — the look run on the viewed picture itself, as the peer is, its
         # output read as it comes (benchmarks/RESULTS.md, "The instant look's last gap")
-        methods["instant look, through_view"] = look_method(instant, through_view=f"{VIEW[0]}:{VIEW[1]}")
+        methods["instant look, through_view"] = look_method(instant, through_view=args.view)
         methods["instant look, run on the viewed picture (experiment)"] = (
             lambda plate, _path: painting_display(vn.stylize(viewed_plate(plate), instant)))
     for spec in args.look:
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nstyle {Path(args.style).name}; plates {', '.join(Path(p).stem for p in plates)}; "
           f"measure: VGG19 Gram relu1_1–relu5_1 + content relu4_2 at {args.size} px (the frame's view) and "
           f"on the central {args.crop} px at 100 %, "
-          + (f"seen through {VIEW[0]} / {VIEW[1]}" if VIEW else "display sRGB"))
+          + (f"seen through {args.view}" if VIEW else "display sRGB"))
     print(f"instant look made in {t_instant:.2f} s\n")
     print("| method | style ratio, view | / peer | style ratio, 100 % | / peer | content | content / peer "
           "| s per plate | per plate (view · 100 %) |")
