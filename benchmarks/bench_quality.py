@@ -34,7 +34,9 @@ view instead (an OCIO display/view, e.g. the studio config's ACES 2.0 SDR): how 
 compositor looks at a scene-linear plate, highlights rolled off rather than clipped.
 With ``--view``, two more rows: the instant look painted through that view
 (``through_view``), and the look run on the viewed picture itself, as the peer is (an
-experiment: no way back to scene-linear).  ``--layers`` prints each
+experiment: no way back to scene-linear).  ``--through-view DISPLAY:VIEW`` adds the first of
+them alone, the plates still seen as ``--view`` says (the clipped sRGB yardstick without
+it).  ``--layers`` prints each
 method's style loss layer by layer (at the view, relu4_1 is about 98 % of it for every
 method: the yardstick reads mid-scale texture energy).
 
@@ -274,6 +276,22 @@ def _print_layers(rows: dict[str, dict[str, Any]]) -> None:
         print(f"| {name} | " + " | ".join(f"{x:.1%}" for x in shares) + f" | {total:.4g} |")
 
 
+def _checked_view(ap: argparse.ArgumentParser, flag: str, value: str) -> tuple[str | None, str | None]:
+    """``value`` read as stylize reads ``through_view``; an unknown display or view is one
+    line from the parser now, not a traceback after minutes of work."""
+    from vfx_nodes.color import display_view_rgb
+    from vfx_nodes.errors import ColorError, SettingsError
+    from vfx_nodes.policy.settings import FrameSettings, split_view
+
+    try:
+        view = split_view(FrameSettings.make(through_view=value).through_view)
+        assert view is not None
+        display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", *view)
+    except (ColorError, SettingsError) as e:
+        ap.error(f"{flag}: {e}")
+    return view
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--style", required=True, help="the painting (unseen by the looks)")
@@ -292,20 +310,16 @@ def main(argv: list[str] | None = None) -> int:
                          "'sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)') instead of the clipped sRGB encoding")
     ap.add_argument("--layers", action="store_true",
                     help="also print each method's style loss at the view layer by layer (share of the total)")
+    ap.add_argument("--through-view", metavar="DISPLAY:VIEW",
+                    help="add the instant look painted through this OCIO display and view (stylize's "
+                         "through_view), whatever the plates are seen through (default with --view: that view)")
     args = ap.parse_args(argv)
     global VIEW
     if args.view:
-        from vfx_nodes.color import display_view_rgb
-        from vfx_nodes.errors import ColorError, SettingsError
-        from vfx_nodes.policy.settings import FrameSettings, split_view
-
-        try:  # stylize's own reading of the value; an unknown display or view: one line now
-            view = split_view(FrameSettings.make(through_view=args.view).through_view)
-            assert view is not None
-            display_view_rgb(np.zeros((1, 3), np.float32), "ACEScg", *view)
-        except (ColorError, SettingsError) as e:
-            ap.error(f"--view: {e}")
-        VIEW = view
+        VIEW = _checked_view(ap, "--view", args.view)
+    if args.through_view:
+        _checked_view(ap, "--through-view", args.through_view)
+    paint_through = args.through_view or args.view
 
     if args.plates:
         plates = args.plates
@@ -337,11 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     # the one-pass instant look of before two stroke scales (vfx_nodes/engine/detail.py)
     one_pass = look_from_style([args.style], frame_height=256, detail_height=0)
     methods["instant look, one pass at 256"] = look_method(one_pass)
+    if paint_through:
+        # painted through a view (stylize's through_view): the one it is seen through, or
+        # the show's view under the clipped sRGB yardstick
+        methods["instant look, through_view"] = look_method(instant, through_view=paint_through)
     if VIEW is not None:
-        # painted through the view it is seen through (stylize's through_view), and — an
-        # experiment — the look run on the viewed picture itself, as the peer is, its
+        # an experiment: the look run on the viewed picture itself, as the peer is, its
         # output read as it comes (benchmarks/RESULTS.md, "The instant look's last gap")
-        methods["instant look, through_view"] = look_method(instant, through_view=args.view)
         methods["instant look, run on the viewed picture (experiment)"] = (
             lambda plate, _path: painting_display(vn.stylize(viewed_plate(plate), instant)))
     for spec in args.look:

@@ -13,6 +13,7 @@ import torch
 
 from vfx_nodes import recipe
 from vfx_nodes.color import display_view_rgb
+from vfx_nodes.color.baked import ROUND_TRIP_TOLERANCE
 from vfx_nodes.engine import collect_stats, stylize
 from vfx_nodes.errors import ColorSpaceError, SettingsError
 from vfx_nodes.model import Look, build_generator
@@ -51,23 +52,27 @@ def _look(seed: int = 0) -> Look:
 
 
 def test_the_network_sees_the_view_and_an_unchanged_picture_gives_the_plate_back():
-    """net_in is the plate through the view; given back unchanged, every value returns —
-    the sun and the negatives as the residual, NaN/Inf and alpha-0 pixels bit for bit, Z
-    untouched."""
+    """net_in is the plate through the (baked) view; given back unchanged, every value
+    returns within the bake's round-trip tolerance — the sun and the negatives as the
+    residual, NaN/Inf and alpha-0 pixels bit for bit, Z untouched."""
     p = _plate()
     f = recipe.prepare(p, working_default=WORK, through_view=PAIR)
     a = p.channel("A")
     straight = np.where(a[..., None] > 0, p.channels("RGB") / np.maximum(a, 1e-9)[..., None], 0)
     seen = np.clip(display_view_rgb(np.nan_to_num(straight, posinf=0.0), "ACEScg", *PAIR), 0, 1)
     ok = np.isfinite(p.channels("RGB")).all(-1) & (a > 0)
-    np.testing.assert_allclose(f.net_in[ok], seen[ok], atol=1e-5)
+    # the view is baked (color/baked.py): a third of an 8-bit code off the exact view at most
+    # places, a few hundredths at the edge of the view's gamut on these saturated values
+    off = np.abs(f.net_in[ok] - seen[ok])
+    assert np.median(off) < 5e-4 and np.quantile(off, 0.99) < 4e-3 and off.max() < 0.05
     assert f.net_in.max() <= 1.0 and f.net_in.min() >= 0.0
     assert f.over.size > 0 and f.held is not None and f.base is None  # the window rides around
     out = recipe.finish(f, f.net_in.copy())  # finish lets net_in go: nothing of it read after
     before, after = p.pixels, out.pixels
     np.testing.assert_array_equal(np.isnan(before), np.isnan(after))
     finite = np.isfinite(before)
-    np.testing.assert_allclose(after[finite], before[finite], rtol=2e-4, atol=2e-5)
+    rel, tol = ROUND_TRIP_TOLERANCE  # what the bake brings back; the rest rides as the residual
+    np.testing.assert_allclose(after[finite], before[finite], rtol=rel * 1.01, atol=tol * 1.01)
     np.testing.assert_array_equal(out.channel("Z"), p.channel("Z"))
 
 

@@ -139,9 +139,10 @@ def config_source(config: ocio.Config) -> str:
 
 def clear_caches() -> None:
     """Forget every cached config and processor (tests; after editing a config in place)."""
-    from . import convert  # local import: convert imports this module
+    from . import baked, convert  # local import: both import this module
 
     with _lock:
         _configs.clear()
         _sources.clear()
     convert._clear_processors()
+    baked.clear_bakes()

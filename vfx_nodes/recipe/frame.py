@@ -22,7 +22,8 @@ The value treatments (the design notes ask for one for each) are documented in
 ``through_view`` (a display and view of the OCIO config) replaces the working space and
 the highlights treatment: the network sees the mixing space through the view — the
 picture the compositor judges, display-referred 0–1 — and its result comes back through
-the inverse view.  What the view cannot show (light above its peak, colour its gamut
+the inverse view.  Both are the view baked into OCIO LUTs (:mod:`vfx_nodes.color.baked`,
+a tenth of the exact view's cost, within a third of an 8-bit code of it).  What the view cannot show (light above its peak, colour its gamut
 compression moved, values below 0) is the residual, added back scaled by the pixel's
 change of exposure as a painted highlight's is (:func:`_add_residual`): added as it is,
 a lit window the look painted came back white (benchmarks/RESULTS.md, "The instant
@@ -241,19 +242,22 @@ class _Strips:
     def _through_view(self, y0: int, lin: np.ndarray, work: np.ndarray,
                       residual: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``through_view``'s way in (the module notes): ``work`` = the strip seen through
-        the view; the residual = ``lin − inverse(view(lin))`` where that is not ~0 (the
-        round trip is exact to ~1e-6 where the view can show the colour), held values =
+        the view (baked: :mod:`vfx_nodes.color.baked`); the residual = ``lin −
+        inverse(view(lin))`` where that is beyond the bake's ``ROUND_TRIP_TOLERANCE`` (the
+        colours the view cannot show, ~6 % of a photograph's pixels through ACES 2.0 SDR,
+        and ~5 % more the bake does not bring back within 0.2 %), held values =
         ``inverse(view(lin))`` (what the network's input stands for)."""
-        from ..color import display_view_rgb
+        from ..color.baked import ROUND_TRIP_TOLERANCE, baked_view
 
         assert self.view is not None
-        shown = display_view_rgb(lin, self.mix_space, *self.view, config=self.config)
-        np.clip(np.nan_to_num(shown, nan=0.0), 0.0, 1.0, out=work)
+        baked = baked_view(self.mix_space, *self.view, config=self.config)
+        np.clip(np.nan_to_num(baked.to_display(lin), nan=0.0), 0.0, 1.0, out=work)
         if not residual:
             return np.empty(0, self.index), np.empty((0, 3), np.float32), None
-        back = display_view_rgb(work, self.mix_space, *self.view, inverse=True, config=self.config)
+        back = baked.from_display(work)
+        rel, tol = (np.float32(t) for t in ROUND_TRIP_TOLERANCE)
         with np.errstate(invalid="ignore"):
-            moved = ~_every(np.abs(lin - back) <= np.float32(1e-4) * (1.0 + np.abs(lin)))
+            moved = ~_every(np.abs(lin - back) <= rel * np.abs(lin) + tol)
         if self.matte is not None:
             moved &= self.matte[y0:y0 + lin.shape[0]] > 0
         over = np.flatnonzero(moved).astype(self.index)
@@ -455,11 +459,10 @@ def _back_through_view(frame: Frame, st: np.ndarray, idx: Any, y0: int,
     """``through_view``'s way back for rows ``y0:y1``: the network's display-referred
     result (0–1) through the inverse view, its light held (:func:`_hold_light`) against
     the plate's straight colour, which is returned too (the mixing space)."""
-    from ..color import display_view_rgb
+    from ..color.baked import baked_view
 
     assert frame.view is not None
-    out = display_view_rgb(np.clip(st, 0.0, 1.0, out=st), frame.mix_space, *frame.view, inverse=True,
-                           config=frame.config)
+    out = baked_view(frame.mix_space, *frame.view, config=frame.config).from_display(np.clip(st, 0.0, 1.0, out=st))
     lin = _linear(frame.plate, idx, frame.alpha, y0, y1, frame.plate_space, frame.mix_space, frame.config)
     _hold_light(out, lin)
     return out, lin
