@@ -305,7 +305,8 @@ def section_recipe(runs: int) -> None:
     import torch
 
     import vfx_nodes as vn
-    from vfx_nodes.color import get_processor
+    from vfx_nodes.color import display_view_rgb, get_processor
+    from vfx_nodes.color.baked import baked_view
     from vfx_nodes.looks import load_default_look
     from vfx_nodes.model import arbitrary as arb
     from vfx_nodes.model.fused import fused
@@ -333,6 +334,9 @@ def section_recipe(runs: int) -> None:
     p4k = _plate(4096, 2160)
     rgb4k = p4k.channels(("R", "G", "B"))
     cpu = get_processor("ACEScg", look.working_colorspace)
+    rgb1080 = p1080.channels(("R", "G", "B"))
+    view_pair = tuple(THROUGH_VIEW.split(":", 1))
+    baked = baked_view("ACEScg", *view_pair)  # baked once, as a render's first frame does
     # issue 24's cost bar: an instant look's two stroke scales (engine/detail.py) against
     # the one pass at 256 rows it had before, on the same 1080p plate
     from vfx_nodes.train.instant import look_from_style
@@ -349,7 +353,9 @@ def section_recipe(runs: int) -> None:
                      "e2e": lambda: vn.stylize(p1080, look, scale=1.0),
                      "ocio": lambda: cpu.applyRGB(rgb4k.copy()), "4k": lambda: vn.stylize(p4k, look),
                      "one": lambda: vn.stylize(p1080, one_scale), "two": lambda: vn.stylize(p1080, two_scales),
-                     "view": lambda: vn.stylize(p1080, two_scales, through_view=THROUGH_VIEW)},
+                     "view": lambda: vn.stylize(p1080, two_scales, through_view=THROUGH_VIEW),
+                     "exact": lambda: display_view_rgb(rgb1080, "ACEScg", *view_pair),
+                     "baked": lambda: baked.to_display(rgb1080)},
                     runs)
     med = {k: statistics.median(v) for k, v in t.items()}
 
@@ -375,7 +381,10 @@ def section_recipe(runs: int) -> None:
              ("1080p: instant look, two stroke scales (160 + 512 rows, the default)", med["two"],
               f"{ratio('two', 'one'):.2f} × one pass"),
              ("1080p: the same, painted through ACES 2.0 SDR (through_view)", med["view"],
-              f"{ratio('view', 'two'):.2f} × the default")]
+              f"{ratio('view', 'two'):.2f} × the default"),
+             ("1080p: ACES 2.0 SDR view, OCIO's exact transform (one thread)", med["exact"], "1.00 × exact"),
+             ("1080p: the same view baked into LUTs (color/baked.py, one thread)", med["baked"],
+              f"{ratio('baked', 'exact'):.3f} × exact")]
     width = max(len(r[0]) for r in rows)
     for name, sec, ratio in rows:
         print(f"   {name:<{width}}  {sec:6.3f} s   {ratio}")
