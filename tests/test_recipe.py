@@ -209,3 +209,36 @@ def test_grain_below_zero_is_carried_as_it_is_when_painting():
     np.testing.assert_allclose(out["paint"][1, 1], out["carry"][1, 1], atol=1e-6)
     assert np.abs(out["paint"]).max() < 10 and np.isfinite(out["paint"]).all()
     assert out["paint"][2, 2, 0] < out["carry"][2, 2, 0]  # the light darkened with the stroke
+
+
+@pytest.mark.parametrize("view", [None, ("sRGB - Display", "ACES 2.0 - SDR 100 nits (Rec.709)")])
+def test_a_saturated_colour_painted_grey_is_not_tinted_by_its_residual(monkeypatch, view):
+    """The residual's colour part (what the gamut took in) stays only as far as the stroke
+    kept the pixel's colour (CHROMA_HOLD): a saturated red painted grey came back pink
+    (the red's excess added at the pixel's change of exposure); given back unchanged the
+    red returns whole."""
+    from vfx_nodes.recipe import frame as fr
+
+    rgb = np.full((4, 4, 3), 0.3, np.float32)
+    rgb[1, 2] = [3.0, 0.05, 0.02]  # a saturated red light, out of the working space's gamut
+    p = Plate(rgb, ("R", "G", "B"), colorspace="ACEScg")
+
+    def chroma(px: np.ndarray) -> float:
+        c = px / px.sum()
+        return float(np.abs(c - 1 / 3).max())
+
+    def render(hold: float, grey: bool) -> np.ndarray:
+        monkeypatch.setattr(fr, "CHROMA_HOLD", hold)
+        f = recipe.prepare(p, working_default=WORK, highlights="paint", through_view=view)
+        assert f.over.size and (f.over == 1 * 4 + 2).any()  # the red rides as a residual
+        styled = f.net_in.copy()
+        if grey:
+            styled[1, 2] = styled[1, 2].mean()
+        return recipe.finish(f, styled).pixels[1, 2]
+
+    hold = fr.CHROMA_HOLD
+    np.testing.assert_allclose(render(hold, grey=False), rgb[1, 2], rtol=3e-3, atol=1e-4)
+    before, now = render(1e9, grey=True), render(hold, grey=True)  # 1e9: all of its colour kept
+    assert chroma(before) > 0.25  # the old pink (painting: a dark purple, green below 0)
+    assert chroma(now) < 0.05 and (now > 0).all()
+    np.testing.assert_allclose(now.sum(), before.sum(), rtol=1e-4)  # the same light, in the stroke's colour

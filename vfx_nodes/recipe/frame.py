@@ -49,7 +49,7 @@ from ..errors import SettingsError
 from ..plate import Plate
 from .highlights import compress_highlights, expand_painted
 
-__all__ = ["LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
+__all__ = ["CHROMA_HOLD", "LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -58,6 +58,15 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 #: about a third of diffuse white's 3) a pixel's residual is added as it is, above it
 #: scaled by the pixel's change of exposure (:func:`_add_residual`).
 GAIN_FLOOR = 1.0
+
+#: ``highlights="paint"`` and ``through_view``: the distance in chromaticity (``rgb / Σrgb``,
+#: the largest channel's) between a stroke and the pixel's held colour at which half of
+#: the residual's colour part is kept (:func:`_add_residual`); 0 apart, all of it.
+CHROMA_HOLD = 0.1
+
+#: Below this sum of R, G, B (mixing space, 1/300 of diffuse white's) a pixel has no
+#: colour to compare: its residual's colour part is kept.
+CHROMA_FLOOR = 0.01
 
 #: ``through_view``: the brightest channel a stroke may give a pixel that was darker, in
 #: the mixing space (× diffuse white: 2 stops above it; see the module notes).
@@ -438,9 +447,23 @@ def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np
     # pixel it would turn the light negative.  Below GAIN_FLOOR the change of exposure
     # is not defined (a pixel all below 0 — grain in a plate's blacks — is held as 0, and
     # any stroke over 0 was a gain of thousands): there the residual is added as it is.
-    floor = np.float32(GAIN_FLOOR)
-    gain = np.maximum(flat[at].sum(axis=1), floor) / np.maximum(held.sum(axis=1), floor)
-    flat[at] += residual * gain[:, None]
+    #
+    # The residual is light (its sum: the pixel's exposure the view or the working space
+    # could not show) and colour (how it is spread over R, G, B: a saturated colour the
+    # gamut took in).  Its colour stays only as far as the stroke kept the pixel's colour
+    # (:data:`CHROMA_HOLD`); elsewhere its light lands in the stroke's own colour.  Added
+    # whole to a pixel the look painted another colour, a saturated red's excess turned a
+    # grey stroke pink (benchmarks/RESULTS.md, "Specks").
+    floor, dim = np.float32(GAIN_FLOOR), np.float32(CHROMA_FLOOR)
+    now = flat[at]
+    s_now, s_held = now.sum(axis=1), held.sum(axis=1)
+    gain = np.maximum(s_now, floor) / np.maximum(s_held, floor)
+    tint = now / np.maximum(s_now, dim)[:, None]  # the stroke's chromaticity
+    along = residual.sum(axis=1)[:, None] * tint  # the residual's light in the stroke's colour
+    moved = np.abs(tint - held / np.maximum(s_held, dim)[:, None]).max(axis=1)
+    keep = 1.0 / (1.0 + (moved / np.float32(CHROMA_HOLD)) ** 2)
+    keep[(s_now <= dim) | (s_held <= dim)] = 1.0  # a colour is not defined at black: kept there
+    flat[at] += (along + keep[:, None].astype(np.float32) * (residual - along)) * gain[:, None]
 
 
 def _hold_light(st: np.ndarray, lin: np.ndarray) -> None:
