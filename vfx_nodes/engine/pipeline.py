@@ -38,7 +38,8 @@ Documented value treatments (the design notes ask for one for each):
   unchanged pixel is exactly ``x``, strokes become changes of exposure, nothing turns
   negative or explodes (an exponential inverse of the shoulder turned the network's
   near-white noise into speckles many stops apart).  Only negatives ride around the
-  network as a residual, scaled by the pixel's change (grain all below 0 unscaled).  The default: a
+  network as a residual, scaled by the pixel's change (grain all below 0 unscaled), its
+  colour kept only where the stroke kept the pixel's (``recipe.frame.CHROMA_HOLD``).  The default: a
   painted frame with a photographic window reads as a hole in the painting (measured
   over nine paintings, the whole frame's read 0.97 → 0.82 × the peer's; benchmarks/
   RESULTS.md, "Painted highlights by default"); ``"carry"`` keeps highlights exactly

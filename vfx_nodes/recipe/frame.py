@@ -23,10 +23,11 @@ The value treatments (the design notes ask for one for each) are documented in
 the highlights treatment: the network sees the mixing space through the view — the
 picture the compositor judges, display-referred 0–1 — and its result comes back through
 the inverse view.  Both are the view baked into OCIO LUTs (:mod:`vfx_nodes.color.baked`,
-a tenth of the exact view's cost, within a third of an 8-bit code of it).  What the view cannot show (light above its peak, colour its gamut
-compression moved, values below 0) is the residual, added back scaled by the pixel's
-change of exposure as a painted highlight's is (:func:`_add_residual`): added as it is,
-a lit window the look painted came back white (benchmarks/RESULTS.md, "The instant
+a tenth of the exact view's cost, within a third of an 8-bit code of it).  What the view
+cannot show (light above its peak, colour its gamut compression moved, values below 0)
+is the residual, added back scaled by the pixel's change of exposure as a painted
+highlight's is, its colour only where the stroke kept the pixel's (:func:`_add_residual`):
+added as it is, a lit window the look painted came back white (benchmarks/RESULTS.md, "The instant
 look's last gap, measured").  The view's inverse is steep near display white (ACES 2.0
 SDR: 0.90 → 4, 0.99 → 34, 1 → 128 × diffuse white), so a stroke that brightens a pixel is
 held (the pixel scaled, its hue kept) to the brighter of :data:`VIEW_CEILING` and the
