@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vfx_nodes.color import clear_caches, display_view_rgb
 from vfx_nodes.color import baked as baked_mod
+from vfx_nodes.color import clear_caches, display_view_rgb
 from vfx_nodes.color.baked import BAKE_SIZE, ROUND_TRIP_TOLERANCE, baked_view
 from vfx_nodes.errors import ColorSpaceError
 
@@ -85,7 +85,7 @@ class _Smooth:
     def __init__(self, black: np.ndarray):
         self.black = black
 
-    def applyRGB(self, rgb: np.ndarray) -> None:  # noqa: N802 (OCIO's name)
+    def applyRGB(self, rgb: np.ndarray) -> None:
         hit = np.all(np.abs(rgb - self.black) < 1e-6, axis=-1)
         rgb[...] = 0.2 + 0.5 * rgb ** 2
         rgb[hit] = 0.0

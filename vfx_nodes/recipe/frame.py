@@ -50,7 +50,8 @@ from ..errors import SettingsError
 from ..plate import Plate
 from .highlights import compress_highlights, expand_painted
 
-__all__ = ["CHROMA_HOLD", "LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces", "threads"]
+__all__ = ["CHROMA_HOLD", "LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces",
+           "threads"]
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
