@@ -136,3 +136,16 @@ def test_a_view_that_clips_bakes_too():
     assert np.median(off) < 3e-4 and np.quantile(off, 0.99) < 2e-2
     clear_caches()
     assert baked_view("ACEScg", DISPLAY, "Un-tone-mapped", size=65) is not b
+
+
+def test_two_views_with_the_same_shaper_each_get_their_own_bake():
+    """OCIO caches a config's processors by the transforms' text, which for an in-memory
+    LUT is its size, not its values: the second of two views baked with the same shaper
+    (both end at twice diffuse white) came back as the first."""
+    x = np.array([[0.5, 0.5, 0.5], [0.1, 0.2, 0.3], [0.9, 0.1, 0.5]], np.float32)
+    video = baked_view("ACEScg", DISPLAY, "Video (colorimetric)", size=17)
+    raw = baked_view("ACEScg", DISPLAY, "Raw", size=17)
+    assert video.top == raw.top
+    for b, v in ((video, "Video (colorimetric)"), (raw, "Raw")):
+        np.testing.assert_allclose(b.from_display(x), display_view_rgb(x, "ACEScg", DISPLAY, v, inverse=True),
+                                   rtol=2e-3, atol=1e-3)

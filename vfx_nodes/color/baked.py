@@ -146,7 +146,7 @@ def baked_view(src: str, display: str | None = None, view: str | None = None, *,
     forward = get_display_view_processor(s, disp, v, config=cfg)
     inverse = get_display_view_processor(s, disp, v, inverse=True, config=cfg)
     # built outside the lock (seconds): two threads baking the same view waste work, never block
-    bake = _bake(cfg, forward, inverse, int(size))
+    bake = _bake(forward, inverse, int(size))
     with _lock:
         bake = _bakes.setdefault(key, bake)
         _bakes.move_to_end(key)
@@ -211,6 +211,17 @@ def _cube(values: np.ndarray, size: int) -> ocio.Lut3DTransform:
     return lut
 
 
+def _private() -> ocio.Config:
+    """A config of its own for a bake's transforms, its processor cache off.  OCIO caches a
+    config's processors by the transforms' text, which for an in-memory LUT is its size
+    and interpolation, not its values: built in a shared config, the second view baked
+    with the same shaper got the first one's processors (a Raw view came back as the
+    colorimetric video view baked before it)."""
+    raw = ocio.Config.CreateRaw()
+    raw.setProcessorCacheFlags(ocio.PROCESSOR_CACHE_OFF)
+    return raw
+
+
 def _processor(cfg: ocio.Config, parts: list[ocio.Transform]) -> ocio.CPUProcessor:
     return cfg.getProcessor(ocio.GroupTransform(parts)).getOptimizedCPUProcessor(
         ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_F32, OPTIMIZATION)
@@ -228,8 +239,9 @@ def _tone_curve(cfg: ocio.Config, inverse: ocio.CPUProcessor, top: float) -> np.
     return ((1.0 - _CURVE_LINEAR) * curve + _CURVE_LINEAR * x).astype(np.float32)
 
 
-def _bake(cfg: ocio.Config, forward: ocio.CPUProcessor, inverse: ocio.CPUProcessor, size: int) -> BakedView:
+def _bake(forward: ocio.CPUProcessor, inverse: ocio.CPUProcessor, size: int) -> BakedView:
     """Sample the exact view and its inverse into the two LUT chains (the module notes)."""
+    cfg = _private()
     white = _run(inverse, np.ones((1, 3), np.float32)).max()
     top = float(np.clip(2.0 * white, 1.0, 65504.0))
     axis = np.linspace(0.0, 1.0, size, dtype=np.float32)
