@@ -27,12 +27,12 @@ a tenth of the exact view's cost, within a third of an 8-bit code of it).  What 
 cannot show (light above its peak, colour its gamut compression moved, values below 0)
 is the residual, added back scaled by the pixel's change of exposure as a painted
 highlight's is, its colour only where the stroke kept the pixel's (:func:`_add_residual`):
-added as it is, a lit window the look painted came back white (benchmarks/RESULTS.md, "The instant
-look's last gap, measured").  The view's inverse is steep near display white (ACES 2.0
-SDR: 0.90 → 4, 0.99 → 34, 1 → 128 × diffuse white), so a stroke that brightens a pixel is
-held (the pixel scaled, its hue kept) to the brighter of :data:`VIEW_CEILING` and the
-plate's own brightest channel there: paint near white would otherwise come back as light
-sources that bloom in a defocus or a grade.
+added as it is, a lit window the look painted came back white (benchmarks/RESULTS.md,
+"The instant look's last gap, measured").  The view's inverse is steep near display
+white (ACES 2.0 SDR: 0.90 → 4, 0.99 → 34, 1 → 128 × diffuse white), so a stroke that
+brightens a pixel is held (the pixel scaled, its hue kept) to the brighter of
+:data:`VIEW_CEILING` and the plate's own brightest channel there: paint near white would
+otherwise come back as light sources that bloom in a defocus or a grade.
 """
 
 from __future__ import annotations
