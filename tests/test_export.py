@@ -28,7 +28,7 @@ from vfx_nodes.errors import ExportError, LookError, LookNotFoundError, Settings
 from vfx_nodes.export import TARGETS, TORCHSCRIPT_OPERATORS, build_host_module, export_look
 from vfx_nodes.export.flame import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME
 from vfx_nodes.export.host import THUMBNAIL
-from vfx_nodes.model import build_generator, load_look, save_look
+from vfx_nodes.model import build_generator, load_look, make_look, save_look
 from vfx_nodes.plate import Plate
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -224,6 +224,78 @@ def test_statistics_are_per_image_not_frozen(scripted, look):
     frozen_b = stylize(Plate(b, ("R", "G", "B"), colorspace=look.working_colorspace), look,
                        tile=0, stats=stats_a, highlights="carry").pixels
     assert np.abs(out_b - frozen_b).max() > 100 * TOL
+
+
+# --- stroke scales (a look's frame_height / detail_height: engine/detail.py) -----------
+
+#: (frame_height, detail_height, frame size): two passes below the frame's resolution;
+#: one pass at a stroke scale; a fine pass at the frame's own resolution.
+STROKES = [(16, 40, (64, 45)), (20, 0, (61, 47)), (16, 80, (64, 45))]
+
+
+def _stroke_look(tmp_path: Path, frame_height: int, detail_height: int, arch: str = "johnson-small"):
+    meta = {"frame_height": frame_height} | ({"detail_height": detail_height} if detail_height else {})
+    path = tmp_path / f"strokes_{frame_height}_{detail_height}.safetensors"
+    save_look(_styled_generator(arch), path, metadata=meta)
+    return load_look(path)
+
+
+@pytest.mark.parametrize("frame_height,detail_height,size", STROKES)
+def test_nuke_export_paints_at_the_looks_stroke_scales(tmp_path, frame_height, detail_height, size):
+    """The exported module paints as render does with scale "auto": the look's coarse
+    pass, its fine pass, each residual resized to the frame (render's default for an
+    instant look; before, the export ran one pass at the frame's resolution)."""
+    look = _stroke_look(tmp_path, frame_height, detail_height)
+    files = export_look(look, "nuke", tmp_path / "nuke")
+    module = torch.jit.load(str(files["torchscript"]))
+    rgb = _image(*size, seed=21)
+    out = _run_ts(module, rgb)
+    np.testing.assert_allclose(out, _render(look, rgb), atol=TOL, rtol=0)
+    from vfx_nodes.engine import stylize
+
+    one_pass = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0,
+                       highlights="carry", scale=1.0).pixels
+    assert np.abs(out - one_pass).max() > 0.05  # the stroke scales are what it carries
+
+
+def test_stroke_sizes_are_renders():
+    """The host's integer sizes are render's resolve_scale + detail_scale + network_size."""
+    from vfx_nodes.engine.detail import detail_scale
+    from vfx_nodes.engine.pipeline import network_size, resolve_scale
+    from vfx_nodes.export.host import stroke_size, two_strokes
+
+    for h in (9, 45, 64, 135, 480, 1080, 2160):
+        for w in (7, 53, 640, 1920, 4096):
+            plate = Plate(np.zeros((h, w, 3), np.float32), ("R", "G", "B"))
+            for fh in (3, 16, 40, 160, 256):
+                for dh in (0, 40, 80, 512):
+                    look = make_look(build_generator("johnson-small", width=4, blocks=1),
+                                     {"frame_height": fh} | ({"detail_height": dh} if dh else {}))
+                    stroke = resolve_scale("auto", look, plate)
+                    fine = detail_scale("auto", look, plate, stroke)
+                    assert two_strokes(h, fh, dh) == (fine is not None), (h, w, fh, dh)
+                    if stroke < 1:
+                        assert stroke_size(h, w, fh) == network_size(h, w, stroke), (h, w, fh)
+                    if fine is not None:
+                        assert stroke_size(h, w, dh) == network_size(h, w, fine), (h, w, dh)
+
+
+def test_flame_export_says_it_runs_one_pass(tmp_path, caplog):
+    """ONNX has no branch on the frame's size: the Flame export runs one pass at the
+    frame's resolution (render --scale 1) and says so."""
+    look = _stroke_look(tmp_path, 16, 40)
+    with caplog.at_level("WARNING", logger="vfx_nodes.export"):
+        files = export_look(look, "flame", tmp_path / "flame")
+    assert "paints at 16 rows and 40" in caplog.text and "--scale 1" in caplog.text
+    sess = ort.InferenceSession(str(files["onnx"]), providers=["CPUExecutionProvider"])
+    rgb = _image(64, 45, seed=22)
+    from vfx_nodes.engine import stylize
+
+    want = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0,
+                   highlights="carry", scale=1.0).pixels
+    np.testing.assert_allclose(_run_onnx(sess, rgb), want, atol=TOL, rtol=0)
+    with pytest.raises(ExportError, match="one pass"):
+        build_host_module(look.generator, for_onnx=True, frame_height=16)
 
 
 def test_baked_statistics_match_render_with_those_statistics(look, tmp_path):
@@ -428,15 +500,10 @@ def _old_pythons() -> list[str]:
     return [p for p in os.environ.get("VFX_NODES_OLD_TORCH", "").split(os.pathsep) if p]
 
 
-@pytest.mark.parametrize("python", _old_pythons() or [None])
-def test_older_torch_loads_and_runs_the_file(python, nuke_files, scripted, tmp_path):
-    """Opt-in: ``VFX_NODES_OLD_TORCH`` lists Python executables with an old torch (e.g.
-    1.6 for Nuke 13, 1.12 for Nuke 14), separated by ``os.pathsep``."""
+def _run_old(python: str, pt_file: Path, rgb: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """``pt_file`` loaded and run by another Python's torch; strength 0 checked there too."""
     import subprocess
 
-    if python is None:
-        pytest.skip("VFX_NODES_OLD_TORCH is not set (no older torch to load the file with)")
-    rgb = _image(37, 53, seed=20)
     np.save(tmp_path / "x.npy", _nchw(rgb).numpy())
     code = (
         "import sys, numpy as np, torch\n"
@@ -449,11 +516,26 @@ def test_older_torch_loads_and_runs_the_file(python, nuke_files, scripted, tmp_p
         "    assert bool((m(x) == x).all())\n"
         "print(torch.__version__)\n"
     )
-    done = subprocess.run([python, "-c", code, str(nuke_files["torchscript"]), str(tmp_path / "x.npy"),
-                           str(tmp_path / "y.npy")], check=False, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([python, "-c", code, str(pt_file), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+                          check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy")[0].transpose(1, 2, 0), _run_ts(scripted, rgb),
+    return np.load(tmp_path / "y.npy")[0].transpose(1, 2, 0)
+
+
+@pytest.mark.parametrize("python", _old_pythons() or [None])
+def test_older_torch_loads_and_runs_the_file(python, nuke_files, scripted, tmp_path):
+    """Opt-in: ``VFX_NODES_OLD_TORCH`` lists Python executables with an old torch (e.g.
+    1.6 for Nuke 13, 1.12 for Nuke 14), separated by ``os.pathsep``."""
+    if python is None:
+        pytest.skip("VFX_NODES_OLD_TORCH is not set (no older torch to load the file with)")
+    rgb = _image(37, 53, seed=20)
+    np.testing.assert_allclose(_run_old(python, nuke_files["torchscript"], rgb, tmp_path), _run_ts(scripted, rgb),
+                               atol=TOL, rtol=0)
+    # a look with two stroke scales: the passes, the area and bilinear resizes run there too
+    look = _stroke_look(tmp_path, 16, 40)
+    files = export_look(look, "nuke", tmp_path / "strokes")
+    rgb = _image(64, 45, seed=23)
+    np.testing.assert_allclose(_run_old(python, files["torchscript"], rgb, tmp_path), _render(look, rgb),
                                atol=TOL, rtol=0)
 
 

@@ -25,6 +25,7 @@ This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,10 @@ __all__ = [
     "export_flame",
     "export_look",
     "export_nuke",
+    "stroke_rows",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Hosts :func:`export_look` writes for.
 TARGETS = ("nuke", "flame")
@@ -72,6 +76,20 @@ def _stats(stats: Any, look: Any) -> tuple[Any, str]:
     if isinstance(stats, (str, os.PathLike)):
         return NormStats.load(stats), f"frozen (from {Path(stats).name})"
     raise SettingsError(f"stats must be None, 'look', NormStats or a statistics file path, got {type(stats).__name__}")
+
+
+def stroke_rows(look: Any) -> tuple[int, int]:
+    """``(frame_height, detail_height)`` of ``look``'s metadata as whole rows (0 = not
+    recorded): the stroke scales render paints at with ``scale="auto"``, read as
+    :func:`vfx_nodes.engine.pipeline.resolve_scale` and ``engine.detail.detail_scale`` do."""
+    meta = getattr(look, "metadata", None) or {}
+
+    def rows(key: str) -> int:
+        v = meta.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            return 0
+        return max(1, round(float(v)))
+    return rows("frame_height"), rows("detail_height")
 
 
 def _name(name: str | None, look: Any) -> str:
@@ -153,7 +171,9 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     names = {"torchscript": f"{base}.pt", "nuke_script": f"{base}.nk", "cat_script": f"{base}_create_cat.py",
              "readme": "README.txt"}
     _refuse_existing({k: Path(out_dir) / v for k, v in names.items()}, overwrite)
-    host = build_host_module(lk.generator, strength=1.0, stats=frozen)
+    frame_rows, detail_rows = stroke_rows(lk)
+    host = build_host_module(lk.generator, strength=1.0, stats=frozen, frame_height=frame_rows,
+                             detail_height=detail_rows)
     folder = prepare_folder(out_dir)
     files = {k: folder / v for k, v in names.items()}
     cat = folder / f"{base}.cat"
@@ -163,7 +183,8 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base)))
     write_text(files["cat_script"], cat_script(
         name=base, torchscript_file=files["torchscript"], cat_file=cat, nk_file=files["nuke_script"]))
-    write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace))
+    write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace,
+                                            strokes=(frame_rows, detail_rows)))
     return files
 
 
@@ -195,6 +216,11 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     base = _name(name, lk)
     _refuse_existing({"onnx": Path(out_dir) / f"{base}.onnx", "sidecar": Path(out_dir) / f"{base}.json"}, overwrite)
     host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True)
+    frame_rows, detail_rows = stroke_rows(lk)
+    if frame_rows:
+        log.warning("export flame: the look paints at %d rows%s in render (scale auto); the ONNX file runs "
+                    "one pass at the frame's own resolution, as render --scale 1", frame_rows,
+                    f" and {detail_rows}" if detail_rows else "")
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
     from .._version import __version__

@@ -30,7 +30,16 @@ host's result is render's result (tests compare them):
    edges, where the network pads as in training), exactly the engine's untiled input
    (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the generator with the
    statistics frozen, cropped back.  Any H×W works.
-4. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
+4. **Stroke scales** (the TorchScript module; render's ``scale="auto"``,
+   :mod:`vfx_nodes.engine.detail`): a look that records ``frame_height`` (and
+   ``detail_height``) is painted on a frame taller than that at those rows — the frame
+   area-averaged to the pass's size (``adaptive_avg_pool2d``, render's
+   ``F.interpolate(mode="area")``), each pass with its own thumbnail's statistics, each
+   pass's *residual* resized to the frame with render's bilinear (two gathers and a lerp
+   per axis) and added to it, the coarse pass below the fine pass's band.  The sizes are
+   render's, in integers (:func:`stroke_size`, :func:`two_strokes`).  The ONNX variant
+   cannot branch on the frame's size and runs one pass at the frame's resolution.
+5. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
    space* (the host's colour conversions sit outside the network; the Nuke Group keeps
    it at 1 and mixes in scene-linear like render).
 
@@ -58,7 +67,8 @@ from ..errors import ExportError
 from ..model import ops
 from ..model.ops import THUMBNAIL
 
-__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module"]
+__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module",
+           "stroke_size", "two_strokes"]
 
 #: Every operator the scripted host module calls (a test compares the compiled graphs
 #: with this list).  All of them exist in torch 1.6's TorchScript runtime, the oldest
@@ -304,6 +314,53 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
 # --- the frame recipe ------------------------------------------------------------------
 
 
+def stroke_size(height: int, width: int, rows: int) -> tuple[int, int]:
+    """The network's ``(h, w)`` for a ``height×width`` frame painted at ``rows`` rows: render's
+    ``network_size(h, w, resolve_scale("auto"))`` in integers (scale ``rows / height``, at
+    most 1, at least :data:`~vfx_nodes.policy.settings.SCALE_RANGE`'s 1/16; sides rounded
+    half to even)."""
+    if rows >= height:
+        return height, width
+    if rows * 16 < height:  # below the smallest stroke scale, 1/16
+        return max(1, ops.round_half_even(height, 16)), max(1, ops.round_half_even(width, 16))
+    return rows, max(1, ops.round_half_even(width * rows, height))
+
+
+def two_strokes(height: int, frame_rows: int, detail_rows: int) -> bool:
+    """Whether render paints a second, finer pass (``engine.detail.detail_scale``): the
+    fine scale ``min(detail_rows, height) / height`` above the coarse one."""
+    fine = detail_rows if detail_rows < height else height  # no prim::min: old TorchScript
+    return detail_rows > 0 and fine > frame_rows and fine * 16 > height
+
+
+def _area(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``x`` area-averaged to ``h×w`` (render's ``F.interpolate(mode="area")``)."""
+    return torch.nn.functional.adaptive_avg_pool2d(x, (h, w))
+
+
+def _bilinear_axis(n_out: int, n_in: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Indices and weights of a bilinear resize along one axis, as render's upsampler
+    (``recipe.frame._bilinear_axis``: PyTorch's ``align_corners=False``), in float64."""
+    o = torch.arange(0, n_out, device=like.device).to(torch.float64)
+    step = torch.reciprocal(torch.ones_like(o) * n_out) * n_in
+    src = torch.clamp((o + 0.5) * step - 0.5, min=0.0)
+    i0 = torch.clamp(src.to(torch.int64), max=n_in - 1)
+    i1 = torch.clamp(i0 + 1, max=n_in - 1)
+    return i0, i1, (src - i0.to(torch.float64)).to(like.dtype)
+
+
+def _bilinear(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``x`` (N×C×h'×w') resized to ``h×w``, bilinear, two gathers and a lerp per axis."""
+    r0, r1, ly = _bilinear_axis(h, x.shape[2], x)
+    a = torch.index_select(x, 2, r0)
+    rows = a + (torch.index_select(x, 2, r1) - a) * ly.reshape(1, 1, -1, 1)
+    c0, c1, lx = _bilinear_axis(w, x.shape[3], x)
+    b = torch.index_select(rows, 3, c0)
+    return b + (torch.index_select(rows, 3, c1) - b) * lx.reshape(1, 1, 1, -1)
+
+
+
+
 class HostModule(_Part):
     """A look as one scriptable ``forward(x) -> y`` for a host (see the module notes).
 
@@ -318,6 +375,10 @@ class HostModule(_Part):
         strength: initial value of :attr:`strength`.
         for_onnx: the variant :func:`torch.onnx.export` traces (statistics on the whole
             frame, no branches on the frame size).
+        frame_height, detail_height: the look's stroke scales (render's ``scale="auto"``:
+            a frame taller than ``frame_height`` is painted at that many rows, and with
+            ``detail_height`` a second, finer pass at that many; ``engine/detail.py``);
+            0 = one pass at the frame's own resolution.  Not for ``for_onnx``.
 
     Attributes:
         strength: mix with the input in the working space, ``x + strength · (y − x)``;
@@ -334,10 +395,13 @@ class HostModule(_Part):
     baked: bool
     thumbnail: int
     for_onnx: bool
+    frame_height: int
+    detail_height: int
 
     def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
                  residual: bool, align: int, baked: bool, strength: float = 1.0,
-                 for_onnx: bool = False, thumbnail: int = THUMBNAIL):
+                 for_onnx: bool = False, thumbnail: int = THUMBNAIL, frame_height: int = 0,
+                 detail_height: int = 0):
         super().__init__()
         self.body = body
         self.head = head
@@ -349,6 +413,8 @@ class HostModule(_Part):
         self.strength = float(strength)
         self.for_onnx = bool(for_onnx)
         self.thumbnail = int(thumbnail)
+        self.frame_height = int(frame_height)
+        self.detail_height = int(detail_height)
 
     # -- the generator's forward ------------------------------------------------------
 
@@ -401,6 +467,39 @@ class HostModule(_Part):
         y = self._generator(extended, stats, False)
         return torch.narrow(torch.narrow(y, 2, 0, h), 3, 0, w)
 
+    def _pass(self, x: torch.Tensor) -> torch.Tensor:
+        """One network pass over ``x``: its own thumbnail's statistics (or the baked
+        ones), then the styled pass."""
+        stats: list[torch.Tensor] = []
+        if not self.baked:
+            self._generator(self._thumbnail(x), stats, True)
+        return self._styled(x, stats)
+
+    def _look(self, image: torch.Tensor) -> torch.Tensor:
+        """``image`` (1×3×H×W, clipped) at the look's stroke scales, as render paints it
+        (:mod:`vfx_nodes.engine.detail`): each pass's *residual* (output − input) at its
+        own size, resized to the frame (bilinear) and added to it — the coarse pass below
+        the fine pass's band, ``up(R_fine) + up(R_coarse − down(R_fine))``."""
+        h = image.shape[2]
+        w = image.shape[3]
+        if self.frame_height <= 0 or h <= self.frame_height:
+            return self._pass(image)
+        ch, cw = stroke_size(h, w, self.frame_height)
+        two = two_strokes(h, self.frame_height, self.detail_height)
+        fh, fw = ch, cw
+        if two:
+            fh, fw = stroke_size(h, w, self.detail_height)
+        small = image
+        if fh != h or fw != w:
+            small = _area(image, fh, fw)
+        res = self._pass(small) - small
+        out = image + _bilinear(res, h, w)
+        if two:
+            coarse_in = _area(small, ch, cw)
+            delta = self._pass(coarse_in) - coarse_in - _area(res, ch, cw)
+            out = out + _bilinear(delta, h, w)
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` (N×3×H×W, working space); returns a new N×3×H×W tensor."""
         # The channel sum is finite exactly when every channel is (to float range).
@@ -411,12 +510,7 @@ class HostModule(_Part):
         clipped = torch.clamp(safe, 0.0, 1.0)
         outputs: list[torch.Tensor] = []
         for k in range(clipped.shape[0]):
-            image = torch.narrow(clipped, 0, k, 1)
-            stats: list[torch.Tensor] = []
-            if not self.baked:
-                probe = self._thumbnail(image)
-                self._generator(probe, stats, True)
-            outputs.append(self._styled(image, stats))
+            outputs.append(self._look(torch.narrow(clipped, 0, k, 1)))
         y = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 0)
         y = y + (safe - clipped)
         if self.strength != 1.0:
@@ -465,7 +559,7 @@ def _area_matrix_t(n: torch.Tensor, m: torch.Tensor, like: torch.Tensor) -> torc
 
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
-                      for_onnx: bool = False) -> HostModule:
+                      for_onnx: bool = False, frame_height: int = 0, detail_height: int = 0) -> HostModule:
     """Rebuild ``generator`` as a :class:`HostModule` (eval mode, float32, CPU).
 
     Args:
@@ -475,6 +569,8 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         stats: optional :class:`vfx_nodes.model.NormStats` to bake in as frozen
             statistics (e.g. a shot's); default: per-image statistics in the host.
         for_onnx: build the variant for :func:`torch.onnx.export` (see the module notes).
+        frame_height, detail_height: the look's stroke scales (its metadata's; 0 = one
+            pass at the frame's resolution, the only choice with ``for_onnx``).
 
     Returns:
         The host module; ``torch.jit.script`` compiles the default variant.
@@ -486,6 +582,10 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     """
     s = ops.check_strength(strength)
     from ..model import generator as g
+
+    if for_onnx and (frame_height or detail_height):
+        raise ExportError("the ONNX host module runs one pass at the frame's resolution: "
+                          "stroke scales (frame_height, detail_height) are for the TorchScript one")
 
     if not isinstance(generator, g.Generator):
         raise ExportError(f"cannot export {type(generator).__name__}: not a vfx_nodes generator")
@@ -516,5 +616,6 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         residual=bool(generator.residual),
         # The engine's tile alignment: a power of two ≥ the generator's stride.
         align=ops.tile_alignment(alignment),
-        baked=layer_stats is not None, strength=s, for_onnx=for_onnx)
+        baked=layer_stats is not None, strength=s, for_onnx=for_onnx,
+        frame_height=int(frame_height), detail_height=int(detail_height))
     return host.eval()

@@ -296,8 +296,13 @@ if __name__ == "__main__":
 '''
 
 
-def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str) -> str:
-    """A short README for the export folder (the full text is docs/EXPORT.md)."""
+def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, strokes: tuple[int, int] = (0, 0)) -> str:
+    """A short README for the export folder (the full text is docs/EXPORT.md); ``strokes``:
+    the look's ``(frame_height, detail_height)`` (0: not recorded)."""
+    frame_rows, detail_rows = strokes
+    painted = (f"\nOn a frame taller than {frame_rows} rows the look paints at {frame_rows} rows"
+               + (f" and again at\n{detail_rows} (two stroke scales)," if detail_rows else ",\n")
+               + " as vfx-style render does with --scale auto.\n") if frame_rows else ""
     return f"""{name} for Nuke (written by vfx-style export --target nuke)
 
 1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a
@@ -309,7 +314,7 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str) ->
 
 The Group converts scene_linear -> {working_colorspace} around the Inference node,
 like vfx-style render; Nuke must use the same OCIO config as render.
-
+{painted}
 To matte the look (vfx-style render --mask): connect the matte to the Group's mask
 input (its alpha is used; the "invert mask" knob flips it). Inside, a Keymix mixes the
 plate and the look by it in scene-linear: out = in + mask * strength * (styled - in),
