@@ -28,7 +28,12 @@ Sections (each prints a table; ratios are within one run, since these machines a
    RSS (``resource.getrusage``), their ratio to the frame's RGB size, and the RSS that is
    *not* numpy (torch and libraries: bounded by the tile size, so equal across sizes);
    ``torch.cuda.max_memory_allocated`` when CUDA exists.
-4. **gpu** — only with CUDA: 4096×2160 frames per second, fp32 against bf16, eager
+4. **export** — the Nuke export's scripted module (``export.build_host_module``) for an
+   instant look (random art) on a 1080p working-space frame: at the look's two stroke
+   scales (what the export writes) against one pass at the frame's 1080 rows (what it
+   wrote before), beside ``stylize`` with ``highlights="carry"`` (the same picture: the
+   largest difference is printed).
+5. **gpu** — only with CUDA: 4096×2160 frames per second, fp32 against bf16, eager
    against ``torch.compile``, and the share of the GPU's dense bf16 peak (989 TFLOPS on
    an H100/H200 SXM) the generator reaches (FLOPs counted by
    :func:`vfx_nodes.model.conv_flops`; ≈0.31 MFLOP per pixel for ``johnson``).  Without
@@ -504,12 +509,44 @@ def section_gpu(repeat: int) -> None:
                   f"({flops / (w * h) / 1e6:.3f} MFLOP/px)")
 
 
+def section_export(runs: int) -> None:
+    """The Nuke host module at the look's stroke scales against one pass at 1080 rows."""
+    import numpy as np
+    import torch
+
+    import vfx_nodes as vn
+    from vfx_nodes.export import build_host_module, stroke_rows
+    from vfx_nodes.train.instant import look_from_style
+
+    art = np.random.default_rng(1).random((256, 256, 3)).astype(np.float32)
+    look = look_from_style([art])
+    rows = stroke_rows(look)
+    two = torch.jit.script(build_host_module(look.generator, frame_height=rows[0], detail_height=rows[1]))
+    one = torch.jit.script(build_host_module(look.generator))
+    rgb = np.random.default_rng(2).random((1080, 1920, 3)).astype(np.float32)
+    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    plate = vn.Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace)
+    with torch.no_grad(), torch.jit.optimized_execution(False):
+        t = _rounds({"two": lambda: two(x), "one": lambda: one(x),
+                     "render": lambda: vn.stylize(plate, look, tile=0, highlights="carry")}, runs)
+        diff = float(np.abs(two(x)[0].permute(1, 2, 0).numpy()
+                            - vn.stylize(plate, look, tile=0, highlights="carry").pixels).max())
+    med = {k: statistics.median(v) for k, v in t.items()}
+    ratio = statistics.median(a / b for a, b in zip(t["two"], t["one"]))
+    print(f"\n## export: the Nuke module, an instant look ({rows[0]} + {rows[1]} rows), 1080p, {runs} rounds, medians")
+    for name, sec, note in (("one pass at 1080 rows (the export before)", med["one"], "1.00 × one pass"),
+                            ("two stroke scales (the export now)", med["two"], f"{ratio:.2f} × one pass"),
+                            ("stylize, scale auto, highlights carry (render)", med["render"],
+                             f"largest difference from the module {diff:.1e}")):
+        print(f"   {name:<50} {sec:7.3f} s   {note}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="1080p and the small network only, memory at 4K only (~2–3 min)")
     p.add_argument("--repeat", type=int, default=None, help="runs per measurement (median)")
-    p.add_argument("--sections", default="recipe,matte,stages,exr,memory,gpu",
+    p.add_argument("--sections", default="recipe,matte,stages,exr,memory,export,gpu",
                    help="comma-separated sections to run")
     p.add_argument("--child-memory", nargs=3, type=int, metavar=("W", "H", "TILE"), help=argparse.SUPPRESS)
     p.add_argument("--child-recipe-memory", nargs="?", const="RGBA+Z", help=argparse.SUPPRESS)
@@ -541,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         section_exr("johnson-small", "1080p", 1 if args.quick else repeat)
     if "memory" in wanted:
         section_memory(["4k"] if args.quick else ["4k", "8k"], 512)
+    if "export" in wanted:
+        section_export(max(repeat, 3))
     if "gpu" in wanted:
         section_gpu(max(repeat, 5))
     print(f"\n# total {time.perf_counter() - t0:.0f} s")
