@@ -28,11 +28,11 @@ Sections (each prints a table; ratios are within one run, since these machines a
    RSS (``resource.getrusage``), their ratio to the frame's RGB size, and the RSS that is
    *not* numpy (torch and libraries: bounded by the tile size, so equal across sizes);
    ``torch.cuda.max_memory_allocated`` when CUDA exists.
-4. **export** — the Nuke export's scripted module (``export.build_host_module``) for an
-   instant look (random art) on a 1080p working-space frame: at the look's two stroke
-   scales (what the export writes) against one pass at the frame's 1080 rows (what it
-   wrote before), beside ``stylize`` with ``highlights="carry"`` (the same picture: the
-   largest difference is printed).
+4. **export** — the Nuke export's scripted module and the Flame export's ONNX graph
+   (``export.build_host_module``, under ONNX Runtime) for an instant look (random art) on
+   a 1080p working-space frame: at the look's two stroke scales (what the exports write)
+   against one pass at the frame's 1080 rows (what they wrote before), beside ``stylize``
+   with ``highlights="carry"`` (the same picture: the largest differences are printed).
 5. **gpu** — only with CUDA: 4096×2160 frames per second, fp32 against bf16, eager
    against ``torch.compile``, and the share of the GPU's dense bf16 peak (989 TFLOPS on
    an H100/H200 SXM) the generator reaches (FLOPs counted by
@@ -510,12 +510,16 @@ def section_gpu(repeat: int) -> None:
 
 
 def section_export(runs: int) -> None:
-    """The Nuke host module at the look's stroke scales against one pass at 1080 rows."""
+    """The hosts' modules at the look's stroke scales against one pass at 1080 rows."""
+    import tempfile
+
     import numpy as np
+    import onnxruntime as ort
     import torch
 
     import vfx_nodes as vn
     from vfx_nodes.export import build_host_module, stroke_rows
+    from vfx_nodes.export.flame import INPUT_NAME, write_onnx
     from vfx_nodes.train.instant import look_from_style
 
     art = np.random.default_rng(1).random((256, 256, 3)).astype(np.float32)
@@ -523,22 +527,40 @@ def section_export(runs: int) -> None:
     rows = stroke_rows(look)
     two = torch.jit.script(build_host_module(look.generator, frame_height=rows[0], detail_height=rows[1]))
     one = torch.jit.script(build_host_module(look.generator))
+    sessions = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, strokes in (("onnx two", rows), ("onnx one", (0, 0))):
+            path = Path(tmp) / f"{key.replace(' ', '_')}.onnx"
+            write_onnx(build_host_module(look.generator, for_onnx=True, frame_height=strokes[0],
+                                         detail_height=strokes[1]), path, opset=17, metadata={})
+            sessions[key] = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rgb = np.random.default_rng(2).random((1080, 1920, 3)).astype(np.float32)
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    feed = {INPUT_NAME: x.numpy()}
     plate = vn.Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace)
     with torch.no_grad(), torch.jit.optimized_execution(False):
         t = _rounds({"two": lambda: two(x), "one": lambda: one(x),
+                     "onnx two": lambda: sessions["onnx two"].run(None, feed),
+                     "onnx one": lambda: sessions["onnx one"].run(None, feed),
                      "render": lambda: vn.stylize(plate, look, tile=0, highlights="carry")}, runs)
-        diff = float(np.abs(two(x)[0].permute(1, 2, 0).numpy()
-                            - vn.stylize(plate, look, tile=0, highlights="carry").pixels).max())
+        want = vn.stylize(plate, look, tile=0, highlights="carry").pixels
+        diff = float(np.abs(two(x)[0].permute(1, 2, 0).numpy() - want).max())
+        diff_onnx = float(np.abs(sessions["onnx two"].run(None, feed)[0][0].transpose(1, 2, 0) - want).max())
     med = {k: statistics.median(v) for k, v in t.items()}
-    ratio = statistics.median(a / b for a, b in zip(t["two"], t["one"]))
-    print(f"\n## export: the Nuke module, an instant look ({rows[0]} + {rows[1]} rows), 1080p, {runs} rounds, medians")
-    for name, sec, note in (("one pass at 1080 rows (the export before)", med["one"], "1.00 × one pass"),
-                            ("two stroke scales (the export now)", med["two"], f"{ratio:.2f} × one pass"),
-                            ("stylize, scale auto, highlights carry (render)", med["render"],
-                             f"largest difference from the module {diff:.1e}")):
-        print(f"   {name:<50} {sec:7.3f} s   {note}")
+
+    def ratio(a: str, b: str) -> str:
+        return f"{statistics.median(x / y for x, y in zip(t[a], t[b])):.2f} × one pass"
+
+    print(f"\n## export: the hosts' modules, an instant look ({rows[0]} + {rows[1]} rows), 1080p, {runs} rounds, "
+          "medians")
+    for name, sec, note in (
+            ("Nuke (TorchScript): one pass at 1080 rows (before)", med["one"], "1.00 × one pass"),
+            ("Nuke (TorchScript): two stroke scales (now)", med["two"], ratio("two", "one")),
+            ("Flame (ONNX Runtime): one pass at 1080 rows (before)", med["onnx one"], "1.00 × one pass"),
+            ("Flame (ONNX Runtime): two stroke scales (now)", med["onnx two"], ratio("onnx two", "onnx one")),
+            ("stylize, scale auto, highlights carry (render)", med["render"],
+             f"largest difference: Nuke {diff:.1e}, Flame {diff_onnx:.1e}")):
+        print(f"   {name:<54} {sec:7.3f} s   {note}")
 
 
 def main(argv: list[str] | None = None) -> int:

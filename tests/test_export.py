@@ -280,22 +280,19 @@ def test_stroke_sizes_are_renders():
                         assert stroke_size(h, w, dh) == network_size(h, w, fine), (h, w, dh)
 
 
-def test_flame_export_says_it_runs_one_pass(tmp_path, caplog):
-    """ONNX has no branch on the frame's size: the Flame export runs one pass at the
-    frame's resolution (render --scale 1) and says so."""
-    look = _stroke_look(tmp_path, 16, 40)
-    with caplog.at_level("WARNING", logger="vfx_nodes.export"):
-        files = export_look(look, "flame", tmp_path / "flame")
-    assert "paints at 16 rows and 40" in caplog.text and "--scale 1" in caplog.text
+@pytest.mark.parametrize("frame_height,detail_height,size", STROKES)
+def test_flame_export_paints_at_the_looks_stroke_scales(tmp_path, frame_height, detail_height, size):
+    """The ONNX graph cannot branch on the frame's size: its sizes are tensors and the
+    coarse pass always runs, weighted 0 where render paints one pass — the same picture,
+    for any frame size (one graph: a frame shorter than the look's rows too)."""
+    look = _stroke_look(tmp_path, frame_height, detail_height)
+    files = export_look(look, "flame", tmp_path / "flame")
     sess = ort.InferenceSession(str(files["onnx"]), providers=["CPUExecutionProvider"])
-    rgb = _image(64, 45, seed=22)
-    from vfx_nodes.engine import stylize
-
-    want = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0,
-                   highlights="carry", scale=1.0).pixels
-    np.testing.assert_allclose(_run_onnx(sess, rgb), want, atol=TOL, rtol=0)
-    with pytest.raises(ExportError, match="one pass"):
-        build_host_module(look.generator, for_onnx=True, frame_height=16)
+    for shape in (size, (12, 20)):
+        rgb = _image(*shape, seed=22)
+        np.testing.assert_allclose(_run_onnx(sess, rgb), _render(look, rgb), atol=TOL, rtol=0)
+    meta = {p.key: p.value for p in onnx.load(str(files["onnx"])).metadata_props}
+    assert meta["vfx_nodes.stroke_rows"] == f"{frame_height} {detail_height}"
 
 
 def test_baked_statistics_match_render_with_those_statistics(look, tmp_path):

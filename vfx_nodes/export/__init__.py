@@ -16,7 +16,8 @@ One call per host turns a look file into what the host's own ML node loads::
 
 The network inside both is :func:`build_host_module`: the look's generator layers wrapped
 in scriptable modules that call the same arithmetic (:mod:`vfx_nodes.model.ops`), with
-per-image normalisation statistics (or baked ones) and the engine's value treatments.
+per-image normalisation statistics (or baked ones), the engine's value treatments and the
+look's stroke scales (:func:`stroke_rows`: render's ``scale="auto"``).
 See docs/EXPORT.md for each host's steps and limits.
 
 This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
@@ -25,7 +26,6 @@ This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,6 @@ __all__ = [
     "export_nuke",
     "stroke_rows",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Hosts :func:`export_look` writes for.
 TARGETS = ("nuke", "flame")
@@ -215,12 +213,9 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     frozen, phrase = _stats(stats, lk)
     base = _name(name, lk)
     _refuse_existing({"onnx": Path(out_dir) / f"{base}.onnx", "sidecar": Path(out_dir) / f"{base}.json"}, overwrite)
-    host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True)
     frame_rows, detail_rows = stroke_rows(lk)
-    if frame_rows:
-        log.warning("export flame: the look paints at %d rows%s in render (scale auto); the ONNX file runs "
-                    "one pass at the frame's own resolution, as render --scale 1", frame_rows,
-                    f" and {detail_rows}" if detail_rows else "")
+    host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True, frame_height=frame_rows,
+                             detail_height=detail_rows)
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
     from .._version import __version__
@@ -228,6 +223,7 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     meta = {"vfx_nodes.look": _label(lk, base), "vfx_nodes.arch": lk.arch,
             "vfx_nodes.working_colorspace": lk.working_colorspace,
             "vfx_nodes.strength": repr(host.strength), "vfx_nodes.statistics": phrase,
+            "vfx_nodes.stroke_rows": f"{frame_rows} {detail_rows}",
             "vfx_nodes.version": __version__}
     write_onnx(host, files["onnx"], opset=DEFAULT_OPSET if opset is None else opset, metadata=meta)
     write_sidecar(files["sidecar"], flame_sidecar(

@@ -38,7 +38,8 @@ host's result is render's result (tests compare them):
    pass's *residual* resized to the frame with render's bilinear (two gathers and a lerp
    per axis) and added to it, the coarse pass below the fine pass's band.  The sizes are
    render's, in integers (:func:`stroke_size`, :func:`two_strokes`).  The ONNX variant
-   cannot branch on the frame's size and runs one pass at the frame's resolution.
+   cannot branch on the frame's size: its sizes are tensors, area resizes are area
+   matrices, and its coarse pass always runs, weighted 0 where render paints one pass.
 5. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
    space* (the host's colour conversions sit outside the network; the Nuke Group keeps
    it at 1 and mixes in scene-linear like render).
@@ -378,7 +379,7 @@ class HostModule(_Part):
         frame_height, detail_height: the look's stroke scales (render's ``scale="auto"``:
             a frame taller than ``frame_height`` is painted at that many rows, and with
             ``detail_height`` a second, finer pass at that many; ``engine/detail.py``);
-            0 = one pass at the frame's own resolution.  Not for ``for_onnx``.
+            0 = one pass at the frame's own resolution.
 
     Attributes:
         strength: mix with the input in the working space, ``x + strength · (y − x)``;
@@ -538,6 +539,77 @@ class OnnxHostModule(HostModule):
         return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
 
 
+    def _look(self, image: torch.Tensor) -> torch.Tensor:
+        """:meth:`HostModule._look` with no branch on the frame's size: the sizes are
+        tensors (:func:`_stroke_size_t`), the fine pass's size picked by ``where``, and the
+        coarse pass always runs, its band weighted by whether render paints it (0 or 1).
+        A frame no taller than ``frame_height`` is painted as it is (its "resize" the
+        identity), as render paints it."""
+        if self.frame_height <= 0:
+            return self._pass(image)
+        shape = torch._shape_as_tensor(image)
+        h, w = shape[2], shape[3]
+        ch, cw = _stroke_size_t(h, w, self.frame_height)
+        fh, fw = ch, cw
+        two = torch.zeros_like(h).to(torch.bool)
+        if self.detail_height > 0:
+            fine = torch.clamp(h, max=self.detail_height)
+            two = (fine > self.frame_height) & (fine * 16 > h)
+            dh, dw = _stroke_size_t(h, w, self.detail_height)
+            fh, fw = torch.where(two, dh, ch), torch.where(two, dw, cw)
+        small = _area_t(image, fh, fw)
+        res = self._pass(small) - small
+        out = image + _bilinear_t(res, h, w)
+        if self.detail_height > 0:
+            coarse_in = _area_t(small, ch, cw)
+            delta = self._pass(coarse_in) - coarse_in - _area_t(res, ch, cw)
+            out = out + _bilinear_t(delta, h, w) * two.to(out.dtype)
+        return out
+
+
+def _stroke_size_t(h: torch.Tensor, w: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`stroke_size` with the frame's sides as 0-d tensors (ONNX ``Shape``)."""
+    full = h <= rows
+    tiny = h > rows * 16
+    sixteen = torch.full_like(h, 16)
+    rh = torch.where(tiny, torch.clamp(_round_half_even_t(h, sixteen), min=1), torch.full_like(h, rows))
+    rw = torch.where(tiny, torch.clamp(_round_half_even_t(w, sixteen), min=1),
+                     torch.clamp(_round_half_even_t(w * rows, h), min=1))
+    return torch.where(full, h, rh), torch.where(full, w, rw)
+
+
+def _area_t(x: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``x`` area-averaged to ``h×w`` (0-d tensors) with exact area matrices (adaptive
+    pooling to a size known only at run time has no ONNX form)."""
+    shape = torch._shape_as_tensor(x)
+    xs = x.float()
+    rows = _area_matrix_t(shape[2], h, xs)
+    cols = _area_matrix_t(shape[3], w, xs)
+    return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
+
+
+def _bilinear_axis_t(n_out: torch.Tensor, n_in: torch.Tensor,
+                     like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`_bilinear_axis` with the sizes as 0-d tensors (float64, as render)."""
+    o = torch.arange(n_out, device=like.device).to(torch.float64)  # type: ignore[call-overload]
+    src = torch.clamp((o + 0.5) * (n_in.to(torch.float64) / n_out.to(torch.float64)) - 0.5, min=0.0)
+    last = (n_in - 1).to(torch.int64)
+    i0 = torch.min(src.to(torch.int64), last)
+    i1 = torch.min(i0 + 1, last)
+    return i0, i1, (src - i0.to(torch.float64)).to(like.dtype)
+
+
+def _bilinear_t(x: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """:func:`_bilinear` with the output's sides as 0-d tensors."""
+    shape = torch._shape_as_tensor(x)
+    r0, r1, ly = _bilinear_axis_t(h, shape[2], x)
+    a = torch.index_select(x, 2, r0)
+    rows = a + (torch.index_select(x, 2, r1) - a) * ly.reshape(1, 1, -1, 1)
+    c0, c1, lx = _bilinear_axis_t(w, shape[3], x)
+    b = torch.index_select(rows, 3, c0)
+    return b + (torch.index_select(rows, 3, c1) - b) * lx.reshape(1, 1, 1, -1)
+
+
 def _round_half_even_t(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     """:func:`vfx_nodes.model.ops.round_half_even` on integer tensors (non-negative): the
     ONNX graph computes the thumbnail size from the input's shape at run time."""
@@ -570,7 +642,7 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
             statistics (e.g. a shot's); default: per-image statistics in the host.
         for_onnx: build the variant for :func:`torch.onnx.export` (see the module notes).
         frame_height, detail_height: the look's stroke scales (its metadata's; 0 = one
-            pass at the frame's resolution, the only choice with ``for_onnx``).
+            pass at the frame's resolution).
 
     Returns:
         The host module; ``torch.jit.script`` compiles the default variant.
@@ -583,9 +655,6 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     s = ops.check_strength(strength)
     from ..model import generator as g
 
-    if for_onnx and (frame_height or detail_height):
-        raise ExportError("the ONNX host module runs one pass at the frame's resolution: "
-                          "stroke scales (frame_height, detail_height) are for the TorchScript one")
 
     if not isinstance(generator, g.Generator):
         raise ExportError(f"cannot export {type(generator).__name__}: not a vfx_nodes generator")
