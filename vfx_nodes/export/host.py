@@ -538,7 +538,6 @@ class OnnxHostModule(HostModule):
         cols = _area_matrix_t(w, tw, xs)
         return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
 
-
     def _look(self, image: torch.Tensor) -> torch.Tensor:
         """:meth:`HostModule._look` with no branch on the frame's size: the sizes are
         tensors (:func:`_stroke_size_t`), the fine pass's size picked by ``where``, and the
@@ -654,7 +653,6 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     """
     s = ops.check_strength(strength)
     from ..model import generator as g
-
 
     if not isinstance(generator, g.Generator):
         raise ExportError(f"cannot export {type(generator).__name__}: not a vfx_nodes generator")
