@@ -149,3 +149,31 @@ def test_two_views_with_the_same_shaper_each_get_their_own_bake():
         b = baked_mod._bake(*exact, 17)
         np.testing.assert_allclose(b.from_display(x), display_view_rgb(x, "ACEScg", DISPLAY, v, inverse=True),
                                    rtol=3e-2, atol=3e-3)
+
+
+def test_threads_asking_at_once_wait_for_one_bake(monkeypatch):
+    """The recipe's strip workers all ask on a frame's first strips: one bakes (all cores,
+    ~0.3 GB while it runs), the others wait for it and share it."""
+    import threading
+
+    calls = []
+    real = baked_mod._bake
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(baked_mod, "_bake", counted)
+    got = []
+    start = threading.Barrier(6)
+
+    def ask():
+        start.wait()
+        got.append(baked_view("ACEScg", DISPLAY, VIEW, size=9))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(got) == 6 and all(g is got[0] for g in got)

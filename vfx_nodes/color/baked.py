@@ -81,6 +81,7 @@ _JITTER = 1e-3
 _MAX_BAKES = 8
 _lock = threading.Lock()
 _bakes: OrderedDict[Hashable, BakedView] = OrderedDict()
+_building: dict[Hashable, threading.Lock] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +117,7 @@ def clear_bakes() -> None:
     """Forget every baked view (with :func:`vfx_nodes.color.clear_caches`)."""
     with _lock:
         _bakes.clear()
+        _building.clear()
 
 
 def baked_view(src: str, display: str | None = None, view: str | None = None, *,
@@ -151,19 +153,30 @@ def baked_view(src: str, display: str | None = None, view: str | None = None, *,
         if hit is not None:
             _bakes.move_to_end(key)
             return hit
-    forward = get_display_view_processor(s, disp, v, config=cfg)
-    inverse = get_display_view_processor(s, disp, v, inverse=True, config=cfg)
-    # built outside the lock (seconds): two threads baking the same view waste work, never block
-    if _worth_baking(cfg, s, disp, v):
-        bake = _bake(forward, inverse, int(size))
-    else:
-        bake = BakedView(forward, inverse, float("inf"), baked=False)
-    with _lock:
-        bake = _bakes.setdefault(key, bake)
-        _bakes.move_to_end(key)
-        while len(_bakes) > _MAX_BAKES:
-            _bakes.popitem(last=False)
-    return bake
+        building = _building.setdefault(key, threading.Lock())
+    # One thread bakes a view, the others wait for it: the frame recipe's strip workers
+    # all ask at once on a frame's first strips, and a bake uses every core and ~0.3 GB
+    # while it runs.  Other views are not held up (the global lock is not held).
+    with building:
+        with _lock:
+            hit = _bakes.get(key)
+        if hit is None:
+            hit = _build(cfg, s, disp, v, int(size))
+            with _lock:
+                _bakes[key] = hit
+                _building.pop(key, None)
+                while len(_bakes) > _MAX_BAKES:
+                    _bakes.popitem(last=False)
+    return hit
+
+
+def _build(cfg: ocio.Config, src: str, display: str, view: str, size: int) -> BakedView:
+    """The baked view, or the exact processors for a view not worth baking."""
+    forward = get_display_view_processor(src, display, view, config=cfg)
+    inverse = get_display_view_processor(src, display, view, inverse=True, config=cfg)
+    if _worth_baking(cfg, src, display, view):
+        return _bake(forward, inverse, size)
+    return BakedView(forward, inverse, float("inf"), baked=False)
 
 
 def _worth_baking(cfg: ocio.Config, src: str, display: str, view: str) -> bool:
