@@ -309,6 +309,27 @@ def test_baked_statistics_match_render_with_those_statistics(look, tmp_path):
     np.testing.assert_allclose(_run_ts(module, b), want, atol=TOL, rtol=0)
 
 
+@pytest.mark.parametrize("target", ["nuke", "flame"])
+def test_baked_statistics_at_the_stroke_scales(tmp_path, target):
+    """A shot's statistics baked in: render normalises both passes by them, and so do
+    the exports."""
+    from vfx_nodes.engine import stylize
+
+    look = _stroke_look(tmp_path, 16, 40)
+    stats = look.generator.collect_stats(_nchw(_image(40, 28, seed=11)))
+    stats_file = tmp_path / "shot.safetensors"
+    stats.save(stats_file)
+    files = export_look(look, target, tmp_path / target, stats=stats_file)
+    rgb = _image(64, 45, seed=12)
+    want = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look,
+                   tile=0, stats=stats, highlights="carry").pixels
+    if target == "nuke":
+        got = _run_ts(torch.jit.load(str(files["torchscript"])), rgb)
+    else:
+        got = _run_onnx(ort.InferenceSession(str(files["onnx"]), providers=["CPUExecutionProvider"]), rgb)
+    np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
+
+
 def test_statistics_that_do_not_fit_are_refused(look):
     other = build_generator("unet", **SMALL["unet"])
     stats = other.collect_stats(torch.rand(1, 3, 32, 32))
