@@ -4,7 +4,7 @@
 show's view and back through its inverse, up to four times for a streamed frame.  OCIO's
 CPU processor runs ACES 2.0's output transform at ~0.4 µs a pixel each way (a 1080p frame
 ~0.8 s a pass on one core), more than the whole look.  Baked into a 3D LUT the same view
-costs ~0.03 µs a pixel (benchmarks/RESULTS.md, "The view baked").
+costs ~0.05 µs a pixel (benchmarks/RESULTS.md, "The view baked").
 
 A bake is OCIO's own transforms, built in memory (nothing is written to disk):
 
@@ -25,6 +25,9 @@ and the inverse, seen through the exact view again, by 3e-5 (99th percentile 4e-
 view of matrices, curves and LUTs alone is not baked (:func:`baked_view`).  A caller
 that needs a value back exactly (``through_view``'s residual) compares the round
 trip with :data:`ROUND_TRIP_TOLERANCE` and carries the difference itself.
+
+A bake's processors live in a raw config of their own with OCIO's processor cache off
+(:func:`_private`), and one thread bakes a view while any others asking for it wait.
 """
 
 from __future__ import annotations
