@@ -1,5 +1,6 @@
 """A display/view baked into OCIO LUTs (color/baked.py): how close to the exact view,
-the round trip, OCIO's isolated black points, the cache and bad arguments."""
+the round trip, OCIO's isolated black points, views not worth baking, bakes kept apart
+from OCIO's processor cache, one bake for many threads, the cache and bad arguments."""
 
 from __future__ import annotations
 
