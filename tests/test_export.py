@@ -262,7 +262,7 @@ def test_stroke_sizes_are_renders():
     """The host's integer sizes are render's resolve_scale + detail_scale + network_size."""
     from vfx_nodes.engine.detail import detail_scale
     from vfx_nodes.engine.pipeline import network_size, resolve_scale
-    from vfx_nodes.export.host import stroke_size, two_strokes
+    from vfx_nodes.export.strokes import stroke_size, two_strokes
 
     for h in (9, 45, 64, 135, 480, 1080, 2160):
         for w in (7, 53, 640, 1920, 4096):
@@ -461,11 +461,15 @@ def test_batch_of_images_each_with_its_own_statistics(scripted):
     np.testing.assert_allclose(both[1].permute(1, 2, 0).numpy(), _run_ts(scripted, b), atol=1e-6)
 
 
-def test_tiny_images(scripted):
-    for size in [(1, 1), (3, 5), (2, 9)]:
+def test_tiny_images(scripted, look):
+    """Frames with a side under SMALL_FRAME take their statistics on the frame mirrored up
+    to the alignment, as render's one tile sees it (before, the module took them on the
+    bare frame and a 4×3 frame came out up to 11 away from render's)."""
+    for size in [(1, 1), (3, 5), (2, 9), (4, 3), (15, 40)]:
         rgb = _image(*size, seed=18)
         out = _run_ts(scripted, rgb)
         assert out.shape == rgb.shape and np.isfinite(out).all()
+        np.testing.assert_allclose(out, _render(look, rgb), atol=TOL, rtol=0)
 
 
 # --- compatibility with old TorchScript runtimes ---------------------------------------

@@ -102,7 +102,7 @@ from ..errors import DeviceError, LookError, RenderCancelled, SettingsError
 from ..model import device as _dev
 from ..model import ops
 from ..model.fused import fused
-from ..model.ops import THUMBNAIL
+from ..model.ops import SMALL_FRAME, THUMBNAIL
 from ..plate import Plate
 from ..policy.progress import CancelFn, ProgressFn, cancelled, progress_callback
 from ..policy.settings import SCALE_RANGE, FrameSettings, split_view
@@ -258,10 +258,6 @@ def _run_grid(gen: torch.nn.Module, frame: np.ndarray, grid: TileGrid, device: t
         progress(1.0)
     return out
 
-
-#: data windows with a side shorter than this take their statistics on the window as its
-#: tiles see it (mirror-extended by the halo) rather than on the bare window
-SMALL_FRAME = 16
 
 #: above this many times the network pixels of one whole-frame tile, ``stylize`` warns
 #: that the tile is too small for its halo (automatic tiles stay below 2; tile 8 with a

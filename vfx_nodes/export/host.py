@@ -37,7 +37,7 @@ host's result is render's result (tests compare them):
    ``F.interpolate(mode="area")``), each pass with its own thumbnail's statistics, each
    pass's *residual* resized to the frame with render's bilinear (two gathers and a lerp
    per axis) and added to it, the coarse pass below the fine pass's band.  The sizes are
-   render's, in integers (:func:`stroke_size`, :func:`two_strokes`).  The ONNX variant
+   render's, in integers (:mod:`vfx_nodes.export.strokes`).  The ONNX variant
    cannot branch on the frame's size: its sizes are tensors, area resizes are area
    matrices, and its coarse pass always runs, weighted 0 where render paints one pass.
 5. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
@@ -67,9 +67,19 @@ from torch import nn
 from ..errors import ExportError
 from ..model import ops
 from ..model.ops import THUMBNAIL
+from .strokes import (
+    area,
+    area_matrix_t,
+    area_t,
+    bilinear,
+    bilinear_t,
+    round_half_even_t,
+    stroke_size,
+    stroke_size_t,
+    two_strokes,
+)
 
-__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module",
-           "stroke_size", "two_strokes"]
+__all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module"]
 
 #: Every operator the scripted host module calls (a test compares the compiled graphs
 #: with this list).  All of them exist in torch 1.6's TorchScript runtime, the oldest
@@ -315,53 +325,6 @@ def _convert(module: nn.Module, stats: dict | None, path: str, for_onnx: bool) -
 # --- the frame recipe ------------------------------------------------------------------
 
 
-def stroke_size(height: int, width: int, rows: int) -> tuple[int, int]:
-    """The network's ``(h, w)`` for a ``height×width`` frame painted at ``rows`` rows: render's
-    ``network_size(h, w, resolve_scale("auto"))`` in integers (scale ``rows / height``, at
-    most 1, at least :data:`~vfx_nodes.policy.settings.SCALE_RANGE`'s 1/16; sides rounded
-    half to even)."""
-    if rows >= height:
-        return height, width
-    if rows * 16 < height:  # below the smallest stroke scale, 1/16
-        return max(1, ops.round_half_even(height, 16)), max(1, ops.round_half_even(width, 16))
-    return rows, max(1, ops.round_half_even(width * rows, height))
-
-
-def two_strokes(height: int, frame_rows: int, detail_rows: int) -> bool:
-    """Whether render paints a second, finer pass (``engine.detail.detail_scale``): the
-    fine scale ``min(detail_rows, height) / height`` above the coarse one."""
-    fine = detail_rows if detail_rows < height else height  # no prim::min: old TorchScript
-    return detail_rows > 0 and fine > frame_rows and fine * 16 > height
-
-
-def _area(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """``x`` area-averaged to ``h×w`` (render's ``F.interpolate(mode="area")``)."""
-    return torch.nn.functional.adaptive_avg_pool2d(x, (h, w))
-
-
-def _bilinear_axis(n_out: int, n_in: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Indices and weights of a bilinear resize along one axis, as render's upsampler
-    (``recipe.frame._bilinear_axis``: PyTorch's ``align_corners=False``), in float64."""
-    o = torch.arange(0, n_out, device=like.device).to(torch.float64)
-    step = torch.reciprocal(torch.ones_like(o) * n_out) * n_in
-    src = torch.clamp((o + 0.5) * step - 0.5, min=0.0)
-    i0 = torch.clamp(src.to(torch.int64), max=n_in - 1)
-    i1 = torch.clamp(i0 + 1, max=n_in - 1)
-    return i0, i1, (src - i0.to(torch.float64)).to(like.dtype)
-
-
-def _bilinear(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """``x`` (N×C×h'×w') resized to ``h×w``, bilinear, two gathers and a lerp per axis."""
-    r0, r1, ly = _bilinear_axis(h, x.shape[2], x)
-    a = torch.index_select(x, 2, r0)
-    rows = a + (torch.index_select(x, 2, r1) - a) * ly.reshape(1, 1, -1, 1)
-    c0, c1, lx = _bilinear_axis(w, x.shape[3], x)
-    b = torch.index_select(rows, 3, c0)
-    return b + (torch.index_select(rows, 3, c1) - b) * lx.reshape(1, 1, 1, -1)
-
-
-
-
 class HostModule(_Part):
     """A look as one scriptable ``forward(x) -> y`` for a host (see the module notes).
 
@@ -468,12 +431,26 @@ class HostModule(_Part):
         y = self._generator(extended, stats, False)
         return torch.narrow(torch.narrow(y, 2, 0, h), 3, 0, w)
 
+    def _as_seen(self, x: torch.Tensor) -> torch.Tensor:
+        """The frame the statistics are taken on, as render's ``_as_seen``: ``x``, or — a
+        side under :data:`~vfx_nodes.model.ops.SMALL_FRAME` — ``x`` brought up to a
+        multiple of ``align`` (mirrored), as its one pass sees it."""
+        h = x.shape[2]
+        w = x.shape[3]
+        if h >= ops.SMALL_FRAME and w >= ops.SMALL_FRAME:
+            return x
+        a = self.align
+        rows = ops.mirror_index(0, ((h + a - 1) // a) * a, h, x.device)
+        cols = ops.mirror_index(0, ((w + a - 1) // a) * a, w, x.device)
+        return torch.index_select(torch.index_select(x, 2, rows), 3, cols)
+
     def _pass(self, x: torch.Tensor) -> torch.Tensor:
         """One network pass over ``x``: its own thumbnail's statistics (or the baked
         ones), then the styled pass."""
         stats: list[torch.Tensor] = []
         if not self.baked:
-            self._generator(self._thumbnail(x), stats, True)
+            probe = self._thumbnail(x if self.for_onnx else self._as_seen(x))
+            self._generator(probe, stats, True)
         return self._styled(x, stats)
 
     def _look(self, image: torch.Tensor) -> torch.Tensor:
@@ -492,13 +469,13 @@ class HostModule(_Part):
             fh, fw = stroke_size(h, w, self.detail_height)
         small = image
         if fh != h or fw != w:
-            small = _area(image, fh, fw)
+            small = area(image, fh, fw)
         res = self._pass(small) - small
-        out = image + _bilinear(res, h, w)
+        out = image + bilinear(res, h, w)
         if two:
-            coarse_in = _area(small, ch, cw)
-            delta = self._pass(coarse_in) - coarse_in - _area(res, ch, cw)
-            out = out + _bilinear(delta, h, w)
+            coarse_in = area(small, ch, cw)
+            delta = self._pass(coarse_in) - coarse_in - area(res, ch, cw)
+            out = out + bilinear(delta, h, w)
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -531,11 +508,11 @@ class OnnxHostModule(HostModule):
         h, w = shape[2], shape[3]
         longest = torch.max(h, w)
         size = self.thumbnail
-        th = torch.min(torch.clamp(_round_half_even_t(h * size, longest), min=1), h)
-        tw = torch.min(torch.clamp(_round_half_even_t(w * size, longest), min=1), w)
+        th = torch.min(torch.clamp(round_half_even_t(h * size, longest), min=1), h)
+        tw = torch.min(torch.clamp(round_half_even_t(w * size, longest), min=1), w)
         xs = x.float()
-        rows = _area_matrix_t(h, th, xs)
-        cols = _area_matrix_t(w, tw, xs)
+        rows = area_matrix_t(h, th, xs)
+        cols = area_matrix_t(w, tw, xs)
         return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
 
     def _look(self, image: torch.Tensor) -> torch.Tensor:
@@ -548,85 +525,22 @@ class OnnxHostModule(HostModule):
             return self._pass(image)
         shape = torch._shape_as_tensor(image)
         h, w = shape[2], shape[3]
-        ch, cw = _stroke_size_t(h, w, self.frame_height)
+        ch, cw = stroke_size_t(h, w, self.frame_height)
         fh, fw = ch, cw
         two = torch.zeros_like(h).to(torch.bool)
         if self.detail_height > 0:
             fine = torch.clamp(h, max=self.detail_height)
             two = (fine > self.frame_height) & (fine * 16 > h)
-            dh, dw = _stroke_size_t(h, w, self.detail_height)
+            dh, dw = stroke_size_t(h, w, self.detail_height)
             fh, fw = torch.where(two, dh, ch), torch.where(two, dw, cw)
-        small = _area_t(image, fh, fw)
+        small = area_t(image, fh, fw)
         res = self._pass(small) - small
-        out = image + _bilinear_t(res, h, w)
+        out = image + bilinear_t(res, h, w)
         if self.detail_height > 0:
-            coarse_in = _area_t(small, ch, cw)
-            delta = self._pass(coarse_in) - coarse_in - _area_t(res, ch, cw)
-            out = out + _bilinear_t(delta, h, w) * two.to(out.dtype)
+            coarse_in = area_t(small, ch, cw)
+            delta = self._pass(coarse_in) - coarse_in - area_t(res, ch, cw)
+            out = out + bilinear_t(delta, h, w) * two.to(out.dtype)
         return out
-
-
-def _stroke_size_t(h: torch.Tensor, w: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`stroke_size` with the frame's sides as 0-d tensors (ONNX ``Shape``)."""
-    full = h <= rows
-    tiny = h > rows * 16
-    sixteen = torch.full_like(h, 16)
-    rh = torch.where(tiny, torch.clamp(_round_half_even_t(h, sixteen), min=1), torch.full_like(h, rows))
-    rw = torch.where(tiny, torch.clamp(_round_half_even_t(w, sixteen), min=1),
-                     torch.clamp(_round_half_even_t(w * rows, h), min=1))
-    return torch.where(full, h, rh), torch.where(full, w, rw)
-
-
-def _area_t(x: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``x`` area-averaged to ``h×w`` (0-d tensors) with exact area matrices (adaptive
-    pooling to a size known only at run time has no ONNX form)."""
-    shape = torch._shape_as_tensor(x)
-    xs = x.float()
-    rows = _area_matrix_t(shape[2], h, xs)
-    cols = _area_matrix_t(shape[3], w, xs)
-    return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
-
-
-def _bilinear_axis_t(n_out: torch.Tensor, n_in: torch.Tensor,
-                     like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`_bilinear_axis` with the sizes as 0-d tensors (float64, as render)."""
-    o = torch.arange(n_out, device=like.device).to(torch.float64)  # type: ignore[call-overload]
-    src = torch.clamp((o + 0.5) * (n_in.to(torch.float64) / n_out.to(torch.float64)) - 0.5, min=0.0)
-    last = (n_in - 1).to(torch.int64)
-    i0 = torch.min(src.to(torch.int64), last)
-    i1 = torch.min(i0 + 1, last)
-    return i0, i1, (src - i0.to(torch.float64)).to(like.dtype)
-
-
-def _bilinear_t(x: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """:func:`_bilinear` with the output's sides as 0-d tensors."""
-    shape = torch._shape_as_tensor(x)
-    r0, r1, ly = _bilinear_axis_t(h, shape[2], x)
-    a = torch.index_select(x, 2, r0)
-    rows = a + (torch.index_select(x, 2, r1) - a) * ly.reshape(1, 1, -1, 1)
-    c0, c1, lx = _bilinear_axis_t(w, shape[3], x)
-    b = torch.index_select(rows, 3, c0)
-    return b + (torch.index_select(rows, 3, c1) - b) * lx.reshape(1, 1, 1, -1)
-
-
-def _round_half_even_t(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    """:func:`vfx_nodes.model.ops.round_half_even` on integer tensors (non-negative): the
-    ONNX graph computes the thumbnail size from the input's shape at run time."""
-    q = torch.div(num, den, rounding_mode="floor")
-    r = num - q * den
-    up = (2 * r > den) | ((2 * r == den) & (torch.remainder(q, 2) == 1))
-    return q + up.to(q.dtype)
-
-
-def _area_matrix_t(n: torch.Tensor, m: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """:meth:`HostModule._area_matrix` with the sizes as 0-d tensors (traced for ONNX,
-    never scripted, so a per-line type comment is safe here)."""
-    i = torch.arange(m, device=like.device).reshape(-1, 1)  # type: ignore[call-overload]
-    j = torch.arange(n, device=like.device).reshape(1, -1)  # type: ignore[call-overload]
-    start = torch.div(i * n, m, rounding_mode="floor")
-    stop = torch.div((i + 1) * n + m - 1, m, rounding_mode="floor")
-    inside = (j >= start) & (j < stop)
-    return inside.to(like.dtype) * torch.reciprocal((stop - start).to(like.dtype))
 
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,

@@ -167,6 +167,13 @@ def round_half_even(num: int, den: int) -> int:
     return q
 
 
+#: Frames with a side shorter than this take their statistics on the frame as its one tile
+#: sees it — brought up to a multiple of the tile alignment, mirrored — rather than on the
+#: bare frame: a frame of a few pixels is a large part of its alignment padding (the
+#: engine's ``_as_seen``, the host module's ``_as_seen``).
+SMALL_FRAME = 16
+
+
 def thumbnail_size(height: int, width: int, size: int) -> tuple[int, int]:
     """The statistics thumbnail's ``(h, w)`` for a ``height×width`` frame: the long side
     scaled to ``size`` (never up), each side at least 1."""
