@@ -46,7 +46,7 @@ from .config import ConfigLike, get_config
 from .convert import OPTIMIZATION, _apply, _as_rgb, get_display_view_processor
 from .names import resolve_colorspace, resolve_display_view
 
-__all__ = ["BAKE_SIZE", "ROUND_TRIP_TOLERANCE", "SHAPER_LOW", "BakedView", "baked_view"]
+__all__ = ["BAKE_SIZE", "ROUND_TRIP_TOLERANCE", "SHAPER_LOW", "BakedView", "baked_view", "bakes_made", "clear_bakes"]
 
 #: Samples per axis of the baked cubes: 129, OCIO's largest ``Lut3DTransform`` grid (about
 #: 9 samples a stop over the forward shaper's 14.6 stops for ACES 2.0 SDR).  Each cube is
@@ -85,6 +85,7 @@ _MAX_BAKES = 8
 _lock = threading.Lock()
 _bakes: OrderedDict[Hashable, BakedView] = OrderedDict()
 _building: dict[Hashable, threading.Lock] = {}
+_made = 0  # bakes made in this process (bakes_made)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +115,12 @@ class BakedView:
         """Display values (``(..., 3)``, not changed) through the baked inverse, as a new
         float32 array (NaN/Inf kept)."""
         return _apply(self.inverse, _as_rgb(rgb))
+
+
+def bakes_made() -> int:
+    """How many views this process has baked (diagnostics: a view asked for by many
+    threads at once is baked once)."""
+    return _made
 
 
 def clear_bakes() -> None:
@@ -177,9 +184,12 @@ def _build(cfg: ocio.Config, src: str, display: str, view: str, size: int) -> Ba
     """The baked view, or the exact processors for a view not worth baking."""
     forward = get_display_view_processor(src, display, view, config=cfg)
     inverse = get_display_view_processor(src, display, view, inverse=True, config=cfg)
-    if _worth_baking(cfg, src, display, view):
-        return _bake(forward, inverse, size)
-    return BakedView(forward, inverse, float("inf"), baked=False)
+    if not _worth_baking(cfg, src, display, view):
+        return BakedView(forward, inverse, float("inf"), baked=False)
+    global _made
+    with _lock:
+        _made += 1
+    return _bake(forward, inverse, size)
 
 
 def _worth_baking(cfg: ocio.Config, src: str, display: str, view: str) -> bool:
