@@ -300,9 +300,9 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, st
     """A short README for the export folder (the full text is docs/EXPORT.md); ``strokes``:
     the look's ``(frame_height, detail_height)`` (0: not recorded)."""
     frame_rows, detail_rows = strokes
-    painted = (f"\nOn a frame taller than {frame_rows} rows the look paints at {frame_rows} rows"
-               + (f" and again at\n{detail_rows} (two stroke scales)," if detail_rows else ",\n")
-               + " as vfx-style render does with --scale auto.\n") if frame_rows else ""
+    again = f" and again at\n{detail_rows} (two stroke scales)," if detail_rows else ",\n"
+    painted = (f"\nOn a frame taller than {frame_rows} rows the look paints at {frame_rows} rows{again} "
+               "as vfx-style render does with --scale auto.\n").replace("\n ", "\n") if frame_rows else ""
     return f"""{name} for Nuke (written by vfx-style export --target nuke)
 
 1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a
