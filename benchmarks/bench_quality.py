@@ -97,10 +97,9 @@ VIEW: tuple[str | None, str | None] | None = None
 def display(plate: Plate) -> np.ndarray:
     """H×W×3 display-encoded (OCIO → sRGB, or through :data:`VIEW`), clipped to 0–1."""
     if VIEW is not None:
-        from vfx_nodes.color import display_view_rgb
+        from vfx_nodes.color.display import to_display  # the one plate → display rule
 
-        rgb = display_view_rgb(plate.channels(plate.rgb_names("")), plate.colorspace, *VIEW)
-        return np.clip(np.nan_to_num(rgb), 0.0, 1.0)
+        return to_display(plate.channels(plate.rgb_names("")), plate.colorspace, *VIEW)
     return painting_display(plate)
 
 

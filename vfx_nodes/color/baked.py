@@ -272,11 +272,10 @@ def _processor(cfg: ocio.Config, parts: list[ocio.Transform]) -> ocio.CPUProcess
         ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_F32, OPTIMIZATION)
 
 
-def _tone_curve(cfg: ocio.Config, inverse: ocio.CPUProcessor, top: float) -> np.ndarray:
-    """The inverse's 1D shaper: the view's neutral inverse in the log2 shaper, 0–1,
-    strictly increasing (:data:`_CURVE_LINEAR` of a straight line blended in)."""
-    x = np.linspace(0.0, 1.0, _CURVE_SIZE, dtype=np.float32)
-    to_log = cfg.getProcessor(_shaper(top)).getDefaultCPUProcessor()
+def _tone_curve(inverse: ocio.CPUProcessor, to_log: ocio.CPUProcessor, x: np.ndarray) -> np.ndarray:
+    """The inverse's 1D shaper at display values ``x`` (0–1): the view's neutral inverse in
+    the log2 shaper (``to_log``), 0–1, strictly increasing (:data:`_CURVE_LINEAR` of a
+    straight line blended in)."""
     neutral = _run(to_log, _run(inverse, np.repeat(x[:, None], 3, axis=1)))[:, 1]
     neutral = np.maximum.accumulate(neutral)
     span = float(neutral[-1] - neutral[0])
@@ -294,8 +293,8 @@ def _bake(forward: ocio.CPUProcessor, inverse: ocio.CPUProcessor, size: int) -> 
     from_log = cfg.getProcessor(_shaper(top, ocio.TRANSFORM_DIR_INVERSE)).getDefaultCPUProcessor()
     to_log = cfg.getProcessor(_shaper(top)).getDefaultCPUProcessor()
     fwd = _processor(cfg, [_shaper(top), _cube(_sample(forward, _run(from_log, grid), size), size)])
-    curve = _tone_curve(cfg, inverse, top)
     line = np.linspace(0.0, 1.0, _CURVE_SIZE, dtype=np.float32)
+    curve = _tone_curve(inverse, to_log, line)
     shaped = ocio.Lut1DTransform(length=_CURVE_SIZE)
     shaped.setData(np.repeat(curve[:, None], 3, axis=1).ravel())
     display = np.interp(grid, curve, line).astype(np.float32)  # the display value at each sample

@@ -30,16 +30,16 @@ host's result is render's result (tests compare them):
    edges, where the network pads as in training), exactly the engine's untiled input
    (:meth:`vfx_nodes.engine.tiling.TileGrid.whole`), through the generator with the
    statistics frozen, cropped back.  Any H×W works.
-4. **Stroke scales** (the TorchScript module; render's ``scale="auto"``,
-   :mod:`vfx_nodes.engine.detail`): a look that records ``frame_height`` (and
-   ``detail_height``) is painted on a frame taller than that at those rows — the frame
-   area-averaged to the pass's size (``adaptive_avg_pool2d``, render's
-   ``F.interpolate(mode="area")``), each pass with its own thumbnail's statistics, each
-   pass's *residual* resized to the frame with render's bilinear (two gathers and a lerp
-   per axis) and added to it, the coarse pass below the fine pass's band.  The sizes are
-   render's, in integers (:mod:`vfx_nodes.export.strokes`).  The ONNX variant
-   cannot branch on the frame's size: its sizes are tensors, area resizes are area
-   matrices, and its coarse pass always runs, weighted 0 where render paints one pass.
+4. **Stroke scales** (render's ``scale="auto"``, :mod:`vfx_nodes.engine.detail`): a look
+   that records ``frame_height`` (and ``detail_height``) is painted on a frame taller
+   than that at those rows — the frame area-averaged to the pass's size
+   (``adaptive_avg_pool2d``, render's ``F.interpolate(mode="area")``), each pass with its
+   own thumbnail's statistics, each pass's *residual* resized to the frame with render's
+   bilinear (two gathers and a lerp per axis) and added to it, the coarse pass below the
+   fine pass's band.  The sizes are render's, in integers
+   (:mod:`vfx_nodes.export.strokes`).  The ONNX variant cannot branch on the frame's
+   size: its sizes are tensors, area resizes are area matrices, and its coarse pass
+   always runs, weighted 0 where render paints one pass.
 5. ``strength``: a float attribute; ``x + strength · (y − x)``, a mix *in the working
    space* (the host's colour conversions sit outside the network; the Nuke Group keeps
    it at 1 and mixes in scene-linear like render).
@@ -69,7 +69,6 @@ from ..model import ops
 from ..model.ops import THUMBNAIL
 from .strokes import (
     area,
-    area_matrix_t,
     area_t,
     bilinear,
     bilinear_t,
@@ -77,6 +76,7 @@ from .strokes import (
     stroke_size,
     stroke_size_t,
     two_strokes,
+    two_strokes_t,
 )
 
 __all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule", "build_host_module"]
@@ -420,29 +420,26 @@ class HostModule(_Part):
     def _styled(self, x: torch.Tensor, stats: list[torch.Tensor]) -> torch.Tensor:
         """The engine's untiled pass: the frame brought up to a multiple of ``align``
         (mirrored; no halo at the frame's edges), run with frozen statistics, cropped back."""
+        y = self._generator(self._aligned(x), stats, False)
+        return torch.narrow(torch.narrow(y, 2, 0, x.shape[2]), 3, 0, x.shape[3])
+
+    def _aligned(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` brought up to a multiple of ``align`` at the bottom and right, mirrored
+        (the tiler's mirror, :func:`~vfx_nodes.model.ops.mirror_index`)."""
         h = x.shape[2]
         w = x.shape[3]
         a = self.align
-        in_h = ((h + a - 1) // a) * a
-        in_w = ((w + a - 1) // a) * a
-        rows = ops.mirror_index(0, in_h, h, x.device)
-        cols = ops.mirror_index(0, in_w, w, x.device)
-        extended = torch.index_select(torch.index_select(x, 2, rows), 3, cols)
-        y = self._generator(extended, stats, False)
-        return torch.narrow(torch.narrow(y, 2, 0, h), 3, 0, w)
+        rows = ops.mirror_index(0, ((h + a - 1) // a) * a, h, x.device)
+        cols = ops.mirror_index(0, ((w + a - 1) // a) * a, w, x.device)
+        return torch.index_select(torch.index_select(x, 2, rows), 3, cols)
 
     def _as_seen(self, x: torch.Tensor) -> torch.Tensor:
         """The frame the statistics are taken on, as render's ``_as_seen``: ``x``, or — a
         side under :data:`~vfx_nodes.model.ops.SMALL_FRAME` — ``x`` brought up to a
         multiple of ``align`` (mirrored), as its one pass sees it."""
-        h = x.shape[2]
-        w = x.shape[3]
-        if h >= ops.SMALL_FRAME and w >= ops.SMALL_FRAME:
+        if x.shape[2] >= ops.SMALL_FRAME and x.shape[3] >= ops.SMALL_FRAME:
             return x
-        a = self.align
-        rows = ops.mirror_index(0, ((h + a - 1) // a) * a, h, x.device)
-        cols = ops.mirror_index(0, ((w + a - 1) // a) * a, w, x.device)
-        return torch.index_select(torch.index_select(x, 2, rows), 3, cols)
+        return self._aligned(x)
 
     def _pass(self, x: torch.Tensor) -> torch.Tensor:
         """One network pass over ``x``: its own thumbnail's statistics (or the baked
@@ -510,16 +507,13 @@ class OnnxHostModule(HostModule):
         size = self.thumbnail
         th = torch.min(torch.clamp(round_half_even_t(h * size, longest), min=1), h)
         tw = torch.min(torch.clamp(round_half_even_t(w * size, longest), min=1), w)
-        xs = x.float()
-        rows = area_matrix_t(h, th, xs)
-        cols = area_matrix_t(w, tw, xs)
-        return torch.matmul(torch.matmul(rows, xs), cols.transpose(0, 1)).to(x.dtype)
+        return area_t(x, th, tw)
 
     def _look(self, image: torch.Tensor) -> torch.Tensor:
         """:meth:`HostModule._look` with no branch on the frame's size: the sizes are
-        tensors (:func:`_stroke_size_t`), the fine pass's size picked by ``where``, and the
-        coarse pass always runs, its band weighted by whether render paints it (0 or 1).
-        A frame no taller than ``frame_height`` is painted as it is (its "resize" the
+        tensors (:mod:`~vfx_nodes.export.strokes`), the fine pass's size picked by
+        ``where``, and the coarse pass always runs, its band weighted by whether render
+        paints it (0 or 1).  A frame no taller than ``frame_height`` is painted as it is (its "resize" the
         identity), as render paints it."""
         if self.frame_height <= 0:
             return self._pass(image)
@@ -527,10 +521,8 @@ class OnnxHostModule(HostModule):
         h, w = shape[2], shape[3]
         ch, cw = stroke_size_t(h, w, self.frame_height)
         fh, fw = ch, cw
-        two = torch.zeros_like(h).to(torch.bool)
+        two = two_strokes_t(h, self.frame_height, self.detail_height)
         if self.detail_height > 0:
-            fine = torch.clamp(h, max=self.detail_height)
-            two = (fine > self.frame_height) & (fine * 16 > h)
             dh, dw = stroke_size_t(h, w, self.detail_height)
             fh, fw = torch.where(two, dh, ch), torch.where(two, dw, cw)
         small = area_t(image, fh, fw)

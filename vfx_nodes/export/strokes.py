@@ -21,7 +21,7 @@ import torch
 from ..model import ops
 
 __all__ = ["area", "area_matrix_t", "area_t", "bilinear", "bilinear_t", "round_half_even_t", "stroke_size",
-           "stroke_size_t", "two_strokes"]
+           "stroke_size_t", "two_strokes", "two_strokes_t"]
 
 
 def stroke_size(height: int, width: int, rows: int) -> tuple[int, int]:
@@ -78,6 +78,14 @@ def stroke_size_t(h: torch.Tensor, w: torch.Tensor, rows: int) -> tuple[torch.Te
     rw = torch.where(tiny, torch.clamp(round_half_even_t(w, sixteen), min=1),
                      torch.clamp(round_half_even_t(w * rows, h), min=1))
     return torch.where(full, h, rh), torch.where(full, w, rw)
+
+
+def two_strokes_t(h: torch.Tensor, frame_rows: int, detail_rows: int) -> torch.Tensor:
+    """:func:`two_strokes` with the frame's height as a 0-d tensor (a bool tensor)."""
+    if detail_rows <= 0:
+        return torch.zeros_like(h).to(torch.bool)
+    fine = torch.clamp(h, max=detail_rows)
+    return (fine > frame_rows) & (fine * 16 > h)
 
 
 def area_t(x: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

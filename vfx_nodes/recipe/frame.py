@@ -465,7 +465,7 @@ def _add_residual(st: np.ndarray, at: np.ndarray, residual: np.ndarray, held: np
     moved = np.abs(tint - held / np.maximum(s_held, dim)[:, None]).max(axis=1)
     keep = 1.0 / (1.0 + (moved / np.float32(CHROMA_HOLD)) ** 2)
     keep[(s_now <= dim) | (s_held <= dim)] = 1.0  # a colour is not defined at black: kept there
-    flat[at] += (along + keep[:, None].astype(np.float32) * (residual - along)) * gain[:, None]
+    flat[at] += (along + keep[:, None] * (residual - along)) * gain[:, None]
 
 
 def _hold_light(st: np.ndarray, lin: np.ndarray) -> None:
