@@ -29,7 +29,8 @@ BELOW = {
     "model": {"policy", "errors", "files"},
     # the frame recipe's colour side: numpy and OCIO, below the engine and training
     "recipe": {"base", "policy", "errors", "files"},
-    "export": {"model", "base", "policy", "errors", "files"},
+    # the host module mirrors the recipe's constants (highlights, the residual's rule)
+    "export": {"recipe", "model", "base", "policy", "errors", "files"},
     "engine": {"recipe", "model", "base", "policy", "errors", "files"},
     "train": {"recipe", "model", "base", "policy", "errors", "files"},
     "nodes": {"engine", "train", "recipe", "model", "base", "policy", "errors", "files", "package"},

@@ -106,11 +106,11 @@ def _nchw(rgb: np.ndarray) -> torch.Tensor:
 
 def _render(look, rgb: np.ndarray) -> np.ndarray:
     """The engine's untiled result for a plate already in the look's working space, with
-    carried highlights: what the exports do (docs/EXPORT.md)."""
+    render's default treatments (painted highlights), what the exports do by default."""
     from vfx_nodes.engine import stylize
 
     plate = Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace)
-    return stylize(plate, look, tile=0, highlights="carry").pixels
+    return stylize(plate, look, tile=0).pixels
 
 
 def _run_ts(module, rgb: np.ndarray) -> np.ndarray:
@@ -222,7 +222,7 @@ def test_statistics_are_per_image_not_frozen(scripted, look):
 
     stats_a = look.generator.collect_stats(_nchw(a))
     frozen_b = stylize(Plate(b, ("R", "G", "B"), colorspace=look.working_colorspace), look,
-                       tile=0, stats=stats_a, highlights="carry").pixels
+                       tile=0, stats=stats_a).pixels
     assert np.abs(out_b - frozen_b).max() > 100 * TOL
 
 
@@ -250,7 +250,7 @@ def test_baked_statistics_match_render_with_those_statistics(look, tmp_path):
     files = export_look(look, "nuke", tmp_path / "baked", stats=stats_file)
     module = torch.jit.load(str(files["torchscript"]))
     want = stylize(Plate(b, ("R", "G", "B"), colorspace=look.working_colorspace), look,
-                   tile=0, stats=stats, highlights="carry").pixels
+                   tile=0, stats=stats).pixels
     np.testing.assert_allclose(_run_ts(module, b), want, atol=TOL, rtol=0)
 
 
@@ -325,7 +325,15 @@ def test_export_cli_refuses_bad_flags(look, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_over_range_and_non_finite_pixels(scripted, look):
+@pytest.fixture(scope="module")
+def carried(look_path, tmp_path_factory):
+    """The TorchScript module of an export with ``highlights="carry"``."""
+    files = export_look(look_path, "nuke", tmp_path_factory.mktemp("exp") / "carry", highlights="carry")
+    return torch.jit.load(str(files["torchscript"]))
+
+
+def test_over_range_and_non_finite_pixels(carried, look):
+    scripted = carried
     rgb = _image(33, 39, seed=13)
     rgb[5, 7] = (3.0, 0.5, -0.25)  # over-range highlight, negative
     rgb[20, 20] = (np.nan, 0.2, 0.2)
@@ -345,6 +353,27 @@ def test_over_range_and_non_finite_pixels(scripted, look):
     clipped = np.clip(clean, 0, 1)
     want = _run_ts(scripted, clipped) + (clean - clipped)
     np.testing.assert_allclose(out[mask], want[mask], atol=1e-6, rtol=0)
+
+
+def test_painted_light_matches_render_and_keeps_nothing_negative(scripted, session, look):
+    """The default export paints light above 1 as render's default does: the shoulder in,
+    the ratio out (export/light.py); a pixel below 0 has its residual added back by
+    render's rule, here on the working-space residual (render: in scene-linear, so only
+    such pixels may differ)."""
+    rgb = _image(40, 36, seed=15) * 3.0  # a third of the frame above 1
+    rgb[4:9, 4:20] = (40.0, 30.0, 12.0)  # a lit window
+    rgb[30, 5] = (0.9, -0.2, 0.1)  # out of gamut
+    want = _render(look, rgb)
+    got, got_onnx = _run_ts(scripted, rgb), _run_onnx(session, rgb)
+    ok = np.ones(rgb.shape[:2], bool)
+    ok[30, 5] = False
+    np.testing.assert_allclose(got[ok], want[ok], rtol=2e-5, atol=TOL)
+    np.testing.assert_allclose(got_onnx[ok], want[ok], rtol=2e-5, atol=TOL)
+    # the same rule on the working-space residual: sRGB's encoding makes it 6 × larger
+    # there (−0.2 against −0.033), so the pixel lands nearby, not on render's value
+    assert np.abs(got[30, 5] - want[30, 5]).max() < 0.3
+    assert got[4:9, 4:20].min() > 1.0  # the window stays light
+    assert not np.allclose(got[4:9, 4:20], rgb[4:9, 4:20], rtol=1e-3)  # and is painted
 
 
 def test_onnx_over_range_agrees_with_torchscript(scripted, session):

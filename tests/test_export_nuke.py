@@ -12,6 +12,7 @@ against a stub ``nuke`` module (as the open-source Nuke submitters test theirs).
 
 from __future__ import annotations
 
+import copy
 import re
 import runpy
 import sys
@@ -31,8 +32,14 @@ from vfx_nodes.plate import Plate
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+@pytest.fixture(scope="module", params=["paint", "carry"])
+def highlights(request) -> str:
+    """The export's treatment of light above 1: render's default (paint), or carried."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, highlights):
     torch.manual_seed(3)
     gen = build_generator("johnson-small", width=8, blocks=1)
     with torch.no_grad():
@@ -41,7 +48,7 @@ def exported(tmp_path_factory):
     folder = tmp_path_factory.mktemp("nuke")
     path = folder / "watercolour.safetensors"
     save_look(gen.eval(), path)
-    files = export_look(path, "nuke", folder / "export", strength=0.75)
+    files = export_look(path, "nuke", folder / "export", strength=0.75, highlights=highlights)
     return load_look(path), files
 
 
@@ -128,7 +135,7 @@ def test_group_knobs(graph, exported):
     assert look.working_colorspace in group.knobs["_user"]
 
 
-def test_connections(graph):
+def test_connections(graph, highlights):
     _, nodes = graph
     src = {name: [i.name if i else None for i in n.inputs] for name, n in nodes.items()}
     assert src["Unpremult1"] == ["Input1"]
@@ -139,7 +146,14 @@ def test_connections(graph):
     assert src["ClippedToLinear"] == ["ClipToTrainingRange"]
     # Merge2: input 0 is B, input 1 is A; minus is A - B = lin - to_lin(clip).
     assert src["OverRangeResidual"] == ["ClippedToLinear", "Unpremult1"]
-    assert src["AddResidual"] == ["StyledToLinear", "OverRangeResidual"]
+    if highlights == "carry":
+        assert src["AddResidual"] == ["StyledToLinear", "OverRangeResidual"]
+    else:
+        # render's rule for the residual (nuke.KEEP_EXPR …): B (input 0), A (input 1)
+        assert src["ResidualFloor"] == ["ClippedToLinear", "OverRangeResidual"]
+        assert src["ResidualKeep"] == ["StyledToLinear", "ClippedToLinear"]
+        assert src["AddResidual"] == ["ResidualKeep", "ResidualFloor"]
+        assert nodes["ClipToTrainingRange"].knobs["maximum"] == "1000000"
     # Dissolve: which=0 gives input 0 (the plate), which=1 input 1 (the look).
     assert src["Strength"] == ["Unpremult1", "AddResidual"]
     assert nodes["Strength"].knobs["which"] == "{{parent.strength}}"
@@ -151,6 +165,7 @@ def test_connections(graph):
     assert src["KeepAlpha"] == ["Matte", "Unpremult1"]
     # MergeExpression: input 0 (B) the stylised pixel, input 1 (A) the untouched input.
     assert src["Premult1"] == ["KeepAlpha", "Input1"]
+    assert [nodes["Premult1"].knobs[f"expr{i}"] for i in range(3)] == [PREMULT_EXPR.format(c=c) for c in "rgb"]
     assert src["Output1"] == ["Premult1"]
 
 
@@ -168,6 +183,49 @@ def test_colour_spaces_and_model_file(graph, exported):
 
 
 # --- the Group evaluated with each node's documented meaning ------------------------------
+
+
+def _split_top(text: str, sep: str) -> int:
+    """The index of the first ``sep`` outside parentheses, or -1."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == sep and depth == 0:
+            return i
+    return -1
+
+
+def _nuke_expr(text: str, env: dict) -> np.ndarray:
+    """A Nuke expression of the subset the Group uses — numbers, channel names, temporary
+    variables, + − * /, comparisons in parentheses, ``||``, ``max``, ``abs``, ``pow`` and a
+    top-level ``cond ? a : b`` — evaluated per pixel with numpy."""
+    q = _split_top(text, "?")
+    if q >= 0:
+        rest = text[q + 1:]
+        c = _split_top(rest, ":")
+        assert c >= 0, f"a ? without a : in {text!r}"
+        return np.where(_nuke_expr(text[:q], env), _nuke_expr(rest[:c], env), _nuke_expr(rest[c + 1:], env))
+    py = text.replace("||", "|")
+    assert re.fullmatch(r"[\w\s.+\-*/<>=|(),]*", py), f"outside the evaluated subset: {text!r}"
+    funcs = {"max": np.maximum, "abs": np.abs, "pow": np.power}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(eval(py, {"__builtins__": {}}, {**funcs, **env}), np.float32)
+
+
+def _merge_expression(node: Node, b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """MergeExpression: B (input 0) with expr0–2 on R, G, B and, where channel3 names alpha,
+    expr3 on alpha; ``temp_nameN``/``temp_exprN`` evaluated first, in order."""
+    env = {f"{side}{c}": img[..., i] for side, img in (("A", a), ("B", b)) for i, c in enumerate("rgba")}
+    for i in range(4):
+        if f"temp_name{i}" in node.knobs:
+            env[node.knobs[f"temp_name{i}"]] = _nuke_expr(node.knobs[f"temp_expr{i}"], env)
+    out = b.copy()
+    for i in range(3):
+        out[..., i] = _nuke_expr(node.knobs[f"expr{i}"], env)
+    if "expr3" in node.knobs:
+        assert node.knobs["channel3"] == "{-rgba.red -rgba.green -rgba.blue rgba.alpha}"
+        out[..., 3] = _nuke_expr(node.knobs["expr3"], env)
+    return out
 
 
 def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module,
@@ -196,18 +254,15 @@ def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module,
             out = ins[0].copy()
             a = out[..., 3:]
             out[..., :3] = np.where(a != 0, out[..., :3] / np.where(a != 0, a, 1), out[..., :3])
-        elif node.cls == "MergeExpression":  # premultiply where alpha > 0, else input A
-            assert [node.knobs[f"expr{i}"] for i in range(3)] == [PREMULT_EXPR.format(c=c) for c in "rgb"]
-            b, a_in = ins[0], ins[1]
-            out = b.copy()
-            a = b[..., 3:]
-            out[..., :3] = np.where(a > 0, b[..., :3] * a, a_in[..., :3])
+        elif node.cls == "MergeExpression":
+            out = _merge_expression(node, ins[0], ins[1])
         elif node.cls == "OCIOColorSpace":
             out = ins[0].copy()
             out[..., :3] = convert_rgb(out[..., :3], node.knobs["in_colorspace"], node.knobs["out_colorspace"])
-        elif node.cls == "Clamp":
+        elif node.cls == "Clamp":  # minimum 0 and maximum 1 unless the knobs say otherwise
             out = ins[0].copy()
-            out[..., :3] = np.clip(out[..., :3], 0, 1)
+            out[..., :3] = np.clip(out[..., :3], float(node.knobs.get("minimum", 0)),
+                                   float(node.knobs.get("maximum", 1)))
         elif node.cls == "Inference":
             out = ins[0].copy()
             x = torch.from_numpy(np.ascontiguousarray(out[..., :3].transpose(2, 0, 1)))[None]
@@ -241,7 +296,7 @@ def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module,
     return ev(nodes["Output1"])
 
 
-def test_group_reproduces_render(graph, exported):
+def test_group_reproduces_render(graph, exported, highlights):
     from vfx_nodes.engine import stylize
 
     group, nodes = graph
@@ -259,15 +314,47 @@ def test_group_reproduces_render(graph, exported):
     nuke = _evaluate(nodes, group, rgba, module)
 
     plate = Plate(rgba, ("R", "G", "B", "A"), colorspace="scene_linear")
-    # the Group carries highlights (docs/EXPORT.md)
-    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"]), highlights="carry").pixels
+    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"]), highlights=highlights).pixels
     np.testing.assert_array_equal(nuke[..., 3], rgba[..., 3])
     np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-5)
     assert nuke[10, 10, 0] > 5  # the sun survived
 
 
+def test_group_adds_the_residual_by_renders_rule(graph, exported, highlights):
+    """Saturated scene-linear colour (a channel below 0 in the working space) on a third of
+    the frame: the Group's three MergeExpressions give render's result, where adding the
+    residual as it is would not (so the expressions are what carries it)."""
+    from vfx_nodes.engine import stylize
+
+    if highlights == "carry":
+        pytest.skip("carried highlights add the residual as it is")
+    group, nodes = graph
+    look, files = exported
+    module = torch.jit.load(str(files["torchscript"]))
+    rng = np.random.default_rng(11)
+    h, w = 31, 43
+    lin = rng.uniform(0.0, 2.0, (h, w, 3)).astype(np.float32)
+    sat = rng.random((h, w)) < 0.35
+    lin[sat, rng.integers(0, 3, sat.sum())] = -0.05  # out of the working gamut
+    rgba = np.dstack([lin, np.ones((h, w), np.float32)])
+
+    nuke = _evaluate(nodes, group, rgba, module)
+    plate = Plate(rgba, ("R", "G", "B", "A"), colorspace="scene_linear")
+    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"])).pixels
+    np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-5)
+
+    as_is = copy.deepcopy(nodes)  # the graph fixture is shared: rewire a copy
+    plus = Node("Merge2", {"operation": "plus", "name": "AddResidual"},
+                [as_is["StyledToLinear"], as_is["OverRangeResidual"]])
+    for node in as_is.values():
+        node.inputs = [plus if i is not None and i.name == "AddResidual" else i for i in node.inputs]
+    as_is["AddResidual"] = plus
+    plain = _evaluate(as_is, group, rgba, module)
+    assert np.abs(plain - render)[sat].max() > 1e-2
+
+
 @pytest.mark.parametrize("invert", [False, True])
-def test_group_under_a_matte_reproduces_render_with_mask(graph, exported, invert):
+def test_group_under_a_matte_reproduces_render_with_mask(graph, exported, highlights, invert):
     from vfx_nodes.engine import stylize
 
     group, nodes = graph
@@ -286,8 +373,8 @@ def test_group_under_a_matte_reproduces_render_with_mask(graph, exported, invert
     nuke = _evaluate(nodes, Node(group.cls, knobs), rgba, module, mask=matte)
 
     plate = Plate(rgba, ("R", "G", "B", "A"), colorspace="scene_linear")
-    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"]), mask=ramp, highlights="carry",
-                     invert_mask=invert).pixels
+    render = stylize(plate, look, tile=0, strength=float(group.knobs["strength"]), mask=ramp,
+                     highlights=highlights, invert_mask=invert).pixels
     np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-5)
     clean = slice(None), slice(0, 8)
     if not invert:

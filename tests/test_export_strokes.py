@@ -45,7 +45,7 @@ def test_nuke_export_paints_at_the_looks_stroke_scales(tmp_path, frame_height, d
     from vfx_nodes.engine import stylize
 
     one_pass = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0,
-                       highlights="carry", scale=1.0).pixels
+                       scale=1.0).pixels
     assert np.abs(out - one_pass).max() > 0.05  # the stroke scales are what it carries
 
 
@@ -99,7 +99,7 @@ def test_baked_statistics_at_the_stroke_scales(tmp_path, target):
     files = export_look(look, target, tmp_path / target, stats=stats_file)
     rgb = _image(64, 45, seed=12)
     want = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look,
-                   tile=0, stats=stats, highlights="carry").pixels
+                   tile=0, stats=stats).pixels
     if target == "nuke":
         got = _run_ts(torch.jit.load(str(files["torchscript"])), rgb)
     else:

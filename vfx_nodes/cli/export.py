@@ -28,6 +28,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "look's own) instead of per-image statistics computed by the host")
     parser.add_argument("--plate-colorspace", default="scene_linear", metavar="NAME",
                         help="colourspace images arrive in at the host (default: the scene_linear role)")
+    parser.add_argument("--highlights", choices=("paint", "carry"), default="paint",
+                        help="light above the working range: paint = painted as render's default, carry = "
+                             "clipped for the network and added back, as render --highlights carry "
+                             "(default: %(default)s)")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset for --target flame (default 17)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the files of an earlier export (default: refused before any work)")
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from ..export import export_look
 
     options = {"name": args.name, "strength": args.strength, "stats": args.stats,
-               "plate_colorspace": args.plate_colorspace, "overwrite": args.overwrite}
+               "plate_colorspace": args.plate_colorspace, "overwrite": args.overwrite,
+               "highlights": args.highlights}
     if args.opset is not None:
         options["opset"] = args.opset
     files = export_look(args.look, args.target, args.out, **options)

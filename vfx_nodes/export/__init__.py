@@ -16,12 +16,15 @@ One call per host turns a look file into what the host's own ML node loads::
 
 The network inside both is :func:`build_host_module`: the look's generator layers wrapped
 in scriptable modules that call the same arithmetic (:mod:`vfx_nodes.model.ops`), with
-per-image normalisation statistics (or baked ones), the engine's value treatments and the
-look's stroke scales (:func:`stroke_rows`: render's ``scale="auto"``).
+per-image normalisation statistics (or baked ones), the engine's value treatments — light
+above the working range painted as render's default ``highlights="paint"`` does
+(:mod:`.light`), or carried — and the look's stroke scales (:func:`stroke_rows`: render's
+``scale="auto"``).
 See docs/EXPORT.md for each host's steps and limits.
 
-This package sits at the engine level: it imports :mod:`vfx_nodes.model` and
-:mod:`vfx_nodes.color` (for colourspace names), never a host module.
+This package sits at the engine level: it imports :mod:`vfx_nodes.model`,
+:mod:`vfx_nodes.color` (for colourspace names) and the frame recipe's constants
+(:mod:`vfx_nodes.recipe`), never a host module.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 from ..errors import ExportError, LookError, SettingsError
 from ..model.ops import check_strength
+from ..recipe.highlights import check_highlights
 from .host import TORCHSCRIPT_OPERATORS, HostModule, build_host_module
 
 __all__ = [
@@ -133,7 +137,8 @@ def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
 
 def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                 strength: float = 1.0, stats: Any = None,
-                plate_colorspace: str = "scene_linear", overwrite: bool = False) -> dict[str, Path]:
+                plate_colorspace: str = "scene_linear", overwrite: bool = False,
+                highlights: str = "paint") -> dict[str, Path]:
     """Write a look for Nuke's Inference node into ``out_dir`` (created if needed).
 
     Args:
@@ -150,18 +155,23 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         plate_colorspace: the colourspace images arrive in at the Group (Nuke's
             ``scene_linear`` role by default).
         overwrite: replace files of an earlier export (default: refused, before any work).
+        highlights: render's treatment of light above the working range: ``"paint"``
+            (render's default) or ``"carry"`` (:mod:`vfx_nodes.export.light`); the Group
+            adds what the working space cannot hold back in scene-linear by render's rule.
 
     Returns:
         ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
 
     Raises:
-        LookError: missing or damaged look; SettingsError: a strength outside 0–1;
-        ExportError: cannot compile or write; files of an earlier export in the way.
+        LookError: missing or damaged look; SettingsError: a strength outside 0–1 or
+        unknown highlights; ExportError: cannot compile or write; files of an earlier
+        export in the way.
     """
     from ._files import prepare_folder, write_text
     from .nuke import cat_script, nuke_snippet, readme_text, write_torchscript
 
     group_strength = check_strength(strength)
+    paint = check_highlights(highlights) == "paint"
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, _ = _stats(stats, lk)
@@ -171,28 +181,31 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     _refuse_existing({k: Path(out_dir) / v for k, v in names.items()}, overwrite)
     frame_rows, detail_rows = stroke_rows(lk)
     host = build_host_module(lk.generator, strength=1.0, stats=frozen, frame_height=frame_rows,
-                             detail_height=detail_rows)
+                             detail_height=detail_rows, highlights=highlights)
     folder = prepare_folder(out_dir)
     files = {k: folder / v for k, v in names.items()}
     cat = folder / f"{base}.cat"
     write_torchscript(host, files["torchscript"])
     write_text(files["nuke_script"], nuke_snippet(
         name=base, cat_file=cat, working_colorspace=lk.working_colorspace,
-        plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base)))
+        plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base), paint=paint))
     write_text(files["cat_script"], cat_script(
         name=base, torchscript_file=files["torchscript"], cat_file=cat, nk_file=files["nuke_script"]))
     write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace,
-                                            strokes=(frame_rows, detail_rows)))
+                                            strokes=(frame_rows, detail_rows), paint=paint))
     return files
 
 
 def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                  strength: float = 1.0, stats: Any = None, opset: int | None = None,
-                 plate_colorspace: str = "scene_linear", overwrite: bool = False) -> dict[str, Path]:
+                 plate_colorspace: str = "scene_linear", overwrite: bool = False,
+                 highlights: str = "paint") -> dict[str, Path]:
     """Write a look for Flame's Inference node into ``out_dir`` (created if needed).
 
     Args:
-        look, out_dir, name, stats, plate_colorspace, overwrite: as :func:`export_nuke`.
+        look, out_dir, name, stats, plate_colorspace, overwrite, highlights: as
+            :func:`export_nuke` (no colour management around the model: with ``"paint"``
+            the residual's rule runs on the working-space residual inside it).
         strength: baked into the graph (Flame's node has no custom knobs): a mix with
             the input in the working space.
         opset: ONNX opset (default :data:`vfx_nodes.export.flame.DEFAULT_OPSET`, 17).
@@ -201,13 +214,14 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
         ``{"onnx": .onnx, "sidecar": .json}``.
 
     Raises:
-        LookError: missing or damaged look; SettingsError: a strength outside 0–1;
-        ExportError: cannot export or write.
+        LookError: missing or damaged look; SettingsError: a strength outside 0–1 or
+        unknown highlights; ExportError: cannot export or write.
     """
     from ._files import prepare_folder
     from .flame import DEFAULT_OPSET, flame_sidecar, write_onnx, write_sidecar
 
     check_strength(strength)
+    check_highlights(highlights)
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, phrase = _stats(stats, lk)
@@ -215,7 +229,7 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     _refuse_existing({"onnx": Path(out_dir) / f"{base}.onnx", "sidecar": Path(out_dir) / f"{base}.json"}, overwrite)
     frame_rows, detail_rows = stroke_rows(lk)
     host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True, frame_height=frame_rows,
-                             detail_height=detail_rows)
+                             detail_height=detail_rows, highlights=highlights)
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
     from .._version import __version__
@@ -223,12 +237,12 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     meta = {"vfx_nodes.look": _label(lk, base), "vfx_nodes.arch": lk.arch,
             "vfx_nodes.working_colorspace": lk.working_colorspace,
             "vfx_nodes.strength": repr(host.strength), "vfx_nodes.statistics": phrase,
-            "vfx_nodes.stroke_rows": f"{frame_rows} {detail_rows}",
+            "vfx_nodes.stroke_rows": f"{frame_rows} {detail_rows}", "vfx_nodes.highlights": highlights,
             "vfx_nodes.version": __version__}
     write_onnx(host, files["onnx"], opset=DEFAULT_OPSET if opset is None else opset, metadata=meta)
     write_sidecar(files["sidecar"], flame_sidecar(
         name=base, working_colorspace=lk.working_colorspace, plate_colorspace=plate_colorspace,
-        strength=host.strength, look_label=_label(lk, base), statistics=phrase))
+        strength=host.strength, look_label=_label(lk, base), statistics=phrase, paint=host.paint))
     return files
 
 

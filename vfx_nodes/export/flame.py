@@ -90,14 +90,19 @@ def write_onnx(host: HostModule, target: Path, *, opset: int = DEFAULT_OPSET,
 
 
 def flame_sidecar(*, name: str, working_colorspace: str, plate_colorspace: str = "scene_linear",
-                  strength: float = 1.0, look_label: str = "", statistics: str = "per image") -> dict[str, Any]:
+                  strength: float = 1.0, look_label: str = "", statistics: str = "per image",
+                  paint: bool = True) -> dict[str, Any]:
     """The JSON sidecar Flame's Inference node reads next to ``<name>.onnx``.
 
     ``SupportsSceneLinear`` is false: the network expects display-referred working-space
     values, so the artist converts to the working space before the node (the
     description says how) and back after it.  ``Padding`` is 1 because the network pads
     any H×W internally; ``KeepAspectRatio`` false because it runs at the clip's own size.
+    ``paint``: the model paints light above 1 (render's default) rather than carrying it.
     """
+    light = ("Light above 1 is painted, as vfx-style render's default (keep values above 1 "
+             "between the conversions; do not clip)" if paint else
+             "Light above 1 is carried past the network, as vfx-style render --highlights carry")
     description = (
         f"vfx_nodes look {look_label or name}. Expects RGB in '{working_colorspace}' (0-1, "
         f"display-referred), not scene-linear: put a Colour Management node "
@@ -109,7 +114,7 @@ def flame_sidecar(*, name: str, working_colorspace: str, plate_colorspace: str =
         f"To matte the look (vfx-style render --mask): blend this result over the original "
         f"clip, in scene-linear after converting back, with the matte as the key (a Comp "
         f"node in Blend mode, or the Action's matte input): out = in + matte * (styled - in). "
-        f"Normalisation statistics: {statistics}."
+        f"Normalisation statistics: {statistics}. {light}."
     )
     return {
         "ModelDescription": {

@@ -67,6 +67,9 @@ from torch import nn
 from ..errors import ExportError
 from ..model import ops
 from ..model.ops import THUMBNAIL
+from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD, GAIN_FLOOR
+from ..recipe.highlights import HIGHLIGHT_CONTRAST, HIGHLIGHT_KNEE, HIGHLIGHT_SHOULDER
+from .light import add_residual_t, compress_t, expand_t
 from .strokes import (
     area,
     area_t,
@@ -86,11 +89,11 @@ __all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule",
 #: one Nuke uses (Nuke 13); the newer generic ``aten::pad`` and open-ended slices are
 #: avoided.
 TORCHSCRIPT_OPERATORS = frozenset({
-    "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::abs", "aten::add",
+    "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::__or__", "aten::abs", "aten::add",
     "aten::addcmul", "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d", "aten::eq",
     "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
-    "aten::le", "aten::len", "aten::lt", "aten::matmul", "aten::mul", "aten::narrow",
-    "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::reciprocal",
+    "aten::le", "aten::len", "aten::log1p", "aten::lt", "aten::matmul", "aten::max", "aten::mul", "aten::narrow",
+    "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::pow", "aten::reciprocal",
     "aten::reflection_pad2d", "aten::relu", "aten::remainder", "aten::replication_pad2d",
     "aten::reshape", "aten::rsqrt", "aten::sigmoid", "aten::size", "aten::sub", "aten::sum", "aten::to",
     "aten::transpose", "aten::upsample_nearest2d", "aten::var_mean", "aten::where",
@@ -343,6 +346,10 @@ class HostModule(_Part):
             a frame taller than ``frame_height`` is painted at that many rows, and with
             ``detail_height`` a second, finer pass at that many; ``engine/detail.py``);
             0 = one pass at the frame's own resolution.
+        paint: render's ``highlights="paint"`` (its default): the network sees light above
+            the knee through a logarithmic shoulder and its strokes come back as changes
+            of exposure (:mod:`vfx_nodes.export.light`); False = ``"carry"`` (clip to
+            0–1, what the clip removed added back).
 
     Attributes:
         strength: mix with the input in the working space, ``x + strength · (y − x)``;
@@ -361,11 +368,20 @@ class HostModule(_Part):
     for_onnx: bool
     frame_height: int
     detail_height: int
+    paint: bool
+    knee: float
+    shoulder: float
+    inv_shoulder: float
+    inv_span: float
+    contrast: float
+    gain_floor: float
+    inv_hold: float
+    chroma_floor: float
 
     def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
                  residual: bool, align: int, baked: bool, strength: float = 1.0,
                  for_onnx: bool = False, thumbnail: int = THUMBNAIL, frame_height: int = 0,
-                 detail_height: int = 0):
+                 detail_height: int = 0, paint: bool = False):
         super().__init__()
         self.body = body
         self.head = head
@@ -379,6 +395,17 @@ class HostModule(_Part):
         self.thumbnail = int(thumbnail)
         self.frame_height = int(frame_height)
         self.detail_height = int(detail_height)
+        self.paint = bool(paint)
+        # the recipe's constants (recipe/highlights.py, recipe/frame.py) as attributes, the
+        # ones it divides by as reciprocals (export/light.py: no aten::div in the graph)
+        self.knee = float(HIGHLIGHT_KNEE)
+        self.shoulder = float(HIGHLIGHT_SHOULDER)
+        self.inv_shoulder = 1.0 / float(HIGHLIGHT_SHOULDER)
+        self.inv_span = 1.0 / (1.0 - float(HIGHLIGHT_KNEE))
+        self.contrast = float(HIGHLIGHT_CONTRAST)
+        self.gain_floor = float(GAIN_FLOOR)
+        self.inv_hold = 1.0 / float(CHROMA_HOLD)
+        self.chroma_floor = float(CHROMA_FLOOR)
 
     # -- the generator's forward ------------------------------------------------------
 
@@ -482,12 +509,23 @@ class HostModule(_Part):
         # x == x is the NaN test: torch.isfinite is not an operator of old TorchScript.
         finite = (total == total) & (torch.abs(total) != float("inf"))
         safe = torch.where(finite, x, torch.zeros_like(x))
-        clipped = torch.clamp(safe, 0.0, 1.0)
+        if self.paint:
+            # render's paint (recipe/frame.py): values from 0 to 1e6, the network sees them
+            # through the shoulder, clipped at 1
+            base = torch.clamp(safe, 0.0, 1e6)
+            net = torch.clamp(compress_t(base, self.knee, self.shoulder, self.inv_shoulder), max=1.0)
+        else:
+            base = torch.clamp(safe, 0.0, 1.0)
+            net = base
         outputs: list[torch.Tensor] = []
-        for k in range(clipped.shape[0]):
-            outputs.append(self._look(torch.narrow(clipped, 0, k, 1)))
+        for k in range(net.shape[0]):
+            outputs.append(self._look(torch.narrow(net, 0, k, 1)))
         y = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 0)
-        y = y + (safe - clipped)
+        if self.paint:
+            y = expand_t(y, base, net, self.knee, self.inv_span, self.contrast)
+            y = add_residual_t(y, safe - base, base, self.gain_floor, self.inv_hold, self.chroma_floor)
+        else:
+            y = y + (safe - base)
         if self.strength != 1.0:
             y = safe + (y - safe) * self.strength
         return torch.where(finite, y, x)
@@ -536,7 +574,8 @@ class OnnxHostModule(HostModule):
 
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
-                      for_onnx: bool = False, frame_height: int = 0, detail_height: int = 0) -> HostModule:
+                      for_onnx: bool = False, frame_height: int = 0, detail_height: int = 0,
+                      highlights: str = "carry") -> HostModule:
     """Rebuild ``generator`` as a :class:`HostModule` (eval mode, float32, CPU).
 
     Args:
@@ -548,6 +587,8 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         for_onnx: build the variant for :func:`torch.onnx.export` (see the module notes).
         frame_height, detail_height: the look's stroke scales (its metadata's; 0 = one
             pass at the frame's resolution).
+        highlights: render's treatment of light above the working range, ``"carry"`` or
+            ``"paint"`` (:mod:`vfx_nodes.export.light`).
 
     Returns:
         The host module; ``torch.jit.script`` compiles the default variant.
@@ -555,9 +596,13 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
     Raises:
         ExportError: an architecture or layer with no host equivalent, or statistics that
             do not fit the generator.
-        SettingsError: a strength that is not a number from 0 to 1.
+        SettingsError: a strength that is not a number from 0 to 1, or highlights neither
+            ``"carry"`` nor ``"paint"``.
     """
+    from ..recipe.highlights import check_highlights
+
     s = ops.check_strength(strength)
+    paint = check_highlights(highlights) == "paint"
     from ..model import generator as g
 
     if not isinstance(generator, g.Generator):
@@ -590,5 +635,5 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         # The engine's tile alignment: a power of two ≥ the generator's stride.
         align=ops.tile_alignment(alignment),
         baked=layer_stats is not None, strength=s, for_onnx=for_onnx,
-        frame_height=int(frame_height), detail_height=int(detail_height))
+        frame_height=int(frame_height), detail_height=int(detail_height), paint=paint)
     return host.eval()

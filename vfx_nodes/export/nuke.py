@@ -49,6 +49,29 @@ CHANNELS = "rgba.red,rgba.green,rgba.blue"
 # does for fully transparent pixels.
 PREMULT_EXPR = "Ba > 0 ? B{c} * Ba : A{c}"
 
+#: With painted highlights (render's default) the Group adds what the working space cannot
+#: hold (a channel below 0) back by render's rule (``recipe.frame._add_residual``), in three
+#: MergeExpression nodes, each reading two images' rgba (``Ar`` … ``Ba``):
+#:
+#: 1. ``ResidualKeep`` (B = the look in scene-linear, A = the clipped input in scene-linear):
+#:    B's RGB, and in alpha how much of the residual's own colour is kept, ``1/(1+(d/0.1)²)``
+#:    (``d``: the largest difference of chromaticity; 1 where either sum is ≤ 0.01);
+#: 2. ``ResidualFloor`` (B = the clipped input, A = the residual): A's RGB, and in alpha the
+#:    clipped input's R + G + B, at least 1 (the change of exposure's denominator);
+#: 3. ``AddResidual`` (B = 1, A = 2): ``B + (along + keep·(A − along))·gain`` with
+#:    ``along`` the residual's light in the look's colour and ``gain`` the change of
+#:    exposure.  The constants are render's: ``CHROMA_FLOOR`` 0.01, ``CHROMA_HOLD`` 0.1,
+#:    ``GAIN_FLOOR`` 1 (tests read them from the recipe and evaluate these expressions).
+KEEP_TEMPS = (("sB", "Br+Bg+Bb"), ("sA", "Ar+Ag+Ab"))
+KEEP_EXPR = ("(sB <= {dim}) || (sA <= {dim}) ? 1 : 1 / (1 + pow(max(max(abs(Br/sB - Ar/sA), abs(Bg/sB - Ag/sA)), "
+             "abs(Bb/sB - Ab/sA)) / {hold}, 2))")
+FLOOR_EXPR = "max(Br+Bg+Bb, {floor})"
+ADD_TEMPS = (("gain", "max(Br+Bg+Bb, {floor}) / Aa"), ("L", "(Ar+Ag+Ab) / max(Br+Bg+Bb, {dim})"))
+ADD_EXPR = "B{c} + (L*B{c} + Ba*(A{c} - L*B{c})) * gain"
+
+#: a MergeExpression's channel3 knob that writes alpha (as Nuke saves it)
+_ALPHA = "{-rgba.red -rgba.green -rgba.blue rgba.alpha}"
+
 
 def write_torchscript(host: HostModule, target: Path) -> Path:
     """Compile ``host`` with :func:`torch.jit.script` and save it atomically.
@@ -83,9 +106,54 @@ def _nuke_path(path: Path) -> str:
     return str(path).replace("\\", "/")
 
 
+def _merge_expression(name: str, exprs: list[str], temps: tuple[tuple[str, str], ...] = (),
+                      alpha: str | None = None) -> list[str]:
+    """A MergeExpression node (two inputs on the stack) as .nk lines."""
+    lines = [" MergeExpression {", "  inputs 2"]
+    for i, (tname, texpr) in enumerate(temps):
+        lines += [f"  temp_name{i} {tname}", f"  temp_expr{i} {_q(texpr)}"]
+    lines += [f"  expr{i} {_q(e)}" for i, e in enumerate(exprs)]
+    if alpha is not None:
+        lines += [f"  channel3 {_ALPHA}", f"  expr3 {_q(alpha)}"]
+    return [*lines, f"  name {name}", " }"]
+
+
+def _carried_residual() -> list[str]:
+    """The residual (top of the stack) added to the look as it is (``highlights="carry"``)."""
+    return [
+        " push $N_styled",
+        " Merge2 {",
+        "  inputs 2",
+        "  operation plus",
+        "  Achannels rgb",
+        "  Bchannels rgb",
+        "  output rgb",
+        "  name AddResidual",
+        " }",
+    ]
+
+
+def _painted_residual() -> list[str]:
+    """The residual (top of the stack) added to the look by render's rule (the notes at
+    :data:`KEEP_EXPR`)."""
+    from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD, GAIN_FLOOR
+
+    k = {"dim": f"{CHROMA_FLOOR:g}", "hold": f"{CHROMA_HOLD:g}", "floor": f"{GAIN_FLOOR:g}"}
+    # input 0 (B) is the top of the stack, input 1 (A) the entry below it
+    return [
+        " push $N_held",
+        *_merge_expression("ResidualFloor", ["Ar", "Ag", "Ab"], alpha=FLOOR_EXPR.format(**k)),
+        " push $N_held",
+        " push $N_styled",
+        *_merge_expression("ResidualKeep", ["Br", "Bg", "Bb"], KEEP_TEMPS, alpha=KEEP_EXPR.format(**k)),
+        *_merge_expression("AddResidual", [ADD_EXPR.format(c=c) for c in "rgb"],
+                           tuple((n, e.format(**k)) for n, e in ADD_TEMPS)),
+    ]
+
+
 def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
                  plate_colorspace: str = "scene_linear", strength: float = 1.0,
-                 look_label: str = "") -> str:
+                 look_label: str = "", paint: bool = True) -> str:
     """The Group node wrapping the Inference node, as .nk text (paste or import it).
 
     Args:
@@ -96,6 +164,9 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
             (Nuke's working space: the ``scene_linear`` role by default).
         strength: initial value of the Group's strength knob.
         look_label: shown on the Group's panel.
+        paint: the module paints light above 1 (render's default ``highlights="paint"``):
+            the Clamp clips only below 0, and what it removed is added back by render's
+            rule (:data:`KEEP_EXPR` …); False: clipped to 0–1 and added back as it is.
     """
     work, lin = _q(working_colorspace), _q(plate_colorspace)
     info = f"look {look_label or name}: working space {working_colorspace}"
@@ -136,6 +207,8 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         " }",
         " Clamp {",
         "  channels rgb",
+        # painting: only below 0 (and above render's 1e6); the model shoulders the light
+        *(["  maximum 1000000"] if paint else []),
         "  name ClipToTrainingRange",
         " }",
         " set N_clip [stack 0]",
@@ -157,6 +230,7 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         f"  out_colorspace {lin}",
         "  name ClippedToLinear",
         " }",
+        " set N_held [stack 0]",
         " Merge2 {",
         "  inputs 2",
         "  operation minus",
@@ -165,15 +239,7 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  output rgb",
         "  name OverRangeResidual",
         " }",
-        " push $N_styled",
-        " Merge2 {",
-        "  inputs 2",
-        "  operation plus",
-        "  Achannels rgb",
-        "  Bchannels rgb",
-        "  output rgb",
-        "  name AddResidual",
-        " }",
+        *(_painted_residual() if paint else _carried_residual()),
         # Dissolve input 0 (top: the plate) at which=0, input 1 (the look) at which=1.
         " push $N_lin",
         " Dissolve {",
@@ -296,13 +362,18 @@ if __name__ == "__main__":
 '''
 
 
-def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, strokes: tuple[int, int] = (0, 0)) -> str:
+def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, strokes: tuple[int, int] = (0, 0),
+                paint: bool = True) -> str:
     """A short README for the export folder (the full text is docs/EXPORT.md); ``strokes``:
-    the look's ``(frame_height, detail_height)`` (0: not recorded)."""
+    the look's ``(frame_height, detail_height)`` (0: not recorded); ``paint``: light above
+    1 painted (render's default) rather than carried."""
     frame_rows, detail_rows = strokes
     again = f" and again at\n{detail_rows} (two stroke scales)," if detail_rows else ",\n"
     painted = (f"\nOn a frame taller than {frame_rows} rows the look paints at {frame_rows} rows{again} "
                "as vfx-style render does with --scale auto.\n").replace("\n ", "\n") if frame_rows else ""
+    light = ("Light above 1 (a lit window, a sky) is painted, as vfx-style render's default\n"
+             "--highlights paint." if paint else
+             "Light above 1 is carried past the network, as vfx-style render --highlights carry.")
     return f"""{name} for Nuke (written by vfx-style export --target nuke)
 
 1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a
@@ -314,6 +385,7 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, st
 
 The Group converts scene_linear -> {working_colorspace} around the Inference node,
 like vfx-style render; Nuke must use the same OCIO config as render.
+{light}
 {painted}
 To matte the look (vfx-style render --mask): connect the matte to the Group's mask
 input (its alpha is used; the "invert mask" knob flips it). Inside, a Keymix mixes the

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import SettingsError
 from ..policy.settings import HIGHLIGHTS
 
-__all__ = ["HIGHLIGHTS", "HIGHLIGHT_CEILING", "HIGHLIGHT_CONTRAST", "HIGHLIGHT_KNEE",
+__all__ = ["HIGHLIGHTS", "HIGHLIGHT_CEILING", "HIGHLIGHT_CONTRAST", "HIGHLIGHT_KNEE", "HIGHLIGHT_SHOULDER",
            "check_highlights", "compress_highlights", "expand_painted"]
 
 
@@ -49,7 +49,9 @@ def _shoulder_scale(knee: float, ceiling: float) -> float:
     return 0.5 * (lo + hi)
 
 
-_SHOULDER = _shoulder_scale(HIGHLIGHT_KNEE, HIGHLIGHT_CEILING)
+#: ``"paint"``: the shoulder's ``a`` (:func:`_shoulder_scale`); the host exports carry it
+#: as a number (vfx_nodes/export/light.py).
+HIGHLIGHT_SHOULDER = _shoulder_scale(HIGHLIGHT_KNEE, HIGHLIGHT_CEILING)
 
 #: ``"paint"``: how strongly a stroke's ratio shows in a highlight (see
 #: :func:`_expand_painted`); 2 paints a lit window visibly under an SDR view without
@@ -59,7 +61,7 @@ HIGHLIGHT_CONTRAST = 2.0
 
 def compress_highlights(x: np.ndarray) -> np.ndarray:
     """``E(x)`` for ``x ≥ 0`` (a new float32 array; unbounded above, ≤ 1 up to the ceiling)."""
-    k, a = np.float32(HIGHLIGHT_KNEE), np.float32(_SHOULDER)
+    k, a = np.float32(HIGHLIGHT_KNEE), np.float32(HIGHLIGHT_SHOULDER)
     y = np.array(x, dtype=np.float32, copy=True)
     hi = y > k
     y[hi] = k + a * np.log1p((y[hi] - k) / a)

@@ -1,0 +1,69 @@
+"""The host module's painted highlights: render's ``highlights="paint"``, scriptable and traceable.
+
+Render's default treatment of light (:mod:`vfx_nodes.recipe.highlights`) is elementwise,
+so the host module can carry it inside the network file for both hosts:
+
+* :func:`compress_t` — the logarithmic shoulder above ``HIGHLIGHT_KNEE`` that lets the
+  network see (and paint) the texture inside a lit window or a sky;
+* :func:`expand_t` — the network's result back by each pixel's ratio, ``x · (s / e)^γ``;
+* :func:`add_residual_t` — what the working space cannot hold (a channel below 0) added
+  back scaled by the pixel's change of exposure, its colour only where the stroke kept
+  the pixel's (``recipe.frame._add_residual``: ``GAIN_FLOOR``, ``CHROMA_HOLD``,
+  ``CHROMA_FLOOR``).  Render does this in the scene-linear mixing space; the Nuke Group
+  does the same there around the module (:mod:`vfx_nodes.export.nuke`), so inside the
+  Group the module's residual is zero.  The Flame module has no colour management
+  around it and applies the rule to the working-space residual itself.
+
+The constants are the recipe's own (imported, not copied), stored on the module as float
+attributes.  Every operator here exists in torch 1.6's TorchScript runtime and in ONNX
+opset 13 (``log1p`` is exported as ``Log(1 + x)``).
+"""
+
+# No "from __future__ import annotations": TorchScript compiles these functions and reads
+# their annotations as real types.
+
+import torch
+
+__all__ = ["add_residual_t", "compress_t", "expand_t"]
+
+
+def compress_t(x: torch.Tensor, knee: float, shoulder: float, inv_shoulder: float) -> torch.Tensor:
+    """``recipe.highlights.compress_highlights`` for ``x ≥ 0``: unchanged up to ``knee``,
+    ``k + a·ln(1 + (x − k)/a)`` above it (``inv_shoulder`` = ``1/a``: no division in the
+    graph, whose ``aten::div`` would raise the TorchScript file's format version)."""
+    above = torch.clamp(x - knee, min=0.0)
+    return torch.where(x > knee, torch.log1p(above * inv_shoulder) * shoulder + knee, x)
+
+
+def expand_t(styled: torch.Tensor, base: torch.Tensor, net: torch.Tensor, knee: float, inv_span: float,
+             contrast: float) -> torch.Tensor:
+    """``recipe.highlights.expand_painted``: where ``base`` (the unclipped input, ≥ 0) is
+    above ``knee``, the network's output ``s`` comes back as ``base · (s / e)^γ`` (``e``
+    the network's input there), ``γ`` rising from 1 at the knee to ``contrast`` at the top
+    of the shoulder (``inv_span`` = ``1/(1 − knee)``); elsewhere ``s`` as it is."""
+    hi = base > knee
+    e = torch.where(hi, net, torch.ones_like(net))  # no 0/0 where the branch is not taken
+    ratio = torch.clamp(styled, min=0.0) * torch.reciprocal(e)
+    gamma = torch.clamp((e - knee) * inv_span, 0.0, 1.0) * (contrast - 1.0) + 1.0
+    return torch.where(hi, base * torch.pow(ratio, gamma), styled)
+
+
+def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor, floor: float,
+                   inv_hold: float, dim: float) -> torch.Tensor:
+    """``now + (along + keep · (residual − along)) · gain`` per pixel (N×3×H×W), the rule of
+    ``recipe.frame._add_residual``: ``gain`` = the change of exposure (sums of R, G, B,
+    each at least ``floor``), ``along`` = the residual's light in the stroke's colour,
+    ``keep = 1 / (1 + (d / hold)²)`` of its own colour (``d``: the largest difference of
+    chromaticity; 1 where either colour is at or below ``dim``; ``inv_hold`` = ``1/hold``).
+    A zero residual adds exactly nothing."""
+    s_now = now.sum(1, True)
+    s_held = held.sum(1, True)
+    gain = torch.clamp(s_now, min=floor) * torch.reciprocal(torch.clamp(s_held, min=floor))
+    tint = now * torch.reciprocal(torch.clamp(s_now, min=dim))
+    along = residual.sum(1, True) * tint
+    moved = torch.abs(tint - held * torch.reciprocal(torch.clamp(s_held, min=dim)))
+    d = torch.max(torch.max(moved.narrow(1, 0, 1), moved.narrow(1, 1, 1)), moved.narrow(1, 2, 1)) * inv_hold
+    keep = torch.reciprocal(d * d + 1.0)
+    black = (s_now <= dim) | (s_held <= dim)
+    keep = torch.where(black, torch.ones_like(keep), keep)
+    return now + (along + keep * (residual - along)) * gain
