@@ -30,9 +30,10 @@ Sections (each prints a table; ratios are within one run, since these machines a
    ``torch.cuda.max_memory_allocated`` when CUDA exists.
 4. **export** — the Nuke export's scripted module and the Flame export's ONNX graph
    (``export.build_host_module``, under ONNX Runtime) for an instant look (random art) on
-   a 1080p working-space frame: at the look's two stroke scales (what the exports write)
-   against one pass at the frame's 1080 rows (what they wrote before), beside ``stylize``
-   with ``highlights="carry"`` (the same picture: the largest differences are printed).
+   a 1080p working-space frame with light above 1, at the look's two stroke scales: light
+   painted (the exports' default, as render's) against carried (what they did before),
+   each beside ``stylize`` with the same treatment (the same picture: the largest
+   differences are printed).
 5. **gpu** — only with CUDA: 4096×2160 frames per second, fp32 against bf16, eager
    against ``torch.compile``, and the share of the GPU's dense bf16 peak (989 TFLOPS on
    an H100/H200 SXM) the generator reaches (FLOPs counted by
@@ -510,7 +511,8 @@ def section_gpu(repeat: int) -> None:
 
 
 def section_export(runs: int) -> None:
-    """The hosts' modules at the look's stroke scales against one pass at 1080 rows."""
+    """The hosts' modules at the look's stroke scales: painted highlights (render's default,
+    the exports' since 2026-12-08) against carried ones, and against render."""
     import tempfile
 
     import numpy as np
@@ -525,42 +527,44 @@ def section_export(runs: int) -> None:
     art = np.random.default_rng(1).random((256, 256, 3)).astype(np.float32)
     look = look_from_style([art])
     rows = stroke_rows(look)
-    two = torch.jit.script(build_host_module(look.generator, frame_height=rows[0], detail_height=rows[1]))
-    one = torch.jit.script(build_host_module(look.generator))
-    sessions = {}
+    nuke, sessions = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for key, strokes in (("onnx two", rows), ("onnx one", (0, 0))):
-            path = Path(tmp) / f"{key.replace(' ', '_')}.onnx"
-            write_onnx(build_host_module(look.generator, for_onnx=True, frame_height=strokes[0],
-                                         detail_height=strokes[1]), path, opset=17, metadata={})
-            sessions[key] = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    rgb = np.random.default_rng(2).random((1080, 1920, 3)).astype(np.float32)
+        for hl in ("carry", "paint"):
+            nuke[hl] = torch.jit.script(build_host_module(look.generator, frame_height=rows[0],
+                                                          detail_height=rows[1], highlights=hl))
+            path = Path(tmp) / f"{hl}.onnx"
+            write_onnx(build_host_module(look.generator, for_onnx=True, frame_height=rows[0], detail_height=rows[1],
+                                         highlights=hl), path, opset=17, metadata={})
+            sessions[hl] = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # a working-space frame with light above 1 on half its pixels (up to 2)
+    rgb = np.random.default_rng(2).random((1080, 1920, 3)).astype(np.float32) * 2.0
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
     feed = {INPUT_NAME: x.numpy()}
     plate = vn.Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace)
     with torch.no_grad(), torch.jit.optimized_execution(False):
-        t = _rounds({"two": lambda: two(x), "one": lambda: one(x),
-                     "onnx two": lambda: sessions["onnx two"].run(None, feed),
-                     "onnx one": lambda: sessions["onnx one"].run(None, feed),
-                     "render": lambda: vn.stylize(plate, look, tile=0, highlights="carry")}, runs)
-        want = vn.stylize(plate, look, tile=0, highlights="carry").pixels
-        diff = float(np.abs(two(x)[0].permute(1, 2, 0).numpy() - want).max())
-        diff_onnx = float(np.abs(sessions["onnx two"].run(None, feed)[0][0].transpose(1, 2, 0) - want).max())
+        t = _rounds({"nuke carry": lambda: nuke["carry"](x), "nuke paint": lambda: nuke["paint"](x),
+                     "flame carry": lambda: sessions["carry"].run(None, feed),
+                     "flame paint": lambda: sessions["paint"].run(None, feed),
+                     "render carry": lambda: vn.stylize(plate, look, tile=0, highlights="carry"),
+                     "render paint": lambda: vn.stylize(plate, look, tile=0)}, runs)
+        diff = {}
+        for hl in ("carry", "paint"):
+            want = vn.stylize(plate, look, tile=0, highlights=hl).pixels
+            diff["nuke " + hl] = float(np.abs(nuke[hl](x)[0].permute(1, 2, 0).numpy() - want).max())
+            diff["flame " + hl] = float(np.abs(sessions[hl].run(None, feed)[0][0].transpose(1, 2, 0) - want).max())
     med = {k: statistics.median(v) for k, v in t.items()}
 
     def ratio(a: str, b: str) -> str:
-        return f"{statistics.median(x / y for x, y in zip(t[a], t[b])):.2f} × one pass"
+        return f"{statistics.median(x / y for x, y in zip(t[a], t[b])):.2f} ×"
 
-    print(f"\n## export: the hosts' modules, an instant look ({rows[0]} + {rows[1]} rows), 1080p, {runs} rounds, "
-          "medians")
-    for name, sec, note in (
-            ("Nuke (TorchScript): one pass at 1080 rows (before)", med["one"], "1.00 × one pass"),
-            ("Nuke (TorchScript): two stroke scales (now)", med["two"], ratio("two", "one")),
-            ("Flame (ONNX Runtime): one pass at 1080 rows (before)", med["onnx one"], "1.00 × one pass"),
-            ("Flame (ONNX Runtime): two stroke scales (now)", med["onnx two"], ratio("onnx two", "onnx one")),
-            ("stylize, scale auto, highlights carry (render)", med["render"],
-             f"largest difference: Nuke {diff:.1e}, Flame {diff_onnx:.1e}")):
-        print(f"   {name:<54} {sec:7.3f} s   {note}")
+    print(f"\n## export: the hosts' modules, an instant look ({rows[0]} + {rows[1]} rows), 1080p with light up to 2, "
+          f"{runs} rounds, medians (seconds · paint / carry · largest difference from render's same treatment)")
+    for host in ("nuke", "flame", "render"):
+        for hl in ("carry", "paint"):
+            key = f"{host} {hl}"
+            note = ratio(key, f"{host} carry") if hl == "paint" else "1.00 ×"
+            far = f"   {diff[key]:.1e}" if key in diff else ""
+            print(f"   {key:<14} {med[key]:7.3f} s   {note}{far}")
 
 
 def main(argv: list[str] | None = None) -> int:

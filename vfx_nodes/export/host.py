@@ -89,9 +89,9 @@ __all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule",
 #: one Nuke uses (Nuke 13); the newer generic ``aten::pad`` and open-ended slices are
 #: avoided.
 TORCHSCRIPT_OPERATORS = frozenset({
-    "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::__or__", "aten::abs", "aten::add",
-    "aten::addcmul", "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d", "aten::eq",
-    "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
+    "aten::Bool", "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::__or__", "aten::abs", "aten::add",
+    "aten::addcmul", "aten::any", "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d",
+    "aten::eq", "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
     "aten::le", "aten::len", "aten::log1p", "aten::lt", "aten::matmul", "aten::max", "aten::mul", "aten::narrow",
     "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::pow", "aten::reciprocal",
     "aten::reflection_pad2d", "aten::relu", "aten::remainder", "aten::replication_pad2d",
@@ -523,7 +523,12 @@ class HostModule(_Part):
         y = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 0)
         if self.paint:
             y = expand_t(y, base, net, self.knee, self.inv_span, self.contrast)
-            y = add_residual_t(y, safe - base, base, self.gain_floor, self.inv_hold, self.chroma_floor)
+            below = safe - base
+            # Inside the Nuke Group the module's input is clipped at 0 already (the Group
+            # adds the residual in scene-linear): skip a dozen frame-sized passes then.  The
+            # traced ONNX graph cannot branch on values: it always runs the rule.
+            if self.for_onnx or bool(torch.any(below != 0.0)):
+                y = add_residual_t(y, below, base, self.gain_floor, self.inv_hold, self.chroma_floor)
         else:
             y = y + (safe - base)
         if self.strength != 1.0:

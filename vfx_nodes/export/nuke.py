@@ -62,12 +62,13 @@ PREMULT_EXPR = "Ba > 0 ? B{c} * Ba : A{c}"
 #:    ``along`` the residual's light in the look's colour and ``gain`` the change of
 #:    exposure.  The constants are render's: ``CHROMA_FLOOR`` 0.01, ``CHROMA_HOLD`` 0.1,
 #:    ``GAIN_FLOOR`` 1 (tests read them from the recipe and evaluate these expressions).
-KEEP_TEMPS = (("sB", "Br+Bg+Bb"), ("sA", "Ar+Ag+Ab"))
-KEEP_EXPR = ("(sB <= {dim}) || (sA <= {dim}) ? 1 : 1 / (1 + pow(max(max(abs(Br/sB - Ar/sA), abs(Bg/sB - Ag/sA)), "
-             "abs(Bb/sB - Ab/sA)) / {hold}, 2))")
+KEEP_TEMPS = (("look_sum", "Br+Bg+Bb"), ("held_sum", "Ar+Ag+Ab"))
+KEEP_EXPR = ("(look_sum <= {dim}) || (held_sum <= {dim}) ? 1 : 1 / (1 + pow(max(max("
+             "abs(Br/look_sum - Ar/held_sum), abs(Bg/look_sum - Ag/held_sum)), "
+             "abs(Bb/look_sum - Ab/held_sum)) / {hold}, 2))")
 FLOOR_EXPR = "max(Br+Bg+Bb, {floor})"
-ADD_TEMPS = (("gain", "max(Br+Bg+Bb, {floor}) / Aa"), ("L", "(Ar+Ag+Ab) / max(Br+Bg+Bb, {dim})"))
-ADD_EXPR = "B{c} + (L*B{c} + Ba*(A{c} - L*B{c})) * gain"
+ADD_TEMPS = (("exposure", "max(Br+Bg+Bb, {floor}) / Aa"), ("along", "(Ar+Ag+Ab) / max(Br+Bg+Bb, {dim})"))
+ADD_EXPR = "B{c} + (along*B{c} + Ba*(A{c} - along*B{c})) * exposure"
 
 #: a MergeExpression's channel3 knob that writes alpha (as Nuke saves it)
 _ALPHA = "{-rgba.red -rgba.green -rgba.blue rgba.alpha}"
