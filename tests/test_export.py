@@ -357,9 +357,9 @@ def test_over_range_and_non_finite_pixels(carried, look):
 
 def test_painted_light_matches_render_and_keeps_nothing_negative(scripted, session, look):
     """The default export paints light above 1 as render's default does: the shoulder in,
-    the ratio out (export/light.py); a pixel below 0 has its residual added back by
-    render's rule, here on the working-space residual (render: in scene-linear, so only
-    such pixels may differ)."""
+    the ratio out (export/light.py); a pixel below 0 has its residual added back as far as
+    the stroke kept its colour, in the working space (render: in scene-linear, scaled by
+    the change of exposure too, so only such pixels may differ)."""
     rgb = _image(40, 36, seed=15) * 3.0  # a third of the frame above 1
     rgb[4:9, 4:20] = (40.0, 30.0, 12.0)  # a lit window
     rgb[30, 5] = (0.9, -0.2, 0.1)  # out of gamut
@@ -369,8 +369,8 @@ def test_painted_light_matches_render_and_keeps_nothing_negative(scripted, sessi
     ok[30, 5] = False
     np.testing.assert_allclose(got[ok], want[ok], rtol=2e-5, atol=TOL)
     np.testing.assert_allclose(got_onnx[ok], want[ok], rtol=2e-5, atol=TOL)
-    # the same rule on the working-space residual: sRGB's encoding makes it 6 × larger
-    # there (−0.2 against −0.033), so the pixel lands nearby, not on render's value
+    # the module keeps the colour half of render's rule in the working space (render also
+    # scales the residual by the change of exposure, in scene-linear): nearby, not equal
     assert np.abs(got[30, 5] - want[30, 5]).max() < 0.3
     assert got[4:9, 4:20].min() > 1.0  # the window stays light
     assert not np.allclose(got[4:9, 4:20], rgb[4:9, 4:20], rtol=1e-3)  # and is painted

@@ -67,7 +67,7 @@ from torch import nn
 from ..errors import ExportError
 from ..model import ops
 from ..model.ops import THUMBNAIL
-from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD, GAIN_FLOOR
+from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD
 from ..recipe.highlights import HIGHLIGHT_CONTRAST, HIGHLIGHT_KNEE, HIGHLIGHT_SHOULDER
 from .light import add_residual_t, compress_t, expand_t
 from .strokes import (
@@ -374,7 +374,6 @@ class HostModule(_Part):
     inv_shoulder: float
     inv_span: float
     contrast: float
-    gain_floor: float
     inv_hold: float
     chroma_floor: float
 
@@ -403,7 +402,6 @@ class HostModule(_Part):
         self.inv_shoulder = 1.0 / float(HIGHLIGHT_SHOULDER)
         self.inv_span = 1.0 / (1.0 - float(HIGHLIGHT_KNEE))
         self.contrast = float(HIGHLIGHT_CONTRAST)
-        self.gain_floor = float(GAIN_FLOOR)
         self.inv_hold = 1.0 / float(CHROMA_HOLD)
         self.chroma_floor = float(CHROMA_FLOOR)
 
@@ -528,7 +526,7 @@ class HostModule(_Part):
             # adds the residual in scene-linear): skip a dozen frame-sized passes then.  The
             # traced ONNX graph cannot branch on values: it always runs the rule.
             if self.for_onnx or bool(torch.any(below != 0.0)):
-                y = add_residual_t(y, below, base, self.gain_floor, self.inv_hold, self.chroma_floor)
+                y = add_residual_t(y, below, base, self.inv_hold, self.chroma_floor)
         else:
             y = y + (safe - base)
         if self.strength != 1.0:

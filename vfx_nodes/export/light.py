@@ -7,12 +7,12 @@ so the host module can carry it inside the network file for both hosts:
   network see (and paint) the texture inside a lit window or a sky;
 * :func:`expand_t` — the network's result back by each pixel's ratio, ``x · (s / e)^γ``;
 * :func:`add_residual_t` — what the working space cannot hold (a channel below 0) added
-  back scaled by the pixel's change of exposure, its colour only where the stroke kept
-  the pixel's (``recipe.frame._add_residual``: ``GAIN_FLOOR``, ``CHROMA_HOLD``,
-  ``CHROMA_FLOOR``).  Render does this in the scene-linear mixing space; the Nuke Group
-  does the same there around the module (:mod:`vfx_nodes.export.nuke`), so inside the
-  Group the module's residual is zero.  The Flame module has no colour management
-  around it and applies the rule to the working-space residual itself.
+  back only where the stroke kept the pixel's colour (render's ``CHROMA_HOLD`` rule,
+  ``recipe.frame._add_residual``).  Render adds the residual in the scene-linear mixing
+  space, scaled by the pixel's change of exposure; the Nuke Group does exactly that
+  around the module (:mod:`vfx_nodes.export.nuke`), so inside the Group the module's
+  residual is zero.  The Flame module has no colour management around it and applies
+  the colour half of the rule to the working-space residual itself.
 
 The constants are the recipe's own (imported, not copied), stored on the module as float
 attributes.  Every operator here exists in torch 1.6's TorchScript runtime and in ONNX
@@ -48,22 +48,27 @@ def expand_t(styled: torch.Tensor, base: torch.Tensor, net: torch.Tensor, knee: 
     return torch.where(hi, base * torch.pow(ratio, gamma), styled)
 
 
-def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor, floor: float,
-                   inv_hold: float, dim: float) -> torch.Tensor:
-    """``now + (along + keep · (residual − along)) · gain`` per pixel (N×3×H×W), the rule of
-    ``recipe.frame._add_residual``: ``gain`` = the change of exposure (sums of R, G, B,
-    each at least ``floor``), ``along`` = the residual's light in the stroke's colour,
-    ``keep = 1 / (1 + (d / hold)²)`` of its own colour (``d``: the largest difference of
-    chromaticity; 1 where either colour is at or below ``dim``; ``inv_hold`` = ``1/hold``).
-    A zero residual adds exactly nothing."""
+def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor, inv_hold: float,
+                   dim: float) -> torch.Tensor:
+    """``now + keep · residual`` per pixel (N×3×H×W): the residual — in the working space,
+    what it cannot hold, a channel below 0 — back only as far as the stroke kept the
+    pixel's colour, ``keep = 1 / (1 + (d / hold)²)`` (``d``: the largest difference of
+    chromaticity between ``now`` and ``held``, both ≥ 0; 1 where either sum is at or
+    below ``dim``; ``inv_hold`` = ``1/hold``): render's ``CHROMA_HOLD`` rule
+    (``recipe.frame._add_residual``).
+
+    Render also moves the residual's light with the pixel's change of exposure, in the
+    scene-linear mixing space.  That half is left out here: in a display-encoded working
+    space a saturated light's residual is tens of units (sRGB's linear segment extended
+    below 0 multiplies it by 12.92), and scaled and re-spread there it decodes to
+    thousands (benchmarks/RESULTS.md, "Painted light in the exports").  So a pixel whose
+    colour the stroke changed shows the stroke's colour, as a display shows it."""
     s_now = now.sum(1, True)
     s_held = held.sum(1, True)
-    gain = torch.clamp(s_now, min=floor) * torch.reciprocal(torch.clamp(s_held, min=floor))
     tint = now * torch.reciprocal(torch.clamp(s_now, min=dim))
-    along = residual.sum(1, True) * tint
     moved = torch.abs(tint - held * torch.reciprocal(torch.clamp(s_held, min=dim)))
     d = torch.max(torch.max(moved.narrow(1, 0, 1), moved.narrow(1, 1, 1)), moved.narrow(1, 2, 1)) * inv_hold
     keep = torch.reciprocal(d * d + 1.0)
     black = (s_now <= dim) | (s_held <= dim)
     keep = torch.where(black, torch.ones_like(keep), keep)
-    return now + (along + keep * (residual - along)) * gain
+    return now + keep * residual

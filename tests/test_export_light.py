@@ -1,0 +1,58 @@
+"""The host module's painted highlights (vfx_nodes/export/light.py) against the recipe's."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vfx_nodes.export.light import add_residual_t, compress_t, expand_t
+from vfx_nodes.recipe.frame import CHROMA_FLOOR, CHROMA_HOLD
+from vfx_nodes.recipe.highlights import (
+    HIGHLIGHT_CONTRAST,
+    HIGHLIGHT_KNEE,
+    HIGHLIGHT_SHOULDER,
+    compress_highlights,
+    expand_painted,
+)
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None]
+
+
+def _n(t: torch.Tensor) -> np.ndarray:
+    return t[0].permute(1, 2, 0).numpy()
+
+
+def test_compress_and_expand_are_the_recipes():
+    rng = np.random.default_rng(0)
+    base = (rng.random((24, 32, 3)) ** 4 * 50).astype(np.float32)  # 0 … 50, most below the knee
+    net = np.minimum(compress_highlights(base), 1.0)
+    got = _n(compress_t(_t(base), HIGHLIGHT_KNEE, HIGHLIGHT_SHOULDER, 1.0 / HIGHLIGHT_SHOULDER)).clip(max=1.0)
+    np.testing.assert_allclose(got, net, rtol=1e-6, atol=1e-7)
+    styled = np.clip(net + rng.normal(0, 0.1, net.shape).astype(np.float32), 0, 1)
+    want = styled.copy()
+    expand_painted(want, base, net)
+    got = _n(expand_t(_t(styled), _t(base), _t(net), HIGHLIGHT_KNEE, 1.0 / (1.0 - HIGHLIGHT_KNEE),
+                      HIGHLIGHT_CONTRAST))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert (base > 1).any() and (got[base > 1] > 1).mean() > 0.5  # light stays light
+
+
+def _residual(now: np.ndarray, residual: np.ndarray, held: np.ndarray) -> np.ndarray:
+    out = add_residual_t(_t(now), _t(residual), _t(held), 1.0 / CHROMA_HOLD, CHROMA_FLOOR)
+    return _n(out)
+
+
+def test_residual_returns_where_the_colour_was_kept_and_never_grows():
+    held = np.array([[[1.2, 0.0, 0.1], [0.6, 0.3, 0.2], [0.0, 0.0, 0.0]]], np.float32)
+    residual = np.array([[[0.0, -0.4, 0.0], [-0.1, 0.0, 0.0], [-0.3, 0.0, 0.0]]], np.float32)
+    kept = _residual(held, residual, held)  # the stroke left the pixels as they were
+    np.testing.assert_allclose(kept, held + residual, atol=1e-6)  # all of it back: the plate
+    grey = np.full_like(held, 0.4)  # a stroke that painted every pixel grey
+    got = _residual(grey, residual, held)
+    added = got - grey
+    assert np.all(np.abs(added) <= np.abs(residual) + 1e-7)  # bounded by the residual
+    assert np.abs(added[0, 0]).max() < 0.05 * 0.4  # a saturated red painted grey: 3 % of its tint back
+    np.testing.assert_allclose(added[0, 2], residual[0, 2], atol=1e-7)  # at black: kept as it is
+    np.testing.assert_array_equal(_residual(grey, np.zeros_like(held), held), grey)  # no residual, no change
