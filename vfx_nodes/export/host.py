@@ -14,10 +14,12 @@ the working space, with the recipe's geometry from :mod:`vfx_nodes.model.ops`, s
 host's result is render's result (tests compare them):
 
 1. **Value treatments.**  A pixel with a NaN or ±Inf channel is fed to the network as
-   black and comes back unchanged (one bad pixel cannot poison the statistics); the
-   network sees its input clipped to [0, 1], its training range, and what the clip
-   removed is added back afterwards (the engine adds it back in scene-linear; the Nuke
-   Group does too, around this module).
+   black and comes back unchanged (one bad pixel cannot poison the statistics).  Light
+   above 1: painted as render's default ``highlights="paint"`` (the shoulder in, the
+   ratio out; what is below 0 back as far as the stroke kept the pixel's colour:
+   :mod:`vfx_nodes.export.light`), or carried — the network sees its input clipped to
+   [0, 1], its training range, and what the clip removed is added back afterwards.  The
+   engine adds the residual in scene-linear; the Nuke Group does too, around this module.
 2. **Statistics pass** (URST, Chen et al. AAAI 2022): instance-normalisation statistics
    of the frame, collected on an area-averaged thumbnail of
    :func:`~vfx_nodes.model.ops.thumbnail_size` (long side at most

@@ -12,8 +12,9 @@ learn.foundry.com/nuke/developers/15.0/catfilecreationreferenceguide/):
 2. **Inference** applies the ``.cat`` (knob ``modelFile``).  It has no colour
    management, so the snippet (``<name>.nk``, a Group) wraps it the way
    ``vfx-style render`` works: Unpremult → OCIOColorSpace scene-linear → working space
-   → Clamp 0–1 → Inference → OCIOColorSpace back; the over-range residual
-   (``lin − to_lin(clip(to_working(lin)))``) added back; Dissolve with the original
+   → Clamp (below 0; 0–1 with carried highlights) → Inference → OCIOColorSpace back;
+   the residual (``lin − to_lin(clamp(to_working(lin)))``) added back — by render's rule,
+   three MergeExpression nodes, with painted highlights; as it is when carried —; Dissolve with the original
    by the Group's ``strength`` in scene-linear; alpha copied from the input; premultiply
    where alpha > 0 and the untouched input pixel where alpha ≤ 0 (render's rule; a
    MergeExpression node, since Premult would also zero alpha-0 emission).
