@@ -56,3 +56,35 @@ def test_residual_returns_where_the_colour_was_kept_and_never_grows():
     assert np.abs(added[0, 0]).max() < 0.05 * 0.4  # a saturated red painted grey: 3 % of its tint back
     np.testing.assert_allclose(added[0, 2], residual[0, 2], atol=1e-7)  # at black: kept as it is
     np.testing.assert_array_equal(_residual(grey, np.zeros_like(held), held), grey)  # no residual, no change
+
+
+def test_the_cli_chooses_the_treatment_and_the_files_say_which(tmp_path, capsys):
+    import onnx
+    import pytest
+
+    from vfx_nodes.cli.main import main
+    from vfx_nodes.errors import SettingsError
+    from vfx_nodes.export import export_look
+    from vfx_nodes.model import build_generator, save_look
+
+    look = tmp_path / "oil.safetensors"
+    save_look(build_generator("johnson-small", width=4, blocks=1).eval(), look)
+    for hl in ("paint", "carry"):
+        args = ["export", "--look", str(look), "--out", str(tmp_path / hl)]
+        args += [] if hl == "paint" else ["--highlights", hl]  # painting is the default
+        assert main([*args, "--target", "nuke"]) == 0
+        assert main([*args, "--target", "flame"]) == 0
+        nk = (tmp_path / hl / "oil.nk").read_text()
+        assert ("maximum 1000000" in nk) == (hl == "paint")
+        assert ("name ResidualKeep" in nk) == (hl == "paint")  # render's rule for the residual
+        assert torch.jit.load(str(tmp_path / hl / "oil.pt")).paint == (hl == "paint")
+        meta = {p.key: p.value for p in onnx.load(str(tmp_path / hl / "oil.onnx")).metadata_props}
+        assert meta["vfx_nodes.highlights"] == hl
+        assert ("is painted" in (tmp_path / hl / "oil.json").read_text()) == (hl == "paint")
+        assert ("is painted" in (tmp_path / hl / "README.txt").read_text()) == (hl == "paint")
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["export", "--look", str(look), "--out", str(tmp_path / "x"), "--target", "nuke", "--highlights", "glow"])
+    with pytest.raises(SettingsError, match="highlights must be one of"):
+        export_look(look, "flame", tmp_path / "y", highlights="glow")
+    assert not (tmp_path / "y").exists()  # refused before any work
