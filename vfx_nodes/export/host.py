@@ -510,9 +510,11 @@ class HostModule(_Part):
         finite = (total == total) & (torch.abs(total) != float("inf"))
         safe = torch.where(finite, x, torch.zeros_like(x))
         if self.paint:
-            # render's paint (recipe/frame.py): values from 0 to 1e6, the network sees them
-            # through the shoulder, clipped at 1
-            base = torch.clamp(safe, 0.0, 1e6)
+            # render's paint (recipe/frame.py): values from 0 up, the network sees them
+            # through the shoulder, clipped at 1.  Render also caps them at 1e6, which half
+            # precision (Nuke's "Optimize for Speed and Memory") cannot hold: the Nuke Group
+            # caps instead, and a float file differs from render only above 1e6.
+            base = torch.clamp(safe, min=0.0)
             net = torch.clamp(compress_t(base, self.knee, self.shoulder, self.inv_shoulder), max=1.0)
         else:
             base = torch.clamp(safe, 0.0, 1.0)
