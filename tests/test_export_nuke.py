@@ -256,6 +256,15 @@ def _evaluate(nodes: dict[str, Node], group: Node, plate: np.ndarray, module,
             out[..., :3] = np.where(a != 0, out[..., :3] / np.where(a != 0, a, 1), out[..., :3])
         elif node.cls == "MergeExpression":
             out = _merge_expression(node, ins[0], ins[1])
+        elif node.cls == "OCIODisplay":  # the view, or with invert its inverse (OCIO's exact processors)
+            from vfx_nodes.color.convert import get_display_view_processor
+
+            out = ins[0].copy()
+            proc = get_display_view_processor(node.knobs["colorspace"], node.knobs["display"], node.knobs["view"],
+                                              inverse=node.knobs.get("invert") == "true")
+            rgb = np.ascontiguousarray(out[..., :3])
+            proc.applyRGB(rgb)
+            out[..., :3] = rgb
         elif node.cls == "OCIOColorSpace":
             out = ins[0].copy()
             out[..., :3] = convert_rgb(out[..., :3], node.knobs["in_colorspace"], node.knobs["out_colorspace"])
@@ -351,6 +360,55 @@ def test_group_adds_the_residual_by_renders_rule(graph, exported, highlights):
     as_is["AddResidual"] = plus
     plain = _evaluate(as_is, group, rgba, module)
     assert np.abs(plain - render)[sat].max() > 1e-2
+
+
+@pytest.mark.parametrize("view", ["sRGB - Display:Video (colorimetric)",
+                                  "sRGB - Display:ACES 2.0 - SDR 100 nits (Rec.709)"])
+def test_group_painting_through_a_view_reproduces_render(exported, view, tmp_path):
+    """``through_view``: OCIODisplay in, the inverse out, render's hold on the light and its
+    rule for the residual.  A view of matrices and curves is exact in render too; the
+    ACES 2.0 view render bakes into LUTs (color/baked.py) where Nuke runs OCIO's exact
+    transform, so there the two agree to the bake's accuracy."""
+    from vfx_nodes.engine import stylize
+
+    look, _ = exported
+    files = export_look(look, "nuke", tmp_path / "view", strength=1.0, through_view=view)
+    group, nodes = read_nk(files["nuke_script"].read_text())
+    module = torch.jit.load(str(files["torchscript"]))
+    assert not module.paint  # the view takes the highlights' place, as in render
+    rng = np.random.default_rng(12)
+    h, w = 33, 47
+    lin = rng.uniform(0.0, 1.5, (h, w, 3)).astype(np.float32)
+    lin[5:9, 5:12] = (30.0, 22.0, 12.0)  # light above the view's white
+    lin[20, 30] = (0.8, -0.05, 0.02)  # outside the view's gamut
+    rgba = np.dstack([lin, np.ones((h, w), np.float32)])
+    nuke = _evaluate(nodes, group, rgba, module)
+    plate = Plate(rgba, ("R", "G", "B", "A"), colorspace="scene_linear")
+    render = stylize(plate, look, tile=0, through_view=view).pixels
+    if "ACES" in view:  # as the compositor sees them: through the view
+        from vfx_nodes.color.display import to_display
+
+        seen = np.abs(to_display(nuke[..., :3], "scene_linear", *view.split(":"))
+                      - to_display(render[..., :3], "scene_linear", *view.split(":")))
+        # render's bake is least exact where the inverse is steepest (near display white,
+        # where this random look paints much): a code or two of 8 bits at the 99th percentile
+        assert np.median(seen) < 1.5e-3 and np.percentile(seen, 99) < 1e-2
+    else:
+        np.testing.assert_allclose(nuke, render, atol=2e-4, rtol=1e-4)
+    assert nuke[5:9, 5:12, :3].max() > 4.0  # the light came back
+
+
+def test_through_view_is_checked_before_any_work(exported, tmp_path):
+    from vfx_nodes.errors import ColorSpaceError, ExportError, SettingsError
+
+    look, _ = exported
+    with pytest.raises(ColorSpaceError, match="unknown view"):
+        export_look(look, "nuke", tmp_path / "a", through_view="sRGB - Display:No Such View")
+    with pytest.raises(SettingsError, match="DISPLAY:VIEW"):
+        export_look(look, "nuke", tmp_path / "b", through_view="no colon")
+    with pytest.raises(ExportError, match="nuke target only"):
+        export_look(look, "flame", tmp_path / "c", through_view="default")
+    assert not any((tmp_path / d).exists() for d in "abc")
 
 
 @pytest.mark.parametrize("invert", [False, True])

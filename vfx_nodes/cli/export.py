@@ -32,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="light above the working range: paint = painted as render's default, carry = "
                              "clipped for the network and added back, as render --highlights carry "
                              "(default: %(default)s)")
+    parser.add_argument("--through-view", default=None, metavar="DISPLAY:VIEW",
+                        help="nuke: paint through this OCIO display and view, as render --through-view "
+                             "('default' = the config's default view)")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset for --target flame (default 17)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the files of an earlier export (default: refused before any work)")
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     options = {"name": args.name, "strength": args.strength, "stats": args.stats,
                "plate_colorspace": args.plate_colorspace, "overwrite": args.overwrite,
                "highlights": args.highlights}
+    if args.through_view is not None:
+        options["through_view"] = args.through_view
     if args.opset is not None:
         options["opset"] = args.opset
     files = export_look(args.look, args.target, args.out, **options)

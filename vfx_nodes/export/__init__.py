@@ -122,6 +122,18 @@ def _check_plate_space(name: Any) -> None:
         raise ExportError(f"plate colourspace: {exc}") from None
 
 
+def _view(through_view: Any, plate_colorspace: str) -> tuple[str, str] | None:
+    """A checked ``through_view`` as the config spells its display and view (``None``: off);
+    ``SettingsError``/``ColorSpaceError`` before any work."""
+    from ..color.names import resolve_display_view
+    from ..policy.settings import check_through_view, split_view
+
+    pair = split_view(check_through_view(through_view))
+    if pair is None:
+        return None
+    return resolve_display_view(*pair, src=plate_colorspace)
+
+
 def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
     """An export never replaces files (a hand-edited .nk, an earlier export) unless told."""
     from ..policy.paths import check_output_path
@@ -138,7 +150,7 @@ def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
 def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                 strength: float = 1.0, stats: Any = None,
                 plate_colorspace: str = "scene_linear", overwrite: bool = False,
-                highlights: str = "paint") -> dict[str, Path]:
+                highlights: str = "paint", through_view: str | None = None) -> dict[str, Path]:
     """Write a look for Nuke's Inference node into ``out_dir`` (created if needed).
 
     Args:
@@ -158,6 +170,10 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         highlights: render's treatment of light above the working range: ``"paint"``
             (render's default) or ``"carry"`` (:mod:`vfx_nodes.export.light`); the Group
             adds what the working space cannot hold back in scene-linear by render's rule.
+        through_view: ``"DISPLAY:VIEW"`` (or ``"default"``) of the OCIO config: the look
+            paints through the show's view as render's ``through_view`` does — the Group
+            sees the plate through an OCIODisplay node and brings the result back through
+            its inverse (``highlights`` is then not used, as in render).
 
     Returns:
         ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
@@ -172,6 +188,7 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
 
     group_strength = check_strength(strength)
     paint = check_highlights(highlights) == "paint"
+    view = _view(through_view, plate_colorspace)
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, _ = _stats(stats, lk)
@@ -181,31 +198,33 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
     _refuse_existing({k: Path(out_dir) / v for k, v in names.items()}, overwrite)
     frame_rows, detail_rows = stroke_rows(lk)
     host = build_host_module(lk.generator, strength=1.0, stats=frozen, frame_height=frame_rows,
-                             detail_height=detail_rows, highlights=highlights)
+                             detail_height=detail_rows, highlights="carry" if view else highlights)
     folder = prepare_folder(out_dir)
     files = {k: folder / v for k, v in names.items()}
     cat = folder / f"{base}.cat"
     write_torchscript(host, files["torchscript"])
     write_text(files["nuke_script"], nuke_snippet(
         name=base, cat_file=cat, working_colorspace=lk.working_colorspace,
-        plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base), paint=paint))
+        plate_colorspace=plate_colorspace, strength=group_strength, look_label=_label(lk, base), paint=paint,
+        view=view))
     write_text(files["cat_script"], cat_script(
         name=base, torchscript_file=files["torchscript"], cat_file=cat, nk_file=files["nuke_script"]))
     write_text(files["readme"], readme_text(name=base, files=files, working_colorspace=lk.working_colorspace,
-                                            strokes=(frame_rows, detail_rows), paint=paint))
+                                            strokes=(frame_rows, detail_rows), paint=paint, view=view))
     return files
 
 
 def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None = None,
                  strength: float = 1.0, stats: Any = None, opset: int | None = None,
                  plate_colorspace: str = "scene_linear", overwrite: bool = False,
-                 highlights: str = "paint") -> dict[str, Path]:
+                 highlights: str = "paint", through_view: str | None = None) -> dict[str, Path]:
     """Write a look for Flame's Inference node into ``out_dir`` (created if needed).
 
     Args:
         look, out_dir, name, stats, plate_colorspace, overwrite, highlights: as
             :func:`export_nuke` (no colour management around the model: with ``"paint"``
             the residual's rule runs on the working-space residual inside it).
+        through_view: refused (``ExportError``): Flame's node has no view around it.
         strength: baked into the graph (Flame's node has no custom knobs): a mix with
             the input in the working space.
         opset: ONNX opset (default :data:`vfx_nodes.export.flame.DEFAULT_OPSET`, 17).
@@ -222,6 +241,11 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
 
     check_strength(strength)
     check_highlights(highlights)
+    from ..policy.settings import check_through_view
+
+    if check_through_view(through_view) is not None:
+        raise ExportError("through_view applies to the nuke target only: Flame's Inference node has no OCIO "
+                          "view around it (docs/EXPORT.md)")
     _check_plate_space(plate_colorspace)
     lk = _look(look)
     frozen, phrase = _stats(stats, lk)

@@ -71,6 +71,12 @@ FLOOR_EXPR = "max(Br+Bg+Bb, {floor})"
 ADD_TEMPS = (("exposure", "max(Br+Bg+Bb, {floor}) / Aa"), ("along", "(Ar+Ag+Ab) / max(Br+Bg+Bb, {dim})"))
 ADD_EXPR = "B{c} + (along*B{c} + Ba*(A{c} - along*B{c})) * exposure"
 
+#: ``through_view``: the look's brightest channel (B) held to the brighter of render's
+#: ``VIEW_CEILING`` and the plate's own brightest channel (A), the pixel scaled (its hue
+#: kept): ``recipe.frame._hold_light``.
+HOLD_TEMPS = (("top", "max(max(Br, Bg), Bb)"), ("cap", "max(max(max(Ar, Ag), Ab), {ceiling})"))
+HOLD_EXPR = "top > cap ? B{c} * cap / top : B{c}"
+
 #: a MergeExpression's channel3 knob that writes alpha (as Nuke saves it)
 _ALPHA = "{-rgba.red -rgba.green -rgba.blue rgba.alpha}"
 
@@ -120,6 +126,35 @@ def _merge_expression(name: str, exprs: list[str], temps: tuple[tuple[str, str],
     return [*lines, f"  name {name}", " }"]
 
 
+def _to_linear(work: str, lin: str, name: str) -> list[str]:
+    """An OCIOColorSpace node from the working space back to the plate's (quoted names)."""
+    return [" OCIOColorSpace {", f"  in_colorspace {work}", f"  out_colorspace {lin}", f"  name {name}", " }"]
+
+
+def _to_view(lin: str, view: tuple[str, str]) -> list[str]:
+    """The plate through the show's view (an OCIODisplay node: render's ``through_view``);
+    the plate is pushed once more first, to stay below as :func:`_hold_light`'s A input."""
+    return [" push $N_lin", " OCIODisplay {", f"  colorspace {lin}", f"  display {_q(view[0])}", f"  view {_q(view[1])}",
+            "  name ToView", " }"]
+
+
+def _from_view(lin: str, view: tuple[str, str], name: str) -> list[str]:
+    """Display values back through the inverse view (OCIODisplay with ``invert``)."""
+    return [" OCIODisplay {", f"  colorspace {lin}", f"  display {_q(view[0])}", f"  view {_q(view[1])}",
+            "  invert true", f"  name {name}", " }"]
+
+
+def _hold_light() -> list[str]:
+    """``through_view``: a stroke lifts a pixel's brightest channel at most to the brighter
+    of ``VIEW_CEILING`` and the plate's own (``recipe.frame._hold_light``); B = the look
+    (top of the stack), A = the plate in scene-linear (the entry :func:`_to_view` left
+    below)."""
+    from ..recipe.frame import VIEW_CEILING
+
+    return _merge_expression("HoldLight", [HOLD_EXPR.format(c=c) for c in "rgb"],
+                             tuple((n, e.format(ceiling=f"{VIEW_CEILING:g}")) for n, e in HOLD_TEMPS))
+
+
 def _carried_residual() -> list[str]:
     """The residual (top of the stack) added to the look as it is (``highlights="carry"``)."""
     return [
@@ -155,7 +190,7 @@ def _painted_residual() -> list[str]:
 
 def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
                  plate_colorspace: str = "scene_linear", strength: float = 1.0,
-                 look_label: str = "", paint: bool = True) -> str:
+                 look_label: str = "", paint: bool = True, view: tuple[str, str] | None = None) -> str:
     """The Group node wrapping the Inference node, as .nk text (paste or import it).
 
     Args:
@@ -169,9 +204,15 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         paint: the module paints light above 1 (render's default ``highlights="paint"``):
             the Clamp clips only below 0, and what it removed is added back by render's
             rule (:data:`KEEP_EXPR` …); False: clipped to 0–1 and added back as it is.
+        view: ``(display, view)`` to paint through (render's ``through_view``): the
+            Inference node sees the plate through that OCIO view (an OCIODisplay node),
+            its result comes back through the inverse view and is held to render's
+            ceiling (:data:`HOLD_EXPR`), and the residual is added by render's rule;
+            ``working_colorspace`` and ``paint`` are then not used.
     """
     work, lin = _q(working_colorspace), _q(plate_colorspace)
-    info = f"look {look_label or name}: working space {working_colorspace}"
+    info = (f"look {look_label or name}: painted through the view {view[0]}: {view[1]}" if view else
+            f"look {look_label or name}: working space {working_colorspace}")
     lines = [
         "set cut_paste_input [stack 0]",
         "version 13.0",
@@ -202,15 +243,16 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  name Unpremult1",
         " }",
         " set N_lin [stack 0]",
-        " OCIOColorSpace {",
-        f"  in_colorspace {lin}",
-        f"  out_colorspace {work}",
-        "  name ToWorkingSpace",
-        " }",
+        *(_to_view(lin, view) if view else [
+            " OCIOColorSpace {",
+            f"  in_colorspace {lin}",
+            f"  out_colorspace {work}",
+            "  name ToWorkingSpace",
+            " }"]),
         " Clamp {",
         "  channels rgb",
         # painting: only below 0 (and above render's 1e6); the model shoulders the light
-        *(["  maximum 1000000"] if paint else []),
+        *(["  maximum 1000000"] if paint and not view else []),
         "  name ClipToTrainingRange",
         " }",
         " set N_clip [stack 0]",
@@ -218,20 +260,15 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         f"  modelFile {_q(_nuke_path(cat_file))}",
         "  name Inference1",
         " }",
-        " OCIOColorSpace {",
-        f"  in_colorspace {work}",
-        f"  out_colorspace {lin}",
-        "  name StyledToLinear",
-        " }",
+        # through the view, the inverse takes display values 0–1 (render clips them too)
+        *([" Clamp {", "  channels rgb", "  name ClipToDisplay", " }"] if view else []),
+        *(_from_view(lin, view, "StyledToLinear") if view else _to_linear(work, lin, "StyledToLinear")),
+        *(_hold_light() if view else []),
         " set N_styled [stack 0]",
         # residual = lin - to_lin(clip): Merge2 minus is A - B; input 0 (top) is B.
         " push $N_lin",
         " push $N_clip",
-        " OCIOColorSpace {",
-        f"  in_colorspace {work}",
-        f"  out_colorspace {lin}",
-        "  name ClippedToLinear",
-        " }",
+        *(_from_view(lin, view, "ClippedToLinear") if view else _to_linear(work, lin, "ClippedToLinear")),
         " set N_held [stack 0]",
         " Merge2 {",
         "  inputs 2",
@@ -241,7 +278,7 @@ def nuke_snippet(*, name: str, cat_file: Path, working_colorspace: str,
         "  output rgb",
         "  name OverRangeResidual",
         " }",
-        *(_painted_residual() if paint else _carried_residual()),
+        *(_painted_residual() if paint or view else _carried_residual()),
         # Dissolve input 0 (top: the plate) at which=0, input 1 (the look) at which=1.
         " push $N_lin",
         " Dissolve {",
@@ -365,10 +402,11 @@ if __name__ == "__main__":
 
 
 def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, strokes: tuple[int, int] = (0, 0),
-                paint: bool = True) -> str:
+                paint: bool = True, view: tuple[str, str] | None = None) -> str:
     """A short README for the export folder (the full text is docs/EXPORT.md); ``strokes``:
     the look's ``(frame_height, detail_height)`` (0: not recorded); ``paint``: light above
-    1 painted (render's default) rather than carried."""
+    1 painted (render's default) rather than carried; ``view``: painted through that
+    display and view instead (render's ``through_view``)."""
     frame_rows, detail_rows = strokes
     again = f" and again at\n{detail_rows} (two stroke scales)," if detail_rows else ",\n"
     painted = (f"\nOn a frame taller than {frame_rows} rows the look paints at {frame_rows} rows{again} "
@@ -376,6 +414,9 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, st
     light = ("Light above 1 (a lit window, a sky) is painted, as vfx-style render's default\n"
              "--highlights paint." if paint else
              "Light above 1 is carried past the network, as vfx-style render --highlights carry.")
+    if view:
+        light = (f"The look paints through the view {view[0]}: {view[1]} (OCIODisplay nodes),\n"
+                 f"as vfx-style render --through-view \"{view[0]}:{view[1]}\".")
     return f"""{name} for Nuke (written by vfx-style export --target nuke)
 
 1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a

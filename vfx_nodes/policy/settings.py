@@ -36,7 +36,8 @@ from typing import Any, ClassVar
 
 from ..errors import DeviceError, SettingsError, close_matches
 
-__all__ = ["HIGHLIGHTS", "PRECISION_NAMES", "SCALE_RANGE", "THUMBNAIL", "FrameSettings", "split_view"]
+__all__ = ["HIGHLIGHTS", "PRECISION_NAMES", "SCALE_RANGE", "THUMBNAIL", "FrameSettings", "check_through_view",
+           "split_view"]
 
 #: Long side of the statistics thumbnail (URST, Chen et al. 2022): large enough that a
 #: frame's statistics are those of the frame, small enough to cost one tile.
@@ -130,9 +131,9 @@ def _highlights(value: Any) -> str:
     return str(value)
 
 
-def _through_view(value: Any) -> str | None:
+def check_through_view(value: Any) -> str | None:
     """``None``/empty (off), ``"default"`` or ``"DISPLAY:VIEW"`` (checked against the OCIO
-    config where the frame is prepared: :func:`split_view`)."""
+    config where the frame is prepared: :func:`split_view`); else :class:`SettingsError`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
@@ -224,7 +225,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "preserve_alpha": _flag("preserve_alpha"),
     "luminance_only": _flag("luminance_only"),
     "highlights": _highlights,
-    "through_view": _through_view,
+    "through_view": check_through_view,
     "device": _device,
     "precision": _precision,
     "compile": _flag("compile"),
