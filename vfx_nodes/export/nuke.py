@@ -134,8 +134,8 @@ def _to_linear(work: str, lin: str, name: str) -> list[str]:
 def _to_view(lin: str, view: tuple[str, str]) -> list[str]:
     """The plate through the show's view (an OCIODisplay node: render's ``through_view``);
     the plate is pushed once more first, to stay below as :func:`_hold_light`'s A input."""
-    return [" push $N_lin", " OCIODisplay {", f"  colorspace {lin}", f"  display {_q(view[0])}", f"  view {_q(view[1])}",
-            "  name ToView", " }"]
+    return [" push $N_lin", " OCIODisplay {", f"  colorspace {lin}", f"  display {_q(view[0])}",
+            f"  view {_q(view[1])}", "  name ToView", " }"]
 
 
 def _from_view(lin: str, view: tuple[str, str], name: str) -> list[str]:
