@@ -88,3 +88,21 @@ def test_the_cli_chooses_the_treatment_and_the_files_say_which(tmp_path, capsys)
     with pytest.raises(SettingsError, match="highlights must be one of"):
         export_look(look, "flame", tmp_path / "y", highlights="glow")
     assert not (tmp_path / "y").exists()  # refused before any work
+
+
+def test_the_cli_paints_through_a_view_for_nuke_only(tmp_path, capsys):
+    from vfx_nodes.cli.main import main
+    from vfx_nodes.model import build_generator, save_look
+
+    look = tmp_path / "oil.safetensors"
+    save_look(build_generator("johnson-small", width=4, blocks=1).eval(), look)
+    base = ["export", "--look", str(look), "--through-view", "sRGB - Display:video (colorimetric)"]
+    assert main([*base, "--target", "nuke", "--out", str(tmp_path / "n")]) == 0
+    nk = (tmp_path / "n" / "oil.nk").read_text()
+    assert 'view "Video (colorimetric)"' in nk and "invert true" in nk  # the config's spelling
+    assert "through the view sRGB - Display: Video (colorimetric)" in (tmp_path / "n" / "README.txt").read_text()
+    capsys.readouterr()
+    assert main([*base, "--target", "flame", "--out", str(tmp_path / "f")]) != 0
+    err = capsys.readouterr().err
+    assert "nuke target only" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "f").exists()
