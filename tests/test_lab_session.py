@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import vfx_nodes as vn
 from vfx_nodes.errors import (
     ChannelNotFoundError,
+    ExportError,
     LookError,
     PlateError,
     PlateNotFoundError,
@@ -343,6 +345,20 @@ def test_export_for_nuke(files, tmp_path):
     lab = _lab(files, "look")
     written = lab.export("nuke", tmp_path / "nuke")
     assert written and all(Path(p).exists() for p in written.values())
+    assert torch.jit.load(str(written["torchscript"])).paint  # the highlights knob's default
+
+
+def test_export_follows_the_knobs(files, tmp_path):
+    """The export carries what the Lab shows: carried highlights, a look painted through the
+    view (Nuke; Flame refuses it with one clear error)."""
+    lab = _lab(files, "look")
+    lab.node["highlights"] = "carry"
+    assert not torch.jit.load(str(lab.export("nuke", tmp_path / "carry")["torchscript"])).paint
+    lab.node["through_view"] = "sRGB - Display:Video (colorimetric)"
+    nk = lab.export("nuke", tmp_path / "view")["nuke_script"].read_text()
+    assert "OCIODisplay" in nk and 'view "Video (colorimetric)"' in nk
+    with pytest.raises(ExportError, match="nuke target only"):
+        lab.export("flame", tmp_path / "flame")
 
 
 def test_render_shot_and_cancel(files, tmp_path):

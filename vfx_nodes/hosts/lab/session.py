@@ -23,14 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import (
-    LookError,
-    PlateError,
-    PlateNotFoundError,
-    RenderCancelled,
-    SettingsError,
-    VfxNodesError,
-)
+from ...errors import LookError, PlateError, PlateNotFoundError, RenderCancelled, SettingsError, VfxNodesError
 from ...nodes.builtin import StyleTransfer
 from ...plate import Plate
 from ...policy.settings import FrameSettings
@@ -543,14 +536,15 @@ class LabSession:
 
     def export(self, target: str, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
         """Export the look in use for ``nuke`` or ``flame`` (:func:`vfx_nodes.export.export_look`),
-        at the strength knob's value."""
+        as the knobs show it: strength, highlights, through_view (Nuke only: Flame refuses it)."""
         from ...export import export_look
 
         if self.method == "optimize":
             raise LookError("optimize makes no look to export: switch to instant or a look file")
-        look = self.current_look()
+        view = {"through_view": self.node["through_view"]} if self.node["through_view"] else {}
         # the window's folder dialog is where the artist agreed to write there
-        return export_look(look, target, out_dir, strength=float(self.node["strength"]), overwrite=True)
+        return export_look(self.current_look(), target, out_dir, strength=float(self.node["strength"]),
+                           highlights=self.node["highlights"], overwrite=True, **view)
 
     def fine_tune(self, out: str | os.PathLike[str], job: Job | None = None, *, minutes: float = 10.0,
                   steps: int = 2000, resume: bool = False, size: int = 256, temporal: bool = False) -> Any:
