@@ -100,7 +100,7 @@ def test_the_cli_paints_through_a_view_for_nuke_only(tmp_path, capsys):
     assert main([*base, "--target", "nuke", "--out", str(tmp_path / "n")]) == 0
     nk = (tmp_path / "n" / "oil.nk").read_text()
     assert 'view "Video (colorimetric)"' in nk and "invert true" in nk  # the config's spelling
-    assert "through the view sRGB - Display: Video (colorimetric)" in (tmp_path / "n" / "README.txt").read_text()
+    assert "the view sRGB - Display: Video (colorimetric)" in (tmp_path / "n" / "README.txt").read_text()
     capsys.readouterr()
     assert main([*base, "--target", "flame", "--out", str(tmp_path / "f")]) != 0
     err = capsys.readouterr().err

@@ -13,8 +13,9 @@ learn.foundry.com/nuke/developers/15.0/catfilecreationreferenceguide/):
    management, so the snippet (``<name>.nk``, a Group) wraps it the way
    ``vfx-style render`` works: Unpremult → OCIOColorSpace scene-linear → working space
    → Clamp (below 0; 0–1 with carried highlights) → Inference → OCIOColorSpace back;
-   the residual (``lin − to_lin(clamp(to_working(lin)))``) added back — by render's rule,
-   three MergeExpression nodes, with painted highlights; as it is when carried —; Dissolve with the original
+   the residual (``lin − to_lin(clamp(to_working(lin)))``) added back (by render's rule
+   in three MergeExpression nodes with painted highlights, as it is when carried; with
+   ``view``, OCIODisplay nodes take the OCIOColorSpace nodes' place); Dissolve with the original
    by the Group's ``strength`` in scene-linear; alpha copied from the input; premultiply
    where alpha > 0 and the untouched input pixel where alpha ≤ 0 (render's rule; a
    MergeExpression node, since Premult would also zero alpha-0 emission).
@@ -59,9 +60,9 @@ PREMULT_EXPR = "Ba > 0 ? B{c} * Ba : A{c}"
 #:    (``d``: the largest difference of chromaticity; 1 where either sum is ≤ 0.01);
 #: 2. ``ResidualFloor`` (B = the clipped input, A = the residual): A's RGB, and in alpha the
 #:    clipped input's R + G + B, at least 1 (the change of exposure's denominator);
-#: 3. ``AddResidual`` (B = 1, A = 2): ``B + (along + keep·(A − along))·gain`` with
-#:    ``along`` the residual's light in the look's colour and ``gain`` the change of
-#:    exposure.  The constants are render's: ``CHROMA_FLOOR`` 0.01, ``CHROMA_HOLD`` 0.1,
+#: 3. ``AddResidual`` (B = 1, A = 2): ``B + (along + keep·(A − along))·exposure`` with
+#:    ``along`` the residual's light in the look's colour and ``exposure`` the pixel's
+#:    change of exposure.  The constants are render's: ``CHROMA_FLOOR`` 0.01, ``CHROMA_HOLD`` 0.1,
 #:    ``GAIN_FLOOR`` 1 (tests read them from the recipe and evaluate these expressions).
 KEEP_TEMPS = (("look_sum", "Br+Bg+Bb"), ("held_sum", "Ar+Ag+Ab"))
 KEEP_EXPR = ("(look_sum <= {dim}) || (held_sum <= {dim}) ? 1 : 1 / (1 + pow(max(max("
@@ -414,9 +415,10 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, st
     light = ("Light above 1 (a lit window, a sky) is painted, as vfx-style render's default\n"
              "--highlights paint." if paint else
              "Light above 1 is carried past the network, as vfx-style render --highlights carry.")
+    around = f"scene_linear -> {working_colorspace}"
     if view:
-        light = (f"The look paints through the view {view[0]}: {view[1]} (OCIODisplay nodes),\n"
-                 f"as vfx-style render --through-view \"{view[0]}:{view[1]}\".")
+        around = f"scene_linear -> the view {view[0]}: {view[1]} (OCIODisplay nodes)"
+        light = f"The look paints through that view, as vfx-style render --through-view \"{view[0]}:{view[1]}\"."
     return f"""{name} for Nuke (written by vfx-style export --target nuke)
 
 1. In NukeX: Script Editor > open {files['cat_script'].name} > run.  It creates a
@@ -426,7 +428,7 @@ def readme_text(*, name: str, files: dict[str, Any], working_colorspace: str, st
 2. Or by hand: File > Import Script > {files['nuke_script'].name} (the Group
    VfxStyle_{name}); it expects {name}.cat in this folder.
 
-The Group converts scene_linear -> {working_colorspace} around the Inference node,
+The Group converts {around} around the Inference node,
 like vfx-style render; Nuke must use the same OCIO config as render.
 {light}
 {painted}
