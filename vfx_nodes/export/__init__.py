@@ -179,8 +179,9 @@ def export_nuke(look: Any, out_dir: str | os.PathLike[str], *, name: str | None 
         ``{"torchscript": .pt, "nuke_script": .nk, "cat_script": .py, "readme": .txt}``.
 
     Raises:
-        LookError: missing or damaged look; SettingsError: a strength outside 0–1 or
-        unknown highlights; ExportError: cannot compile or write; files of an earlier
+        LookError: missing or damaged look; SettingsError: a strength outside 0–1,
+        unknown highlights or a malformed ``through_view``; ColorSpaceError: a display or
+        view the config lacks; ExportError: cannot compile or write; files of an earlier
         export in the way.
     """
     from ._files import prepare_folder, write_text
