@@ -522,6 +522,7 @@ def section_export(runs: int) -> None:
     import vfx_nodes as vn
     from vfx_nodes.export import build_host_module, stroke_rows
     from vfx_nodes.export.flame import INPUT_NAME, write_onnx
+    from vfx_nodes.export.linear_way import find_linear_way
     from vfx_nodes.train.instant import look_from_style
 
     art = np.random.default_rng(1).random((256, 256, 3)).astype(np.float32)
@@ -533,8 +534,10 @@ def section_export(runs: int) -> None:
             nuke[hl] = torch.jit.script(build_host_module(look.generator, frame_height=rows[0],
                                                           detail_height=rows[1], highlights=hl))
             path = Path(tmp) / f"{hl}.onnx"
+            # as export_flame builds it: painting, render's residual rule in scene-linear
+            way = find_linear_way(look.working_colorspace, "scene_linear") if hl == "paint" else None
             write_onnx(build_host_module(look.generator, for_onnx=True, frame_height=rows[0], detail_height=rows[1],
-                                         highlights=hl), path, opset=17, metadata={})
+                                         highlights=hl, linear_way=way), path, opset=17, metadata={})
             sessions[hl] = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     # a working-space frame with light above 1 on half its pixels (up to 2)
     rgb = np.random.default_rng(2).random((1080, 1920, 3)).astype(np.float32) * 2.0

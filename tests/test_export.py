@@ -357,9 +357,9 @@ def test_over_range_and_non_finite_pixels(carried, look):
 
 def test_painted_light_matches_render_and_keeps_nothing_negative(scripted, session, look):
     """The default export paints light above 1 as render's default does: the shoulder in,
-    the ratio out (export/light.py); a pixel below 0 has its residual added back as far as
-    the stroke kept its colour, in the working space (render: in scene-linear, scaled by
-    the change of exposure too, so only such pixels may differ)."""
+    the ratio out (export/light.py); a pixel below 0 has its residual added back by
+    render's rule — in Flame's model in scene-linear (export/linear_way.py), in the Nuke
+    module alone only its colour half, in the working space (the Group does the rest)."""
     rgb = _image(40, 36, seed=15) * 3.0  # a third of the frame above 1
     rgb[4:9, 4:20] = (40.0, 30.0, 12.0)  # a lit window
     rgb[30, 5] = (0.9, -0.2, 0.1)  # out of gamut
@@ -368,17 +368,26 @@ def test_painted_light_matches_render_and_keeps_nothing_negative(scripted, sessi
     ok = np.ones(rgb.shape[:2], bool)
     ok[30, 5] = False
     np.testing.assert_allclose(got[ok], want[ok], rtol=2e-5, atol=TOL)
-    np.testing.assert_allclose(got_onnx[ok], want[ok], rtol=2e-5, atol=TOL)
-    # the module keeps the colour half of render's rule in the working space (render also
-    # scales the residual by the change of exposure, in scene-linear): nearby, not equal
+    # Flame's model goes to scene-linear by the working space's curve and matrix and
+    # applies render's whole rule there: the out-of-gamut pixel too
+    np.testing.assert_allclose(got_onnx, want, rtol=1e-4, atol=TOL)
+    # the Nuke module alone (no Group around it) keeps the colour half of the rule in the
+    # working space: nearby, not equal
     assert np.abs(got[30, 5] - want[30, 5]).max() < 0.3
     assert got[4:9, 4:20].min() > 1.0  # the window stays light
     assert not np.allclose(got[4:9, 4:20], rgb[4:9, 4:20], rtol=1e-3)  # and is painted
 
 
-def test_onnx_over_range_agrees_with_torchscript(scripted, session):
+def test_onnx_over_range_agrees_with_torchscript_and_render(scripted, session, look):
+    """Light above 1 and colour below 0 on every third pixel: Flame's model is render's
+    picture everywhere; the Nuke module alone, wherever nothing is below 0 (below 0 the
+    Group around it adds render's rule)."""
     rgb = _image(26, 30, seed=14) * 1.6 - 0.3
-    np.testing.assert_allclose(_run_onnx(session, rgb), _run_ts(scripted, rgb), atol=TOL, rtol=0)
+    want = _render(look, rgb)
+    np.testing.assert_allclose(_run_onnx(session, rgb), want, atol=TOL, rtol=1e-4)
+    held = (rgb >= 0).all(-1)
+    assert 0.3 < held.mean() < 0.9
+    np.testing.assert_allclose(_run_onnx(session, rgb)[held], _run_ts(scripted, rgb)[held], atol=TOL, rtol=1e-5)
 
 
 def test_fp16_half_input(nuke_files):

@@ -106,3 +106,44 @@ def test_the_cli_paints_through_a_view_for_nuke_only(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nuke target only" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "f").exists()
+
+
+def test_the_working_spaces_way_to_linear_is_ocios():
+    """sRGB-encoded Rec.709 → ACEScg is OCIO's ExponentWithLinear curve then a matrix: found,
+    and the torch functions reproduce OCIO both ways, far outside the gamut too; a log space
+    is no curve of the family: no way (the model keeps the colour half)."""
+    from vfx_nodes.color import convert_rgb
+    from vfx_nodes.export.light import from_linear_t, to_linear_t
+    from vfx_nodes.export.linear_way import find_linear_way
+
+    work = "sRGB Encoded Rec.709 (sRGB)"
+    way = find_linear_way(work, "scene_linear")
+    assert way is not None and (way.gamma, way.offset) == (2.4, 0.055)
+    assert abs(way.slope - 12.9232) < 1e-3  # the tangent through 0, not the rounded 12.92
+    assert find_linear_way("ACEScct", "scene_linear") is None
+    rgb = np.random.default_rng(3).uniform(-60, 9, (16, 20, 3)).astype(np.float32)
+    want = convert_rgb(rgb.copy(), work, "scene_linear")
+    to_mix = torch.from_numpy(way.matrix).float().reshape(3, 3, 1, 1)
+    lin = to_linear_t(_t(rgb), to_mix, way.gamma, way.offset, way.break_enc, 1.0 / way.slope, 1.0 / (1 + way.offset))
+    scale = np.abs(want).max(-1, keepdims=True) + 1.0
+    np.testing.assert_array_less(np.abs(_n(lin) - want) / scale, 1e-4)
+    inverse = torch.from_numpy(np.linalg.inv(way.matrix)).float().reshape(3, 3, 1, 1)
+    back = from_linear_t(lin, inverse, 1.0 / way.gamma, way.offset, way.break_enc / way.slope, way.slope)
+    np.testing.assert_allclose(_n(back), rgb, rtol=1e-4, atol=1e-4)
+
+
+def test_flame_model_says_where_its_residual_rule_runs(tmp_path):
+    import onnx
+
+    from vfx_nodes.export import export_look
+    from vfx_nodes.model import build_generator, save_look
+
+    look = tmp_path / "oil.safetensors"
+    save_look(build_generator("johnson-small", width=4, blocks=1).eval(), look)
+
+    def meta(folder: str, **options) -> dict:
+        files = export_look(look, "flame", tmp_path / folder, **options)
+        return {p.key: p.value for p in onnx.load(str(files["onnx"])).metadata_props}
+
+    assert meta("a")["vfx_nodes.residual"] == "scene-linear"  # the default working space: a curve and a matrix
+    assert meta("b", highlights="carry")["vfx_nodes.residual"] == "working space"

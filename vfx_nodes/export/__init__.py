@@ -134,6 +134,16 @@ def _view(through_view: Any, plate_colorspace: str) -> tuple[str, str] | None:
     return resolve_display_view(*pair, src=plate_colorspace)
 
 
+def _linear_way(working: str, plate_colorspace: str) -> Any:
+    """The working space's curve and matrix to render's mixing space (the plate's space if
+    it is scene-linear, else the ``scene_linear`` role), or ``None``."""
+    from ..color import is_scene_linear, resolve_colorspace
+    from .linear_way import find_linear_way
+
+    plate = resolve_colorspace(plate_colorspace)
+    return find_linear_way(working, plate if is_scene_linear(plate) else resolve_colorspace("scene_linear"))
+
+
 def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
     """An export never replaces files (a hand-edited .nk, an earlier export) unless told."""
     from ..policy.paths import check_output_path
@@ -223,8 +233,11 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
 
     Args:
         look, out_dir, name, stats, plate_colorspace, overwrite, highlights: as
-            :func:`export_nuke` (no colour management around the model: with ``"paint"``
-            the residual's rule runs on the working-space residual inside it).
+            :func:`export_nuke`.  There is no colour management around the model: with
+            ``"paint"`` it applies render's residual rule itself, in the mixing space
+            when the working space is a curve and a matrix from it
+            (:mod:`vfx_nodes.export.linear_way`; ONNX metadata ``vfx_nodes.residual``
+            ``scene-linear``), else the rule's colour half in the working space.
         through_view: refused (``ExportError``): Flame's node has no view around it.
         strength: baked into the graph (Flame's node has no custom knobs): a mix with
             the input in the working space.
@@ -253,8 +266,9 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
     base = _name(name, lk)
     _refuse_existing({"onnx": Path(out_dir) / f"{base}.onnx", "sidecar": Path(out_dir) / f"{base}.json"}, overwrite)
     frame_rows, detail_rows = stroke_rows(lk)
+    way = _linear_way(lk.working_colorspace, plate_colorspace) if highlights == "paint" else None
     host = build_host_module(lk.generator, strength=strength, stats=frozen, for_onnx=True, frame_height=frame_rows,
-                             detail_height=detail_rows, highlights=highlights)
+                             detail_height=detail_rows, highlights=highlights, linear_way=way)
     folder = prepare_folder(out_dir)
     files = {"onnx": folder / f"{base}.onnx", "sidecar": folder / f"{base}.json"}
     from .._version import __version__
@@ -263,6 +277,7 @@ def export_flame(look: Any, out_dir: str | os.PathLike[str], *, name: str | None
             "vfx_nodes.working_colorspace": lk.working_colorspace,
             "vfx_nodes.strength": repr(host.strength), "vfx_nodes.statistics": phrase,
             "vfx_nodes.stroke_rows": f"{frame_rows} {detail_rows}", "vfx_nodes.highlights": highlights,
+            "vfx_nodes.residual": "scene-linear" if way is not None else "working space",
             "vfx_nodes.version": __version__}
     write_onnx(host, files["onnx"], opset=DEFAULT_OPSET if opset is None else opset, metadata=meta)
     write_sidecar(files["sidecar"], flame_sidecar(

@@ -69,9 +69,9 @@ from torch import nn
 from ..errors import ExportError
 from ..model import ops
 from ..model.ops import THUMBNAIL
-from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD
+from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD, GAIN_FLOOR
 from ..recipe.highlights import HIGHLIGHT_CONTRAST, HIGHLIGHT_KNEE, HIGHLIGHT_SHOULDER
-from .light import add_residual_t, compress_t, expand_t
+from .light import add_residual_t, compress_t, expand_t, from_linear_t, residual_in_linear_t, to_linear_t
 from .strokes import (
     area,
     area_t,
@@ -378,11 +378,21 @@ class HostModule(_Part):
     contrast: float
     inv_hold: float
     chroma_floor: float
+    gain_floor: float
+    linear: bool
+    gamma: float
+    offset: float
+    brk: float
+    inv_slope: float
+    inv_gamma: float
+    brk_lin: float
+    slope: float
+    inv_scale: float
 
     def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
                  residual: bool, align: int, baked: bool, strength: float = 1.0,
                  for_onnx: bool = False, thumbnail: int = THUMBNAIL, frame_height: int = 0,
-                 detail_height: int = 0, paint: bool = False):
+                 detail_height: int = 0, paint: bool = False, linear_way: Any = None):
         super().__init__()
         self.body = body
         self.head = head
@@ -406,6 +416,21 @@ class HostModule(_Part):
         self.contrast = float(HIGHLIGHT_CONTRAST)
         self.inv_hold = 1.0 / float(CHROMA_HOLD)
         self.chroma_floor = float(CHROMA_FLOOR)
+        self.gain_floor = float(GAIN_FLOOR)
+        self._set_linear_way(linear_way)
+
+    def _set_linear_way(self, way: Any) -> None:
+        """The working space's way to the mixing space (:mod:`~vfx_nodes.export.linear_way`),
+        for render's whole residual rule; ``None``: the colour half in the working space."""
+        self.linear = way is not None
+        gamma, offset = (float(way.gamma), float(way.offset)) if way is not None else (1.0, 0.0)
+        brk, slope = (float(way.break_enc), float(way.slope)) if way is not None else (0.0, 1.0)
+        self.gamma, self.offset, self.brk, self.inv_slope = gamma, offset, brk, 1.0 / slope
+        self.inv_gamma, self.brk_lin, self.slope = 1.0 / gamma, brk / slope, slope
+        self.inv_scale = 1.0 / (1.0 + offset)
+        m = torch.eye(3, dtype=torch.float64) if way is None else torch.from_numpy(way.matrix)
+        self.register_buffer("to_mix", m.to(torch.float32).reshape(3, 3, 1, 1))
+        self.register_buffer("from_mix", torch.linalg.inv(m).to(torch.float32).reshape(3, 3, 1, 1))
 
     # -- the generator's forward ------------------------------------------------------
 
@@ -502,6 +527,22 @@ class HostModule(_Part):
             out = out + bilinear(delta, h, w)
         return out
 
+    def _residual_in_linear(self, y: torch.Tensor, safe: torch.Tensor, base: torch.Tensor,
+                            below: torch.Tensor) -> torch.Tensor:
+        """Render's whole residual rule where ``below`` (the working-space residual) is not
+        0: the look ``y``, the held input ``base`` and the input ``safe`` taken to the mixing
+        space by the working space's curve and matrix, the rule applied there, the result
+        brought back; elsewhere ``y`` untouched."""
+        g, o, b, s, k = self.gamma, self.offset, self.brk, self.inv_slope, self.inv_scale
+        held = to_linear_t(base, self.to_mix, g, o, b, s, k)
+        now = to_linear_t(y, self.to_mix, g, o, b, s, k)
+        # what is below 0 lies on the curve's linear segment (continued below 0), where
+        # safe and base differ: decode(safe) − decode(base) = (safe − base) / slope, no power
+        residual = torch.nn.functional.conv2d(below * s, self.to_mix)
+        out = residual_in_linear_t(now, residual, held, self.gain_floor, self.inv_hold, self.chroma_floor)
+        back = from_linear_t(out, self.from_mix, self.inv_gamma, self.offset, self.brk_lin, self.slope)
+        return torch.where(torch.abs(below).sum(1, True) > 0.0, back, y)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` (N×3×H×W, working space); returns a new N×3×H×W tensor."""
         # The channel sum is finite exactly when every channel is (to float range).
@@ -530,7 +571,10 @@ class HostModule(_Part):
             # adds the residual in scene-linear): skip a dozen frame-sized passes then.  The
             # traced ONNX graph cannot branch on values: it always runs the rule.
             if self.for_onnx or bool(torch.any(below != 0.0)):
-                y = add_residual_t(y, below, base, self.inv_hold, self.chroma_floor)
+                if self.linear:
+                    y = self._residual_in_linear(y, safe, base, below)
+                else:
+                    y = add_residual_t(y, below, base, self.inv_hold, self.chroma_floor)
         else:
             y = y + (safe - base)
         if self.strength != 1.0:
@@ -582,7 +626,7 @@ class OnnxHostModule(HostModule):
 
 def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any = None,
                       for_onnx: bool = False, frame_height: int = 0, detail_height: int = 0,
-                      highlights: str = "carry") -> HostModule:
+                      highlights: str = "carry", linear_way: Any = None) -> HostModule:
     """Rebuild ``generator`` as a :class:`HostModule` (eval mode, float32, CPU).
 
     Args:
@@ -596,6 +640,10 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
             pass at the frame's resolution).
         highlights: render's treatment of light above the working range, ``"carry"`` or
             ``"paint"`` (:mod:`vfx_nodes.export.light`).
+        linear_way: painting, the working space's curve and matrix to the mixing space
+            (:func:`vfx_nodes.export.linear_way.find_linear_way`), for render's whole rule
+            on colours outside the working gamut; ``None``: its colour half, in the working
+            space (inside the Nuke Group the module's residual is zero anyway).
 
     Returns:
         The host module; ``torch.jit.script`` compiles the default variant.
@@ -642,5 +690,5 @@ def build_host_module(generator: nn.Module, *, strength: float = 1.0, stats: Any
         # The engine's tile alignment: a power of two ≥ the generator's stride.
         align=ops.tile_alignment(alignment),
         baked=layer_stats is not None, strength=s, for_onnx=for_onnx,
-        frame_height=int(frame_height), detail_height=int(detail_height), paint=paint)
+        frame_height=int(frame_height), detail_height=int(detail_height), paint=paint, linear_way=linear_way)
     return host.eval()

@@ -11,8 +11,11 @@ so the host module can carry it inside the network file for both hosts:
   ``recipe.frame._add_residual``).  Render adds the residual in the scene-linear mixing
   space, scaled by the pixel's change of exposure; the Nuke Group does exactly that
   around the module (:mod:`vfx_nodes.export.nuke`), so inside the Group the module's
-  residual is zero.  The Flame module has no colour management around it and applies
-  the colour half of the rule to the working-space residual itself.
+  residual is zero.  The Flame module has no colour management around it: where the
+  working space is a curve and a matrix from the mixing space
+  (:mod:`vfx_nodes.export.linear_way`) it goes there and back itself and applies the
+  whole rule (:func:`residual_in_linear_t`); otherwise it applies the colour half to the
+  working-space residual.
 
 The constants are the recipe's own (imported, not copied), stored on the module as float
 attributes.  Every operator here exists in torch 1.6's TorchScript runtime and in ONNX
@@ -24,7 +27,7 @@ opset 13 (``log1p`` is exported as ``Log(1 + x)``).
 
 import torch
 
-__all__ = ["add_residual_t", "compress_t", "expand_t"]
+__all__ = ["add_residual_t", "compress_t", "expand_t", "from_linear_t", "residual_in_linear_t", "to_linear_t"]
 
 
 def compress_t(x: torch.Tensor, knee: float, shoulder: float, inv_shoulder: float) -> torch.Tensor:
@@ -58,7 +61,8 @@ def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor
     (``recipe.frame._add_residual``).
 
     Render also moves the residual's light with the pixel's change of exposure, in the
-    scene-linear mixing space.  That half is left out here: in a display-encoded working
+    scene-linear mixing space (:func:`residual_in_linear_t`, where the model can get
+    there).  That half is left out here: in a display-encoded working
     space a saturated light's residual is tens of units (sRGB's linear segment extended
     below 0 multiplies it by 12.92), and scaled and re-spread there it decodes to
     thousands (benchmarks/RESULTS.md, "Painted light in the exports").  So a pixel whose
@@ -72,3 +76,40 @@ def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor
     black = (s_now <= dim) | (s_held <= dim)
     keep = torch.where(black, torch.ones_like(keep), keep)
     return now + keep * residual
+
+
+def to_linear_t(x: torch.Tensor, matrix: torch.Tensor, gamma: float, offset: float, brk: float,
+                inv_slope: float, inv_scale: float) -> torch.Tensor:
+    """Working space → the mixing space by a :class:`~vfx_nodes.export.linear_way.LinearWay`:
+    OCIO's ``ExponentWithLinear`` decode (``x / slope`` below ``brk``, continued below 0;
+    ``((x + offset) / (1 + offset))^γ`` above; ``inv_scale`` = ``1/(1 + offset)``), then
+    the 3×3 matrix (a 1×1 convolution, ``matrix`` 3×3×1×1)."""
+    power = torch.pow((torch.clamp(x, min=brk) + offset) * inv_scale, gamma)
+    return torch.nn.functional.conv2d(torch.where(x < brk, x * inv_slope, power), matrix)
+
+
+def from_linear_t(y: torch.Tensor, inverse: torch.Tensor, inv_gamma: float, offset: float, brk_lin: float,
+                  slope: float) -> torch.Tensor:
+    """:func:`to_linear_t` undone: the inverse matrix, then the encode (``y · slope`` below
+    ``brk_lin``, ``(1 + offset)·y^(1/γ) − offset`` above)."""
+    v = torch.nn.functional.conv2d(y, inverse)
+    power = torch.pow(torch.clamp(v, min=brk_lin), inv_gamma) * (1.0 + offset) - offset
+    return torch.where(v < brk_lin, v * slope, power)
+
+
+def residual_in_linear_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor, floor: float,
+                         inv_hold: float, dim: float) -> torch.Tensor:
+    """Render's whole rule (``recipe.frame._add_residual``), on mixing-space values:
+    ``now + (along + keep · (residual − along)) · gain`` — ``gain`` the change of exposure
+    (sums of R, G, B, each at least ``floor``), ``along`` the residual's light in the
+    stroke's colour, ``keep`` as in :func:`add_residual_t`."""
+    s_now = now.sum(1, True)
+    s_held = held.sum(1, True)
+    gain = torch.clamp(s_now, min=floor) * torch.reciprocal(torch.clamp(s_held, min=floor))
+    tint = now * torch.reciprocal(torch.clamp(s_now, min=dim))
+    along = residual.sum(1, True) * tint
+    moved = torch.abs(tint - held * torch.reciprocal(torch.clamp(s_held, min=dim)))
+    d = torch.max(torch.max(moved.narrow(1, 0, 1), moved.narrow(1, 1, 1)), moved.narrow(1, 2, 1)) * inv_hold
+    keep = torch.reciprocal(d * d + 1.0)
+    keep = torch.where((s_now <= dim) | (s_held <= dim), torch.ones_like(keep), keep)
+    return now + (along + keep * (residual - along)) * gain
