@@ -388,6 +388,8 @@ class HostModule(_Part):
     brk_lin: float
     slope: float
     inv_scale: float
+    to_mix: torch.Tensor
+    from_mix: torch.Tensor
 
     def __init__(self, body: _Part, head: _Part, *, alignment: int, min_size: int,
                  residual: bool, align: int, baked: bool, strength: float = 1.0,
