@@ -138,10 +138,15 @@ def _linear_way(working: str, plate_colorspace: str) -> Any:
     """The working space's curve and matrix to render's mixing space (the plate's space if
     it is scene-linear, else the ``scene_linear`` role), or ``None``."""
     from ..color import is_scene_linear, resolve_colorspace
+    from ..errors import ColorSpaceError
     from .linear_way import find_linear_way
 
     plate = resolve_colorspace(plate_colorspace)
-    return find_linear_way(working, plate if is_scene_linear(plate) else resolve_colorspace("scene_linear"))
+    try:
+        mix = plate if is_scene_linear(plate) else resolve_colorspace("scene_linear")
+    except ColorSpaceError:  # a config without a scene_linear role: the rule's colour half
+        return None
+    return find_linear_way(working, mix)
 
 
 def _refuse_existing(files: dict[str, Path], overwrite: bool) -> None:
