@@ -71,7 +71,7 @@ from ..model import ops
 from ..model.ops import THUMBNAIL
 from ..recipe.frame import CHROMA_FLOOR, CHROMA_HOLD, GAIN_FLOOR
 from ..recipe.highlights import HIGHLIGHT_CONTRAST, HIGHLIGHT_KNEE, HIGHLIGHT_SHOULDER
-from .light import add_residual_t, compress_t, expand_t, from_linear_t, residual_in_linear_t, to_linear_t
+from .light import add_residual_t, compress_t, expand_t, residual_via_linear_t
 from .strokes import (
     area,
     area_t,
@@ -93,7 +93,8 @@ __all__ = ["THUMBNAIL", "TORCHSCRIPT_OPERATORS", "HostModule", "OnnxHostModule",
 TORCHSCRIPT_OPERATORS = frozenset({
     "aten::Bool", "aten::__and__", "aten::__getitem__", "aten::__not__", "aten::__or__", "aten::abs", "aten::add",
     "aten::addcmul", "aten::any", "aten::append", "aten::arange", "aten::cat", "aten::clamp", "aten::conv2d",
-    "aten::eq", "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_select",
+    "aten::eq", "aten::floor_divide", "aten::floordiv", "aten::ge", "aten::gt", "aten::index_copy",
+    "aten::index_select", "aten::nonzero", "aten::permute",
     "aten::le", "aten::len", "aten::log1p", "aten::lt", "aten::matmul", "aten::max", "aten::mul", "aten::narrow",
     "aten::ne", "aten::neg", "aten::ones_like", "aten::pop", "aten::pow", "aten::reciprocal",
     "aten::reflection_pad2d", "aten::relu", "aten::remainder", "aten::replication_pad2d",
@@ -431,8 +432,9 @@ class HostModule(_Part):
         self.inv_gamma, self.brk_lin, self.slope = 1.0 / gamma, brk / slope, slope
         self.inv_scale = 1.0 / (1.0 + offset)
         m = torch.eye(3, dtype=torch.float64) if way is None else torch.from_numpy(way.matrix)
-        self.register_buffer("to_mix", m.to(torch.float32).reshape(3, 3, 1, 1))
-        self.register_buffer("from_mix", torch.linalg.inv(m).to(torch.float32).reshape(3, 3, 1, 1))
+        # transposed: pixels are rows (K×3 @ 3×3)
+        self.register_buffer("to_mix", m.t().contiguous().to(torch.float32))
+        self.register_buffer("from_mix", torch.linalg.inv(m).t().contiguous().to(torch.float32))
 
     # -- the generator's forward ------------------------------------------------------
 
@@ -529,21 +531,13 @@ class HostModule(_Part):
             out = out + bilinear(delta, h, w)
         return out
 
-    def _residual_in_linear(self, y: torch.Tensor, safe: torch.Tensor, base: torch.Tensor,
-                            below: torch.Tensor) -> torch.Tensor:
-        """Render's whole residual rule where ``below`` (the working-space residual) is not
-        0: the look ``y``, the held input ``base`` and the input ``safe`` taken to the mixing
-        space by the working space's curve and matrix, the rule applied there, the result
-        brought back; elsewhere ``y`` untouched."""
-        g, o, b, s, k = self.gamma, self.offset, self.brk, self.inv_slope, self.inv_scale
-        held = to_linear_t(base, self.to_mix, g, o, b, s, k)
-        now = to_linear_t(y, self.to_mix, g, o, b, s, k)
-        # what is below 0 lies on the curve's linear segment (continued below 0), where
-        # safe and base differ: decode(safe) − decode(base) = (safe − base) / slope, no power
-        residual = torch.nn.functional.conv2d(below * s, self.to_mix)
-        out = residual_in_linear_t(now, residual, held, self.gain_floor, self.inv_hold, self.chroma_floor)
-        back = from_linear_t(out, self.from_mix, self.inv_gamma, self.offset, self.brk_lin, self.slope)
-        return torch.where(torch.abs(below).sum(1, True) > 0.0, back, y)
+    def _residual_in_linear(self, y: torch.Tensor, base: torch.Tensor, below: torch.Tensor) -> torch.Tensor:
+        """Render's whole residual rule where ``below`` is not 0, in the mixing space
+        (:func:`~vfx_nodes.export.light.residual_via_linear_t`)."""
+        way = [self.gamma, self.offset, self.brk, self.inv_slope, self.inv_scale, self.inv_gamma, self.brk_lin,
+               self.slope]
+        rule = [self.gain_floor, self.inv_hold, self.chroma_floor]
+        return residual_via_linear_t(y, base, below, self.to_mix, self.from_mix, way, rule)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` (N×3×H×W, working space); returns a new N×3×H×W tensor."""
@@ -574,7 +568,7 @@ class HostModule(_Part):
             # traced ONNX graph cannot branch on values: it always runs the rule.
             if self.for_onnx or bool(torch.any(below != 0.0)):
                 if self.linear:
-                    y = self._residual_in_linear(y, safe, base, below)
+                    y = self._residual_in_linear(y, base, below)
                 else:
                     y = add_residual_t(y, below, base, self.inv_hold, self.chroma_floor)
         else:

@@ -27,7 +27,8 @@ opset 13 (``log1p`` is exported as ``Log(1 + x)``).
 
 import torch
 
-__all__ = ["add_residual_t", "compress_t", "expand_t", "from_linear_t", "residual_in_linear_t", "to_linear_t"]
+__all__ = ["add_residual_t", "compress_t", "expand_t", "from_linear_t", "residual_in_linear_t",
+           "residual_via_linear_t", "to_linear_t"]
 
 
 def compress_t(x: torch.Tensor, knee: float, shoulder: float, inv_shoulder: float) -> torch.Tensor:
@@ -78,28 +79,54 @@ def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor
     return now + keep * residual
 
 
-def to_linear_t(x: torch.Tensor, matrix: torch.Tensor, gamma: float, offset: float, brk: float,
+def to_linear_t(x: torch.Tensor, matrix_t: torch.Tensor, gamma: float, offset: float, brk: float,
                 inv_slope: float, inv_scale: float) -> torch.Tensor:
-    """Working space → the mixing space by a :class:`~vfx_nodes.export.linear_way.LinearWay`:
-    OCIO's ``ExponentWithLinear`` decode (``x / slope`` below ``brk``, continued below 0;
-    ``((x + offset) / (1 + offset))^γ`` above; ``inv_scale`` = ``1/(1 + offset)``), then
-    the 3×3 matrix (a 1×1 convolution, ``matrix`` 3×3×1×1)."""
+    """Working-space pixels (K×3) → the mixing space by a
+    :class:`~vfx_nodes.export.linear_way.LinearWay`: OCIO's ``ExponentWithLinear`` decode
+    (``x / slope`` below ``brk``, continued below 0; ``((x + offset) / (1 + offset))^γ``
+    above; ``inv_scale`` = ``1/(1 + offset)``), then the 3×3 matrix (``matrix_t`` its
+    transpose)."""
     power = torch.pow((torch.clamp(x, min=brk) + offset) * inv_scale, gamma)
-    return torch.nn.functional.conv2d(torch.where(x < brk, x * inv_slope, power), matrix)
+    return torch.matmul(torch.where(x < brk, x * inv_slope, power), matrix_t)
 
 
-def from_linear_t(y: torch.Tensor, inverse: torch.Tensor, inv_gamma: float, offset: float, brk_lin: float,
+def from_linear_t(v: torch.Tensor, inverse_t: torch.Tensor, inv_gamma: float, offset: float, brk_lin: float,
                   slope: float) -> torch.Tensor:
-    """:func:`to_linear_t` undone: the inverse matrix, then the encode (``y · slope`` below
-    ``brk_lin``, ``(1 + offset)·y^(1/γ) − offset`` above)."""
-    v = torch.nn.functional.conv2d(y, inverse)
+    """:func:`to_linear_t` undone (K×3): the inverse matrix (``inverse_t`` its transpose),
+    then the encode (``v · slope`` below ``brk_lin``, ``(1 + offset)·v^(1/γ) − offset``
+    above)."""
+    v = torch.matmul(v, inverse_t)
     power = torch.pow(torch.clamp(v, min=brk_lin), inv_gamma) * (1.0 + offset) - offset
     return torch.where(v < brk_lin, v * slope, power)
 
 
+def residual_via_linear_t(y: torch.Tensor, base: torch.Tensor, below: torch.Tensor, to_mix_t: torch.Tensor,
+                          from_mix_t: torch.Tensor, way: list[float], rule: list[float]) -> torch.Tensor:
+    """Render's whole residual rule on the pixels of ``y`` (N×3×H×W, working space) whose
+    working-space residual ``below`` is not 0: those pixels gathered (a traced graph's
+    ``NonZero``: the frame's other pixels cost nothing), the look, the held input ``base``
+    and the residual taken to the mixing space (``way`` = γ, offset, break, 1/slope,
+    1/(1 + offset), 1/γ, the linear break, slope), :func:`residual_in_linear_t` there
+    (``rule`` = its floor, 1/hold, dim), brought back and put in place.  What is below 0
+    lies on the curve's linear segment, where ``below`` and the input differ, so the
+    residual is ``below / slope`` through the matrix: no power."""
+    n, h, w = y.shape[0], y.shape[2], y.shape[3]
+    flat_y = y.permute(0, 2, 3, 1).reshape(-1, 3)
+    flat_below = below.permute(0, 2, 3, 1).reshape(-1, 3)
+    idx = torch.nonzero(torch.abs(flat_below).sum(1) > 0.0).reshape(-1)
+    held = to_linear_t(base.permute(0, 2, 3, 1).reshape(-1, 3).index_select(0, idx), to_mix_t,
+                       way[0], way[1], way[2], way[3], way[4])
+    now = to_linear_t(flat_y.index_select(0, idx), to_mix_t, way[0], way[1], way[2], way[3], way[4])
+    residual = torch.matmul(flat_below.index_select(0, idx) * way[3], to_mix_t)
+    out = residual_in_linear_t(now, residual, held, rule[0], rule[1], rule[2])
+    back = from_linear_t(out, from_mix_t, way[5], way[1], way[6], way[7])
+    return flat_y.index_copy(0, idx, back).reshape(n, h, w, 3).permute(0, 3, 1, 2)
+
+
 def residual_in_linear_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor, floor: float,
                          inv_hold: float, dim: float) -> torch.Tensor:
-    """Render's whole rule (``recipe.frame._add_residual``), on mixing-space values:
+    """Render's whole rule (``recipe.frame._add_residual``), on mixing-space values (the
+    channels in dimension 1: N×3×… or K×3):
     ``now + (along + keep · (residual − along)) · gain`` — ``gain`` the change of exposure
     (sums of R, G, B, each at least ``floor``), ``along`` the residual's light in the
     stroke's colour, ``keep`` as in :func:`add_residual_t`."""
