@@ -148,3 +148,33 @@ def test_flame_model_says_where_its_residual_rule_runs(tmp_path):
 
     assert meta("a")["vfx_nodes.residual"] == "scene-linear"  # the default working space: a curve and a matrix
     assert meta("b", highlights="carry")["vfx_nodes.residual"] == "working space"
+
+
+def test_the_scripted_module_runs_the_rule_in_linear_too(tmp_path):
+    """``build_host_module(linear_way=...)`` compiles to TorchScript as well (Flame traces
+    the same code): with colour below 0 on some pixels and none on others, render's
+    picture; a frame with no such pixel passes through the gather untouched."""
+    from vfx_nodes.engine import stylize
+    from vfx_nodes.export import build_host_module
+    from vfx_nodes.export.linear_way import find_linear_way
+    from vfx_nodes.model import build_generator, make_look
+    from vfx_nodes.plate import Plate
+
+    torch.manual_seed(5)
+    gen = build_generator("johnson-small", width=4, blocks=1).eval()
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    look = make_look(gen)
+    way = find_linear_way(look.working_colorspace, "scene_linear")
+    module = torch.jit.script(build_host_module(look.generator, highlights="paint", linear_way=way))
+    rgb = np.random.default_rng(8).uniform(-0.2, 1.8, (21, 26, 3)).astype(np.float32)
+    want = stylize(Plate(rgb, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0).pixels
+    with torch.no_grad():
+        got = _n(module(_t(rgb)))
+        clean = np.abs(rgb)
+        untouched = _n(module(_t(clean)))
+    assert (rgb < 0).any(-1).mean() > 0.2
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    want_clean = stylize(Plate(clean, ("R", "G", "B"), colorspace=look.working_colorspace), look, tile=0).pixels
+    np.testing.assert_allclose(untouched, want_clean, rtol=1e-4, atol=1e-4)
