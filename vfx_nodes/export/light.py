@@ -13,13 +13,15 @@ so the host module can carry it inside the network file for both hosts:
   around the module (:mod:`vfx_nodes.export.nuke`), so inside the Group the module's
   residual is zero.  The Flame module has no colour management around it: where the
   working space is a curve and a matrix from the mixing space
-  (:mod:`vfx_nodes.export.linear_way`) it goes there and back itself and applies the
-  whole rule (:func:`residual_in_linear_t`); otherwise it applies the colour half to the
+  (:mod:`vfx_nodes.export.linear_way`) it takes the pixels with a residual there and
+  back itself and applies the whole rule (:func:`residual_via_linear_t`,
+  :func:`residual_in_linear_t`); otherwise it applies the colour half to the
   working-space residual.
 
 The constants are the recipe's own (imported, not copied), stored on the module as float
 attributes.  Every operator here exists in torch 1.6's TorchScript runtime and in ONNX
-opset 13 (``log1p`` is exported as ``Log(1 + x)``).
+opset 13 (``log1p`` is exported as ``Log(1 + x)``; the gather as ``NonZero``, ``Gather``
+and ``ScatterElements``).
 """
 
 # No "from __future__ import annotations": TorchScript compiles these functions and reads
