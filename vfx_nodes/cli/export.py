@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..policy.settings import HIGHLIGHTS
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the export options."""
@@ -28,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "look's own) instead of per-image statistics computed by the host")
     parser.add_argument("--plate-colorspace", default="scene_linear", metavar="NAME",
                         help="colourspace images arrive in at the host (default: the scene_linear role)")
-    parser.add_argument("--highlights", choices=("paint", "carry"), default="paint",
+    parser.add_argument("--highlights", choices=HIGHLIGHTS, default="paint",
                         help="light above the working range: paint = painted as render's default, carry = "
                              "clipped for the network and added back, as render --highlights carry "
                              "(default: %(default)s)")

@@ -137,13 +137,12 @@ def _view(through_view: Any, plate_colorspace: str) -> tuple[str, str] | None:
 def _linear_way(working: str, plate_colorspace: str) -> Any:
     """The working space's curve and matrix to render's mixing space (the plate's space if
     it is scene-linear, else the ``scene_linear`` role), or ``None``."""
-    from ..color import is_scene_linear, resolve_colorspace
     from ..errors import ColorSpaceError
+    from ..recipe.frame import mixing_space
     from .linear_way import find_linear_way
 
-    plate = resolve_colorspace(plate_colorspace)
     try:
-        mix = plate if is_scene_linear(plate) else resolve_colorspace("scene_linear")
+        mix = mixing_space(plate_colorspace)
     except ColorSpaceError:  # a config without a scene_linear role: the rule's colour half
         return None
     return find_linear_way(working, mix)

@@ -70,15 +70,20 @@ def add_residual_t(now: torch.Tensor, residual: torch.Tensor, held: torch.Tensor
     below 0 multiplies it by 12.92), and scaled and re-spread there it decodes to
     thousands (benchmarks/RESULTS.md, "Painted light in the exports").  So a pixel whose
     colour the stroke changed shows the stroke's colour, as a display shows it."""
-    s_now = now.sum(1, True)
-    s_held = held.sum(1, True)
+    _, keep = _kept_colour(now, held, now.sum(1, True), held.sum(1, True), inv_hold, dim)
+    return now + keep * residual
+
+
+def _kept_colour(now: torch.Tensor, held: torch.Tensor, s_now: torch.Tensor, s_held: torch.Tensor,
+                 inv_hold: float, dim: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stroke's chromaticity and how much of the residual's own colour is kept,
+    ``1 / (1 + (d / hold)²)`` (``d``: the largest difference of chromaticity; 1 where
+    either sum is at or below ``dim``), channels in dimension 1."""
     tint = now * torch.reciprocal(torch.clamp(s_now, min=dim))
     moved = torch.abs(tint - held * torch.reciprocal(torch.clamp(s_held, min=dim)))
     d = torch.max(torch.max(moved.narrow(1, 0, 1), moved.narrow(1, 1, 1)), moved.narrow(1, 2, 1)) * inv_hold
     keep = torch.reciprocal(d * d + 1.0)
-    black = (s_now <= dim) | (s_held <= dim)
-    keep = torch.where(black, torch.ones_like(keep), keep)
-    return now + keep * residual
+    return tint, torch.where((s_now <= dim) | (s_held <= dim), torch.ones_like(keep), keep)
 
 
 def to_linear_t(x: torch.Tensor, matrix_t: torch.Tensor, gamma: float, offset: float, brk: float,
@@ -135,10 +140,6 @@ def residual_in_linear_t(now: torch.Tensor, residual: torch.Tensor, held: torch.
     s_now = now.sum(1, True)
     s_held = held.sum(1, True)
     gain = torch.clamp(s_now, min=floor) * torch.reciprocal(torch.clamp(s_held, min=floor))
-    tint = now * torch.reciprocal(torch.clamp(s_now, min=dim))
+    tint, keep = _kept_colour(now, held, s_now, s_held, inv_hold, dim)
     along = residual.sum(1, True) * tint
-    moved = torch.abs(tint - held * torch.reciprocal(torch.clamp(s_held, min=dim)))
-    d = torch.max(torch.max(moved.narrow(1, 0, 1), moved.narrow(1, 1, 1)), moved.narrow(1, 2, 1)) * inv_hold
-    keep = torch.reciprocal(d * d + 1.0)
-    keep = torch.where((s_now <= dim) | (s_held <= dim), torch.ones_like(keep), keep)
     return now + (along + keep * (residual - along)) * gain

@@ -50,8 +50,8 @@ from ..errors import SettingsError
 from ..plate import Plate
 from .highlights import compress_highlights, expand_painted
 
-__all__ = ["CHROMA_HOLD", "LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "prepare", "spaces",
-           "threads"]
+__all__ = ["CHROMA_HOLD", "LUMA_WEIGHTS", "VIEW_CEILING", "Frame", "area_bins", "finish", "mixing_space", "prepare",
+           "spaces", "threads"]
 
 #: NTSC 1953 luma weights (YIQ's Y row), used for ``luminance_only``.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -164,14 +164,21 @@ def spaces(plate: Plate, working_default: str, colorspace: str | None, working_c
            config: Any) -> tuple[str, str, str]:
     """``(plate space, mixing space, working space)`` as the config names them: the mixing
     space is the plate's own when OCIO says it is scene-linear, else ``scene_linear``."""
-    from ..color import is_scene_linear, resolve_colorspace
+    from ..color import resolve_colorspace
     from ..policy.colour import DEFAULT_PLATE_SPACE
 
     plate_space = resolve_colorspace(colorspace or plate.colorspace or DEFAULT_PLATE_SPACE, config)
     working = resolve_colorspace(working_colorspace or working_default, config)
-    linear = is_scene_linear(plate_space, config)
-    mix_space = plate_space if linear else resolve_colorspace("scene_linear", config)
-    return plate_space, mix_space, working
+    return plate_space, mixing_space(plate_space, config), working
+
+
+def mixing_space(plate_space: str, config: Any = None) -> str:
+    """Where strength mixes and the residual is added back: the plate's own space when OCIO
+    says it is scene-linear, else the config's ``scene_linear`` role (its name resolved)."""
+    from ..color import is_scene_linear, resolve_colorspace
+
+    space = resolve_colorspace(plate_space, config)
+    return space if is_scene_linear(space, config) else resolve_colorspace("scene_linear", config)
 
 
 def _every(flags: np.ndarray) -> np.ndarray:
